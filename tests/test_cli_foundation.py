@@ -1,0 +1,84 @@
+"""The CLI shell: help, version, info, error handling and exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import typer
+
+from toontalker.cli import ToonTalkerGroup, app
+from toontalker.errors import InputError, UsageError
+
+
+def test_help_lists_groups(cli_runner) -> None:
+    result = cli_runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for group in ("dataset", "train", "animate", "bench", "weights", "info"):
+        assert group in result.output
+
+
+def test_version(cli_runner) -> None:
+    from toontalker import __version__
+
+    result = cli_runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == __version__
+
+
+def test_info_json_tells_the_truth(cli_runner) -> None:
+    result = cli_runner.invoke(app, ["info", "--json"])
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.stdout)
+    import torch
+
+    assert info["device"]["cuda_available"] == torch.cuda.is_available()
+    weights = {w["key"]: w for w in info["weights"]}
+    from pathlib import Path
+
+    for key, entry in weights.items():
+        assert entry["present"] == Path(entry["path"]).is_file(), key
+    backends = {b["name"]: b for b in info["backends"]}
+    fa = backends["face-alignment"]
+    assert fa["available"] == (weights["s3fd"]["present"] and weights["fan-2d"]["present"] and "installed" in fa["detail"])
+
+
+def _error_app(error: Exception) -> typer.Typer:
+    demo = typer.Typer(cls=ToonTalkerGroup)
+
+    @demo.command()
+    def fail() -> None:
+        raise error
+
+    @demo.command()
+    def other() -> None:
+        pass
+
+    return demo
+
+
+def test_errors_are_one_line_with_exit_codes(cli_runner, monkeypatch) -> None:
+    monkeypatch.delenv("TOONTALKER_DEBUG", raising=False)
+    result = cli_runner.invoke(_error_app(InputError("clip.mp4: not a video")), ["fail"])
+    assert result.exit_code == 1
+    assert "error: clip.mp4: not a video" in result.output
+    assert "TOONTALKER_DEBUG=1" in result.output
+    assert "Traceback" not in result.output
+    result = cli_runner.invoke(_error_app(UsageError("bad option")), ["fail"])
+    assert result.exit_code == 2
+
+
+def test_debug_shows_traceback(cli_runner, monkeypatch) -> None:
+    monkeypatch.setenv("TOONTALKER_DEBUG", "1")
+    result = cli_runner.invoke(_error_app(InputError("boom")), ["fail"])
+    assert isinstance(result.exception, InputError)
+
+
+def test_usage_error_from_click_exits_2(cli_runner) -> None:
+    result = cli_runner.invoke(app, ["info", "--no-such-option"])
+    assert result.exit_code == 2
+
+
+def test_console_script_runs() -> None:
+    out = subprocess.run([sys.executable, "-m", "toontalker", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip()

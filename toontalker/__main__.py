@@ -1,0 +1,3 @@
+from toontalker.cli import main
+
+main()

@@ -1,0 +1,93 @@
+"""The `toontalker` command: a Typer app whose commands each parse, call one library function, render.
+
+Errors: any :class:`~toontalker.errors.ToonTalkerError` becomes one line on stderr plus a hint to set
+``TOONTALKER_DEBUG=1`` for the traceback, and exit code ``error.exit_code`` (2 usage, 1 failed work).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from toontalker.errors import ToonTalkerError
+
+
+def debug_enabled() -> bool:
+    return os.environ.get("TOONTALKER_DEBUG", "").strip() not in ("", "0", "false", "no")
+
+
+def report_error(error: ToonTalkerError) -> None:
+    click.echo(f"error: {error}", err=True)
+    click.echo("set TOONTALKER_DEBUG=1 for a traceback", err=True)
+
+
+class ToonTalkerGroup(TyperGroup):
+    """The root group: turns ToonTalkerError into a one-line message and its exit code."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except ToonTalkerError as error:
+            if debug_enabled():
+                raise
+            report_error(error)
+            ctx.exit(error.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+
+
+app = typer.Typer(
+    name="toontalker",
+    cls=ToonTalkerGroup,
+    help="Cross-domain face reenactment: drive a cartoon with a real video, and a real face with a cartoon.",
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode="rich",
+)
+
+
+def _register() -> None:
+    from toontalker.cli import animate, bench, dataset, info, train, weights
+
+    app.add_typer(dataset.app, name="dataset")
+    app.command("train", help=train.HELP, epilog=train.EPILOG)(train.train_command)
+    app.command("animate", help=animate.HELP, epilog=animate.EPILOG)(animate.animate_command)
+    app.add_typer(bench.app, name="bench")
+    app.add_typer(weights.app, name="weights")
+    app.command("info", help=info.HELP, epilog=info.EPILOG)(info.info_command)
+
+
+_register()
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    ctx: typer.Context,
+    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
+) -> None:
+    """Cross-domain face reenactment (ToonTalker, ICCV 2023)."""
+    if version:
+        from toontalker import __version__
+
+        typer.echo(__version__)
+        raise typer.Exit(0)
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except ToonTalkerError as error:  # raised outside invoke (e.g. during parsing callbacks)
+        if debug_enabled():
+            raise
+        report_error(error)
+        sys.exit(error.exit_code)

@@ -1,0 +1,36 @@
+"""Options shared by several commands, defined once as ``Annotated`` aliases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from toontalker.console import OutputMode
+
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+JsonOutput = Annotated[bool, typer.Option("--json", help="Print the result as one JSON document on stdout.")]
+Device = Annotated[
+    str, typer.Option("--device", help="Torch device: 'auto' (CUDA if present, else CPU), 'cpu', 'cuda', 'cuda:1'.")
+]
+Dtype = Annotated[
+    str, typer.Option("--dtype", help="Compute dtype: 'auto' (bf16 on GPU, fp32 on CPU), 'fp32', 'bf16', 'fp16'.")
+]
+Seed = Annotated[int, typer.Option("--seed", help="Random seed (runs are reproducible for a given seed).")]
+Workers = Annotated[int, typer.Option("--workers", "-j", min=1, help="Parallel worker processes.")]
+Overrides = Annotated[
+    Optional[list[str]],
+    typer.Option("--set", metavar="KEY=VALUE", help="Override a config field (repeatable), e.g. --set lr=1e-4."),
+]
+ConfigFile = Annotated[
+    Optional[Path], typer.Option("--config", exists=False, help="A JSON or YAML config file to start from.")
+]
+Weights = Annotated[
+    Optional[str],
+    typer.Option("--weights", "-w", help="Weights folder or Hugging Face hub id (owner/name[@revision])."),
+]
+
+
+def output_mode(quiet: bool, json: bool) -> OutputMode:
+    return OutputMode(quiet=quiet, json=json)

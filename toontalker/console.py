@@ -1,0 +1,52 @@
+"""Console output through rich, with the three output modes commands share: normal, ``--quiet``, ``--json``.
+
+Results go to stdout (tables, or one JSON document with ``--json``); progress and messages go to stderr so
+that ``--json`` output stays machine-readable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+
+@dataclass(frozen=True)
+class OutputMode:
+    quiet: bool = False
+    json: bool = False
+
+    @property
+    def show_progress(self) -> bool:
+        return not (self.quiet or self.json)
+
+
+def stdout_console() -> Console:
+    return Console(file=sys.stdout, soft_wrap=True)
+
+
+def stderr_console() -> Console:
+    return Console(file=sys.stderr, soft_wrap=True)
+
+
+def to_jsonable(value: Any) -> Any:
+    """Dataclasses, paths and tuples as plain JSON values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(to_jsonable(value), indent=2) + "\n")
+    sys.stdout.flush()
