@@ -1,0 +1,132 @@
+"""Training checkpoints: periodic, atomic, keep-last-N, full state, each with a release-style export.
+
+A checkpoint is a folder ``RUN/checkpoints/step-00001000/`` holding
+
+* ``model.safetensors`` + ``config.json`` -- the ToonTalker weights alone (no discriminators), written by
+  :func:`toontalker.hub.save_pretrained`: what ``toontalker weights convert`` and ``from_pretrained`` read;
+* ``trainer_state.pt`` -- everything a bit-exact ``--resume`` needs: model and discriminator weights in
+  fp32, both optimisers, the step, the RNG states of every process (python, numpy, torch, CUDA), the data
+  stream position and dataset sizes, and the resolved recipe (read back with ``weights_only=True``);
+* ``recipe.yaml`` -- the resolved recipe, for people.
+
+The folder is written under a temporary name and renamed into place, so a crash never leaves a
+half-written checkpoint; the newest complete one is what ``--resume`` and ``--init`` pick.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from toontalker.errors import TrainingError
+from toontalker.io_utils import ensure_parent_writable
+
+STATE_FILE = "trainer_state.pt"
+_STEP_DIR = re.compile(r"^step-(\d+)$")
+
+
+def checkpoint_dir(run_dir: Path, step: int) -> Path:
+    return run_dir / "checkpoints" / f"step-{step:08d}"
+
+
+def list_checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
+    """Complete checkpoints of a run, oldest first."""
+    root = run_dir / "checkpoints"
+    if not root.is_dir():
+        return []
+    found = []
+    for child in root.iterdir():
+        match = _STEP_DIR.match(child.name)
+        if match and (child / STATE_FILE).is_file():
+            found.append((int(match.group(1)), child))
+    return sorted(found)
+
+
+def resolve_checkpoint(path: Path) -> Path:
+    """A checkpoint folder, or a run folder (-> its newest checkpoint); TrainingError if there is none."""
+    path = Path(path)
+    if (path / STATE_FILE).is_file():
+        return path
+    found = list_checkpoints(path)
+    if not found:
+        raise TrainingError(f"{path}: no checkpoint found (expected {path}/checkpoints/step-*/{STATE_FILE})")
+    return found[-1][1]
+
+
+# -- RNG states ---------------------------------------------------------------------------------------------
+def capture_rng_state() -> dict[str, Any]:
+    """This process's RNG states as plain types and tensors (loadable with ``weights_only=True``)."""
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    state: dict[str, Any] = {
+        "python": random.getstate(),
+        "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
+                  "has_gauss": int(has_gauss), "cached": float(cached)},
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def restore_rng_state(state: dict[str, Any]) -> None:
+    py = state["python"]
+    random.setstate((py[0], tuple(py[1]), py[2]))
+    n = state["numpy"]
+    np.random.set_state((n["kind"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["cached"]))
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+# -- save / load --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SavedCheckpoint:
+    step: int
+    path: Path
+
+
+def save_checkpoint(
+    run_dir: Path, step: int, trainer_state: dict[str, Any], export: Any, recipe_yaml: str, keep_last: int
+) -> SavedCheckpoint:
+    """Write ``step``'s checkpoint folder atomically, then prune to the newest ``keep_last``.
+
+    ``export(folder)`` writes the release files (model.safetensors + config.json) into ``folder``.
+    """
+    final = checkpoint_dir(run_dir, step)
+    ensure_parent_writable(final)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    try:
+        export(tmp)
+        torch.save(trainer_state, tmp / STATE_FILE)
+        (tmp / "recipe.yaml").write_text(recipe_yaml, encoding="utf-8")
+        if final.exists():  # the same step written again (a resumed run): swap, never leave neither
+            old = final.with_name(f".{final.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(final, old)
+            os.replace(tmp, final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    for _, old_path in list_checkpoints(run_dir)[:-keep_last]:
+        shutil.rmtree(old_path, ignore_errors=True)
+    return SavedCheckpoint(step, final)
+
+
+def load_trainer_state(checkpoint: Path) -> dict[str, Any]:
+    path = resolve_checkpoint(checkpoint) / STATE_FILE
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 -- report any unreadable checkpoint the same way
+        raise TrainingError(f"{path}: cannot read checkpoint ({type(exc).__name__}: {exc})") from exc

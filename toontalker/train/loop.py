@@ -1,0 +1,212 @@
+"""``train(recipe, ...)``: the training loop of both stages, on one process or under torchrun.
+
+Per step: ``grad_accum`` micro-batches through the generator objective (bf16 autocast, channels_last,
+optional torch.compile, DDP gradient sync on the last micro-batch), one Adam step of G, then the same for
+the discriminators. Rank 0 logs (rich progress, metrics.jsonl, TensorBoard scalars and image grids) and
+writes checkpoints; a NaN/Inf guard checks every loss at each log and before each checkpoint and stops
+with a :class:`TrainingError`, leaving the last good checkpoint as the newest.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+from rich.console import Console
+from torch.utils.data import DataLoader
+
+from toontalker.console import stderr_console
+from toontalker.errors import ConfigError, TrainingError, UsageError
+from toontalker.train import checkpoint as ckpt
+from toontalker.train.data import open_pair_dataset
+from toontalker.train.distributed import (
+    DistInfo, any_rank_true, barrier, gather_objects, reduce_mean, setup_distributed, teardown_distributed,
+)
+from toontalker.train.export import export_release
+from toontalker.train.monitor import RunMonitor
+from toontalker.train.perceptual import VGG19Features
+from toontalker.train.recipe import TrainRecipe
+from toontalker.train.stream import PairDataset, StreamSampler, TrainBatch, TrainStream
+from toontalker.train.trainer import Trainer
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What a run did: where it is, the step reached, its newest checkpoint, the last logged losses."""
+
+    run_dir: Path
+    stage: int
+    step: int
+    iterations: int
+    start_step: int
+    last_checkpoint: Path | None
+    losses: dict[str, float]
+    images_per_second: float
+    world_size: int
+    device: str
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def _as_dataset(data: PairDataset | Path | str | None, domain: str, image_size: int) -> PairDataset | None:
+    if data is None or not isinstance(data, (str, Path)):
+        return data
+    return open_pair_dataset(Path(data), domain, image_size)
+
+
+def _start_state(recipe: TrainRecipe, out: Path, resume: bool, init: Path | None) -> tuple[TrainRecipe, dict[str, Any] | None]:
+    """The recipe to run and the trainer state to resume from (None for a fresh run)."""
+    existing = ckpt.list_checkpoints(out)
+    if resume:
+        if not existing:
+            raise TrainingError(f"{out}: --resume given but the run has no checkpoint yet")
+        state = ckpt.load_trainer_state(existing[-1][1])
+        saved = TrainRecipe.from_dict(state["recipe"])
+        recipe.check_resume_compatible(saved)
+        return recipe, state
+    if existing:
+        raise UsageError(f"{out}: already holds checkpoints; pass --resume to continue it or choose another --out")
+    if recipe.stage == 2 and init is None:
+        raise UsageError("stage 2 starts from a stage-1 run (Sec. 3.3): pass --init RUN_DIR_OR_CHECKPOINT")
+    if recipe.stage == 1 and init is not None:
+        raise UsageError("--init is for stage 2 (stage 1 starts from scratch)")
+    return recipe, None
+
+
+def train(
+    recipe: TrainRecipe,
+    *,
+    real: PairDataset | Path | str,
+    cartoon: PairDataset | Path | str | None = None,
+    out: Path | str,
+    init: Path | str | None = None,
+    resume: bool = False,
+    device: str = "auto",
+    stop_at: int | None = None,
+    vgg: VGG19Features | None = None,
+    console: Console | None = None,
+    show_progress: bool = True,
+) -> TrainResult:
+    """Train ``recipe`` (stage 1 or 2) on ``real`` (and ``cartoon``) pair datasets, writing into ``out``.
+
+    ``stop_at`` ends the run early at that step (after its checkpoint, as if interrupted); ``vgg``
+    injects the perceptual network (default: VGG19 from the torch hub cache).
+    """
+    out = Path(out)
+    console = console or stderr_console()
+    if recipe.stage == 2 and cartoon is None:
+        raise UsageError("stage 2 needs cartoon data (--cartoon-data)")
+    if recipe.stage == 1 and cartoon is not None:
+        raise UsageError("stage 1 trains on real videos only: drop --cartoon-data")
+    recipe, state = _start_state(recipe, out, resume, Path(init) if init is not None else None)
+    info = setup_distributed(device)
+    try:
+        return _run(recipe, info, state, real, cartoon, out, init, stop_at, vgg, console, show_progress)
+    finally:
+        teardown_distributed(info)
+
+
+def _run(recipe: TrainRecipe, info: DistInfo, state: dict[str, Any] | None, real: Any, cartoon: Any, out: Path,
+         init: Path | str | None, stop_at: int | None, vgg: VGG19Features | None, console: Console,
+         show_progress: bool) -> TrainResult:
+    micro = recipe.micro_batch(info.world_size)
+    _seed_everything(recipe.seed + info.rank)
+    trainer = Trainer(recipe, info, vgg=vgg)
+    image_size = trainer.model_config.image_size
+    stream = TrainStream(_as_dataset(real, "real", image_size), _as_dataset(cartoon, "cartoon", image_size), recipe.seed)
+    start_step = 0
+    if state is None and init is not None:
+        init_state = ckpt.load_trainer_state(Path(init))
+        if init_state["model_config"] != trainer.model_config.to_dict():
+            raise ConfigError(
+                f"{init}: the stage-1 run used model {init_state['recipe']['model']!r} with overrides "
+                f"{init_state['recipe']['model_overrides']}; stage 2 must use the same (--preset/--set model=...)"
+            )
+        trainer.load_stage1(init_state)
+    trainer.prepare()
+    if state is not None:
+        trainer.load_state_dict(state)
+        start_step = int(state["step"])
+        if tuple(state["stream"]["lengths"]) != stream.lengths:
+            raise TrainingError(
+                f"{out}: the datasets changed since the checkpoint (clips {tuple(state['stream']['lengths'])} -> "
+                f"{stream.lengths}); resuming would not continue the same run"
+            )
+
+    sampler = StreamSampler(micro, info.world_size, info.rank, recipe.grad_accum, start_step=start_step)
+    loader = DataLoader(stream, batch_size=micro, sampler=sampler, num_workers=recipe.num_workers,
+                        pin_memory=info.device.type == "cuda", persistent_workers=recipe.num_workers > 0,
+                        prefetch_factor=4 if recipe.num_workers > 0 else None)
+    batches = iter(loader)
+    if state is not None:  # after the loader drew its worker seeds, as the uninterrupted run had by then
+        ranks = state["rng"]
+        ckpt.restore_rng_state(ranks[info.rank] if info.rank < len(ranks) else ranks[0])
+    if info.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        recipe.save(out / "recipe.yaml")
+    end = recipe.iterations if stop_at is None else min(stop_at, recipe.iterations)
+    monitor = RunMonitor(out, recipe.iterations, start_step, recipe.batch_size, enabled=info.is_main,
+                         show_progress=show_progress and console.is_terminal, console=console)
+    if start_step:
+        monitor.message(f"resumed {out} at step {start_step}")
+    finite = torch.ones((), dtype=torch.bool, device=info.device)
+    last_ckpt: Path | None = ckpt.list_checkpoints(out)[-1][1] if start_step and info.is_main else None
+    last_good_step = start_step
+    losses: dict[str, float] = {}
+    step = start_step
+    try:
+        while step < end:
+            want_images = recipe.image_every > 0 and (step + 1) % recipe.image_every == 0 and info.is_main
+            micro_batches = [TrainBatch.from_collated(next(batches)).to(info.device, recipe.channels_last)
+                             for _ in range(recipe.grad_accum)]
+            result = trainer.step(micro_batches, step, want_images)
+            finite &= result.finite
+            step += 1
+            monitor.step_done(step)
+            is_log = recipe.log_every > 0 and (step % recipe.log_every == 0 or step == end)
+            is_ckpt = (recipe.checkpoint_every > 0 and step % recipe.checkpoint_every == 0) or step == end
+            if is_log or is_ckpt:
+                if any_rank_true(~finite, info):
+                    raise TrainingError(
+                        f"non-finite loss between steps {last_good_step + 1} and {step} "
+                        f"({', '.join(k for k, v in result.terms.items() if not torch.isfinite(v))} at step {step}); "
+                        f"stopped; last good checkpoint: {last_ckpt or 'none yet'}"
+                    )
+                last_good_step = step
+            if is_log:
+                losses = monitor.log(step, reduce_mean(result.terms, info))
+            if result.images:
+                monitor.images(step, result.images)
+            if is_ckpt:
+                last_ckpt = _save(trainer, recipe, info, out, step, stream.lengths) or last_ckpt
+    finally:
+        monitor.close()
+    return TrainResult(run_dir=out, stage=recipe.stage, step=step, iterations=recipe.iterations,
+                       start_step=start_step, last_checkpoint=last_ckpt, losses=losses,
+                       images_per_second=monitor.last_images_per_s, world_size=info.world_size,
+                       device=str(info.device))
+
+
+def _save(trainer: Trainer, recipe: TrainRecipe, info: DistInfo, out: Path, step: int,
+          lengths: tuple[int, ...]) -> Path | None:
+    rng_states = gather_objects(ckpt.capture_rng_state(), info)
+    saved = None
+    if info.is_main:
+        state = {**trainer.state_dict(), "step": step, "rng": rng_states, "recipe": recipe.to_dict(),
+                 "stream": {"lengths": list(lengths), "position": step * recipe.batch_size},
+                 "world_size": info.world_size}
+        saved = ckpt.save_checkpoint(
+            out, step, state, lambda folder: export_release(trainer.model, folder, recipe.export_dtype),
+            yaml.safe_dump(recipe.to_dict(), sort_keys=False), recipe.keep_last,
+        ).path
+    barrier(info)
+    return saved

@@ -1,0 +1,138 @@
+"""The training recipe: one frozen config for both stages of the paper (Sec. 3.3, Sec. 4.1).
+
+Presets are named ``<model preset>-stage<N>``: ``paper-256-stage1`` is the paper's stage 1 (Adam 5e-4,
+batch 64, 450K iterations), ``paper-256-stage2`` its stage 2 (Adam 1e-4, batch 8, 10K iterations);
+``small-256-*`` train within minutes on one GPU and ``tiny-*`` run the CPU tests. ``TrainRecipe.for_stage``
+maps the CLI's ``--preset paper-256 --stage 1`` onto them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+from toontalker.config import ConfigBase
+from toontalker.errors import ConfigError
+
+Precision = Literal["auto", "bf16", "fp32"]
+Perceptual = Literal["vgg19", "dfm"]
+
+_PAPER_STAGE1: dict[str, Any] = {"stage": 1, "model": "paper-256", "batch_size": 64, "iterations": 450_000, "lr": 5e-4}
+_PAPER_STAGE2: dict[str, Any] = {"stage": 2, "model": "paper-256", "batch_size": 8, "iterations": 10_000, "lr": 1e-4}
+_SMALL_RUN = {"model": "small-256", "log_every": 20, "image_every": 200, "checkpoint_every": 500, "keep_last": 2}
+_TINY_RUN = {
+    "model": "tiny", "batch_size": 2, "iterations": 4, "precision": "fp32", "channels_last": False,
+    "num_workers": 0, "log_every": 1, "image_every": 0, "checkpoint_every": 2, "keep_last": 2,
+    "perceptual_scales": 2,  # 64 px images: VGG19's relu5_1 needs >= 16 px at the coarsest level
+}
+
+# Fields a resumed run may change: they do not alter the optimisation (or, for iterations, only extend it).
+RESUMABLE_FIELDS = frozenset(
+    {"iterations", "log_every", "image_every", "checkpoint_every", "keep_last", "num_workers", "compile", "export_dtype"}
+)
+
+
+@dataclass(frozen=True)
+class TrainRecipe(ConfigBase):
+    """Everything that defines a training run (the model config comes from the ``model`` preset).
+
+    ``batch_size`` is the global batch per optimiser step: it is split over ``world_size`` processes and
+    ``grad_accum`` micro-steps, so one recipe gives the same optimisation on 1 GPU or N.
+    """
+
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
+        "paper-256-stage1": {**_PAPER_STAGE1},
+        "paper-256-stage2": {**_PAPER_STAGE2},
+        "small-256-stage1": {**_PAPER_STAGE1, **_SMALL_RUN, "batch_size": 32, "iterations": 3_000, "lr": 5e-4},
+        "small-256-stage2": {**_PAPER_STAGE2, **_SMALL_RUN, "iterations": 1_000},
+        "tiny-stage1": {**_PAPER_STAGE1, **_TINY_RUN},
+        "tiny-stage2": {**_PAPER_STAGE2, **_TINY_RUN},
+    }
+
+    stage: int = 1
+    model: str = "paper-256"
+    model_overrides: tuple[str, ...] = ()
+    # optimisation (Sec. 4.1); betas follow the backbone's StyleGAN2-style Adam (reference facts)
+    batch_size: int = 64
+    grad_accum: int = 1
+    iterations: int = 450_000
+    lr: float = 5e-4
+    d_lr: float | None = None
+    betas: tuple[float, float] = (0.0, 0.99)
+    # loss weights (Eq. 11, Eq. 12)
+    lambda_l1: float = 1.0
+    lambda_per: float = 10.0
+    lambda_adv: float = 1.0
+    lambda_m: float = 20.0
+    analogy: bool = True
+    perceptual: Perceptual = "vgg19"
+    perceptual_scales: int = 4
+    r1_gamma: float = 0.0
+    r1_every: int = 16
+    # execution
+    precision: Precision = "auto"
+    channels_last: bool = True
+    compile: bool = False
+    num_workers: int = 4
+    seed: int = 0
+    # bookkeeping
+    log_every: int = 50
+    image_every: int = 1_000
+    checkpoint_every: int = 5_000
+    keep_last: int = 3
+    export_dtype: Literal["fp32", "bf16", "fp16"] = "fp32"
+
+    def __post_init__(self) -> None:
+        self._check(self.stage in (1, 2), f"stage must be 1 or 2, got {self.stage}")
+        self._check(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")
+        self._check(self.grad_accum >= 1, f"grad_accum must be >= 1, got {self.grad_accum}")
+        self._check(self.batch_size % self.grad_accum == 0,
+                    f"batch_size {self.batch_size} must be divisible by grad_accum {self.grad_accum}")
+        self._check(self.iterations >= 1, f"iterations must be >= 1, got {self.iterations}")
+        self._check(self.lr > 0 and (self.d_lr is None or self.d_lr > 0), "learning rates must be > 0")
+        self._check(all(0.0 <= b < 1.0 for b in self.betas), f"betas must be in [0, 1), got {self.betas}")
+        for name in ("lambda_l1", "lambda_per", "lambda_adv", "lambda_m", "r1_gamma"):
+            self._check(getattr(self, name) >= 0, f"{name} must be >= 0, got {getattr(self, name)}")
+        self._check(1 <= self.perceptual_scales <= 6, f"perceptual_scales must be 1..6, got {self.perceptual_scales}")
+        self._check(self.r1_every >= 1, f"r1_every must be >= 1, got {self.r1_every}")
+        self._check(self.num_workers >= 0, f"num_workers must be >= 0, got {self.num_workers}")
+        for name in ("log_every", "image_every", "checkpoint_every"):
+            self._check(getattr(self, name) >= 0, f"{name} must be >= 0 (0 = never), got {getattr(self, name)}")
+        self._check(self.keep_last >= 1, f"keep_last must be >= 1, got {self.keep_last}")
+
+    @classmethod
+    def for_stage(cls, preset: str, stage: int, /, **overrides: Any) -> TrainRecipe:
+        """``--preset paper-256 --stage 2`` -> the ``paper-256-stage2`` preset (full names work too)."""
+        name = preset if preset in cls.PRESETS else f"{preset}-stage{stage}"
+        if name not in cls.PRESETS:
+            bases = sorted({n.rsplit("-stage", 1)[0] for n in cls.PRESETS})
+            raise ConfigError(f"unknown training preset {preset!r}; choose one of: {', '.join(bases)}")
+        recipe = cls.from_name(name, **overrides)
+        if recipe.stage != stage:
+            raise ConfigError(f"preset {name!r} is a stage-{recipe.stage} recipe, but --stage {stage} was given")
+        return recipe
+
+    @property
+    def discriminator_lr(self) -> float:
+        return self.lr if self.d_lr is None else self.d_lr
+
+    def micro_batch(self, world_size: int) -> int:
+        """Images per process per micro-step; raises if the global batch does not split evenly."""
+        per_step = self.batch_size // self.grad_accum
+        if per_step % world_size:
+            raise ConfigError(
+                f"batch_size {self.batch_size} / grad_accum {self.grad_accum} = {per_step} is not divisible by "
+                f"the {world_size} processes; choose a batch_size that is"
+            )
+        return per_step // world_size
+
+    def check_resume_compatible(self, saved: TrainRecipe) -> None:
+        """A resumed run may change only :data:`RESUMABLE_FIELDS`; anything else would not be a resume."""
+        mine, theirs = self.to_dict(), saved.to_dict()
+        changed = sorted(k for k in mine if mine[k] != theirs[k] and k not in RESUMABLE_FIELDS)
+        if changed:
+            raise ConfigError(
+                f"--resume cannot change {', '.join(changed)} (the checkpoint was trained with "
+                + ", ".join(f"{k}={theirs[k]!r}" for k in changed)
+                + f"); only {', '.join(sorted(RESUMABLE_FIELDS))} may change"
+            )

@@ -1,0 +1,155 @@
+"""A deterministic, resumable, rank-aware stream of training samples.
+
+Every sample the run will ever see is fixed by ``(seed, position)``: position ``p`` of a dataset of ``n``
+items is item ``perm_e[p % n]`` of epoch ``e = p // n`` (a seeded permutation per epoch), and whatever the
+dataset draws at random for it (which two frames of the clip) is drawn under a seed derived from
+``(seed, p)``. So the data a run sees does not depend on the number of processes, on DataLoader workers, or
+on whether it was interrupted: resuming at step ``s`` restarts the stream at position ``s * batch_size``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.utils.data import Dataset, Sampler
+
+
+class PairDataset(Protocol):
+    """Two frames of one clip: ``dataset[i] -> (source, driving)``, each ``(3, H, W)`` float in [-1, 1]."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: int) -> tuple[Tensor, Tensor]: ...
+
+
+@dataclass(frozen=True)
+class FramePairs:
+    """A batch of (source, driving) frame pairs of one domain: each ``(B, 3, H, W)`` in [-1, 1]."""
+
+    source: Tensor
+    driving: Tensor
+
+    def to(self, device: torch.device, memory_format: torch.memory_format) -> FramePairs:
+        def move(x: Tensor) -> Tensor:
+            return x.to(device, non_blocking=True).contiguous(memory_format=memory_format)
+
+        return FramePairs(move(self.source), move(self.driving))
+
+
+@dataclass(frozen=True)
+class TrainBatch:
+    """Stage 1: real pairs only. Stage 2: real and cartoon pairs; the analogy tuples are formed from them
+    (real pair + cartoon source for R->C, cartoon pair + real source for C->R)."""
+
+    real: FramePairs
+    cartoon: FramePairs | None = None
+
+    @property
+    def size(self) -> int:
+        return int(self.real.source.shape[0])
+
+    @classmethod
+    def from_collated(cls, tensors: Sequence[Tensor]) -> TrainBatch:
+        real = FramePairs(tensors[0], tensors[1])
+        cartoon = FramePairs(tensors[2], tensors[3]) if len(tensors) == 4 else None
+        return cls(real, cartoon)
+
+    def to(self, device: torch.device, channels_last: bool) -> TrainBatch:
+        fmt = torch.channels_last if channels_last else torch.contiguous_format
+        return TrainBatch(self.real.to(device, fmt), None if self.cartoon is None else self.cartoon.to(device, fmt))
+
+
+def sample_seed(seed: int, position: int, domain: int) -> int:
+    """The seed under which the dataset draws its random choices for one sample."""
+    return int(np.random.SeedSequence([seed, position, domain]).generate_state(1)[0])
+
+
+class _SeededCall:
+    """Run a call under fixed python/numpy/torch seeds, restoring the caller's RNG states afterwards."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+
+    def __enter__(self) -> None:
+        self._states = (random.getstate(), np.random.get_state(), torch.get_rng_state())
+        random.seed(self.seed)
+        np.random.seed(self.seed)
+        torch.manual_seed(self.seed)
+
+    def __exit__(self, *exc: object) -> None:
+        py, npy, th = self._states
+        random.setstate(py)
+        np.random.set_state(npy)
+        torch.set_rng_state(th)
+
+
+class TrainStream(Dataset):
+    """Position -> sample: ``(src, drv)`` for stage 1, ``(src_R, drv_R, src_C, drv_C)`` for stage 2."""
+
+    def __init__(self, real: PairDataset, cartoon: PairDataset | None, seed: int) -> None:
+        for name, ds in (("real", real), ("cartoon", cartoon)):
+            if ds is not None and len(ds) == 0:
+                from toontalker.errors import InputError
+
+                raise InputError(f"the {name} training dataset has no clips")
+        self.datasets = (real,) if cartoon is None else (real, cartoon)
+        self.seed = seed
+        self._perm_cache: dict[tuple[int, int], Tensor] = {}
+
+    @property
+    def lengths(self) -> tuple[int, ...]:
+        return tuple(len(ds) for ds in self.datasets)
+
+    def _item_index(self, domain: int, position: int) -> int:
+        n = len(self.datasets[domain])
+        epoch, offset = divmod(position, n)
+        key = (domain, epoch)
+        if key not in self._perm_cache:
+            if len(self._perm_cache) > 4:
+                self._perm_cache.clear()
+            gen = torch.Generator().manual_seed(self.seed * 7919 + epoch * 2 + domain)
+            self._perm_cache[key] = torch.randperm(n, generator=gen)
+        return int(self._perm_cache[key][offset])
+
+    def __len__(self) -> int:  # an infinite stream; the sampler decides positions
+        return 2**62
+
+    def __getitem__(self, position: int) -> tuple[Tensor, ...]:
+        out: list[Tensor] = []
+        for domain, ds in enumerate(self.datasets):
+            with _SeededCall(sample_seed(self.seed, position, domain)):
+                source, driving = ds[self._item_index(domain, position)]
+            out.extend((source, driving))
+        return tuple(out)
+
+
+class StreamSampler(Sampler[int]):
+    """This rank's positions, step after step, from ``start_step`` on (an infinite sampler).
+
+    Step ``s`` covers global positions ``[s * B, (s + 1) * B)`` with ``B = micro * world * accum``; micro-step
+    ``m`` of rank ``r`` takes ``micro`` consecutive positions starting at ``s*B + (m*world + r) * micro``.
+    """
+
+    def __init__(self, micro_batch: int, world_size: int, rank: int, grad_accum: int, start_step: int = 0) -> None:
+        super().__init__()
+        self.micro, self.world, self.rank, self.accum = micro_batch, world_size, rank, grad_accum
+        self.start_step = start_step
+
+    @property
+    def global_batch(self) -> int:
+        return self.micro * self.world * self.accum
+
+    def __iter__(self) -> Iterator[int]:
+        step = self.start_step
+        while True:
+            base = step * self.global_batch
+            for m in range(self.accum):
+                first = base + (m * self.world + self.rank) * self.micro
+                yield from range(first, first + self.micro)
+            step += 1

@@ -1,0 +1,183 @@
+"""The Trainer: models, optimisers, DDP wrappers and one optimisation step (G then D) of either stage.
+
+Used by the training loop (:mod:`toontalker.train.loop`) and by the step benchmark
+(:mod:`toontalker.train.bench_step`), so both time and run exactly the same step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.nn.parallel import DistributedDataParallel
+
+from toontalker.errors import ConfigError, TrainingError
+from toontalker.model import Discriminator, ModelConfig, ToonTalker
+from toontalker.train.distributed import DistInfo
+from toontalker.train.feature_matching import DiscriminatorFeatureMatching
+from toontalker.train.objectives import DiscriminatorObjective, GeneratorObjective, PerceptualFn
+from toontalker.train.perceptual import VGG19Features, VGGPerceptualLoss, vgg19_features
+from toontalker.train.recipe import TrainRecipe
+from toontalker.train.stream import TrainBatch
+
+
+def resolve_autocast(recipe: TrainRecipe, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype: bf16 for ``precision=bf16`` (or ``auto`` on CUDA), None (fp32) otherwise."""
+    if recipe.precision == "bf16" or (recipe.precision == "auto" and device.type == "cuda"):
+        return torch.bfloat16
+    return None
+
+
+def model_config_for(recipe: TrainRecipe) -> ModelConfig:
+    return ModelConfig.from_name(recipe.model).with_overrides(recipe.model_overrides)
+
+
+def domains_for(stage: int) -> tuple[str, ...]:
+    return ("real",) if stage == 1 else ("real", "cartoon")
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """Named loss terms of one optimisation step (0-d tensors on the device, not yet synced)."""
+
+    terms: dict[str, Tensor]
+    finite: Tensor  # 0-d bool: every loss of this step was finite
+    images: dict[str, Tensor]
+
+
+class Trainer:
+    """Holds G (ToonTalker), the discriminators, the perceptual loss and both Adam optimisers."""
+
+    def __init__(self, recipe: TrainRecipe, dist_info: DistInfo, vgg: VGG19Features | None = None) -> None:
+        self.recipe = recipe
+        self.dist = dist_info
+        self.device = dist_info.device
+        self.autocast_dtype = resolve_autocast(recipe, self.device)
+        self.model_config = model_config_for(recipe)
+        torch.manual_seed(recipe.seed)  # identical initial weights on every rank (DDP also broadcasts them)
+        self.model = ToonTalker(self.model_config)
+        self.discriminators = nn.ModuleDict({d: Discriminator(self.model_config) for d in domains_for(recipe.stage)})
+        if recipe.stage == 1:
+            # Stage 1 trains the real domain only (Sec. 3.3); the cartoon components are initialised from
+            # it at stage 2, so they are frozen here (and left out of DDP and Adam).
+            for p in self.model.domain_parameters("cartoon"):
+                p.requires_grad_(False)
+        self.perceptual = self._build_perceptual(vgg)
+        self._optimizers_built = False
+
+    # -- construction --------------------------------------------------------------------------------------
+    def _build_perceptual(self, vgg: VGG19Features | None) -> PerceptualFn:
+        r = self.recipe
+        if r.lambda_per == 0:
+            return lambda output, target, domain: output.new_zeros((), dtype=torch.float32)
+        if r.perceptual == "dfm":
+            return DiscriminatorFeatureMatching(self.discriminators)
+        coarsest = self.model_config.image_size // 2 ** (r.perceptual_scales - 1)
+        if coarsest < 16:
+            raise ConfigError(
+                f"perceptual_scales={r.perceptual_scales} at {self.model_config.image_size} px gives a {coarsest} px "
+                "level; VGG19 needs >= 16 px: lower perceptual_scales"
+            )
+        module = VGGPerceptualLoss(vgg if vgg is not None else vgg19_features(), scales=r.perceptual_scales)
+        self._vgg_loss = module.to(self.device)
+        if r.channels_last:
+            module.to(memory_format=torch.channels_last)
+        return lambda output, target, domain: module(output, target)
+
+    def load_stage1(self, state: dict[str, Any]) -> None:
+        """Stage-2 initialisation (Sec. 3.3): the stage-1 weights, then real -> cartoon copies of every
+        domain-specific component (Ea, Em, p, T_B, G, and D)."""
+        if self.recipe.stage != 2:
+            raise ConfigError("--init applies to stage 2 only")
+        if state["recipe"]["stage"] != 1:
+            raise TrainingError(f"--init must point at a stage-1 run, got a stage-{state['recipe']['stage']} checkpoint")
+        self.model.load_state_dict(state["model"])
+        self.model.copy_domain("real", "cartoon")
+        self.discriminators["real"].load_state_dict(state["discriminators"]["real"])
+        self.discriminators["cartoon"].load_state_dict(state["discriminators"]["real"])
+
+    def prepare(self) -> None:
+        """Move to the device, channels_last, wrap in DDP, compile, and build the optimisers."""
+        r, device = self.recipe, self.device
+        fmt = torch.channels_last if r.channels_last else torch.contiguous_format
+        self.model.to(device, memory_format=fmt)
+        self.discriminators.to(device, memory_format=fmt)
+        g_obj = GeneratorObjective(self.model, self.discriminators, self.perceptual, r, self.autocast_dtype)
+        d_obj = DiscriminatorObjective(self.discriminators, r, self.autocast_dtype)
+        if self.dist.enabled:
+            ids = [device.index] if device.type == "cuda" else None
+            g_obj = DistributedDataParallel(g_obj, device_ids=ids, broadcast_buffers=False)
+            d_obj = DistributedDataParallel(d_obj, device_ids=ids, broadcast_buffers=False)
+        self.g_wrapped: nn.Module = g_obj
+        self.d_wrapped: nn.Module = d_obj
+        self.g_step = torch.compile(g_obj) if r.compile else g_obj
+        self.d_step = torch.compile(d_obj) if r.compile else d_obj
+        g_params = [p for p in self.model.parameters() if p.requires_grad]
+        self.opt_g = torch.optim.Adam(g_params, lr=r.lr, betas=r.betas)
+        self.opt_d = torch.optim.Adam(self.discriminators.parameters(), lr=r.discriminator_lr, betas=r.betas)
+        self._optimizers_built = True
+
+    # -- one step --------------------------------------------------------------------------------------------
+    def _no_sync(self, wrapped: nn.Module, last: bool) -> contextlib.AbstractContextManager[Any]:
+        if isinstance(wrapped, DistributedDataParallel) and not last:
+            return wrapped.no_sync()
+        return contextlib.nullcontext()
+
+    def step(self, micro_batches: list[TrainBatch], step_index: int, want_images: bool = False) -> StepResult:
+        """One optimiser step of G then D over ``grad_accum`` micro-batches (already on the device)."""
+        accum = len(micro_batches)
+        finite = torch.ones((), dtype=torch.bool, device=self.device)
+        sums: dict[str, Tensor] = {}
+        images: dict[str, Tensor] = {}
+        kept: list[tuple[dict[str, Tensor], dict[str, Tensor]]] = []
+
+        self.discriminators.requires_grad_(False)
+        self.opt_g.zero_grad(set_to_none=True)
+        for m, batch in enumerate(micro_batches):
+            with self._no_sync(self.g_wrapped, m == accum - 1):
+                out = self.g_step(batch, want_images and m == 0)
+                (out.loss / accum).backward()
+            finite &= torch.isfinite(out.loss.detach())
+            kept.append(({k: v.detach() for k, v in out.real.items()}, {k: v.detach() for k, v in out.fake.items()}))
+            for k, v in out.terms.items():
+                sums[k] = sums.get(k, 0) + v / accum
+            if out.images:
+                images = {k: v.detach() for k, v in out.images.items()}
+        self.opt_g.step()
+
+        self.discriminators.requires_grad_(True)
+        self.opt_d.zero_grad(set_to_none=True)
+        with_r1 = self.recipe.r1_gamma > 0 and step_index % self.recipe.r1_every == 0
+        for m, (real, fake) in enumerate(kept):
+            with self._no_sync(self.d_wrapped, m == accum - 1):
+                d_out = self.d_step(real, fake, with_r1)
+                (d_out.loss / accum).backward()
+            finite &= torch.isfinite(d_out.loss.detach())
+            for k, v in d_out.terms.items():
+                sums[k] = sums.get(k, 0) + v / accum
+        self.opt_d.step()
+        return StepResult(terms=sums, finite=finite, images=images)
+
+    # -- state -------------------------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+            "discriminators": {d: {k: v.detach().cpu() for k, v in m.state_dict().items()}
+                               for d, m in self.discriminators.items()},
+            "optimizer_g": self.opt_g.state_dict(),
+            "optimizer_d": self.opt_d.state_dict(),
+            "model_config": self.model_config.to_dict(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a checkpoint of this same recipe (call after :meth:`prepare`)."""
+        if state["model_config"] != self.model_config.to_dict():
+            raise TrainingError("the checkpoint's model config differs from the recipe's")
+        self.model.load_state_dict(state["model"])
+        for d, m in self.discriminators.items():
+            m.load_state_dict(state["discriminators"][d])
+        self.opt_g.load_state_dict(state["optimizer_g"])
+        self.opt_d.load_state_dict(state["optimizer_d"])
