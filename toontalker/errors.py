@@ -50,3 +50,7 @@ class WeightsError(ToonTalkerError):
 
 class TrainingError(ToonTalkerError):
     """Training cannot go on (NaN/Inf loss, bad checkpoint, inconsistent resume)."""
+
+
+class NonFiniteLossError(TrainingError):
+    """A training loss became NaN or Inf; the step was not applied."""

@@ -1,6 +1,6 @@
 """Training: both stages of the paper (Sec. 3.3), losses (Eq. 6-12), checkpoints, DDP, logging."""
 
-from toontalker.train.loop import TrainResult, train
+from toontalker.train.loop import TrainResult, recipe_for_run, train
 from toontalker.train.recipe import TrainRecipe
 
-__all__ = ["TrainRecipe", "TrainResult", "train"]
+__all__ = ["TrainRecipe", "TrainResult", "recipe_for_run", "train"]

@@ -130,3 +130,14 @@ def load_trainer_state(checkpoint: Path) -> dict[str, Any]:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 -- report any unreadable checkpoint the same way
         raise TrainingError(f"{path}: cannot read checkpoint ({type(exc).__name__}: {exc})") from exc
+
+
+def read_recipe(checkpoint: Path) -> dict[str, Any]:
+    """The resolved recipe stored beside a checkpoint (cheap: reads ``recipe.yaml``, not the weights)."""
+    import yaml
+
+    path = resolve_checkpoint(checkpoint) / "recipe.yaml"
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise TrainingError(f"{path}: cannot read the checkpoint's recipe ({exc})") from exc

@@ -3,8 +3,9 @@
 Per step: ``grad_accum`` micro-batches through the generator objective (bf16 autocast, channels_last,
 optional torch.compile, DDP gradient sync on the last micro-batch), one Adam step of G, then the same for
 the discriminators. Rank 0 logs (rich progress, metrics.jsonl, TensorBoard scalars and image grids) and
-writes checkpoints; a NaN/Inf guard checks every loss at each log and before each checkpoint and stops
-with a :class:`TrainingError`, leaving the last good checkpoint as the newest.
+writes checkpoints; a NaN/Inf guard checks every loss before its backward pass and stops with a
+:class:`~toontalker.errors.NonFiniteLossError` naming the step and the last good checkpoint (the newest one:
+no non-finite value ever reaches the weights).
 """
 
 from __future__ import annotations
@@ -21,16 +22,16 @@ from rich.console import Console
 from torch.utils.data import DataLoader
 
 from toontalker.console import stderr_console
-from toontalker.errors import ConfigError, TrainingError, UsageError
+from toontalker.errors import ConfigError, NonFiniteLossError, TrainingError, UsageError
 from toontalker.train import checkpoint as ckpt
 from toontalker.train.data import open_pair_dataset
 from toontalker.train.distributed import (
-    DistInfo, any_rank_true, barrier, gather_objects, reduce_mean, setup_distributed, teardown_distributed,
+    DistInfo, barrier, gather_objects, reduce_mean, setup_distributed, teardown_distributed,
 )
 from toontalker.train.export import export_release
 from toontalker.train.monitor import RunMonitor
 from toontalker.train.perceptual import VGG19Features
-from toontalker.train.recipe import TrainRecipe
+from toontalker.train.recipe import TrainRecipe, build_recipe
 from toontalker.train.stream import PairDataset, StreamSampler, TrainBatch, TrainStream
 from toontalker.train.trainer import Trainer
 
@@ -48,6 +49,7 @@ class TrainResult:
     losses: dict[str, float]
     images_per_second: float
     world_size: int
+    rank: int
     device: str
 
 
@@ -158,9 +160,7 @@ def _run(recipe: TrainRecipe, info: DistInfo, state: dict[str, Any] | None, real
                          show_progress=show_progress and console.is_terminal, console=console)
     if start_step:
         monitor.message(f"resumed {out} at step {start_step}")
-    finite = torch.ones((), dtype=torch.bool, device=info.device)
     last_ckpt: Path | None = ckpt.list_checkpoints(out)[-1][1] if start_step and info.is_main else None
-    last_good_step = start_step
     losses: dict[str, float] = {}
     step = start_step
     try:
@@ -168,20 +168,14 @@ def _run(recipe: TrainRecipe, info: DistInfo, state: dict[str, Any] | None, real
             want_images = recipe.image_every > 0 and (step + 1) % recipe.image_every == 0 and info.is_main
             micro_batches = [TrainBatch.from_collated(next(batches)).to(info.device, recipe.channels_last)
                              for _ in range(recipe.grad_accum)]
-            result = trainer.step(micro_batches, step, want_images)
-            finite &= result.finite
+            try:
+                result = trainer.step(micro_batches, step, want_images)
+            except NonFiniteLossError as exc:
+                raise NonFiniteLossError(f"{exc}; training stopped, last good checkpoint: {last_ckpt or 'none yet'}") from exc
             step += 1
             monitor.step_done(step)
             is_log = recipe.log_every > 0 and (step % recipe.log_every == 0 or step == end)
             is_ckpt = (recipe.checkpoint_every > 0 and step % recipe.checkpoint_every == 0) or step == end
-            if is_log or is_ckpt:
-                if any_rank_true(~finite, info):
-                    raise TrainingError(
-                        f"non-finite loss between steps {last_good_step + 1} and {step} "
-                        f"({', '.join(k for k, v in result.terms.items() if not torch.isfinite(v))} at step {step}); "
-                        f"stopped; last good checkpoint: {last_ckpt or 'none yet'}"
-                    )
-                last_good_step = step
             if is_log:
                 losses = monitor.log(step, reduce_mean(result.terms, info))
             if result.images:
@@ -193,7 +187,7 @@ def _run(recipe: TrainRecipe, info: DistInfo, state: dict[str, Any] | None, real
     return TrainResult(run_dir=out, stage=recipe.stage, step=step, iterations=recipe.iterations,
                        start_step=start_step, last_checkpoint=last_ckpt, losses=losses,
                        images_per_second=monitor.last_images_per_s, world_size=info.world_size,
-                       device=str(info.device))
+                       rank=info.rank, device=str(info.device))
 
 
 def _save(trainer: Trainer, recipe: TrainRecipe, info: DistInfo, out: Path, step: int,
@@ -210,3 +204,24 @@ def _save(trainer: Trainer, recipe: TrainRecipe, info: DistInfo, out: Path, step
         ).path
     barrier(info)
     return saved
+
+
+def recipe_for_run(
+    stage: int, *, out: Path, resume: bool = False, init: Path | None = None, preset: str | None = None,
+    config_file: str | None = None, overrides: tuple[str, ...] = (),
+) -> TrainRecipe:
+    """The recipe of a command line: a resumed run's own recipe (+ allowed overrides), else ``--config`` /
+    ``--preset`` (for stage 2 defaulting to the ``--init`` run's model) with ``--set`` overrides."""
+    if resume:
+        if preset is not None or config_file is not None:
+            raise UsageError("--resume continues the run's own recipe: drop --preset/--config (use --set for "
+                             "iterations and logging options)")
+        existing = ckpt.list_checkpoints(Path(out))
+        if not existing:
+            raise TrainingError(f"{out}: --resume given but the run has no checkpoint yet")
+        saved = TrainRecipe.from_dict(ckpt.read_recipe(existing[-1][1]))
+        recipe = build_recipe(stage, base=saved, overrides=overrides)
+        recipe.check_resume_compatible(saved)
+        return recipe
+    init_recipe = TrainRecipe.from_dict(ckpt.read_recipe(Path(init))) if init is not None and stage == 2 else None
+    return build_recipe(stage, preset=preset, config_file=config_file, overrides=overrides, init_recipe=init_recipe)

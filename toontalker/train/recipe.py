@@ -136,3 +136,33 @@ class TrainRecipe(ConfigBase):
                 + ", ".join(f"{k}={theirs[k]!r}" for k in changed)
                 + f"); only {', '.join(sorted(RESUMABLE_FIELDS))} may change"
             )
+
+
+def build_recipe(
+    stage: int,
+    *,
+    preset: str | None = None,
+    config_file: str | None = None,
+    overrides: tuple[str, ...] = (),
+    base: TrainRecipe | None = None,
+    init_recipe: TrainRecipe | None = None,
+) -> TrainRecipe:
+    """The recipe a command line asks for: ``base`` (a resumed run's), else ``--config`` file, else the
+    ``--preset`` for ``stage`` (default: the ``--init`` run's model, else paper-256); then ``--set KEY=VALUE``
+    overrides (flags such as ``--no-analogy`` arrive here as overrides too)."""
+    if base is not None:
+        recipe = base
+    elif config_file is not None:
+        recipe = TrainRecipe.load(config_file)
+        if recipe.stage != stage:
+            raise ConfigError(f"{config_file}: a stage-{recipe.stage} recipe, but --stage {stage} was given")
+        if preset is not None:
+            raise ConfigError("give either --config or --preset, not both")
+    elif preset is None and init_recipe is not None:
+        recipe = TrainRecipe.for_stage(init_recipe.model, stage).replace(model_overrides=init_recipe.model_overrides)
+    else:
+        recipe = TrainRecipe.for_stage(preset or "paper-256", stage)
+    recipe = recipe.with_overrides(list(overrides))
+    if recipe.stage != stage:
+        raise ConfigError(f"the recipe is for stage {recipe.stage}, but --stage {stage} was given")
+    return recipe

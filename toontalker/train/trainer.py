@@ -14,9 +14,9 @@ import torch
 from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 
-from toontalker.errors import ConfigError, TrainingError
+from toontalker.errors import ConfigError, NonFiniteLossError, TrainingError
 from toontalker.model import Discriminator, ModelConfig, ToonTalker
-from toontalker.train.distributed import DistInfo
+from toontalker.train.distributed import DistInfo, any_rank_true
 from toontalker.train.feature_matching import DiscriminatorFeatureMatching
 from toontalker.train.objectives import DiscriminatorObjective, GeneratorObjective, PerceptualFn
 from toontalker.train.perceptual import VGG19Features, VGGPerceptualLoss, vgg19_features
@@ -44,7 +44,6 @@ class StepResult:
     """Named loss terms of one optimisation step (0-d tensors on the device, not yet synced)."""
 
     terms: dict[str, Tensor]
-    finite: Tensor  # 0-d bool: every loss of this step was finite
     images: dict[str, Tensor]
 
 
@@ -126,10 +125,16 @@ class Trainer:
             return wrapped.no_sync()
         return contextlib.nullcontext()
 
+    def _guard(self, loss: Tensor, terms: dict[str, Tensor], step_index: int) -> None:
+        """NaN/Inf guard, before backward: nothing non-finite ever reaches the gradients or the weights
+        (and grid_sample's CPU backward crashes on NaN). All ranks agree before any of them raises."""
+        if any_rank_true(~torch.isfinite(loss.detach()), self.dist):
+            bad = [k for k, v in terms.items() if not torch.isfinite(v)] or ["(on another process)"]
+            raise NonFiniteLossError(f"non-finite loss at step {step_index + 1} ({', '.join(bad)}); the step was not applied")
+
     def step(self, micro_batches: list[TrainBatch], step_index: int, want_images: bool = False) -> StepResult:
         """One optimiser step of G then D over ``grad_accum`` micro-batches (already on the device)."""
         accum = len(micro_batches)
-        finite = torch.ones((), dtype=torch.bool, device=self.device)
         sums: dict[str, Tensor] = {}
         images: dict[str, Tensor] = {}
         kept: list[tuple[dict[str, Tensor], dict[str, Tensor]]] = []
@@ -139,8 +144,8 @@ class Trainer:
         for m, batch in enumerate(micro_batches):
             with self._no_sync(self.g_wrapped, m == accum - 1):
                 out = self.g_step(batch, want_images and m == 0)
+                self._guard(out.loss, out.terms, step_index)
                 (out.loss / accum).backward()
-            finite &= torch.isfinite(out.loss.detach())
             kept.append(({k: v.detach() for k, v in out.real.items()}, {k: v.detach() for k, v in out.fake.items()}))
             for k, v in out.terms.items():
                 sums[k] = sums.get(k, 0) + v / accum
@@ -154,12 +159,12 @@ class Trainer:
         for m, (real, fake) in enumerate(kept):
             with self._no_sync(self.d_wrapped, m == accum - 1):
                 d_out = self.d_step(real, fake, with_r1)
+                self._guard(d_out.loss, d_out.terms, step_index)
                 (d_out.loss / accum).backward()
-            finite &= torch.isfinite(d_out.loss.detach())
             for k, v in d_out.terms.items():
                 sums[k] = sums.get(k, 0) + v / accum
         self.opt_d.step()
-        return StepResult(terms=sums, finite=finite, images=images)
+        return StepResult(terms=sums, images=images)
 
     # -- state -------------------------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
