@@ -41,7 +41,7 @@ class FakeToonTalker(nn.Module):
         assert domain in ("real", "cartoon")
         self.calls["encode_source"] += 1
         w = self._code(image)
-        return FakeSourceEncoding((image,), w, 0.5 * w)
+        return FakeSourceEncoding((image,), 0.5 * w, w)  # w_{r->s}: the source's own code
 
     def encode_driving(self, frames: torch.Tensor, domain: str) -> torch.Tensor:
         assert domain in ("real", "cartoon")

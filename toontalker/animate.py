@@ -51,6 +51,7 @@ class AnimateOptions(ConfigBase):
     no_crop_driving: bool = False  # the driver is already cropped to the face
     crop_scale: float = 1.8  # crop side = crop_scale x the face box's longer side
     detect_every: int = 1  # run the driving face detector every N frames (boxes held in between)
+    detect_side: int = 384  # driving frames are shrunk to this longer side for detection (speed)
     smooth_frames: int = 4  # the driving box is averaged over 2 * smooth_frames + 1 frames
     motion: Literal["relative", "absolute"] = "relative"
     start_frame: int = 0  # relative motion: the driving frame whose pose maps to the source's
@@ -72,6 +73,7 @@ class AnimateOptions(ConfigBase):
             self._check(getattr(self, name) in ("real", "cartoon"), f"{name} must be 'real' or 'cartoon'")
         self._check(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")
         self._check(self.detect_every >= 1, f"detect_every must be >= 1, got {self.detect_every}")
+        self._check(self.detect_side >= 64, f"detect_side must be >= 64, got {self.detect_side}")
         self._check(self.smooth_frames >= 0, f"smooth_frames must be >= 0, got {self.smooth_frames}")
         self._check(self.crop_scale > 0, f"crop_scale must be positive, got {self.crop_scale}")
         self._check(0.0 <= self.feather <= 0.5, f"feather must be in [0, 0.5], got {self.feather}")
@@ -206,6 +208,8 @@ def animate(
         Box(*options.source_box) if options.source_box is not None else None,
         options.no_crop_source, options.crop_scale)
     detector = None if options.no_crop_driving else get_detector(options.detector, options.driving_domain)
+    if detector is not None:
+        detector.max_side = min(detector.max_side, options.detect_side)
     initial_box = None
     if detector is not None:
         if driver.image is not None:

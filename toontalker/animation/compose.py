@@ -13,7 +13,8 @@ from toontalker.faces import Box
 
 def to_model_tensor(frames: np.ndarray, device: torch.device) -> torch.Tensor:
     """``(N, H, W, 3)`` uint8 -> ``(N, 3, H, W)`` float32 in ``[-1, 1]`` on ``device``."""
-    t = torch.from_numpy(np.ascontiguousarray(frames))
+    frames = np.ascontiguousarray(frames)
+    t = torch.from_numpy(frames if frames.flags.writeable else frames.copy())
     if device.type == "cuda":
         t = t.pin_memory().to(device, non_blocking=True)
     t = t.permute(0, 3, 1, 2).float()

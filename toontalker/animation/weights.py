@@ -51,7 +51,6 @@ def load_model(weights: str | Path | None, preset: str | None, random_weights: b
     """
     import torch
 
-    from toontalker.hub import from_pretrained
     from toontalker.model import ModelConfig, ToonTalker
 
     if random_weights:
@@ -75,6 +74,8 @@ def load_model(weights: str | Path | None, preset: str | None, random_weights: b
             "no weights: this install ships no default weights yet; pass --weights DIR_OR_HUB_ID, "
             "or --preset tiny --random-weights to test the pipeline (meaningless output)"
         )
+    from toontalker.hub import from_pretrained
+
     model = from_pretrained(str(source))
     config_name = preset
     return model.eval(), WeightsChoice("default" if weights is None else str(source), config_name, False)
