@@ -37,6 +37,12 @@ def build_driver(clip: Path, out: Path, seconds: float, size: int, fps: float) -
                     "-pix_fmt", "yuv420p", "-c:a", "aac", str(out)], check=True)
 
 
+def _peak_rss_mib() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--source", type=Path, required=True)
@@ -73,7 +79,7 @@ def main() -> None:
         result = animate(args.source, driver, output, weights=args.weights, options=options)
         wall = time.perf_counter() - t0
     print(json.dumps({"driver_seconds": args.seconds, "driver_size": args.size, "driver_build_s": round(build_s, 1),
-                      "animate_wall_s": round(wall, 2), "realtime_factor": round(args.seconds / wall, 3),
+                      "animate_wall_s": round(wall, 2), "peak_rss_mib": round(_peak_rss_mib()), "realtime_factor": round(args.seconds / wall, 3),
                       "result": to_jsonable(result)}, indent=2))
 
 
