@@ -34,7 +34,7 @@ class ModelConfig(ConfigBase):
         },
         "small-256": {
             "image_size": 256,
-            "channels": (256, 256, 256, 192, 128, 64, 32),
+            "channels": (256, 256, 192, 128, 64, 32, 16),
             "motion_dim": 256,
             "num_motions": 20,
             "code_dim": 256,

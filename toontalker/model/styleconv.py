@@ -149,12 +149,14 @@ def warp(feature: Tensor, flow: Tensor) -> Tensor:
     """
     Bs, C, H, W = feature.shape
     B = flow.shape[0]
-    grid = identity_grid(H, W, flow.device, flow.dtype) + rearrange(flow, "b t h w -> b h w t")
-    grid = grid.to(feature.dtype)
+    # sampling positions in fp32: bf16 cannot address 256 pixels in [-1, 1]
+    grid = identity_grid(H, W, flow.device, torch.float32) + rearrange(flow.float(), "b t h w -> b h w t")
+    source = feature.float()
     if Bs == B:
-        return F.grid_sample(feature, grid, mode="bilinear", padding_mode="border", align_corners=False)
+        out = F.grid_sample(source, grid, mode="bilinear", padding_mode="border", align_corners=False)
+        return out.to(feature.dtype)
     if Bs != 1:
         raise ValueError(f"source batch {Bs} cannot be broadcast over {B} flows")
     stacked = rearrange(grid, "b h w t -> 1 (b h) w t")
-    out = F.grid_sample(feature, stacked, mode="bilinear", padding_mode="border", align_corners=False)
-    return rearrange(out, "1 c (b h) w -> b c h w", b=B)
+    out = F.grid_sample(source, stacked, mode="bilinear", padding_mode="border", align_corners=False)
+    return rearrange(out.to(feature.dtype), "1 c (b h) w -> b c h w", b=B)
