@@ -76,18 +76,23 @@ class FakeHub:
         payload = json.dumps({"error": code}).encode()
         self._send(handler, 404, {"X-Error-Code": code, "X-Error-Message": code, "Content-Type": "application/json"}, payload, body)
 
+    def _lookup(self, repo_id: str, revision: str) -> tuple[str | None, str]:
+        repo = self.repos.get(repo_id)
+        if repo is None:
+            return None, "RepoNotFound"
+        sha = repo.resolve(revision)
+        return (sha, "") if sha is not None else (None, "RevisionNotFound")
+
     def _answer(self, handler, body: bool) -> None:
         path = unquote(urlparse(handler.path).path)
         self.requests.append((handler.command, path))
         parts = path.strip("/").split("/")
         if parts[:2] == ["api", "models"] and len(parts) >= 6 and parts[4] in ("revision", "tree"):
             repo_id, kind, revision = "/".join(parts[2:4]), parts[4], parts[5]
-            repo = self.repos.get(repo_id)
-            if repo is None:
-                return self._error(handler, "RepoNotFound", body)
-            sha = repo.resolve(revision)
+            sha, error = self._lookup(repo_id, revision)
             if sha is None:
-                return self._error(handler, "RevisionNotFound", body)
+                return self._error(handler, error, body)
+            repo = self.repos[repo_id]
             files = repo.commits[sha]
             if kind == "revision":
                 data = {"id": repo_id, "modelId": repo_id, "sha": sha, "private": False,
@@ -98,12 +103,10 @@ class FakeHub:
             return self._send(handler, 200, {"Content-Type": "application/json"}, json.dumps(data).encode(), body)
         if len(parts) >= 5 and parts[2] == "resolve":
             repo_id, revision, filename = "/".join(parts[:2]), parts[3], "/".join(parts[4:])
-            repo = self.repos.get(repo_id)
-            if repo is None:
-                return self._error(handler, "RepoNotFound", body)
-            sha = repo.resolve(revision)
+            sha, error = self._lookup(repo_id, revision)
             if sha is None:
-                return self._error(handler, "RevisionNotFound", body)
+                return self._error(handler, error, body)
+            repo = self.repos[repo_id]
             blob = repo.commits[sha].get(filename)
             if blob is None:
                 return self._error(handler, "EntryNotFound", body)

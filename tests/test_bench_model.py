@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import torch
+from model_helpers import one_torch_thread  # noqa: F401 (autouse fixture)
 import typer
 
 from toontalker.cli.bench_model import EPILOG, HELP, bench_model_command
@@ -12,7 +13,6 @@ from toontalker.model.bench_forward import benchmark_forward, main
 
 
 def test_benchmark_forward_tiny_cpu(tmp_path) -> None:
-    torch.set_num_threads(1)
     results = benchmark_forward("tiny", batches=(1, 3), dtypes=("fp32", "bf16"), device="cpu", warmup=1, iterations=2)
     assert [(r.batch, r.dtype) for r in results] == [(1, "fp32"), (3, "fp32"), (1, "bf16"), (3, "bf16")]
     for r in results:

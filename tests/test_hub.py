@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 from fake_hub import FakeHub
+from model_helpers import one_torch_thread, random_images  # noqa: F401 (autouse fixture)
 from huggingface_hub import constants
 
 from toontalker.cli import app
@@ -29,14 +30,6 @@ from toontalker.model_card import ModelCard
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 @pytest.fixture(scope="module")
 def tiny_model() -> ToonTalker:
     torch.manual_seed(0)
@@ -49,10 +42,8 @@ def weights_dir(tmp_path_factory, tiny_model) -> Path:
 
 
 def render(model: ToonTalker, seed: int = 0) -> torch.Tensor:
-    g = torch.Generator().manual_seed(seed)
-    size = model.config.image_size
-    source = torch.rand(1, 3, size, size, generator=g) * 2 - 1
-    driving = torch.rand(3, 3, size, size, generator=g) * 2 - 1
+    source = random_images(model.config, 1, seed)
+    driving = random_images(model.config, 3, seed + 1)
     with torch.no_grad():
         src = model.encode_source(source, "cartoon")
         w = model.encode_driving(driving, "real")

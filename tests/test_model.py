@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from model_helpers import one_torch_thread, random_images  # noqa: F401 (autouse fixture)
 
 from toontalker.errors import ConfigError, InputError, UsageError
 from toontalker.model import Discriminator, ModelConfig, ToonTalker
@@ -17,15 +18,6 @@ from toontalker.model.query_transformer import MotionBase, QueryMLP, QueryTransf
 from toontalker.model.styleconv import SFT, FlowHead, ModulatedConv2d, StyleConv, ToRGB, warp
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # tiny tensors: thread start-up costs more than the work, and other processes share the 2 cores
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 @pytest.fixture(scope="module")
 def cfg() -> ModelConfig:
     return ModelConfig.from_name("tiny")
@@ -37,9 +29,7 @@ def model(cfg) -> ToonTalker:
     return ToonTalker(cfg)
 
 
-def images(cfg: ModelConfig, batch: int, seed: int = 0) -> torch.Tensor:
-    g = torch.Generator().manual_seed(seed)
-    return torch.rand(batch, 3, cfg.image_size, cfg.image_size, generator=g) * 2 - 1
+images = random_images
 
 
 # -- config -------------------------------------------------------------------------------------------------

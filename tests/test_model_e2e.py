@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from model_helpers import one_torch_thread  # noqa: F401 (autouse fixture)
 
 from toontalker.hub import from_pretrained, save_pretrained
 from toontalker.model import ModelConfig, ToonTalker
@@ -34,7 +35,6 @@ def _video_frames(path: Path, count: int, size: int) -> torch.Tensor:
 
 @pytest.mark.slow
 def test_real_video_drives_cartoon_and_training_reduces_loss(shared_data, tmp_path) -> None:
-    torch.set_num_threads(1)
     torch.manual_seed(0)
     config = ModelConfig.from_name("tiny")
     size = config.image_size
