@@ -2,7 +2,8 @@
 
 Layout of the output folder::
 
-    OUT_DIR/build.json            the BuildConfig used (a re-run with other settings is refused)
+    OUT_DIR/build-<domain>.json   the BuildConfig used (a re-run with other settings is refused); one
+                              folder can hold a real and a cartoon build (and imports)
     OUT_DIR/clips/<clip id>/...   one clip per face track per scene (format per config)
     OUT_DIR/videos/<key>.json     one result per source video: done, faceless or failed (the resume log)
     OUT_DIR/manifest.parquet|csv  one row per clip (rebuilt from videos/ at the end of every run)
@@ -59,7 +60,7 @@ class BuildSummary:
         return self.frames_in / self.seconds if self.seconds > 0 else 0.0
 
 
-def _result_to_json(result: VideoResult) -> str:
+def result_to_json(result: VideoResult) -> str:
     return json.dumps({"rel": result.rel, "status": result.status, "message": result.message,
                        "frames_in": result.frames_in, "seconds": result.seconds,
                        "records": [asdict(r) for r in result.records]}, indent=1)
@@ -72,7 +73,7 @@ def _result_from_json(text: str) -> VideoResult:
 
 
 def _check_settings(out_dir: Path, config: BuildConfig, overwrite: bool) -> None:
-    settings = out_dir / "build.json"
+    settings = out_dir / f"build-{config.domain}.json"
     if settings.is_file() and not overwrite:
         try:
             previous = BuildConfig.load(settings)
@@ -83,14 +84,16 @@ def _check_settings(out_dir: Path, config: BuildConfig, overwrite: bool) -> None
             raise UsageError(f"{out_dir} was built with other settings ({', '.join(changed)} differ); "
                              "use the same options to resume, another OUT_DIR, or --overwrite")
     if overwrite:
-        for name in ("clips", "videos", "manifest.parquet", "manifest.csv", "build.json"):
+        for name in ("clips", "videos", "manifest.parquet", "manifest.csv"):
             if (out_dir / name).exists():
                 remove_path(out_dir / name)
+        for old in out_dir.glob("build-*.json"):
+            old.unlink()
     ensure_parent_writable(settings)
     config.save(settings)
 
 
-def _clean_leftovers(out_dir: Path) -> None:
+def clean_leftovers(out_dir: Path) -> None:
     for folder in (out_dir / "clips", out_dir / "videos"):
         if folder.is_dir():
             for entry in folder.iterdir():
@@ -98,7 +101,7 @@ def _clean_leftovers(out_dir: Path) -> None:
                     remove_path(entry)
 
 
-def _remove_partial_clips(out_dir: Path, source: SourceVideo) -> None:
+def remove_partial_clips(out_dir: Path, source: SourceVideo) -> None:
     clips = out_dir / "clips"
     if clips.is_dir():
         for entry in clips.glob(f"{source.key}-*"):
@@ -120,7 +123,7 @@ def _worker(source: SourceVideo, config: BuildConfig, out_dir: Path) -> VideoRes
 
 
 def collect_results(out_dir: Path) -> dict[str, VideoResult]:
-    """Every finished video's result in ``out_dir/videos`` by source path."""
+    """Every finished video's result in ``out_dir/videos`` by source key."""
     results: dict[str, VideoResult] = {}
     folder = out_dir / "videos"
     if folder.is_dir():
@@ -130,7 +133,7 @@ def collect_results(out_dir: Path) -> dict[str, VideoResult]:
             except (ValueError, KeyError, TypeError):
                 file.unlink()  # a damaged log entry: that video is simply processed again
                 continue
-            results[result.rel] = result
+            results[file.stem] = result
     return results
 
 
@@ -141,7 +144,7 @@ def build_dataset(raw_dir: Path, out_dir: Path, config: BuildConfig, workers: in
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     if workers < 1:
         raise UsageError(f"--workers must be >= 1, got {workers}")
-    scan = scan_sources(raw_dir, config.identity_from, config.identity_pattern)
+    scan = scan_sources(raw_dir, config.identity_from, config.identity_pattern, namespace=config.domain)
     if out_dir.resolve() == raw_dir.resolve() or raw_dir.resolve() in out_dir.resolve().parents:
         raise UsageError(f"{out_dir}: OUT_DIR must not be inside RAW_DIR {raw_dir}")
     detector_name = "none"
@@ -150,23 +153,23 @@ def build_dataset(raw_dir: Path, out_dir: Path, config: BuildConfig, workers: in
         detector_name = detector.name
         config = config.replace(detector=detector.name)
     _check_settings(out_dir, config, overwrite)
-    _clean_leftovers(out_dir)
+    clean_leftovers(out_dir)
     done = collect_results(out_dir)
     todo = [s for s in scan.videos
-            if s.rel not in done or (retry_failed and done[s.rel].status == "failed")]
+            if s.key not in done or (retry_failed and done[s.key].status == "failed")]
     start = time.perf_counter()
     new_results: list[VideoResult] = []
     crashed: list[tuple[str, str]] = []
 
     def finish(source: SourceVideo, result: VideoResult) -> None:
-        atomic_write_text(out_dir / "videos" / f"{source.key}.json", _result_to_json(result))
-        done[source.rel] = result
+        atomic_write_text(out_dir / "videos" / f"{source.key}.json", result_to_json(result))
+        done[source.key] = result
         new_results.append(result)
         if progress is not None:
             progress(result, len(new_results), len(todo))
 
     for source in todo:
-        _remove_partial_clips(out_dir, source)
+        remove_partial_clips(out_dir, source)
     if workers == 1 or len(todo) <= 1:
         for source in todo:
             finish(source, _worker(source, config, out_dir))
@@ -183,8 +186,8 @@ def build_dataset(raw_dir: Path, out_dir: Path, config: BuildConfig, workers: in
                     continue
                 finish(source, result)
     seconds = time.perf_counter() - start
-    manifest = write_full_manifest(out_dir, [done[s.rel] for s in scan.videos if s.rel in done])
-    all_results = [done[s.rel] for s in scan.videos if s.rel in done]
+    manifest = write_full_manifest(out_dir, list(done.values()))
+    all_results = [done[s.key] for s in scan.videos if s.key in done]
     return BuildSummary(
         out_dir=out_dir, detector=detector_name, videos=len(scan.videos), processed=len(new_results),
         skipped=len(scan.videos) - len(todo),
@@ -197,7 +200,8 @@ def build_dataset(raw_dir: Path, out_dir: Path, config: BuildConfig, workers: in
 
 
 def write_full_manifest(out_dir: Path, results: Sequence[VideoResult]) -> Path | None:
-    """The manifest of all clips in ``results``, keeping splits already assigned to existing clips."""
+    """The manifest of all clips in ``results`` (every build and import into ``out_dir``), keeping the splits
+    already assigned to existing clips."""
     from toontalker.dataset.manifest import MANIFEST_PARQUET, read_manifest
 
     records = [r for result in results for r in result.records]

@@ -37,7 +37,7 @@ SCENE_DETECTORS = ("content", "adaptive", "none")
 
 @dataclass(frozen=True)
 class BuildConfig(ConfigBase):
-    """How ``dataset build`` turns raw videos into clips (saved as build.json in the output folder)."""
+    """How ``dataset build`` turns raw videos into clips (saved as build-<domain>.json in the output folder)."""
 
     domain: str = "real"
     size: int = 256

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,10 +37,10 @@ def _list_dir(path: Path) -> list[os.DirEntry]:
         return list(entries)
 
 
-def video_key(rel: str) -> str:
-    """A file-name-safe, stable, unique key for a source path: its stem plus a short hash of the path."""
+def video_key(rel: str, namespace: str = "") -> str:
+    """A file-name-safe, stable key for a source path: its stem plus a short hash of ``namespace/rel``."""
     stem = re.sub(r"[^A-Za-z0-9_-]+", "_", Path(rel).stem).strip("_") or "video"
-    digest = hashlib.sha1(rel.encode("utf-8")).hexdigest()[:6]
+    digest = hashlib.sha1(f"{namespace}/{rel}".encode("utf-8")).hexdigest()[:6]
     return f"{stem[:60]}-{digest}"
 
 
@@ -68,8 +69,14 @@ def check_identity_options(source: str, pattern: str) -> None:
             raise UsageError(f"--identity-pattern {pattern!r}: not a valid regular expression ({exc})") from exc
 
 
-def scan_sources(raw_dir: Path, identity_from: str = "stem", identity_pattern: str = "") -> SourceScan:
-    """Every video under ``raw_dir`` (recursively, sorted); non-videos and unreadable folders are reported."""
+def scan_sources(raw_dir: Path, identity_from: str = "stem", identity_pattern: str = "", namespace: str = "",
+                 accept: Callable[[Path, bool], bool] | None = None) -> SourceScan:
+    """Every video under ``raw_dir`` (recursively, sorted); non-videos and unreadable folders are reported.
+
+    ``namespace`` (e.g. the domain) enters the keys, so two builds into one folder never collide.
+    ``accept(path, is_dir)``, when given, replaces the video test (``dataset import`` also takes frame folders;
+    an accepted folder is not descended into).
+    """
     check_identity_options(identity_from, identity_pattern)
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
@@ -92,10 +99,13 @@ def scan_sources(raw_dir: Path, identity_from: str = "stem", identity_pattern: s
                 continue
             path = Path(entry.path)
             rel = path.relative_to(raw_dir).as_posix()
-            if entry.is_dir():
+            is_dir = entry.is_dir()
+            wanted = accept(path, is_dir) if accept is not None else (not is_dir and is_video_path(path))
+            if wanted:
+                videos.append(SourceVideo(path, rel, video_key(rel, namespace),
+                                          identity_of(rel, identity_from, identity_pattern)))
+            elif is_dir:
                 pending.append(path)
-            elif is_video_path(path):
-                videos.append(SourceVideo(path, rel, video_key(rel), identity_of(rel, identity_from, identity_pattern)))
             else:
                 ignored.append(rel)
     return SourceScan(tuple(sorted(videos, key=lambda v: v.rel)), tuple(sorted(ignored)), tuple(sorted(unreadable)))

@@ -208,7 +208,7 @@ class S3fdDetector(FaceDetector):
         if path is None:
             raise BackendUnavailableError(
                 f"s3fd: weight file {weights.filename} not found in {weights.expected_path.parent} "
-                f"({weights.how_to_get()}); or use an offline backend: --detector haar")
+                f"({weights.how_to_get()}); or use an offline backend: --detector mediapipe (or haar)")
         from face_alignment.detection.sfd.sfd_detector import SFDDetector
 
         self._detector = SFDDetector(device, path_to_detector=str(path), filter_threshold=threshold)
