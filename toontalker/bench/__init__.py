@@ -1,0 +1,1 @@
+"""Benchmarks: speed of the animate core (``speed``) and quality on the paper's protocols."""
