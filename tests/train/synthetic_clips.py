@@ -39,7 +39,7 @@ class SyntheticPairs:
         return len(self.clips)
 
     def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
-        clip = self.clips[index]
+        clip = self.clips[index % len(self.clips)]
         if self.fixed_pair:
             return clip[0], clip[clip.shape[0] // 2]
         a, b = torch.randint(0, clip.shape[0], (2,)).tolist()

@@ -59,10 +59,19 @@ def _seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _as_dataset(data: PairDataset | Path | str | None, domain: str, image_size: int) -> PairDataset | None:
+def _as_dataset(data: PairDataset | Path | str | None, domain: str, recipe: TrainRecipe,
+                image_size: int) -> PairDataset | None:
     if data is None or not isinstance(data, (str, Path)):
         return data
-    return open_pair_dataset(Path(data), domain, image_size)
+    return open_pair_dataset(Path(data), domain, image_size, split=recipe.data_split, augment=recipe.augment,
+                             seed=recipe.seed)
+
+
+def _data_note(real: Any, cartoon: Any) -> str:
+    def name(d: Any) -> str:
+        return str(d) if isinstance(d, (str, Path)) else type(d).__name__
+
+    return f"real: {name(real)}" + ("" if cartoon is None else f"; cartoon: {name(cartoon)}")
 
 
 def _start_state(recipe: TrainRecipe, out: Path, resume: bool, init: Path | None) -> tuple[TrainRecipe, dict[str, Any] | None]:
@@ -124,7 +133,9 @@ def _run(recipe: TrainRecipe, info: DistInfo, state: dict[str, Any] | None, real
     _seed_everything(recipe.seed + info.rank)
     trainer = Trainer(recipe, info, vgg=vgg)
     image_size = trainer.model_config.image_size
-    stream = TrainStream(_as_dataset(real, "real", image_size), _as_dataset(cartoon, "cartoon", image_size), recipe.seed)
+    stream = TrainStream(_as_dataset(real, "real", recipe, image_size),
+                         _as_dataset(cartoon, "cartoon", recipe, image_size), recipe.seed)
+    data_note = _data_note(real, cartoon)
     start_step = 0
     if state is None and init is not None:
         init_state = ckpt.load_trainer_state(Path(init))
@@ -181,7 +192,7 @@ def _run(recipe: TrainRecipe, info: DistInfo, state: dict[str, Any] | None, real
             if result.images:
                 monitor.images(step, result.images)
             if is_ckpt:
-                last_ckpt = _save(trainer, recipe, info, out, step, stream.lengths) or last_ckpt
+                last_ckpt = _save(trainer, recipe, info, out, step, stream.lengths, data_note) or last_ckpt
     finally:
         monitor.close()
     return TrainResult(run_dir=out, stage=recipe.stage, step=step, iterations=recipe.iterations,
@@ -191,7 +202,7 @@ def _run(recipe: TrainRecipe, info: DistInfo, state: dict[str, Any] | None, real
 
 
 def _save(trainer: Trainer, recipe: TrainRecipe, info: DistInfo, out: Path, step: int,
-          lengths: tuple[int, ...]) -> Path | None:
+          lengths: tuple[int, ...], data_note: str) -> Path | None:
     rng_states = gather_objects(ckpt.capture_rng_state(), info)
     saved = None
     if info.is_main:
@@ -199,7 +210,7 @@ def _save(trainer: Trainer, recipe: TrainRecipe, info: DistInfo, out: Path, step
                  "stream": {"lengths": list(lengths), "position": step * recipe.batch_size},
                  "world_size": info.world_size}
         saved = ckpt.save_checkpoint(
-            out, step, state, lambda folder: export_release(trainer.model, folder, recipe.export_dtype),
+            out, step, state, lambda folder: export_release(trainer.model, folder, recipe, step, data_note),
             yaml.safe_dump(recipe.to_dict(), sort_keys=False), recipe.keep_last,
         ).path
     barrier(info)

@@ -28,7 +28,8 @@ _TINY_RUN = {
 
 # Fields a resumed run may change: they do not alter the optimisation (or, for iterations, only extend it).
 RESUMABLE_FIELDS = frozenset(
-    {"iterations", "log_every", "image_every", "checkpoint_every", "keep_last", "num_workers", "compile", "export_dtype"}
+    {"iterations", "log_every", "image_every", "checkpoint_every", "keep_last", "num_workers", "compile", "export_dtype",
+     "export_max_shard"}
 )
 
 
@@ -81,6 +82,10 @@ class TrainRecipe(ConfigBase):
     checkpoint_every: int = 5_000
     keep_last: int = 3
     export_dtype: Literal["fp32", "bf16", "fp16"] = "fp32"
+    export_max_shard: str = "2GB"  # e.g. "15MiB" to keep every exported file small
+    # data
+    data_split: str | None = "train"
+    augment: bool = False
 
     def __post_init__(self) -> None:
         self._check(self.stage in (1, 2), f"stage must be 1 or 2, got {self.stage}")

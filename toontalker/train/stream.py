@@ -21,7 +21,11 @@ from torch.utils.data import Dataset, Sampler
 
 
 class PairDataset(Protocol):
-    """Two frames of one clip: ``dataset[i] -> (source, driving)``, each ``(3, H, W)`` float in [-1, 1]."""
+    """Two frames of one clip: ``dataset[i] -> (source, driving)``, each ``(3, H, W)`` float in [-1, 1].
+
+    ``len()`` is the number of clips; any ``i >= 0`` is valid and means clip ``i mod len`` (the stream asks
+    for ``epoch * len + clip``, so a dataset may draw other frames of the clip each epoch).
+    """
 
     def __len__(self) -> int: ...
 
@@ -107,6 +111,7 @@ class TrainStream(Dataset):
         return tuple(len(ds) for ds in self.datasets)
 
     def _item_index(self, domain: int, position: int) -> int:
+        """``epoch * n + clip``: the clip is ``perm_epoch[position mod n]``."""
         n = len(self.datasets[domain])
         epoch, offset = divmod(position, n)
         key = (domain, epoch)
@@ -115,7 +120,7 @@ class TrainStream(Dataset):
                 self._perm_cache.clear()
             gen = torch.Generator().manual_seed(self.seed * 7919 + epoch * 2 + domain)
             self._perm_cache[key] = torch.randperm(n, generator=gen)
-        return int(self._perm_cache[key][offset])
+        return epoch * n + int(self._perm_cache[key][offset])
 
     def __len__(self) -> int:  # an infinite stream; the sampler decides positions
         return 2**62
