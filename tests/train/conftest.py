@@ -35,3 +35,13 @@ def vgg_module(fake_torch_home: Path) -> VGG19Features:
     from toontalker.train.perceptual import vgg19_features
 
     return vgg19_features(fake_torch_home / "hub" / "checkpoints" / "vgg19-dcbb9e9d.pth")
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Training tests run with one intra-op thread: on the shared 2-core machine, two OpenMP threads
+    competing with other jobs made a tiny step 10-30x slower than one thread."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
