@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -87,12 +89,30 @@ def _params(state: dict) -> dict[str, Tensor]:
     return flat
 
 
+class _InterruptAt:
+    """Sends this process SIGINT (Ctrl-C) when item number ``call`` is read."""
+
+    def __init__(self, inner: SyntheticPairs, call: int) -> None:
+        self.inner, self.call, self.calls = inner, call, 0
+
+    def __len__(self) -> int:
+        return len(self.inner)
+
+    def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
+        self.calls += 1
+        if self.calls == self.call:
+            os.kill(os.getpid(), signal.SIGINT)
+        return self.inner[index]
+
+
 def test_interrupted_and_resumed_equals_uninterrupted(tmp_path: Path, vgg_module) -> None:
     recipe = TrainRecipe.for_stage("tiny", 1, iterations=4, checkpoint_every=2, **NO_PER)
     data = SyntheticPairs(3)  # random frame pairs: exercises the per-sample seeding
     train(recipe, real=data, out=tmp_path / "a", vgg=vgg_module, device="cpu")
-    interrupted = train(recipe, real=data, out=tmp_path / "b", vgg=vgg_module, device="cpu", stop_at=2)
-    assert interrupted.step == 2
+    # Ctrl-C while the batch of step 2 is being read: the step completes, is checkpointed, the run stops
+    interrupted = train(recipe, real=_InterruptAt(data, call=3), out=tmp_path / "b", vgg=vgg_module, device="cpu")
+    assert (interrupted.step, interrupted.stopped_early) == (2, True)
+    assert [s for s, _ in list_checkpoints(tmp_path / "b")] == [2]
     # resume in a different setting: 2 DataLoader worker processes instead of none
     resumed = train(recipe.replace(num_workers=2), real=data, out=tmp_path / "b", resume=True, vgg=vgg_module,
                     device="cpu")

@@ -94,7 +94,8 @@ def train_command(
         print_json(result)
     elif not mode.quiet:
         losses = "  ".join(f"{k} {v:.4g}" for k, v in sorted(result.losses.items()))
+        stopped = " (stopped early: continue with --resume)" if result.stopped_early else ""
         stdout_console().print(
-            f"stage {result.stage}: step {result.step}/{result.iterations} on {result.world_size} x {result.device}; "
-            f"last checkpoint {result.last_checkpoint}\n{losses}"
+            f"stage {result.stage}: step {result.step}/{result.iterations}{stopped} on {result.world_size} x "
+            f"{result.device}; last checkpoint {result.last_checkpoint}\n{losses}"
         )

@@ -10,7 +10,11 @@ no non-finite value ever reaches the weights).
 
 from __future__ import annotations
 
+import contextlib
 import random
+import signal
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +30,7 @@ from toontalker.errors import ConfigError, NonFiniteLossError, TrainingError, Us
 from toontalker.train import checkpoint as ckpt
 from toontalker.train.data import open_pair_dataset
 from toontalker.train.distributed import (
-    DistInfo, barrier, gather_objects, reduce_mean, setup_distributed, teardown_distributed,
+    DistInfo, any_rank_true, barrier, gather_objects, reduce_mean, setup_distributed, teardown_distributed,
 )
 from toontalker.train.export import export_release
 from toontalker.train.monitor import RunMonitor
@@ -48,9 +52,32 @@ class TrainResult:
     last_checkpoint: Path | None
     losses: dict[str, float]
     images_per_second: float
+    stopped_early: bool  # SIGINT/SIGTERM (Ctrl-C, a job scheduler): checkpointed at the step it reached
     world_size: int
     rank: int
     device: str
+
+
+@contextlib.contextmanager
+def _stop_requests() -> Iterator[threading.Event]:
+    """SIGINT/SIGTERM set an event the loop checks between steps, so a stop never lands inside an update
+    and the run is checkpointed where it stopped. A second Ctrl-C interrupts at once."""
+    event = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield event
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        if event.is_set():
+            raise KeyboardInterrupt
+        event.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield event
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def _seed_everything(seed: int) -> None:
@@ -174,7 +201,9 @@ def _run(recipe: TrainRecipe, info: DistInfo, state: dict[str, Any] | None, real
     last_ckpt: Path | None = ckpt.list_checkpoints(out)[-1][1] if start_step and info.is_main else None
     losses: dict[str, float] = {}
     step = start_step
-    try:
+    stopped_early = False
+    with _stop_requests() as stop, contextlib.ExitStack() as closing:
+        closing.callback(monitor.close)
         while step < end:
             want_images = recipe.image_every > 0 and (step + 1) % recipe.image_every == 0 and info.is_main
             micro_batches = [TrainBatch.from_collated(next(batches)).to(info.device, recipe.channels_last)
@@ -185,19 +214,22 @@ def _run(recipe: TrainRecipe, info: DistInfo, state: dict[str, Any] | None, real
                 raise NonFiniteLossError(f"{exc}; training stopped, last good checkpoint: {last_ckpt or 'none yet'}") from exc
             step += 1
             monitor.step_done(step)
-            is_log = recipe.log_every > 0 and (step % recipe.log_every == 0 or step == end)
+            stopped_early = any_rank_true(torch.tensor(stop.is_set(), device=info.device), info) if step < end else False
+            is_log = recipe.log_every > 0 and (step % recipe.log_every == 0 or step == end or stopped_early)
             is_ckpt = (recipe.checkpoint_every > 0 and step % recipe.checkpoint_every == 0) or step == end
             if is_log:
                 losses = monitor.log(step, reduce_mean(result.terms, info))
             if result.images:
                 monitor.images(step, result.images)
-            if is_ckpt:
+            if is_ckpt or stopped_early:
                 last_ckpt = _save(trainer, recipe, info, out, step, stream.lengths, data_note) or last_ckpt
-    finally:
-        monitor.close()
+            if stopped_early:
+                monitor.message(f"stop requested: checkpointed step {step}; continue with --resume")
+                break
     return TrainResult(run_dir=out, stage=recipe.stage, step=step, iterations=recipe.iterations,
                        start_step=start_step, last_checkpoint=last_ckpt, losses=losses,
-                       images_per_second=monitor.last_images_per_s, world_size=info.world_size,
+                       images_per_second=monitor.last_images_per_s, stopped_early=stopped_early,
+                       world_size=info.world_size,
                        rank=info.rank, device=str(info.device))
 
 

@@ -1,0 +1,148 @@
+"""Throughput of the full training step: G forward/backward + D (adversarial and its own step) + perceptual.
+
+Exactly :meth:`Trainer.step` of the training loop (bf16 autocast on CUDA by default, channels_last, Adam
+for G and D), on synthetic batches already on the device, so the figure is the step's own speed (data
+loading is measured by the dataset tools). The VGG19 of the perceptual loss gets *random* weights when the
+ImageNet file is not cached: the same compute, so the same time; the output says which was used.
+
+    python -m toontalker.train.bench_step --preset paper-256 small-256 --stage 1 --batch 16 32 64 \\
+        --compile both --json bench-train.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from dataclasses import asdict, dataclass
+
+import torch
+
+from toontalker.cache import find_weights
+from toontalker.train.distributed import DistInfo, resolve_device
+from toontalker.train.perceptual import VGG19Features, vgg19_features
+from toontalker.train.recipe import TrainRecipe
+from toontalker.train.stream import FramePairs, TrainBatch
+from toontalker.train.trainer import Trainer
+
+
+@dataclass(frozen=True)
+class StepTiming:
+    """One measured setting: ``ms_per_step`` is the median over ``steps`` timed steps of ``batch`` samples
+    (stage 2: each sample is a real pair and a cartoon pair)."""
+
+    preset: str
+    stage: int
+    batch: int
+    device: str
+    precision: str
+    channels_last: bool
+    compiled: bool
+    perceptual: str
+    vgg_weights: str
+    ms_per_step: float
+    images_per_s: float
+    peak_memory_mib: float | None
+    steps: int
+    status: str = "ok"
+
+
+def _batch(recipe: TrainRecipe, batch: int, size: int, device: torch.device) -> TrainBatch:
+    g = torch.Generator().manual_seed(0)
+
+    def pairs() -> FramePairs:
+        return FramePairs(torch.rand(batch, 3, size, size, generator=g) * 2 - 1,
+                          torch.rand(batch, 3, size, size, generator=g) * 2 - 1)
+
+    return TrainBatch(pairs(), pairs() if recipe.stage == 2 else None).to(device, recipe.channels_last)
+
+
+def time_step(recipe: TrainRecipe, device: torch.device, vgg: VGG19Features | None, vgg_note: str,
+              warmup: int, steps: int) -> StepTiming:
+    trainer = Trainer(recipe, DistInfo(device=device), vgg=vgg)
+    trainer.prepare()
+    batch = _batch(recipe, recipe.batch_size, trainer.model_config.image_size, device)
+    common = dict(preset=recipe.model, stage=recipe.stage, batch=recipe.batch_size, device=str(device),
+                  precision="bf16" if trainer.autocast_dtype is not None else "fp32",
+                  channels_last=recipe.channels_last, compiled=recipe.compile, perceptual=recipe.perceptual,
+                  vgg_weights=vgg_note)
+    cuda = device.type == "cuda"
+    if cuda:
+        torch.cuda.reset_peak_memory_stats(device)
+    for i in range(warmup):
+        trainer.step([batch], i)
+    times = []
+    for i in range(steps):
+        if cuda:
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start.record()
+            trainer.step([batch], i)
+            end.record()
+            torch.cuda.synchronize(device)
+            times.append(start.elapsed_time(end))
+        else:
+            t0 = time.perf_counter()
+            trainer.step([batch], i)
+            times.append((time.perf_counter() - t0) * 1e3)
+    ms = statistics.median(times)
+    peak = torch.cuda.max_memory_allocated(device) / 2**20 if cuda else None
+    return StepTiming(**common, ms_per_step=round(ms, 3), images_per_s=round(recipe.batch_size * 1e3 / ms, 2),
+                      peak_memory_mib=None if peak is None else round(peak, 1), steps=steps)
+
+
+def _vgg(device: torch.device) -> tuple[VGG19Features, str]:
+    if find_weights("vgg19") is not None:
+        return vgg19_features(device=device), "imagenet (vgg19-dcbb9e9d.pth)"
+    torch.manual_seed(0)
+    return VGG19Features().to(device), "random (not cached; same compute, timing only)"
+
+
+def main(argv: list[str] | None = None) -> list[StepTiming]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--preset", nargs="+", default=["paper-256"], help="model presets (tiny, small-256, paper-256)")
+    parser.add_argument("--stage", nargs="+", type=int, default=[1], choices=[1, 2])
+    parser.add_argument("--batch", nargs="+", type=int, default=[16, 32])
+    parser.add_argument("--precision", nargs="+", default=["auto"], choices=["auto", "bf16", "fp32"])
+    parser.add_argument("--channels-last", default="on", choices=["on", "off", "both"])
+    parser.add_argument("--compile", default="off", choices=["on", "off", "both"])
+    parser.add_argument("--perceptual", default="vgg19", choices=["vgg19", "dfm"])
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--json", default=None, help="write the results as a JSON list to this file")
+    args = parser.parse_args(argv)
+    device = resolve_device(args.device)
+    both = {"on": [True], "off": [False], "both": [False, True]}
+    vgg, vgg_note = _vgg(device) if args.perceptual == "vgg19" else (None, "not used")
+    print(f"VGG19 weights: {vgg_note}", flush=True)
+    results: list[StepTiming] = []
+    for preset in args.preset:
+        for stage in args.stage:
+            for batch in args.batch:
+                for precision in args.precision:
+                    for channels_last in both[args.channels_last]:
+                        for compiled in both[args.compile]:
+                            recipe = TrainRecipe.for_stage(preset, stage, batch_size=batch, precision=precision,
+                                                           channels_last=channels_last, compile=compiled,
+                                                           perceptual=args.perceptual, num_workers=0)
+                            try:
+                                timing = time_step(recipe, device, vgg, vgg_note, args.warmup, args.steps)
+                            except torch.cuda.OutOfMemoryError:
+                                timing = StepTiming(preset, stage, batch, str(device), precision, channels_last,
+                                                    compiled, args.perceptual, vgg_note, float("nan"), 0.0, None,
+                                                    0, status="out of memory")
+                            finally:
+                                if device.type == "cuda":
+                                    torch.cuda.empty_cache()
+                            results.append(timing)
+                            print(json.dumps(asdict(timing)), flush=True)
+    if args.json:
+        from toontalker.io_utils import atomic_write_text
+
+        atomic_write_text(args.json, json.dumps([asdict(r) for r in results], indent=2) + "\n")
+    return results
+
+
+if __name__ == "__main__":
+    main()
