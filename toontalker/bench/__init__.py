@@ -1,0 +1,5 @@
+"""Benchmarks: evaluation protocols as data, quality runs on them, the paired cartoon benchmark, reports.
+
+See docs/bench.md. Entry points: :func:`~toontalker.bench.runner.make_protocols`,
+:func:`~toontalker.bench.runner.quality_benchmark`, :func:`~toontalker.bench.runner.paired_benchmark`.
+"""

@@ -1,0 +1,83 @@
+"""Reading protocol media as model input: face-cropped clips and images -> ``uint8`` frames and tensors.
+
+Decoding uses OpenCV's bundled codecs (no ffmpeg binary needed, so benches run on machines that have none);
+the bench reads only already-cropped dataset items and benchmark clips, never raw footage. Images with
+alpha are composited on ``background`` (black by default, as the THA renders are).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from toontalker.errors import InputError, MediaError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+
+
+def _resize(rgb: np.ndarray, size: int) -> np.ndarray:
+    H, W = rgb.shape[:2]
+    if (H, W) == (size, size):
+        return rgb
+    interpolation = cv2.INTER_AREA if min(H, W) > size else cv2.INTER_CUBIC
+    return cv2.resize(rgb, (size, size), interpolation=interpolation)
+
+
+def read_image_rgb(path: Path, size: int, background: int = 0) -> np.ndarray:
+    """An image file -> ``(size, size, 3)`` uint8 RGB (alpha composited on ``background``)."""
+    try:
+        with Image.open(path) as image:
+            image.load()
+            if image.mode in ("RGBA", "LA", "P"):
+                rgba = image.convert("RGBA")
+                canvas = Image.new("RGBA", rgba.size, (background, background, background, 255))
+                image = Image.alpha_composite(canvas, rgba)
+            rgb = np.asarray(image.convert("RGB"))
+    except (OSError, UnidentifiedImageError) as exc:
+        raise InputError(f"{path}: cannot read image ({exc})") from exc
+    return _resize(rgb, size)
+
+
+def read_video_rgb(path: Path, size: int, start: int = 0, count: int | None = None) -> np.ndarray:
+    """Frames ``start .. start+count`` of a video -> ``(N, size, size, 3)`` uint8 RGB."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened():
+        raise MediaError(f"{path}: cannot open video")
+    frames = []
+    try:
+        index = 0
+        while count is None or len(frames) < count:
+            ok, bgr = capture.read()
+            if not ok:
+                break
+            if index >= start:
+                frames.append(_resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), size))
+            index += 1
+    finally:
+        capture.release()
+    if not frames:
+        raise MediaError(f"{path}: no frames decoded from frame {start}")
+    return np.stack(frames)
+
+
+def read_frames(path: str | Path, size: int, start: int = 0, count: int | None = None) -> np.ndarray:
+    """Image or video -> ``(N, size, size, 3)`` uint8 RGB (an image is one frame)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        return read_image_rgb(path, size)[None]
+    return read_video_rgb(path, size, start, count)
+
+
+def to_tensor(frames: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
+    """``(N, H, W, 3)`` uint8 -> ``(N, 3, H, W)`` float32 in ``[-1, 1]``."""
+    tensor = torch.from_numpy(np.ascontiguousarray(frames)).to(device).permute(0, 3, 1, 2).float()
+    return tensor / 127.5 - 1.0
