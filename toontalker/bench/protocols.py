@@ -146,16 +146,23 @@ def generate_pairs(manifest: pd.DataFrame, setting: str, options: ProtocolOption
     return pd.DataFrame(rows, columns=list(PROTOCOL_COLUMNS))
 
 
+@dataclass(frozen=True)
+class ProtocolFile:
+    setting: str
+    path: Path
+    pairs: int
+
+
 def generate_protocols(manifest: pd.DataFrame, settings: list[str], options: ProtocolOptions,
-                       out_dir: Path) -> dict[str, Path]:
-    """Write ``<out_dir>/<setting>.csv`` for each setting; returns setting -> path."""
-    written = {}
+                       out_dir: Path) -> list[ProtocolFile]:
+    """Write ``<out_dir>/<setting>.csv`` for each setting (an empty setting still gets its header)."""
+    written = []
     for setting in settings:
         pairs = generate_pairs(manifest, setting, options)
         path = Path(out_dir) / f"{setting}.csv"
         with atomic_path(path) as tmp:
             pairs.to_csv(tmp, index=False)
-        written[setting] = path
+        written.append(ProtocolFile(setting, path, len(pairs)))
     return written
 
 

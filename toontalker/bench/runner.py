@@ -14,7 +14,7 @@ import torch
 
 from toontalker.bench.paired import paired_cartoon_pairs
 from toontalker.bench.paper_numbers import ABLATION_TABLES, table_methods
-from toontalker.bench.protocols import ProtocolOptions, generate_protocols, load_manifest, setting_spec
+from toontalker.bench.protocols import ProtocolFile, ProtocolOptions, generate_protocols, load_manifest, setting_spec
 from toontalker.bench.quality import QualityOptions, Reenactor, run_quality
 from toontalker.bench.report import RunResults, TableView, all_metrics_table, main_tables_for, paper_table, write_report
 from toontalker.errors import UsageError
@@ -39,7 +39,7 @@ class BenchReport:
     csv: Path
 
 
-def make_protocols(manifest: Path, out_dir: Path, settings: Sequence[str], options: ProtocolOptions) -> dict[str, Path]:
+def make_protocols(manifest: Path, out_dir: Path, settings: Sequence[str], options: ProtocolOptions) -> list[ProtocolFile]:
     """`bench protocol`: one pair-list CSV per setting from the manifest's test split."""
     for setting in settings:
         setting_spec(setting)
