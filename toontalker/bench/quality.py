@@ -158,6 +158,7 @@ def run_setting(model: Reenactor, pairs: pd.DataFrame, suite: MetricSuite, optio
                                  to_tensor(driving_u8, device), pair["driving_domain"], options.batch_size,
                                  options.motion)
         target_u8 = _ground_truth(pair, driving_u8, size)
+        separate_truth = target_u8 is not None and target_u8 is not driving_u8
         if target_u8 is not None:
             n = min(len(target_u8), len(generated))
             target_u8, generated, driving_u8 = target_u8[:n], generated[:n], driving_u8[:n]
@@ -172,7 +173,7 @@ def run_setting(model: Reenactor, pairs: pd.DataFrame, suite: MetricSuite, optio
         if len(acc.samples) < options.samples:
             mid = len(generated_u8) // 2
             acc.samples.append((source_u8[0], driving_u8[mid], generated_u8[mid],
-                                *(() if target_u8 is None else (target_u8[mid],))))
+                                *((target_u8[mid],) if separate_truth else ())))
         if progress:
             progress(f"{setting}: pair {index + 1}/{len(pairs)} ({len(generated)} frames)")
 
