@@ -69,7 +69,7 @@ def parse_variants(weights: str | None, ablations: Sequence[str], table: int | N
             raise UsageError("--ablation needs --table 5, 6 or 7")
         variants = []
         for item in ablations:
-            label, sep, path = item.partition("=")
+            label, sep, path = item.rpartition("=")  # labels may hold "=" (lambda_m=20)
             if not sep or not label or not path:
                 raise UsageError(f"--ablation {item!r}: expected LABEL=WEIGHTS, e.g. 'w/o analogy=runs/noanalogy'")
             known = table_methods(table)
