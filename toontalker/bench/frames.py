@@ -1,7 +1,8 @@
 """Reading protocol media as model input: face-cropped clips and images -> ``uint8`` frames and tensors.
 
-Decoding uses OpenCV's bundled codecs (no ffmpeg binary needed, so benches run on machines that have none);
-the bench reads only already-cropped dataset items and benchmark clips, never raw footage. Images with
+Videos are decoded with OpenCV's bundled codecs, not :mod:`toontalker.video`'s ffmpeg pipe, so benches run
+on machines without an ffmpeg binary (the lent GPUs); the bench reads only already-cropped dataset items and
+benchmark clips. Images go through :func:`toontalker.video.read_image`. Images with
 alpha are composited on ``background`` (black by default, as the THA renders are).
 """
 
@@ -12,11 +13,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
 
 from toontalker.errors import InputError, MediaError
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+from toontalker.video import IMAGE_SUFFIXES, read_image
 
 
 def _resize(rgb: np.ndarray, size: int) -> np.ndarray:
@@ -29,17 +28,8 @@ def _resize(rgb: np.ndarray, size: int) -> np.ndarray:
 
 def read_image_rgb(path: Path, size: int, background: int = 0) -> np.ndarray:
     """An image file -> ``(size, size, 3)`` uint8 RGB (alpha composited on ``background``)."""
-    try:
-        with Image.open(path) as image:
-            image.load()
-            if image.mode in ("RGBA", "LA", "P"):
-                rgba = image.convert("RGBA")
-                canvas = Image.new("RGBA", rgba.size, (background, background, background, 255))
-                image = Image.alpha_composite(canvas, rgba)
-            rgb = np.asarray(image.convert("RGB"))
-    except (OSError, UnidentifiedImageError) as exc:
-        raise InputError(f"{path}: cannot read image ({exc})") from exc
-    return _resize(rgb, size)
+    image = read_image(path)
+    return _resize(image.on_background((background, background, background)), size)
 
 
 def read_video_rgb(path: Path, size: int, start: int = 0, count: int | None = None) -> np.ndarray:
