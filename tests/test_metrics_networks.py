@@ -48,3 +48,29 @@ def test_fid_inception_loads_by_key_and_rejects_other_files(tmp_path, monkeypatc
     torch.save(state, checkpoint)
     with pytest.raises(MetricUnavailable, match="does not match the FID Inception v3 layout"):
         load_fid_inception()
+
+
+def test_arcface_ir_se50_layout_and_loading(tmp_path, monkeypatch):
+    from toontalker.metrics.arcface import ArcFaceIRSE50
+    from toontalker.metrics.identity import load_identity_backend
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    torch.manual_seed(2)
+    source = ArcFaceIRSE50()
+    state = {k: v for k, v in source.state_dict().items() if not k.endswith("num_batches_tracked")}
+    assert not any(k.startswith("body.0.shortcut_layer") for k in state)  # 64 -> 64: a strided max pool
+    assert state["body.3.shortcut_layer.0.weight"].shape == (128, 64, 1, 1)  # stage 2 changes channels
+    assert state["body.23.res_layer.5.fc1.weight"].shape == (32, 512, 1, 1)
+    assert state["output_layer.3.weight"].shape == (512, 512 * 7 * 7)
+    assert len(source.body) == 24
+    checkpoint = tmp_path / "torch" / "hub" / "checkpoints" / "model_ir_se50.pth"
+    checkpoint.parent.mkdir(parents=True)
+    torch.save(state, checkpoint)
+    backend = load_identity_backend("csim")
+    face = np.random.default_rng(0).integers(0, 256, (256, 256, 3), dtype=np.uint8)
+    embedding = backend.embedding(face)
+    assert embedding.shape == (512,) and np.linalg.norm(embedding) == pytest.approx(1.0)
+    del state["output_layer.3.weight"]
+    torch.save(state, checkpoint)
+    with pytest.raises(MetricUnavailable, match="does not match the ArcFace IR-SE50 layout"):
+        load_identity_backend("aed")

