@@ -2,9 +2,284 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from toontalker.cli.common import JsonOutput, Quiet, Seed, Workers, output_mode
+from toontalker.console import OutputMode, print_json, stderr_console, stdout_console
 
 app = typer.Typer(
     help="Build training-ready face clips from raw videos: build, import, split, stats, verify.",
     no_args_is_help=True,
 )
+
+Domain = Annotated[str, typer.Option("--domain", "-d", help="'real' or 'cartoon'.")]
+Size = Annotated[int, typer.Option("--size", help="Side of the stored square clips, pixels.")]
+Format = Annotated[str, typer.Option("--format", help="Clip storage: jpg (default), png, npy or mp4 (see docs/dataset.md).")]
+IdentityFrom = Annotated[str, typer.Option(
+    "--identity-from", help="Identity of a clip: 'stem' (file name), 'parent' (folder name) or 'pattern'.")]
+IdentityPattern = Annotated[str, typer.Option(
+    "--identity-pattern", help="With --identity-from pattern: a regex on the file stem; group 1 is the identity.")]
+
+
+def _progress(mode: OutputMode, label: str):
+    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("{task.fields[last]}"), TimeElapsedColumn(), TextColumn("ETA"),
+                        TimeRemainingColumn(), console=stderr_console(), disable=not mode.show_progress)
+    task = progress.add_task(label, total=None, last="")
+
+    def update(result, done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total, last=f"{result.rel[-40:]}: {result.status}")
+
+    return progress, update
+
+
+def _render_summary(summary, mode: OutputMode, what: str) -> None:
+    if mode.json:
+        print_json({**{k: getattr(summary, k) for k in summary.__dataclass_fields__}, "input_fps": summary.input_fps})
+        return
+    if mode.quiet:
+        return
+    console = stdout_console()
+    console.print(f"[bold]{what}[/bold] {summary.out_dir}: {summary.clips} clips ({summary.clip_frames} frames) from "
+                  f"{summary.videos} inputs; {summary.processed} processed now, {summary.skipped} already done; "
+                  f"detector {summary.detector}")
+    if summary.processed:
+        console.print(f"{summary.frames_in} input frames in {summary.seconds:.1f} s = {summary.input_fps:.1f} frames/s")
+    problems = Table(title="inputs without clips", show_header=True)
+    for col in ("input", "status", "reason"):
+        problems.add_column(col, overflow="fold")
+    for rel, reason in summary.failed:
+        problems.add_row(rel, "[red]failed[/red]", reason)
+    for rel, reason in summary.no_clips:
+        problems.add_row(rel, "[yellow]no clips[/yellow]", reason)
+    for entry in summary.unreadable:
+        problems.add_row(entry.split(":")[0], "[red]unreadable[/red]", entry.split(":", 1)[-1].strip())
+    if problems.row_count:
+        console.print(problems)
+    if summary.ignored:
+        console.print(f"ignored {len(summary.ignored)} non-video files (e.g. {summary.ignored[0]})")
+    if summary.manifest is not None:
+        console.print(f"manifest: {summary.manifest} (+ .csv)")
+
+
+BUILD_EPILOG = """Examples:
+
+  toontalker dataset build raw/cartoon data/ --domain cartoon
+
+  toontalker dataset build raw/vox data/ --domain real -j 4 --test 0.1
+
+  toontalker dataset build raw/cropped data/ --no-crop --identity-from parent
+
+  toontalker dataset build raw/one_shot data/ --box 120,40,520,440 --detector haar
+"""
+
+
+@app.command("build", epilog=BUILD_EPILOG)
+def build_command(
+    raw_dir: Annotated[Path, typer.Argument(help="Folder of raw videos (searched recursively).")],
+    out_dir: Annotated[Path, typer.Argument(help="Dataset folder to create or resume.")],
+    domain: Domain = "real",
+    size: Size = 256,
+    fmt: Format = "jpg",
+    detector: Annotated[str, typer.Option("--detector", help="auto, s3fd, mediapipe, haar, dlib-hog or dlib-cnn.")] = "auto",
+    scale: Annotated[float, typer.Option("--scale", help="Crop side / side of the box covering the face over the clip.")] = 1.8,
+    min_frames: Annotated[int, typer.Option("--min-frames", help="Drop clips shorter than this.")] = 25,
+    max_frames: Annotated[int, typer.Option("--max-frames", help="Split longer clips into pieces (0: no limit).")] = 0,
+    min_face: Annotated[int, typer.Option("--min-face", help="Drop clips whose median face box side is below this (source px).")] = 48,
+    iou: Annotated[float, typer.Option("--iou", help="New clip when the face box overlaps the last one less than this.")] = 0.3,
+    max_lost: Annotated[int, typer.Option("--max-lost", help="Frames the face may be missed before its clip ends.")] = 5,
+    detect_every: Annotated[int, typer.Option("--detect-every", help="Run the detector on every N-th frame (interpolate between).")] = 1,
+    smooth: Annotated[int, typer.Option("--smooth", help="Moving-average window over face boxes, frames (1: off).")] = 5,
+    scenes: Annotated[str, typer.Option("--scenes", help="Scene-cut detector: content, adaptive or none.")] = "content",
+    scene_threshold: Annotated[float, typer.Option("--scene-threshold", help="ContentDetector threshold (lower: more cuts).")] = 27.0,
+    box: Annotated[str, typer.Option("--box", help="Manual crop X0,Y0,X1,Y1 (source px) for every video; no detection.")] = "",
+    no_crop: Annotated[bool, typer.Option("--no-crop", help="Already-cropped videos: centre square, no detection.")] = False,
+    identity_from: IdentityFrom = "stem",
+    identity_pattern: IdentityPattern = "",
+    workers: Workers = 1,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Delete OUT_DIR's clips and manifest and start again.")] = False,
+    retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Process again the videos that failed last time.")] = False,
+    test: Annotated[Optional[float], typer.Option("--test", help="Also split: test identities, fraction (<1) or count.")] = None,
+    seed: Seed = 0,
+    quiet: Quiet = False,
+    json: JsonOutput = False,
+) -> None:
+    """Cut raw videos into face clips: scenes, face tracks, one stable square crop per clip, a manifest."""
+    from toontalker.dataset.build import build_dataset
+    from toontalker.dataset.pipeline import BuildConfig
+    from toontalker.dataset.split import split_dataset
+    from toontalker.errors import ConfigError, UsageError
+
+    mode = output_mode(quiet, json)
+    try:
+        config = BuildConfig(domain=domain, size=size, format=fmt, detector=detector, scale=scale,
+                             min_frames=min_frames, max_frames=max_frames, min_face=min_face, iou_threshold=iou,
+                             max_lost=max_lost, detect_every=detect_every, smooth=smooth, scene_detector=scenes,
+                             scene_threshold=scene_threshold, no_crop=no_crop, box=box,
+                             identity_from=identity_from, identity_pattern=identity_pattern)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from exc
+    progress, update = _progress(mode, "build")
+    with progress:
+        summary = build_dataset(raw_dir, out_dir, config, workers, overwrite, retry_failed, update)
+    if test is not None and summary.manifest is not None:
+        split_dataset(out_dir, test=test, seed=seed)
+    _render_summary(summary, mode, "built")
+    if summary.manifest is None:
+        raise typer.Exit(1)
+
+
+IMPORT_EPILOG = """Examples:
+
+  toontalker dataset import vox/ data/ --domain real --identity-from parent
+
+  toontalker dataset import frames/ data/ --domain cartoon --fps 30
+"""
+
+
+@app.command("import", epilog=IMPORT_EPILOG)
+def import_command(
+    src_dir: Annotated[Path, typer.Argument(help="Folder of cropped clips: videos and/or folders of frames.")],
+    out_dir: Annotated[Path, typer.Argument(help="Dataset folder to create or extend.")],
+    domain: Domain = "real",
+    size: Size = 256,
+    fmt: Format = "jpg",
+    fps: Annotated[float, typer.Option("--fps", help="Frame rate of frame folders.")] = 25.0,
+    identity_from: IdentityFrom = "parent",
+    identity_pattern: IdentityPattern = "",
+    quiet: Quiet = False,
+    json: JsonOutput = False,
+) -> None:
+    """Register already-cropped clips (videos or frame folders) without face cropping."""
+    from toontalker.dataset.importer import ImportOptions, import_clips
+
+    mode = output_mode(quiet, json)
+    options = ImportOptions(domain=domain, size=size, format=fmt, fps=fps, identity_from=identity_from,
+                            identity_pattern=identity_pattern)
+    progress, update = _progress(mode, "import")
+    with progress:
+        summary = import_clips(src_dir, out_dir, options, update)
+    _render_summary(summary, mode, "imported")
+    if summary.manifest is None:
+        raise typer.Exit(1)
+
+
+@app.command("split", epilog="Examples:\n\n  toontalker dataset split data/ --test 0.15\n\n"
+                             "  toontalker dataset split data/ --test 5 --val 2 --by source --seed 1")
+def split_command(
+    dataset: Annotated[Path, typer.Argument(help="Dataset folder (or its manifest).")],
+    test: Annotated[float, typer.Option("--test", help="Test groups per domain: a fraction (<1) or a count.")] = 0.15,
+    val: Annotated[float, typer.Option("--val", help="Validation groups per domain: a fraction or a count.")] = 0.0,
+    by: Annotated[str, typer.Option("--by", help="Group by 'identity' or 'source' video; a group never spans splits.")] = "identity",
+    seed: Seed = 0,
+    quiet: Quiet = False,
+    json: JsonOutput = False,
+) -> None:
+    """Assign train/test/val splits by identity (or source video), per domain, reproducibly."""
+    from toontalker.dataset.split import split_dataset
+
+    mode = output_mode(quiet, json)
+    summary = split_dataset(dataset, test, val, seed, by)
+    if mode.json:
+        print_json(summary)
+    elif not mode.quiet:
+        table = Table(title=f"splits by {summary.group_by} ({summary.manifest})")
+        for col in ("domain", "split", f"{summary.group_by}s", "clips"):
+            table.add_column(col)
+        for row in summary.rows:
+            table.add_row(*map(str, row))
+        stdout_console().print(table)
+
+
+@app.command("stats", epilog="Examples:\n\n  toontalker dataset stats data/\n\n"
+                             "  toontalker dataset stats data/ --sheet sheet.png --count 48")
+def stats_command(
+    dataset: Annotated[Path, typer.Argument(help="Dataset folder (or its manifest).")],
+    sheet: Annotated[Optional[Path], typer.Option("--sheet", help="Write a contact sheet of sample crops (PNG).")] = None,
+    count: Annotated[int, typer.Option("--count", help="Clips on the contact sheet.")] = 24,
+    seed: Seed = 0,
+    quiet: Quiet = False,
+    json: JsonOutput = False,
+) -> None:
+    """Clips, identities, frames and durations per domain and split; optional contact sheet."""
+    from toontalker.dataset.inspect import dataset_stats
+
+    mode = output_mode(quiet, json)
+    stats = dataset_stats(dataset, sheet, count, seed)
+    if mode.json:
+        print_json(stats)
+        return
+    if mode.quiet:
+        return
+    table = Table(title=f"{stats.dataset}: {stats.total_clips} clips, {stats.total_frames} frames")
+    for col in ("domain", "split", "clips", "identities", "sources", "frames", "seconds", "frames/clip"):
+        table.add_column(col)
+    for r in stats.rows:
+        table.add_row(r.domain, r.split, str(r.clips), str(r.identities), str(r.sources), str(r.frames),
+                      f"{r.seconds:.1f}", f"{r.mean_clip_frames:.0f}")
+    console = stdout_console()
+    console.print(table)
+    if stats.contact_sheet:
+        console.print(f"contact sheet: {stats.contact_sheet}")
+
+
+@app.command("verify", epilog="Examples:\n\n  toontalker dataset verify data/\n\n  toontalker dataset verify data/ --all-frames")
+def verify_command(
+    dataset: Annotated[Path, typer.Argument(help="Dataset folder (or its manifest).")],
+    all_frames: Annotated[bool, typer.Option("--all-frames", help="Decode every frame (default: first, middle, last).")] = False,
+    quiet: Quiet = False,
+    json: JsonOutput = False,
+) -> None:
+    """Check that every manifest row's clip exists, has its frames, and decodes at the right size."""
+    from toontalker.dataset.inspect import verify_dataset
+
+    mode = output_mode(quiet, json)
+    report = verify_dataset(dataset, all_frames)
+    if mode.json:
+        print_json({**{k: getattr(report, k) for k in report.__dataclass_fields__}, "ok": report.ok})
+    elif not mode.quiet or report.problems:
+        console = stdout_console() if report.ok else stderr_console()
+        console.print(f"{report.dataset}: {report.clips} clips, {report.frames_checked} frames decoded, "
+                      f"{len(report.problems)} problems")
+        for clip_id, problem in report.problems:
+            console.print(f"  {clip_id}: {problem}")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command("detectors", epilog="Examples:\n\n  toontalker dataset detectors\n\n"
+                                 "  toontalker dataset detectors --measure ../shared/data --max-items 20")
+def detectors_command(
+    measure: Annotated[Optional[Path], typer.Option("--measure", help="Measure hit rates on a data folder laid out like ../shared/data.")] = None,
+    max_items: Annotated[int, typer.Option("--max-items", help="Items per group when measuring.")] = 40,
+    quiet: Quiet = False,
+    json: JsonOutput = False,
+) -> None:
+    """List the face detector backends usable here; optionally measure their hit rates."""
+    from toontalker.faces import AUTO_ORDER, available_detectors
+    from toontalker.faces.hitrate import markdown_table, measure_all
+
+    mode = output_mode(quiet, json)
+    status = available_detectors()
+    results = measure_all(measure, [n for n, s in status.items() if s == "ok"], max_items)[0] if measure else []
+    if mode.json:
+        print_json({"backends": status, "auto": AUTO_ORDER, "hit_rates": results})
+        return
+    if mode.quiet:
+        return
+    console = stdout_console()
+    table = Table(title="face detectors")
+    table.add_column("backend")
+    table.add_column("status", overflow="fold")
+    for name, state in status.items():
+        table.add_row(name, "[green]ok[/green]" if state == "ok" else f"[red]{state}[/red]")
+    console.print(table)
+    for domain, order in AUTO_ORDER.items():
+        console.print(f"auto for {domain}: first usable of {', '.join(order)}")
+    if results:
+        console.print(markdown_table(results))

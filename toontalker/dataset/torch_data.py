@@ -1,0 +1,195 @@
+"""Training-side readers: torch Datasets over a toontalker dataset's manifest.
+
+- :class:`FramePairDataset` -- two frames (source, driving) of one clip: within-domain reconstruction.
+- :class:`CrossDomainTupleDataset` -- two frames of one clip of the *motion* domain plus one frame of the
+  other domain: the tuples of the analogy constraint (Sec. 3.3; real->cartoon and, with
+  ``motion_domain="cartoon"``, the reverse).
+
+Items are float tensors ``(3, H, W)`` in ``[-1, 1]`` inside small NamedTuples (the default collate batches
+them to ``(B, 3, H, W)``, and the string fields to lists). Sampling is deterministic: item ``i`` of epoch
+``e`` depends only on ``(seed, e, i)``, so every worker count gives the same data; call ``set_epoch`` each
+epoch for new pairs. ``augment=True`` adds a light augmentation (horizontal flip and small brightness /
+contrast / saturation change), identical for the frames of one clip so the motion between them is kept.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import Dataset
+
+from toontalker.dataset.manifest import clip_path, dataset_root, read_manifest
+from toontalker.dataset.storage import ClipCache
+from toontalker.errors import InputError, UsageError
+from toontalker.faces.detectors import DOMAINS
+
+
+class FramePair(NamedTuple):
+    source: torch.Tensor  # (3, H, W) in [-1, 1]
+    driving: torch.Tensor  # (3, H, W) in [-1, 1]
+    domain: str
+    clip_id: str
+
+
+class CrossDomainTuple(NamedTuple):
+    motion_source: torch.Tensor  # (3, H, W): frame of a motion-domain clip
+    motion_driving: torch.Tensor  # (3, H, W): another frame of the same clip
+    other: torch.Tensor  # (3, H, W): a frame of a clip of the other domain
+    motion_domain: str
+    other_domain: str
+
+
+def to_tensor(rgb: np.ndarray) -> torch.Tensor:
+    """(H, W, 3) uint8 -> (3, H, W) float32 in [-1, 1]."""
+    return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).float().div_(127.5).sub_(1.0)
+
+
+class _ClipFrames:
+    """Clips of one manifest selection and random access to their frames (one reader cache per process)."""
+
+    def __init__(self, frame: pd.DataFrame, root: Path, size: int | None, min_frames: int) -> None:
+        frame = frame[frame["frames"] >= min_frames].reset_index(drop=True)
+        self.frame = frame
+        self.root = root
+        self.size = size
+        self._cache: ClipCache | None = None
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def read(self, clip: int, index: int) -> np.ndarray:
+        if self._cache is None:  # created lazily, so each DataLoader worker has its own
+            self._cache = ClipCache(8)
+        row = self.frame.iloc[clip]
+        image = self._cache.get(clip_path(self.root, row["path"]), row["format"]).read(index)
+        if self.size is not None and image.shape[:2] != (self.size, self.size):
+            import cv2
+
+            image = cv2.resize(image, (self.size, self.size), interpolation=cv2.INTER_AREA)
+        return image
+
+
+def _select(dataset: str | Path | pd.DataFrame, root: Path | None, split: str | None,
+            domain: str | None) -> tuple[pd.DataFrame, Path]:
+    if isinstance(dataset, pd.DataFrame):
+        if root is None:
+            raise UsageError("a manifest DataFrame needs root= (the folder its clip paths are relative to)")
+        frame = dataset
+    else:
+        frame, root = read_manifest(dataset), dataset_root(dataset)
+    if domain is not None:
+        if domain not in DOMAINS:
+            raise UsageError(f"domain must be one of {DOMAINS}, got {domain!r}")
+        frame = frame[frame["domain"] == domain]
+    if split is not None:
+        frame = frame[frame["split"] == split]
+    return frame.reset_index(drop=True), root
+
+
+def _augment(images: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
+    """The same flip and colour change for every image in ``images``."""
+    flip = rng.random() < 0.5
+    brightness, contrast, saturation = rng.uniform(0.9, 1.1, size=3)
+    out = []
+    for image in images:
+        x = image[:, ::-1] if flip else image
+        x = x.astype(np.float32)
+        gray = x.mean(axis=2, keepdims=True)
+        x = gray + saturation * (x - gray)
+        x = (x - x.mean()) * contrast + x.mean() * brightness
+        out.append(np.clip(x + 0.5, 0, 255).astype(np.uint8))
+    return out
+
+
+class _SeededDataset(Dataset):
+    def __init__(self, seed: int, length: int) -> None:
+        self.seed = seed
+        self.epoch = 0
+        self.length = length
+
+    def set_epoch(self, epoch: int) -> None:
+        """Sample other pairs in the next epoch (deterministically from seed and epoch)."""
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.length
+
+    def _rng(self, index: int) -> np.random.Generator:
+        if not 0 <= index < self.length:
+            raise IndexError(index)
+        return np.random.default_rng([self.seed, self.epoch, index])
+
+
+def _two_frames(clips: _ClipFrames, clip: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    n = int(clips.frame.iloc[clip]["frames"])
+    i, j = rng.choice(n, size=2, replace=False) if n >= 2 else (0, 0)
+    return clips.read(clip, int(i)), clips.read(clip, int(j))
+
+
+class FramePairDataset(_SeededDataset):
+    """Two distinct frames of one clip. Item ``i`` uses clip ``i mod clips`` (each clip once an epoch when
+    ``length`` is None, the default).
+
+    Args: ``dataset`` a dataset folder, manifest file, or manifest DataFrame (then ``root``); ``split`` and
+    ``domain`` filter rows (None keeps all); ``size`` resizes frames (None keeps the stored size).
+    """
+
+    def __init__(self, dataset: str | Path | pd.DataFrame, split: str | None = "train", domain: str | None = None,
+                 size: int | None = None, seed: int = 0, augment: bool = False, length: int | None = None,
+                 root: Path | None = None) -> None:
+        frame, root = _select(dataset, root, split, domain)
+        self.clips = _ClipFrames(frame, root, size, min_frames=2)
+        if len(self.clips) == 0:
+            raise InputError(f"{dataset if not isinstance(dataset, pd.DataFrame) else 'manifest'}: no clip with "
+                             f"2+ frames for split={split!r}, domain={domain!r}")
+        super().__init__(seed, length if length is not None else len(self.clips))
+        self.augment = augment
+
+    def __getitem__(self, index: int) -> FramePair:
+        rng = self._rng(index)
+        clip = index % len(self.clips)
+        images = list(_two_frames(self.clips, clip, rng))
+        if self.augment:
+            images = _augment(images, rng)
+        row = self.clips.frame.iloc[clip]
+        return FramePair(to_tensor(images[0]), to_tensor(images[1]), str(row["domain"]), str(row["id"]))
+
+
+class CrossDomainTupleDataset(_SeededDataset):
+    """Two frames of one ``motion_domain`` clip and one frame of a random clip of the other domain.
+
+    Item ``i`` uses motion clip ``i mod clips``; the other-domain clip and all frames are drawn from
+    ``(seed, epoch, i)``. ``length`` defaults to the number of motion-domain clips.
+    """
+
+    def __init__(self, dataset: str | Path | pd.DataFrame, motion_domain: str = "real", split: str | None = "train",
+                 size: int | None = None, seed: int = 0, augment: bool = False, length: int | None = None,
+                 root: Path | None = None) -> None:
+        if motion_domain not in DOMAINS:
+            raise UsageError(f"motion_domain must be one of {DOMAINS}, got {motion_domain!r}")
+        self.motion_domain = motion_domain
+        self.other_domain = next(d for d in DOMAINS if d != motion_domain)
+        frame, root = _select(dataset, root, split, None)
+        self.motion = _ClipFrames(frame[frame["domain"] == motion_domain], root, size, min_frames=2)
+        self.other = _ClipFrames(frame[frame["domain"] == self.other_domain], root, size, min_frames=1)
+        if len(self.motion) == 0 or len(self.other) == 0:
+            raise InputError(f"cross-domain tuples need clips of both domains in split={split!r}: "
+                             f"{len(self.motion)} {motion_domain}, {len(self.other)} {self.other_domain}")
+        super().__init__(seed, length if length is not None else len(self.motion))
+        self.augment = augment
+
+    def __getitem__(self, index: int) -> CrossDomainTuple:
+        rng = self._rng(index)
+        clip = index % len(self.motion)
+        src, drv = _two_frames(self.motion, clip, rng)
+        other_clip = int(rng.integers(len(self.other)))
+        other = self.other.read(other_clip, int(rng.integers(int(self.other.frame.iloc[other_clip]["frames"]))))
+        if self.augment:
+            src, drv = _augment([src, drv], rng)
+            (other,) = _augment([other], rng)
+        return CrossDomainTuple(to_tensor(src), to_tensor(drv), to_tensor(other), self.motion_domain,
+                                self.other_domain)
