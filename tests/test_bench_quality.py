@@ -78,3 +78,29 @@ def test_variant_parsing():
         parse_variants(None, ["bogus=a"], 7)
     with pytest.raises(UsageError, match="give --weights"):
         parse_variants(None, [], None)
+
+
+def test_fid_in_the_pipeline_uses_outputs_against_source_images(shared_data, tmp_path):
+    """FID plumbing with a stand-in feature extractor (the Inception network is tested on its own)."""
+    import torch
+
+    from toontalker.bench.quality import run_setting
+    from toontalker.bench.scoring import MetricSuite
+    from toontalker.bench.frames import read_frames
+    from toontalker.bench.protocols import generate_pairs
+    from toontalker.metrics.fid import fid_from_features
+
+    def colour_stats(images: torch.Tensor) -> np.ndarray:
+        return torch.cat([images.mean(dim=(2, 3)), images.std(dim=(2, 3))], dim=1).double().numpy()
+
+    pairs = generate_pairs(shared_manifest(shared_data), "real-to-cartoon",
+                           ProtocolOptions(sources_per_driver=2, max_frames=3, seed=0)).iloc[:3]
+    suite = MetricSuite(("fid",), "cpu", fid_extractor=colour_stats)
+    result = run_setting(CopyDriver(), pairs, suite, QualityOptions(samples=0), tmp_path)
+    outputs = np.concatenate([read_frames(p, 64, count=3) for p in pairs["driving_path"]])
+    sources = np.concatenate([read_frames(p, 64, start=int(f), count=1)[:1]
+                              for p, f in zip(pairs["source_path"], pairs["frame"])])
+    to_t = lambda a: torch.from_numpy(a).permute(0, 3, 1, 2).float() / 127.5 - 1  # noqa: E731
+    expected = fid_from_features(colour_stats(to_t(outputs)), colour_stats(to_t(sources)))
+    fid = result.metric("fid")
+    assert fid.count == 9 and fid.value == pytest.approx(expected, rel=1e-6)

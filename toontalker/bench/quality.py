@@ -218,11 +218,11 @@ def load_finished(out_dir: Path, setting: str, pair_ids: list[str]) -> SettingRe
 
 
 def run_quality(model: Reenactor, protocol_paths: list[Path], out_dir: Path, options: QualityOptions,
-                progress: Progress | None = None, suite_factory: Callable[[tuple[str, ...]], MetricSuite] | None = None,
-                ) -> list[SettingResult]:
+                progress: Progress | None = None) -> list[SettingResult]:
     """Run each protocol CSV through ``model``; results (parquet, sheets, summaries) under ``out_dir``."""
     out_dir = Path(out_dir)
     results = []
+    backend_cache: dict[str, object] = {}  # metric backends load once per run, not once per setting
     for path in protocol_paths:
         pairs = read_protocol(path)
         setting = str(pairs["setting"].iloc[0])
@@ -237,6 +237,6 @@ def run_quality(model: Reenactor, protocol_paths: list[Path], out_dir: Path, opt
             results.append(finished)
             continue
         metrics = options.metrics or DEFAULT_METRICS[setting]
-        suite = suite_factory(metrics) if suite_factory else MetricSuite(metrics, options.device)
+        suite = MetricSuite(metrics, options.device, backend_cache=backend_cache)
         results.append(run_setting(model, pairs, suite, options, out_dir, progress))
     return results

@@ -36,21 +36,37 @@ class RunResults:
         for result in self.settings:
             if result.setting == setting:
                 summary = result.metric(metric)
-                return summary.text if summary is not None else "not run"
+                return summary.short_text if summary is not None else "not run"
         return "not run"
 
 
 @dataclass(frozen=True)
 class TableView:
+    """A titled grid of strings; ``notes`` are footnotes (e.g. how to get a missing metric's weights)."""
+
     title: str
     columns: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
+    notes: tuple[str, ...] = ()
 
     def to_markdown(self) -> str:
         lines = [f"### {self.title}", "", "| " + " | ".join(self.columns) + " |",
                  "|" + "|".join(" --- " for _ in self.columns) + "|"]
         lines += ["| " + " | ".join(row) + " |" for row in self.rows]
+        if self.notes:
+            lines += [""] + [f"- {note}" for note in self.notes]
         return "\n".join(lines) + "\n"
+
+
+def unavailable_notes(runs: Sequence[RunResults]) -> tuple[str, ...]:
+    """Each distinct 'unavailable' reason of the runs once, in full (with how to get the weights)."""
+    seen: dict[str, None] = {}
+    for run in runs:
+        for result in run.settings:
+            for summary in result.metrics:
+                if summary.unavailable is not None:
+                    seen.setdefault(f"{summary.name}: {summary.unavailable}", None)
+    return tuple(seen)
 
 
 def _arrow(metric: str) -> str:
@@ -67,7 +83,7 @@ def paper_table(table: int, runs: Sequence[RunResults]) -> TableView:
         rows.append((f"{method} (paper)",) + tuple("" if v is None else format_metric(v) for v in values))
     for run in runs:
         rows.append((f"{run.label} (this run)",) + tuple(run.cell(s, m) for s, m in columns))
-    return TableView(TABLE_TITLES[table], header, tuple(rows))
+    return TableView(TABLE_TITLES[table], header, tuple(rows), unavailable_notes(runs))
 
 
 def main_tables_for(settings: Sequence[str]) -> list[int]:
@@ -81,10 +97,10 @@ def all_metrics_table(runs: Sequence[RunResults]) -> TableView:
     for run in runs:
         for result in run.settings:
             for summary in result.metrics:
-                rows.append((run.label, result.setting, f"{summary.name}{_arrow(summary.name)}", summary.text,
+                rows.append((run.label, result.setting, f"{summary.name}{_arrow(summary.name)}", summary.short_text,
                              str(summary.count), str(summary.skipped), str(result.pairs)))
     return TableView("All metrics", ("run", "setting", "metric", "value", "frames", "skipped", "pairs"),
-                     tuple(rows))
+                     tuple(rows), unavailable_notes(runs))
 
 
 def summary_frame(runs: Sequence[RunResults]) -> pd.DataFrame:

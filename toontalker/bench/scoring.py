@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from toontalker.errors import UsageError
 from toontalker.metrics import METRICS, MetricSummary, MetricUnavailable, metric_spec
 from toontalker.metrics.cpbd import cpbd_batch
 from toontalker.metrics.fid import fid_from_features
@@ -51,6 +52,7 @@ class MetricSuite:
     metrics: tuple[str, ...]
     device: str = "cpu"
     fid_extractor: FeatureExtractor | None = None
+    backend_cache: dict[str, object] = field(default_factory=dict)  # share between suites of one run
     unavailable: dict[str, MetricUnavailable] = field(default_factory=dict)
     _backends: dict[str, object] = field(default_factory=dict)
     _features: list[np.ndarray] = field(default_factory=list)
@@ -59,12 +61,18 @@ class MetricSuite:
         known = {spec.name for spec in METRICS}
         unknown = [m for m in self.metrics if m not in known]
         if unknown:
-            raise ValueError(f"unknown metric(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+            raise UsageError(f"unknown metric(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         for name in self.metrics:
-            try:
-                self._backends[name] = self._build(name)
-            except MetricUnavailable as error:
-                self.unavailable[name] = error
+            if name not in self.backend_cache:
+                try:
+                    self.backend_cache[name] = self._build(name)
+                except MetricUnavailable as error:
+                    self.backend_cache[name] = error
+            built = self.backend_cache[name]
+            if isinstance(built, MetricUnavailable):
+                self.unavailable[name] = built
+            else:
+                self._backends[name] = built
 
     def _build(self, name: str) -> object | None:
         kind = metric_spec(name).kind

@@ -53,6 +53,8 @@ def _render(report, mode: OutputMode) -> None:
         for row in view.rows:
             table.add_row(*row)
         console.print(table)
+        for note in view.notes:
+            console.print(f"  [dim]{note}[/dim]")
     console.print(f"report: {report.markdown}\nsummary: {report.csv}")
 
 
@@ -161,6 +163,7 @@ def paired_command(
     metric: Metrics = None,
     device: Device = "cpu",
     batch_size: BatchSize = 16,
+    max_pairs: MaxPairs = None,
     max_frames: MaxFrames = None,
     samples: Annotated[int, typer.Option("--samples", min=0, help="Rows in the contact sheet.")] = 4,
     resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Reuse a finished run in --out.")] = True,
@@ -177,7 +180,8 @@ def paired_command(
         raise UsageError(f"--source must be 'face-image' or 'gt-first-frame', not {source!r}")
     mode = output_mode(quiet, json)
     options = QualityOptions(device=_resolve_device(device), batch_size=batch_size,
-                             metrics=tuple(metric) if metric else None, samples=samples, resume=resume)
+                             metrics=tuple(metric) if metric else None, max_pairs=max_pairs, samples=samples,
+                             resume=resume)
     report = paired_benchmark(Variant("Ours", weights), data, out, options, source, include_self, max_frames,
                               _progress(mode))
     _render(report, mode)
@@ -189,3 +193,9 @@ def _resolve_device(device: str) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     return device
+
+
+# -- commands of other modules, one line each ------------------------------------------------------------
+from toontalker.cli import bench_model  # noqa: E402
+
+register(bench_model.bench_model_command, "model", bench_model.HELP, bench_model.EPILOG)

@@ -59,6 +59,13 @@ class MetricSummary:
             return f"no frames scored ({self.skipped} skipped)"
         return format_metric(self.value)
 
+    @property
+    def short_text(self) -> str:
+        """:attr:`text` without the how-to-get hint (tables put the full reason in a footnote)."""
+        if self.unavailable is not None:
+            return self.unavailable.split(" (", 1)[0]
+        return self.text
+
     @classmethod
     def from_values(cls, name: str, values: np.ndarray, higher_is_better: bool = False) -> MetricSummary:
         """Mean over the finite entries of ``values``; NaN entries count as skipped."""
