@@ -104,3 +104,23 @@ def test_fid_in_the_pipeline_uses_outputs_against_source_images(shared_data, tmp
     expected = fid_from_features(colour_stats(to_t(outputs)), colour_stats(to_t(sources)))
     fid = result.metric("fid")
     assert fid.count == 9 and fid.value == pytest.approx(expected, rel=1e-6)
+
+
+def test_frames_from_stored_dataset_clips(shared_data, tmp_path):
+    """Frame folders and .npy clips (the dataset's storage formats) read like the video they came from."""
+    import cv2
+
+    from toontalker.bench.frames import read_frames
+
+    video = shared_data / "cartoon/videos/tha2_characters/a_chan.mp4"
+    frames = read_frames(video, 256, count=4)
+    folder = tmp_path / "clip"
+    folder.mkdir()
+    for i, frame in enumerate(frames):
+        cv2.imwrite(str(folder / f"{i:06d}.png"), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    np.save(tmp_path / "clip.npy", frames)
+    np.testing.assert_array_equal(read_frames(folder, 256, start=1, count=2), frames[1:3])
+    np.testing.assert_array_equal(read_frames(tmp_path / "clip.npy", 256, start=2), frames[2:])
+    assert read_frames(folder, 64, count=1).shape == (1, 64, 64, 3)
+    with pytest.raises(InputError, match="no .jpg or .png frames"):
+        read_frames(tmp_path, 64)  # a folder with no frames

@@ -38,22 +38,44 @@ def test_bench_errors_are_one_line(cli_runner, tmp_path):
     assert result.exit_code == 2 and "--source must be" in result.output
 
 
+def _built_dataset(cli_runner, shared_data, tmp_path):
+    """A real dataset made with the dataset tools: short real and cartoon clips imported at 64 px, split."""
+    sources = {"real": ("real/videos", ("vtoonify_529_2", "vtoonify_7154235", "vtoonify_908", "liveportrait_d20")),
+               "cartoon": ("cartoon/videos/tha2_characters", ("a_chan", "aduchi_momo", "aiba_uiha"))}
+    out = tmp_path / "dataset"
+    for domain, (folder, stems) in sources.items():
+        src = tmp_path / f"raw-{domain}"
+        src.mkdir()
+        for stem in stems:
+            (src / f"{stem}.mp4").symlink_to(shared_data / folder / f"{stem}.mp4")
+        result = cli_runner.invoke(app, ["dataset", "import", str(src), str(out), "--domain", domain, "--size", "64",
+                                         "--identity-from", "stem", "-q"])
+        assert result.exit_code == 0, result.output
+    result = cli_runner.invoke(app, ["dataset", "split", str(out), "--test", "3", "-q"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
 @pytest.mark.slow
 def test_bench_quality_and_paired_end_to_end_with_the_tiny_model(cli_runner, shared_data, tmp_path):
-    """The real model (tiny preset, random weights saved with save_pretrained): numbers meaningless, pipeline real."""
-    hub = pytest.importorskip("toontalker.hub", reason="the model has not landed in this branch yet")
-    from toontalker.model import ModelConfig, ToonTalker
-
+    """Dataset tools -> bench protocol -> bench quality/paired with the real model (tiny preset, random
+    weights saved with save_pretrained): numbers meaningless, pipeline real."""
     import torch
+
+    from toontalker.hub import save_pretrained
+    from toontalker.model import ModelConfig, ToonTalker
 
     torch.manual_seed(0)
     weights = tmp_path / "tiny"
-    hub.save_pretrained(ToonTalker(ModelConfig.from_name("tiny")), weights)
-    manifest = _manifest_csv(shared_data, tmp_path)
+    save_pretrained(ToonTalker(ModelConfig.from_name("tiny")), weights)
+    dataset = _built_dataset(cli_runner, shared_data, tmp_path)
+    result = cli_runner.invoke(app, ["bench", "protocol", "--data", str(dataset), "--out", str(tmp_path / "p"),
+                                     "--sources-per-driver", "1", "--max-frames", "3", "--seed", "1"])
+    assert result.exit_code == 0, result.output
     out = tmp_path / "quality"
     result = cli_runner.invoke(app, [
-        "bench", "quality", "--weights", str(weights), "--data", str(manifest), "--out", str(out),
-        "--max-pairs", "1", "--max-frames", "3", "--batch-size", "2", "--samples", "1",
+        "bench", "quality", "--weights", str(weights), "--data", str(tmp_path / "p"), "--out", str(out),
+        "--max-pairs", "1", "--batch-size", "2", "--samples", "1",
         "-m", "l1", "-m", "ssim", "-m", "cpbd", "-m", "fid", "-m", "csim-dlib"])
     assert result.exit_code == 0, result.output
     assert "Table 1. Cross-domain reenactment" in result.stdout and "28.531" in result.stdout
@@ -61,8 +83,8 @@ def test_bench_quality_and_paired_end_to_end_with_the_tiny_model(cli_runner, sha
     summary = pd.read_csv(out / "summary.csv")
     assert set(summary["setting"]) == {"same-identity", "cross-identity-real", "cross-identity-cartoon",
                                        "real-to-cartoon", "cartoon-to-real"}
-    cpbd = summary[summary["metric"] == "cpbd"]["value"]
-    assert cpbd.between(0, 1).all()
+    cpbd = summary[summary["metric"] == "cpbd"]
+    assert cpbd["value"].between(0, 1).all() and (cpbd["frames"] == 3).all()
     l1 = summary[(summary["metric"] == "l1") & (summary["setting"] == "same-identity")]["value"].item()
     assert 0 < l1 < 1
     assert (out / "pairs-real-to-cartoon.parquet").is_file() and (out / "contact-real-to-cartoon.png").is_file()

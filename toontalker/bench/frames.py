@@ -1,5 +1,6 @@
 """Reading protocol media as model input: face-cropped clips and images -> ``uint8`` frames and tensors.
 
+Dataset clips stored as frame folders or ``.npy`` go through :class:`toontalker.dataset.storage.ClipReader`.
 Videos are decoded with OpenCV's bundled codecs, not :mod:`toontalker.video`'s ffmpeg pipe, so benches run
 on machines without an ffmpeg binary (the lent GPUs); the bench reads only already-cropped dataset items and
 benchmark clips. Images go through :func:`toontalker.video.read_image`. Images with
@@ -57,11 +58,30 @@ def read_video_rgb(path: Path, size: int, start: int = 0, count: int | None = No
     return np.stack(frames)
 
 
+def read_stored_clip(path: Path, size: int, start: int = 0, count: int | None = None) -> np.ndarray:
+    """A dataset clip stored as a folder of jpg/png frames or an ``.npy`` array (toontalker.dataset.storage)."""
+    from toontalker.dataset.storage import ClipReader
+
+    if path.suffix.lower() == ".npy":
+        reader = ClipReader(path, "npy")
+    else:
+        fmt = next((f for f in ("jpg", "png") if any(path.glob(f"*.{f}"))), None)
+        if fmt is None:
+            raise InputError(f"{path}: folder holds no .jpg or .png frames")
+        reader = ClipReader(path, fmt)
+    stop = len(reader) if count is None else min(len(reader), start + count)
+    if start >= stop:
+        raise MediaError(f"{path}: no frames from frame {start} (clip has {len(reader)})")
+    return np.stack([_resize(reader.read(i), size) for i in range(start, stop)])
+
+
 def read_frames(path: str | Path, size: int, start: int = 0, count: int | None = None) -> np.ndarray:
-    """Image or video -> ``(N, size, size, 3)`` uint8 RGB (an image is one frame)."""
+    """Image, video, or stored dataset clip (frame folder / .npy) -> ``(N, size, size, 3)`` uint8 RGB."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: file not found")
+    if path.is_dir() or path.suffix.lower() == ".npy":
+        return read_stored_clip(path, size, start, count)
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return read_image_rgb(path, size)[None]
     return read_video_rgb(path, size, start, count)

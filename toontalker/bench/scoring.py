@@ -117,11 +117,10 @@ class MetricSuite:
                 out[name] = np.array([embedding_distance(a, b) for a, b in pairs])
         return out
 
-    @staticmethod
-    def _reconstruction(name: str, backend: object, clip: Clip) -> np.ndarray:
+    def _reconstruction(self, name: str, backend: object, clip: Clip) -> np.ndarray:
         generated, target = clip.generated, clip.target.to(clip.generated.device)
         if name == "lpips":
-            values = backend(generated, target)
+            values = backend(generated.to(self.device), target.to(self.device))
         else:
             values = {"l1": l1_distance, "psnr": psnr, "ssim": ssim}[name](generated, target)
         return values.double().cpu().numpy()
