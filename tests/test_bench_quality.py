@@ -50,6 +50,10 @@ def test_quality_pipeline_scores_a_perfect_reconstruction(shared_data, tmp_path)
     again = quality_benchmark([Variant("Ours", "unused")], [p.path for p in protocols], tmp_path / "out",
                               options, model_loader=lambda w, d: model)
     assert model.calls == [] and again.runs[0].settings[0].metric("l1").value == 0.0
+    # other weights (or other pairs/metrics) are not reused
+    quality_benchmark([Variant("Ours", "other")], [protocols[0].path], tmp_path / "out",
+                      QualityOptions(batch_size=8, metrics=("l1",), samples=0), model_loader=lambda w, d: model)
+    assert model.calls
 
 
 def test_paired_cartoon_benchmark_against_ground_truth(shared_data, tmp_path):

@@ -155,3 +155,24 @@ def test_dlib_landmarks_and_identity_on_a_real_face(shared_data):
     assert cosine_similarity(e_face, e_other) < cosine_similarity(e_face, e_moved)
     assert embedding_distance(e_face, e_moved) < embedding_distance(e_face, e_other)
     assert np.isnan(cosine_similarity(e_face, None))
+
+
+def test_lpips_loads_from_the_torch_hub_cache_and_scores_clips(tmp_path, monkeypatch):
+    from toontalker.bench.scoring import Clip, MetricSuite
+    from toontalker.metrics.lpips import AlexNetFeatures
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    checkpoint = tmp_path / "torch" / "hub" / "checkpoints" / "alexnet-owt-7be5be79.pth"
+    checkpoint.parent.mkdir(parents=True)
+    torch.manual_seed(0)
+    torch.save(AlexNetFeatures().state_dict(), checkpoint)
+    suite = MetricSuite(("lpips", "l1"), "cpu")
+    assert suite.active == ["lpips", "l1"]
+    g = torch.Generator().manual_seed(0)
+    target = torch.rand(3, 3, 64, 64, generator=g) * 2 - 1
+    generated = target.clone()
+    generated[1:] = (generated[1:] + 0.5 * torch.randn(2, 3, 64, 64, generator=g)).clamp(-1, 1)
+    u8 = np.zeros((3, 64, 64, 3), np.uint8)
+    scores = suite.score_clip(Clip(generated, u8, u8, u8[:1], target, u8))
+    assert scores["lpips"][0] == pytest.approx(0.0, abs=1e-7) and np.all(scores["lpips"][1:] > 0)
+    assert scores["l1"][0] == 0.0 and np.all(scores["l1"][1:] > 0)

@@ -11,6 +11,7 @@ Each setting's results are written as soon as it finishes, so an interrupted run
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -192,24 +193,30 @@ def run_setting(model: Reenactor, pairs: pd.DataFrame, suite: MetricSuite, optio
     sheet = write_contact_sheet(acc.samples, out_dir / f"contact-{setting}.png") if acc.samples else None
     result = SettingResult(setting, len(acc.rows), sum(r["frames_scored"] for r in acc.rows),
                            tuple(summaries.values()), pairs_path, sheet)
-    _save_result(result, out_dir, list(pairs["pair_id"]))
     return result
 
 
-def _save_result(result: SettingResult, out_dir: Path, pair_ids: list[str]) -> None:
+def run_key(pairs: pd.DataFrame, metrics: tuple[str, ...], options: QualityOptions, model_id: str) -> str:
+    """What a finished setting must match to be reused: the pairs, metrics, motion mode and model."""
+    blob = json.dumps({"pairs": pairs.astype(str).to_dict(orient="records"), "metrics": list(metrics),
+                       "motion": options.motion, "model": model_id}, sort_keys=True)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _save_result(result: SettingResult, out_dir: Path, key: str) -> None:
     from toontalker.console import to_jsonable
 
-    payload = {"result": to_jsonable(result), "pair_ids": pair_ids}
+    payload = {"result": to_jsonable(result), "run_key": key}
     atomic_write_text(out_dir / f"summary-{result.setting}.json", json.dumps(payload, indent=2) + "\n")
 
 
-def load_finished(out_dir: Path, setting: str, pair_ids: list[str]) -> SettingResult | None:
-    """A finished setting's result if its pair ids match (resume), else None."""
+def load_finished(out_dir: Path, setting: str, key: str) -> SettingResult | None:
+    """A finished setting's result if it was made from the same pairs, metrics and model (resume)."""
     path = out_dir / f"summary-{setting}.json"
     if not path.is_file():
         return None
     payload = json.loads(path.read_text(encoding="utf-8"))
-    if payload.get("pair_ids") != pair_ids:
+    if payload.get("run_key") != key:
         return None
     data = payload["result"]
     metrics = tuple(MetricSummary(**m) for m in data["metrics"])
@@ -218,8 +225,9 @@ def load_finished(out_dir: Path, setting: str, pair_ids: list[str]) -> SettingRe
 
 
 def run_quality(model: Reenactor, protocol_paths: list[Path], out_dir: Path, options: QualityOptions,
-                progress: Progress | None = None) -> list[SettingResult]:
-    """Run each protocol CSV through ``model``; results (parquet, sheets, summaries) under ``out_dir``."""
+                progress: Progress | None = None, model_id: str = "") -> list[SettingResult]:
+    """Run each protocol CSV through ``model`` (``model_id`` names its weights, for resuming); results
+    (parquet, sheets, summaries) under ``out_dir``."""
     out_dir = Path(out_dir)
     results = []
     backend_cache: dict[str, object] = {}  # metric backends load once per run, not once per setting
@@ -229,14 +237,16 @@ def run_quality(model: Reenactor, protocol_paths: list[Path], out_dir: Path, opt
         setting_spec(setting)
         if options.max_pairs is not None:
             pairs = pairs.iloc[: options.max_pairs]
-        pair_ids = list(pairs["pair_id"])
-        finished = load_finished(out_dir, setting, pair_ids) if options.resume else None
+        metrics = options.metrics or DEFAULT_METRICS[setting]
+        key = run_key(pairs, metrics, options, model_id)
+        finished = load_finished(out_dir, setting, key) if options.resume else None
         if finished is not None:
             if progress:
                 progress(f"{setting}: already done in {out_dir}, reusing (--no-resume to recompute)")
             results.append(finished)
             continue
-        metrics = options.metrics or DEFAULT_METRICS[setting]
         suite = MetricSuite(metrics, options.device, backend_cache=backend_cache)
-        results.append(run_setting(model, pairs, suite, options, out_dir, progress))
+        result = run_setting(model, pairs, suite, options, out_dir, progress)
+        _save_result(result, out_dir, key)
+        results.append(result)
     return results

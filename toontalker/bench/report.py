@@ -58,13 +58,14 @@ class TableView:
         return "\n".join(lines) + "\n"
 
 
-def unavailable_notes(runs: Sequence[RunResults]) -> tuple[str, ...]:
-    """Each distinct 'unavailable' reason of the runs once, in full (with how to get the weights)."""
+def unavailable_notes(runs: Sequence[RunResults], metrics: Sequence[str] | None = None) -> tuple[str, ...]:
+    """Each distinct 'unavailable' reason of the runs once, in full (with how to get the weights);
+    only for ``metrics`` when given."""
     seen: dict[str, None] = {}
     for run in runs:
         for result in run.settings:
             for summary in result.metrics:
-                if summary.unavailable is not None:
+                if summary.unavailable is not None and (metrics is None or summary.name in metrics):
                     seen.setdefault(f"{summary.name}: {summary.unavailable}", None)
     return tuple(seen)
 
@@ -83,7 +84,7 @@ def paper_table(table: int, runs: Sequence[RunResults]) -> TableView:
         rows.append((f"{method} (paper)",) + tuple("" if v is None else format_metric(v) for v in values))
     for run in runs:
         rows.append((f"{run.label} (this run)",) + tuple(run.cell(s, m) for s, m in columns))
-    return TableView(TABLE_TITLES[table], header, tuple(rows), unavailable_notes(runs))
+    return TableView(TABLE_TITLES[table], header, tuple(rows), unavailable_notes(runs, [m for _, m in columns]))
 
 
 def main_tables_for(settings: Sequence[str]) -> list[int]:

@@ -97,7 +97,7 @@ def quality_benchmark(variants: Sequence[Variant], protocol_paths: Sequence[Path
             progress(f"loading {variant.label}: {variant.weights}")
         model = model_loader(variant.weights, options.device)
         run_dir = out_dir if len(variants) == 1 else out_dir / slug(variant.label)
-        results = run_quality(model, list(protocol_paths), run_dir, options, progress)
+        results = run_quality(model, list(protocol_paths), run_dir, options, progress, variant.weights)
         runs.append(RunResults(variant.label, tuple(results)))
         del model
     settings = [r.setting for r in runs[0].settings]
@@ -125,7 +125,7 @@ def paired_benchmark(variant: Variant, data_root: Path, out_dir: Path, options: 
     if progress:
         progress(f"loading {variant.label}: {variant.weights}")
     model = model_loader(variant.weights, options.device)
-    results = run_quality(model, [protocol], out_dir, options, progress)
+    results = run_quality(model, [protocol], out_dir, options, progress, variant.weights)
     runs = [RunResults(variant.label, tuple(results))]
     views = [all_metrics_table(runs)]
     notes = [f"weights {variant.weights}", f"{len(pairs)} pairs from {Path(data_root) / 'cartoon/videos/tha2_compare'}",
