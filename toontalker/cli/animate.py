@@ -1,20 +1,117 @@
-"""`toontalker animate SOURCE DRIVING`: reenact a source face with a driving video."""
+"""`toontalker animate SOURCE DRIVING -o OUT`: reenact a source face with a driving video or image."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
-from toontalker.errors import UsageError
+from toontalker.cli.common import Device, Dtype, JsonOutput, Quiet, Seed, Weights, output_mode
+from toontalker.console import print_json, stderr_console, stdout_console
 
-HELP = "Animate SOURCE (an image) with the motion of DRIVING (a video or image)."
-EPILOG = "Examples:\n\n  toontalker animate character.png speech.mp4 -o out.mp4"
+HELP = (
+    "Animate the face in SOURCE (an image: png/jpg/webp, any size, alpha or grayscale) with the motion of "
+    "DRIVING (a video: mp4/mov/webm/avi/gif, or an image). The output's suffix picks its format: "
+    ".mp4/.mov/.mkv/.webm (with the driver's audio), .gif, an image, or a folder name for PNG frames."
+)
+EPILOG = """Examples:
+
+  toontalker animate character.png speech.mp4 -o out.mp4
+
+  toontalker animate portrait.jpg anime.mp4 -o out.mp4 --source-domain real --driving-domain cartoon
+
+  toontalker animate poster.png talk.mov -o out.mp4 --paste-back --side-by-side
+
+  toontalker animate face.png talk.mp4 -o frames/ --no-crop --find-best-start
+
+  toontalker animate char.png talk.mp4 -o out.mp4 --source-box 120,80,360,320 --weights owner/toontalker
+
+  toontalker animate char.png talk.mp4 -o test.mp4 --preset tiny --random-weights   (pipeline test only)
+"""
+
+
+def _domain(value: str, option: str) -> str:
+    from toontalker.errors import UsageError
+
+    value = value.lower()
+    if value not in ("real", "cartoon"):
+        raise UsageError(f"{option} {value!r}: expected 'real' or 'cartoon'")
+    return value
 
 
 def animate_command(
-    source: Annotated[Path, typer.Argument(help="Source image.")],
-    driving: Annotated[Path, typer.Argument(help="Driving video or image.")],
+    source: Annotated[Path, typer.Argument(help="Source image with the face to animate.")],
+    driving: Annotated[Path, typer.Argument(help="Driving video (or image) giving the motion.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output file (.mp4 .mov .mkv .webm .gif .png ...) or folder for PNG frames.")],
+    source_domain: Annotated[str, typer.Option("--source-domain", help="Domain of SOURCE: cartoon or real.")] = "cartoon",
+    driving_domain: Annotated[str, typer.Option("--driving-domain", help="Domain of DRIVING: real or cartoon.")] = "real",
+    weights: Weights = None,
+    preset: Annotated[Optional[str], typer.Option("--preset", help="Architecture for --random-weights: tiny, small-256, paper-256.")] = None,
+    random_weights: Annotated[bool, typer.Option("--random-weights", help="Untrained model: tests the pipeline, the pictures are MEANINGLESS.")] = False,
+    detector: Annotated[str, typer.Option("--detector", help="Face detector: auto (per domain), s3fd, mediapipe, haar, dlib-hog, dlib-cnn.")] = "auto",
+    source_box: Annotated[Optional[str], typer.Option("--source-box", metavar="X0,Y0,X1,Y1", help="The source face box in pixels (skips detection).")] = None,
+    no_crop: Annotated[bool, typer.Option("--no-crop", help="Both inputs are already face crops: use whole frames.")] = False,
+    no_crop_source: Annotated[bool, typer.Option("--no-crop-source", help="SOURCE is already a face crop.")] = False,
+    no_crop_driving: Annotated[bool, typer.Option("--no-crop-driving", help="DRIVING is already cropped to the face.")] = False,
+    crop_scale: Annotated[float, typer.Option("--crop-scale", help="Crop side as a multiple of the face box's longer side.")] = 1.8,
+    detect_every: Annotated[int, typer.Option("--detect-every", min=1, help="Detect the driving face every N frames.")] = 1,
+    smooth_frames: Annotated[int, typer.Option("--smooth-frames", min=0, help="Average the driving box over 2N+1 frames.")] = 4,
+    start_frame: Annotated[int, typer.Option("--start-frame", min=0, help="Relative motion: the driving frame that maps to the source's pose.")] = 0,
+    find_best_start: Annotated[bool, typer.Option("--find-best-start", help="Relative motion: use the driving frame whose motion code is nearest the source's.")] = False,
+    absolute: Annotated[bool, typer.Option("--absolute", help="Absolute motion (Eq. 3) instead of relative (Eq. 5).")] = False,
+    max_frames: Annotated[Optional[int], typer.Option("--max-frames", min=1, help="Animate only the first N driving frames.")] = None,
+    paste_back: Annotated[bool, typer.Option("--paste-back", help="Blend the animated face back into the full source image.")] = False,
+    feather: Annotated[float, typer.Option("--feather", help="Paste-back blend ramp, fraction of the crop side.")] = 0.12,
+    side_by_side: Annotated[bool, typer.Option("--side-by-side", help="Write source | driving | result panels.")] = False,
+    no_audio: Annotated[bool, typer.Option("--no-audio", help="Do not copy the driver's audio.")] = False,
+    batch_size: Annotated[int, typer.Option("--batch-size", "-b", min=1, help="Driving frames per inference batch.")] = 16,
+    device: Device = "auto",
+    dtype: Dtype = "auto",
+    seed: Seed = 0,
+    quiet: Quiet = False,
+    json: JsonOutput = False,
 ) -> None:
-    raise UsageError("animate is not part of this build yet")
+    from toontalker.animate import AnimateOptions, animate
+    from toontalker.animation.source import parse_box
+
+    mode = output_mode(quiet, json)
+    box = parse_box(source_box).as_tuple() if source_box else None
+    options = AnimateOptions(
+        source_domain=_domain(source_domain, "--source-domain"),  # type: ignore[arg-type]
+        driving_domain=_domain(driving_domain, "--driving-domain"),  # type: ignore[arg-type]
+        detector=detector, source_box=box,
+        no_crop_source=no_crop or no_crop_source, no_crop_driving=no_crop or no_crop_driving,
+        crop_scale=crop_scale, detect_every=detect_every, smooth_frames=smooth_frames,
+        motion="absolute" if absolute else "relative", start_frame=start_frame, find_best_start=find_best_start,
+        max_frames=max_frames, paste_back=paste_back, feather=feather, side_by_side=side_by_side,
+        audio=not no_audio, batch_size=batch_size, device=device, dtype=dtype, preset=preset,
+        random_weights=random_weights, seed=seed,
+    )
+    err = stderr_console()
+    if random_weights and not mode.json:
+        err.print(f"[bold red]RANDOM WEIGHTS ({preset or 'tiny'}): the output tests the pipeline; "
+                  "its pictures are meaningless.[/bold red]")
+    if mode.show_progress:
+        from toontalker.cli.progress import frame_progress
+
+        with frame_progress(err, f"animating {driving.name}") as on_progress:
+            result = animate(source, driving, output, weights=weights, options=options, on_progress=on_progress)
+    else:
+        result = animate(source, driving, output, weights=weights, options=options)
+    if mode.json:
+        print_json(result)
+        return
+    for warning in result.warnings:
+        style = "bold red" if warning.startswith("RANDOM WEIGHTS") else "yellow"
+        err.print(f"[{style}]warning: {warning}[/{style}]")
+    if mode.quiet:
+        return
+    out = stdout_console()
+    audio = ", audio" if result.audio else ""
+    out.print(f"wrote [bold]{result.output}[/bold] ({result.output_kind}, {result.frames} frames, "
+              f"{result.width}x{result.height}, {result.fps:g} fps{audio}) in {result.seconds:.1f} s "
+              f"({result.frames_per_second:.1f} frames/s on {result.device} {result.dtype})")
+    ref = f", reference frame {result.reference_frame}" if result.reference_frame is not None else ""
+    out.print(f"motion {result.motion}{ref}; source face by {result.source_face_found_by}; "
+              f"driving face lost in {result.driving_frames_lost} frames; weights {result.weights}")

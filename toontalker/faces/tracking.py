@@ -64,6 +64,20 @@ def _fill(frames: list[Box | None], examined: list[bool]) -> list[Box]:
     return out
 
 
+def _affinity(a: Box, b: Box) -> float:
+    return a.iou(b) + (1.0 if _centres_inside(a, b) else 0.0)
+
+
+def _centres_inside(a: Box, b: Box) -> bool:
+    return a.contains_point(*b.center) and b.contains_point(*a.center)
+
+
+def _same_face(candidate: Box, last: Box, iou_threshold: float) -> bool:
+    """Overlap enough, or one box re-framing the other (detectors on cartoons alternate tight and loose
+    boxes of one face: low IoU, but each box's centre lies inside the other)."""
+    return candidate.iou(last) >= iou_threshold or _centres_inside(candidate, last)
+
+
 def track_boxes(
     detections: Sequence[Sequence[Box] | None],
     iou_threshold: float = 0.3,
@@ -72,9 +86,9 @@ def track_boxes(
 ) -> list[FaceTrack]:
     """Tracks of one face each through ``detections`` (per frame: boxes best first, or None if not examined).
 
-    A track starts at a frame with a detection (the best one), continues with the detection overlapping
-    its last good box most (IoU >= ``iou_threshold``), and ends after ``max_lost`` examined frames in a row
-    without such a detection; trailing lost frames are cut off. Frame numbers are offset by ``start_frame``.
+    A track starts at a frame with a detection (the best one), continues with the detection matching its
+    last good box (IoU >= ``iou_threshold``, or each box's centre inside the other), and ends after
+    ``max_lost`` examined frames in a row without such a detection; trailing lost frames are cut off. Frame numbers are offset by ``start_frame``.
     """
     tracks: list[FaceTrack] = []
     current: list[Box | None] = []
@@ -105,8 +119,8 @@ def track_boxes(
             current.append(None)
             examined.append(False)
             continue
-        best = max(found, key=lambda b: b.iou(last_good), default=None)
-        if best is not None and best.iou(last_good) >= iou_threshold:
+        best = max(found, key=lambda b: _affinity(b, last_good), default=None)
+        if best is not None and _same_face(best, last_good, iou_threshold):
             current.append(best)
             examined.append(True)
             last_good, lost = best, 0

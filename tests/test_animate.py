@@ -1,0 +1,201 @@
+"""animate end to end on ../shared/data with the real model (tiny preset, random weights: the pipeline is
+real, the pictures meaningless), the CLI, bad inputs, and reference-frame choice (with a stand-in model).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from toontalker.animate import AnimateOptions, animate
+from toontalker.cli import app
+from toontalker.errors import UsageError
+from toontalker.video import VideoWriter, probe, read_frames, read_image
+
+sys.path.insert(0, str(Path(__file__).parent))
+from animate_fakes import FakeToonTalker  # noqa: E402
+
+TINY = ["--preset", "tiny", "--random-weights", "--batch-size", "4"]
+CARTOON_SOURCE = "cartoon/images/tha2_headshots/aiba_uiha.png"  # RGBA headshot with a detectable face
+REAL_DRIVER = "real/videos/sadtalker_WDA_AlexandriaOcasioCortez_000.mp4"  # 512^2, 25 fps, with audio
+REAL_SOURCE = "real/images/liveportrait_d12.jpg"  # 720x720 portrait
+CARTOON_DRIVER = "cartoon/videos/tha2_characters/aiba_uiha.mp4"  # 256^2, 30 fps, no audio, pre-cropped
+
+
+def _invoke(cli_runner, *args: str):
+    result = cli_runner.invoke(app, ["animate", *map(str, args)])
+    return result
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+@pytest.mark.slow
+def test_cartoon_headshot_driven_by_real_video(shared_data, tmp_path, cli_runner):
+    out = tmp_path / "cartoon.mp4"
+    result = _invoke(cli_runner, shared_data / CARTOON_SOURCE, shared_data / REAL_DRIVER, "-o", out,
+                     "--max-frames", "12", "--json", *TINY)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    info = probe(out)
+    assert (info.frames, info.fps, info.has_audio) == (12, 25.0, True)
+    assert report["frames"] == 12 and report["audio"] is True and report["motion"] == "relative"
+    assert report["source_face_found_by"] in ("mediapipe", "haar", "s3fd", "dlib-hog", "dlib-cnn")
+    assert any("RANDOM WEIGHTS" in w for w in report["warnings"])
+    frames = read_frames(out)
+    assert frames.shape == (12, 64, 64, 3) and frames.std() > 1.0  # decodable, not blank
+    assert _leftovers(tmp_path) == ["cartoon.mp4"]
+
+
+@pytest.mark.slow
+def test_real_portrait_driven_by_cartoon_video_pasted_back(shared_data, tmp_path):
+    out = tmp_path / "real.mp4"
+    options = AnimateOptions(source_domain="real", driving_domain="cartoon", no_crop_driving=True,
+                             paste_back=True, max_frames=10, batch_size=4, preset="tiny", random_weights=True)
+    result = animate(shared_data / REAL_SOURCE, shared_data / CARTOON_DRIVER, out, options=options)
+    source = read_image(shared_data / REAL_SOURCE).rgb
+    info = probe(out)
+    assert (info.width, info.height) == (source.shape[1], source.shape[0]) == (result.width, result.height)
+    assert (info.frames, info.fps, info.has_audio) == (10, 30.0, False)
+    first = read_frames(out, max_frames=1)[0].astype(int)
+    x0, y0, x1, y1 = (int(round(v)) for v in result.source_box)
+    corner = (slice(0, max(y0, 1)), slice(0, max(x0, 1)))  # outside the face box: the source, untouched
+    assert np.abs(first[corner] - source[corner]).mean() < 6  # (only video-coding error)
+
+
+@pytest.mark.slow
+def test_side_by_side_png_sequence_and_gif(shared_data, tmp_path):
+    options = AnimateOptions(side_by_side=True, max_frames=5, batch_size=4, preset="tiny", random_weights=True,
+                             start_frame=2)
+    frames_dir = tmp_path / "frames"
+    result = animate(shared_data / CARTOON_SOURCE, shared_data / REAL_DRIVER, frames_dir, options=options)
+    pngs = sorted(frames_dir.iterdir())
+    assert [p.name for p in pngs] == [f"{i:06d}.png" for i in range(5)] and result.reference_frame == 2
+    assert read_image(pngs[0]).rgb.shape == (64, 3 * 64, 3)  # source | driving | result
+    gif = animate(shared_data / CARTOON_SOURCE, shared_data / REAL_DRIVER, tmp_path / "a.gif",
+                  options=options.replace(side_by_side=False))
+    assert probe(tmp_path / "a.gif").frames == 5 and gif.audio is False
+    assert _leftovers(tmp_path) == ["a.gif", "frames"]
+
+
+@pytest.mark.slow
+def test_driving_image_gives_one_image_with_absolute_motion(shared_data, tmp_path):
+    out = tmp_path / "one.png"
+    result = animate(shared_data / CARTOON_SOURCE, shared_data / REAL_SOURCE, out,
+                     options=AnimateOptions(preset="tiny", random_weights=True))
+    assert result.motion == "absolute" and result.frames == 1
+    assert read_image(out).rgb.shape == (64, 64, 3)
+
+
+@pytest.mark.slow
+def test_driver_whose_face_disappears_completes(shared_data, tmp_path):
+    face = read_frames(shared_data / REAL_DRIVER, max_frames=8)
+    driver = tmp_path / "vanishing.mp4"
+    with VideoWriter(driver, 25) as writer:
+        writer.write(face)
+        writer.write(np.full((8,) + face.shape[1:], 30, np.uint8))  # the face is gone
+        writer.write(face[:4])
+    out = tmp_path / "out.mp4"
+    result = animate(shared_data / CARTOON_SOURCE, driver, out,
+                     options=AnimateOptions(batch_size=4, preset="tiny", random_weights=True, smooth_frames=2))
+    assert result.frames == 20 == probe(out).frames
+    assert 8 <= result.driving_frames_lost <= 10
+    assert any("lost in" in w for w in result.warnings)
+
+
+def test_find_best_start_picks_the_frame_nearest_the_source(tmp_path):
+    """Stand-in model whose motion code is a function of the mean colour: the best frame is the one whose
+    colour equals the source's."""
+    from toontalker.video import write_image
+
+    levels = [20, 60, 100, 140, 180, 220]
+    driver = tmp_path / "levels.mp4"
+    with VideoWriter(driver, 10, crf=0) as writer:
+        writer.write(np.stack([np.full((64, 64, 3), v, np.uint8) for v in levels]))
+    source = tmp_path / "source.png"
+    write_image(source, np.full((64, 64, 3), 140, np.uint8))
+    options = AnimateOptions(no_crop_source=True, no_crop_driving=True, find_best_start=True, batch_size=4)
+    result = animate(source, driver, tmp_path / "out.mp4", options=options, model=FakeToonTalker())
+    assert result.reference_frame == 3
+    model = FakeToonTalker()
+    animate(source, driver, tmp_path / "out2.mp4", options=AnimateOptions(no_crop_source=True,
+            no_crop_driving=True, batch_size=4), model=model)
+    assert model.calls["encode_source"] == 1 and model.calls["render"] == 2  # source once, 6 frames in 2 batches
+
+
+def _bad_input_files(tmp_path: Path, shared_data: Path) -> dict[str, tuple[Path, Path]]:
+    corrupt = tmp_path / "corrupt.mp4"
+    corrupt.write_bytes(np.random.default_rng(0).integers(0, 256, 4000, dtype=np.uint8).tobytes())
+    not_image = tmp_path / "notes.png"
+    not_image.write_text("this is not an image\n")
+    blank = tmp_path / "blank.png"
+    from toontalker.video import write_image
+
+    write_image(blank, np.tile(np.linspace(0, 255, 200, dtype=np.uint8)[None, :, None], (150, 1, 3)))
+    zero = tmp_path / "zero.mp4"
+    import subprocess
+
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=black:s=64x64:d=1",
+                    "-frames:v", "0", str(zero)], check=True)
+    src, drv = shared_data / CARTOON_SOURCE, shared_data / REAL_DRIVER
+    return {
+        "source file not found": (tmp_path / "missing.png", drv),
+        "driving file not found": (src, tmp_path / "missing.mp4"),
+        "not a readable video": (src, corrupt),
+        "not an image": (not_image, drv),
+        "--source-box": (blank, drv),
+        "no video stream": (src, zero),
+    }
+
+
+@pytest.mark.slow
+def test_bad_inputs_fail_cleanly_and_write_nothing(shared_data, tmp_path, cli_runner):
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    cases = _bad_input_files(inputs, shared_data)
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    for expected, (source, driving) in cases.items():
+        result = _invoke(cli_runner, source, driving, "-o", outdir / "o.mp4", *TINY)
+        assert result.exit_code == 1, (expected, result.output)
+        lines = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
+        assert len(lines) == 1 and expected in lines[0], (expected, result.stderr)
+        assert _leftovers(outdir) == [], expected
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    result = _invoke(cli_runner, shared_data / CARTOON_SOURCE, shared_data / REAL_DRIVER, "-o",
+                     blocker / "o.mp4", *TINY)
+    assert result.exit_code == 1 and "cannot create folder" in result.stderr
+
+
+def test_usage_errors_exit_2(tmp_path, cli_runner):
+    result = _invoke(cli_runner, "a.png", "b.mp4", "-o", tmp_path / "o.mp4", "--source-box", "1,2,3")
+    assert result.exit_code == 2 and "--source-box" in result.stderr
+    result = _invoke(cli_runner, "a.png", "b.mp4", "-o", tmp_path / "o.mp4", "--start-frame", "3",
+                     "--find-best-start")
+    assert result.exit_code == 2 and "exclude each other" in result.stderr
+    from toontalker.animation.weights import default_weights, load_model
+
+    if default_weights() is None:
+        with pytest.raises(UsageError, match="--preset tiny names an architecture"):
+            load_model(None, "tiny", random_weights=False)
+
+
+@pytest.mark.slow
+def test_weights_folder_round_trip(shared_data, tmp_path):
+    """Weights saved with hub.save_pretrained load by folder and drive the same pipeline."""
+    import torch
+
+    from toontalker.hub import save_pretrained
+    from toontalker.model import ModelConfig, ToonTalker
+
+    torch.manual_seed(1)
+    save_pretrained(ToonTalker(ModelConfig.from_name("tiny")), tmp_path / "weights")
+    result = animate(shared_data / CARTOON_SOURCE, shared_data / REAL_DRIVER, tmp_path / "o.mp4",
+                     weights=tmp_path / "weights", options=AnimateOptions(max_frames=3, batch_size=4))
+    assert result.frames == 3 and result.weights == str(tmp_path / "weights") and result.warnings == ()

@@ -1,0 +1,184 @@
+"""Unit tests of animate's parts: pipeline threads, box tracking/smoothing, compositing, sinks."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from toontalker.animation.compose import PasteBack, feather_mask, side_by_side, to_model_tensor, to_uint8_frames
+from toontalker.animation.driving import BoxSmoother, FaceTrackState, track_and_crop
+from toontalker.animation.pipeline import run_pipeline
+from toontalker.animation.sinks import ImageSink, PngSequenceSink, output_kind
+from toontalker.errors import UsageError
+from toontalker.faces import Box
+
+
+def test_pipeline_keeps_order_and_runs_stages_on_threads():
+    seen, threads = [], set()
+
+    def infer(x):
+        threads.add(("infer", threading.current_thread().name))
+        return x * 10
+
+    def consume(y):
+        threads.add(("consume", threading.current_thread().name))
+        seen.append(y)
+
+    assert run_pipeline(iter(range(50)), infer, consume, depth=2) == 50
+    assert seen == [i * 10 for i in range(50)]
+    assert ("infer", threading.main_thread().name) in threads
+    assert ("consume", "toontalker-encode") in threads
+
+
+@pytest.mark.parametrize("where", ["produce", "infer", "consume"])
+def test_pipeline_reraises_an_error_from_any_stage(where):
+    def produce():
+        for i in range(100):
+            if where == "produce" and i == 7:
+                raise ValueError("boom in produce")
+            yield i
+
+    def infer(x):
+        if where == "infer" and x == 7:
+            raise ValueError("boom in infer")
+        return x
+
+    def consume(y):
+        if where == "consume" and y == 7:
+            raise ValueError("boom in consume")
+
+    with pytest.raises(ValueError, match=f"boom in {where}"):
+        run_pipeline(produce(), infer, consume, depth=2)
+
+
+def test_box_smoother_keeps_count_and_removes_jitter():
+    rng = np.random.default_rng(0)
+    truth = [Box(100 + t, 100, 200 + t, 200) for t in range(60)]
+    noisy = [Box(b.x0 + rng.normal(0, 4), b.y0 + rng.normal(0, 4), b.x1 + rng.normal(0, 4), b.y1 + rng.normal(0, 4))
+             for b in truth]
+    smoother = BoxSmoother(lookahead=4)
+    out = [s for b in noisy for s in smoother.push(b)] + smoother.flush()
+    assert len(out) == 60
+
+    def err(boxes):
+        return np.mean([abs(a.center[0] - b.center[0]) + abs(a.width - b.width) for a, b in zip(boxes, truth)][5:-5])
+
+    assert err(out) < 0.6 * err(noisy)  # centred: no lag on a linear motion, less noise
+
+
+def test_box_smoother_with_no_lookahead_is_identity():
+    smoother = BoxSmoother(lookahead=0)
+    box = Box(1, 2, 11, 12)
+    (out,) = smoother.push(box)
+    assert out.center == box.center and out.width == box.width
+
+
+def test_track_holds_the_last_box_when_lost_and_reacquires_after_a_cut():
+    state = FaceTrackState(reacquire_after=3)
+    a, b = Box(0, 0, 10, 10), Box(100, 100, 110, 110)
+    assert state.update([a]) == (a, False)
+    assert state.update([]) == (a, True)  # lost: hold
+    assert state.update([b]) == (a, True)  # another face elsewhere: not yet
+    assert state.update([b]) == (a, True)
+    assert state.update([b]) == (b, False)  # third disagreement in a row: re-acquire
+
+
+class _FakeDetector:
+    """Finds a face in frames whose mean is bright (the unit under test is the tracker)."""
+
+    name = "fake"
+
+    def __init__(self):
+        self.calls = 0
+
+    def detect(self, rgb):
+        self.calls += 1
+        return [Box(10, 10, 30, 30)] if rgb.mean() > 100 else []
+
+
+def test_track_and_crop_streams_batches_with_lost_frames():
+    frames = np.zeros((23, 48, 64, 3), np.uint8)
+    frames[:10] = 200  # a "face" in the first 10 frames, none afterwards
+    detector = _FakeDetector()
+    batches = list(track_and_crop(iter(np.array_split(frames, 5)), detector, 32, batch_size=8, lookahead=2))
+    assert [len(b) for b in batches] == [8, 8, 7]
+    assert [b.start for b in batches] == [0, 8, 16]
+    assert all(b.crops.shape[1:] == (32, 32, 3) for b in batches)
+    lost = [x for b in batches for x in b.lost]
+    assert lost == [False] * 10 + [True] * 13
+    assert all(box == batches[0].boxes[0] for b in batches for box in b.boxes)  # held box, no drift
+    assert detector.calls == 23
+
+
+def test_track_and_crop_detect_every_and_no_crop():
+    frames = np.full((10, 40, 40, 3), 200, np.uint8)
+    detector = _FakeDetector()
+    list(track_and_crop(iter([frames]), detector, 16, batch_size=4, detect_every=3))
+    assert detector.calls == 4  # frames 0, 3, 6, 9
+    (batch,) = list(track_and_crop(iter([frames[:3]]), None, 16, batch_size=4))
+    assert batch.crops.shape == (3, 16, 16, 3) and batch.boxes[0].as_tuple() == (0, 0, 40, 40)
+
+
+def test_tensor_round_trip_is_exact():
+    import torch
+
+    frames = np.random.default_rng(1).integers(0, 256, (2, 8, 8, 3), dtype=np.uint8)
+    x = to_model_tensor(frames, torch.device("cpu"))
+    assert x.shape == (2, 3, 8, 8) and float(x.min()) >= -1 and float(x.max()) <= 1
+    assert np.array_equal(to_uint8_frames(x), frames)
+
+
+def test_feather_mask_is_one_inside_and_falls_to_zero_at_edges():
+    m = feather_mask(100, 0.1)
+    assert m.shape == (100, 100) and m[50, 50] == 1.0
+    assert m[0, 50] == 0.0 and 0 < m[5, 50] < 1
+
+
+def test_paste_back_output_has_source_size_and_leaves_outside_untouched():
+    bg = np.full((120, 90, 3), 50, np.uint8)
+    crops = np.full((2, 32, 32, 3), 250, np.uint8)
+    out = PasteBack(bg, Box(-10, 20, 50, 80))(crops)  # box sticks out on the left
+    assert out.shape == (2, 120, 90, 3)
+    assert (out[:, :20] == 50).all() and (out[:, 80:] == 50).all() and (out[:, :, 50:] == 50).all()
+    assert out[0, 50, 20, 0] > 240  # centre of the box: the face
+
+
+def test_side_by_side_panels_match_height():
+    src = np.zeros((100, 50, 3), np.uint8)
+    out = side_by_side(src, np.zeros((3, 64, 64, 3), np.uint8), np.zeros((3, 64, 64, 3), np.uint8))
+    assert out.shape == (3, 64, 32 + 64 + 64, 3)
+
+
+def test_output_kind_by_suffix(tmp_path):
+    assert output_kind(tmp_path / "a.mp4") == "video"
+    assert output_kind(tmp_path / "a.gif") == "gif"
+    assert output_kind(tmp_path / "a.png") == "image"
+    assert output_kind(tmp_path / "frames") == "png-sequence"
+    with pytest.raises(UsageError, match="unknown output type"):
+        output_kind(tmp_path / "a.xyz")
+
+
+def test_png_sequence_is_atomic(tmp_path):
+    target = tmp_path / "frames"
+    frames = np.zeros((3, 8, 8, 3), np.uint8)
+    with pytest.raises(RuntimeError):
+        with PngSequenceSink(target) as sink:
+            sink.write(frames)
+            raise RuntimeError("crash mid-way")
+    assert list(tmp_path.iterdir()) == []  # nothing half-written, no temp folder left
+    with PngSequenceSink(target) as sink:
+        sink.write(frames)
+    assert sorted(p.name for p in target.iterdir()) == ["000000.png", "000001.png", "000002.png"]
+    with PngSequenceSink(target) as sink:  # replacing an existing sequence
+        sink.write(frames[:1])
+    assert sorted(p.name for p in target.iterdir()) == ["000000.png"]
+    assert [p.name for p in tmp_path.iterdir()] == ["frames"]
+
+
+def test_image_sink_refuses_many_frames(tmp_path):
+    with pytest.raises(UsageError, match="holds one frame"):
+        with ImageSink(tmp_path / "a.png") as sink:
+            sink.write(np.zeros((2, 8, 8, 3), np.uint8))
+    assert not (tmp_path / "a.png").exists()

@@ -1,0 +1,319 @@
+"""``animate(source, driving, output)``: reenact the face of a source image with a driving video or image.
+
+The source (cartoon or real) is read, its face found and cropped, and encoded once. The driver streams
+through a pipeline -- decode + track + crop (thread) -> batched motion encoding, motion transfer and
+rendering (this thread, GPU or CPU) -> paste-back / side-by-side + encoding (thread) -- so memory stays
+flat in the video's length. Motion is relative (Eq. 5) to a reference driving frame by default
+(``start_frame``, or ``find_best_start``: the frame whose motion code w_{r->d} is nearest to the source's
+w_{r->s}), or absolute (Eq. 3).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar, Literal
+
+import numpy as np
+import torch
+
+from toontalker.animation.compose import PasteBack, side_by_side, to_model_tensor, to_uint8_frames
+from toontalker.animation.driving import DrivingBatch, first_face_box, track_and_crop
+from toontalker.animation.pipeline import run_pipeline
+from toontalker.animation.sinks import open_sink, output_kind
+from toontalker.animation.source import SourceFace, prepare_source
+from toontalker.animation.weights import WeightsChoice, load_model
+from toontalker.config import ConfigBase
+from toontalker.devices import dtype_name, enable_fast_kernels, resolve_device, resolve_dtype
+from toontalker.errors import InputError, OutputError
+from toontalker.faces import Box, get_detector
+from toontalker.io_utils import ensure_parent_writable
+from toontalker.video import VideoInfo, is_image_path, iter_frames, probe, read_image
+
+Domain = Literal["real", "cartoon"]
+DEFAULT_IMAGE_FPS = 25.0
+
+
+@dataclass(frozen=True)
+class AnimateOptions(ConfigBase):
+    """Everything ``animate`` can be told besides its three paths (and the weights)."""
+
+    PRESETS: ClassVar[dict] = {}
+
+    source_domain: Domain = "cartoon"
+    driving_domain: Domain = "real"
+    detector: str = "auto"  # faces/ backend for both sides ("auto" picks per domain)
+    source_box: tuple[float, float, float, float] | None = None  # the source face, pixels X0,Y0,X1,Y1
+    no_crop_source: bool = False  # the source is already a face crop
+    no_crop_driving: bool = False  # the driver is already cropped to the face
+    crop_scale: float = 1.8  # crop side = crop_scale x the face box's longer side
+    detect_every: int = 1  # run the driving face detector every N frames (boxes held in between)
+    detect_side: int = 384  # driving frames are shrunk to this longer side for detection (speed)
+    smooth_frames: int = 4  # the driving box is averaged over 2 * smooth_frames + 1 frames
+    motion: Literal["relative", "absolute"] = "relative"
+    start_frame: int = 0  # relative motion: the driving frame whose pose maps to the source's
+    find_best_start: bool = False  # relative motion: pick the reference frame nearest the source's motion
+    max_frames: int | None = None  # animate only the first N driving frames
+    paste_back: bool = False  # output the full source image with the animated face blended in
+    feather: float = 0.12  # paste-back blend ramp, as a fraction of the crop side
+    side_by_side: bool = False  # output source | driving | result
+    audio: bool = True  # mux the driver's audio into video outputs
+    batch_size: int = 16
+    device: str = "auto"
+    dtype: str = "auto"  # auto: bf16 on GPU, fp32 on CPU
+    preset: str | None = None  # with random_weights: the architecture to build
+    random_weights: bool = False  # untrained model: tests the pipeline, output meaningless
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("source_domain", "driving_domain"):
+            self._check(getattr(self, name) in ("real", "cartoon"), f"{name} must be 'real' or 'cartoon'")
+        self._check(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")
+        self._check(self.detect_every >= 1, f"detect_every must be >= 1, got {self.detect_every}")
+        self._check(self.detect_side >= 64, f"detect_side must be >= 64, got {self.detect_side}")
+        self._check(self.smooth_frames >= 0, f"smooth_frames must be >= 0, got {self.smooth_frames}")
+        self._check(self.crop_scale > 0, f"crop_scale must be positive, got {self.crop_scale}")
+        self._check(0.0 <= self.feather <= 0.5, f"feather must be in [0, 0.5], got {self.feather}")
+        self._check(self.start_frame >= 0, f"start_frame must be >= 0, got {self.start_frame}")
+        self._check(self.max_frames is None or self.max_frames >= 1, "max_frames must be >= 1")
+        self._check(not (self.find_best_start and self.start_frame > 0),
+                    "start_frame and find_best_start exclude each other")
+        self._check(self.motion == "relative" or not (self.find_best_start or self.start_frame > 0),
+                    "start_frame / find_best_start only apply to relative motion")
+        self._check(not (self.source_box is not None and self.no_crop_source),
+                    "source_box and no_crop_source exclude each other")
+        if self.max_frames is not None:
+            self._check(self.start_frame < self.max_frames,
+                        f"start_frame {self.start_frame} is past max_frames {self.max_frames}")
+
+
+@dataclass(frozen=True)
+class AnimateResult:
+    """What ``animate`` made."""
+
+    output: Path
+    output_kind: str  # video | gif | png-sequence | image
+    frames: int
+    fps: float  # of the output (the driver's)
+    seconds: float  # wall time of the whole call
+    frames_per_second: float  # throughput of the streaming part (decode -> infer -> encode)
+    width: int
+    height: int
+    audio: bool  # whether the driver's audio was muxed in
+    motion: str  # relative | absolute
+    reference_frame: int | None  # the driving frame of Eq. 5 ('1'), for relative motion
+    source_box: tuple[float, float, float, float]
+    source_face_found_by: str
+    driving_frames_lost: int  # frames where the driving face was not detected (previous box held)
+    device: str
+    dtype: str
+    weights: str
+    warnings: tuple[str, ...] = field(default=())
+
+
+ProgressCallback = Callable[[int, int], None]  # (frames done, frames expected)
+
+
+def _autocast(device: torch.device, dtype: torch.dtype) -> contextlib.AbstractContextManager:
+    if dtype == torch.float32:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+@dataclass
+class _Driver:
+    """The driving input: a video (streamed) or one image."""
+
+    path: Path
+    info: VideoInfo | None  # None for an image
+    image: np.ndarray | None
+    fps: float
+    frames: int
+
+    def batches(self, batch_size: int, max_frames: int | None) -> Iterator[np.ndarray]:
+        if self.image is not None:
+            yield self.image[None]
+            return
+        yield from iter_frames(self.path, batch_size, max_frames=max_frames, info=self.info)
+
+
+def _open_driver(path: Path, max_frames: int | None) -> _Driver:
+    if is_image_path(path):
+        return _Driver(path, None, read_image(path).on_background(), DEFAULT_IMAGE_FPS, 1)
+    info = probe(path)
+    frames = info.frames if max_frames is None else min(info.frames, max_frames)
+    return _Driver(path, info, None, info.fps, frames)
+
+
+def _check_paths(source: Path, driving: Path, output: Path) -> None:
+    for what, path in (("source", source), ("driving", driving)):
+        if not path.exists():
+            raise InputError(f"{path}: {what} file not found")
+        if path.is_dir():
+            raise InputError(f"{path}: {what} is a folder, not a file")
+    if output.resolve() in (source.resolve(), driving.resolve()):
+        raise OutputError(f"{output}: the output would overwrite an input")
+    output_kind(output)
+    ensure_parent_writable(output)
+
+
+def animate(
+    source: str | Path,
+    driving: str | Path,
+    output: str | Path,
+    weights: str | Path | None = None,
+    options: AnimateOptions = AnimateOptions(),
+    on_progress: ProgressCallback | None = None,
+    model: torch.nn.Module | None = None,
+) -> AnimateResult:
+    """Animate the face in ``source`` (an image) with the motion of ``driving`` (a video or an image).
+
+    ``output``'s suffix picks the format: .mp4/.mov/.mkv/.webm (driver audio muxed), .gif, an image suffix
+    (a driving image), or no suffix for a folder of PNG frames. ``weights`` is a folder or hub id; without
+    it the package's default weights (see :func:`toontalker.animation.weights.default_weights`); or pass
+    an already loaded ``model`` (a ToonTalker) to reuse it across calls.
+    Raises a :class:`~toontalker.errors.ToonTalkerError` subclass naming the file on bad input; nothing is
+    left at ``output`` unless the call succeeds.
+    """
+    t0 = time.perf_counter()
+    source, driving, output = Path(source), Path(driving), Path(output)
+    _check_paths(source, driving, output)
+    kind = output_kind(output)
+    warnings: list[str] = []
+    device = resolve_device(options.device)
+    dtype = resolve_dtype(options.dtype, device)
+    enable_fast_kernels(device)
+
+    driver = _open_driver(driving, options.max_frames)
+    motion = options.motion
+    if driver.image is not None and motion == "relative":
+        motion = "absolute"
+        warnings.append("the driver is a single image: using absolute motion (Eq. 3)")
+    if driver.info is not None and options.start_frame >= driver.frames:
+        raise InputError(f"{driving}: --start-frame {options.start_frame} is past its last frame ({driver.frames - 1})")
+
+    if model is None:
+        model, choice = load_model(weights, options.preset, options.random_weights, options.seed)
+    else:
+        choice = WeightsChoice("model passed in", None, False)
+    if choice.warning:
+        warnings.append(choice.warning)
+    model = model.to(device)
+    size = model.config.image_size
+
+    src_face: SourceFace = prepare_source(
+        source, size, options.source_domain, options.detector,
+        Box(*options.source_box) if options.source_box is not None else None,
+        options.no_crop_source, options.crop_scale)
+    detector = None if options.no_crop_driving else get_detector(options.detector, options.driving_domain)
+    if detector is not None:
+        detector.max_side = min(detector.max_side, options.detect_side)
+    initial_box = None
+    if detector is not None:
+        if driver.image is not None:
+            faces = detector.detect(driver.image)
+            initial_box = faces[0] if faces else None
+        else:
+            assert driver.info is not None
+            initial_box = first_face_box(driving, driver.info, detector)
+        if initial_box is None:
+            warnings.append(f"{driving}: no {options.driving_domain} face found in the opening seconds; "
+                            "cropping the whole frame until one appears")
+
+    def driving_stream(max_frames: int | None, keep_frames: bool = False) -> Iterator[DrivingBatch]:
+        return track_and_crop(driver.batches(options.batch_size, max_frames), detector, size, options.batch_size,
+                              options.crop_scale, options.detect_every, options.smooth_frames, initial_box,
+                              keep_frames)
+
+    autocast = _autocast(device, dtype)
+    with torch.inference_mode(), autocast:
+        src = model.encode_source(to_model_tensor(src_face.crop[None], device), options.source_domain)
+        reference: torch.Tensor | None = None
+        reference_frame: int | None = 0 if motion == "relative" else None
+        if motion == "relative" and options.find_best_start:
+            reference_frame, reference = _best_start(model, src, driving_stream(options.max_frames), device,
+                                                     options.driving_domain)
+        elif motion == "relative" and options.start_frame > 0:
+            reference = _code_at(model, driving_stream(options.start_frame + options.smooth_frames + 1),
+                                 options.start_frame, device, options.driving_domain)
+            reference_frame = options.start_frame
+
+    keep_full_frames = options.side_by_side and options.paste_back
+    paste = PasteBack(src_face.image, src_face.box, options.feather) if options.paste_back else None
+    source_panel = src_face.image if options.paste_back else src_face.crop
+    lost = [0]
+    done = [0]
+
+    def infer(batch: DrivingBatch) -> tuple[DrivingBatch, np.ndarray]:
+        nonlocal reference
+        with torch.inference_mode(), _autocast(device, dtype):
+            x = to_model_tensor(batch.crops, device)
+            w_r2d = model.encode_driving(x, options.driving_domain)
+            if motion == "relative":
+                if reference is None:  # the first frame of the stream is the reference
+                    reference = w_r2d[:1]
+                w_s2d = model.relative_motion(src, w_r2d, reference)
+            else:
+                w_s2d = model.absolute_motion(src, w_r2d)
+            rendered = model.render(src, w_s2d)
+        return batch, to_uint8_frames(rendered)
+
+    audio = (options.audio and kind == "video" and driver.info is not None and driver.info.has_audio)
+    sink = open_sink(output, driver.fps, driving if audio else None)
+    out_size = [0, 0]
+
+    def consume(item: tuple[DrivingBatch, np.ndarray]) -> None:
+        batch, faces = item
+        frames = paste(faces) if paste is not None else faces
+        if options.side_by_side:
+            panels = batch.frames if keep_full_frames else batch.crops
+            frames = side_by_side(source_panel, panels, frames)
+        out_size[:] = [frames.shape[2], frames.shape[1]]
+        sink.write(frames)
+        lost[0] += sum(batch.lost)
+        done[0] += len(batch)
+        if on_progress is not None:
+            on_progress(done[0], max(driver.frames, done[0]))
+
+    t_stream = time.perf_counter()
+    with sink:
+        run_pipeline(driving_stream(options.max_frames, keep_full_frames), infer, consume)
+    stream_seconds = time.perf_counter() - t_stream
+    if lost[0]:
+        warnings.append(f"{driving}: the face was lost in {lost[0]} of {done[0]} frames (previous box held)")
+    return AnimateResult(
+        output=output, output_kind=kind, frames=done[0], fps=driver.fps,
+        seconds=time.perf_counter() - t0, frames_per_second=done[0] / max(stream_seconds, 1e-9),
+        width=out_size[0], height=out_size[1], audio=audio, motion=motion, reference_frame=reference_frame,
+        source_box=src_face.box.as_tuple(), source_face_found_by=src_face.found_by,
+        driving_frames_lost=lost[0], device=str(device), dtype=dtype_name(dtype), weights=choice.source,
+        warnings=tuple(warnings),
+    )
+
+
+def _code_at(model, stream: Iterator[DrivingBatch], frame: int, device: torch.device, domain: str) -> torch.Tensor:
+    """w_{r->d} of driving frame ``frame``, cropped exactly as the main stream will crop it."""
+    for batch in stream:
+        if batch.start <= frame < batch.start + len(batch):
+            i = frame - batch.start
+            return model.encode_driving(to_model_tensor(batch.crops[i:i + 1], device), domain)
+    raise InputError(f"driving frame {frame} could not be decoded")
+
+
+def _best_start(model, src, stream: Iterator[DrivingBatch], device: torch.device,
+                domain: str) -> tuple[int, torch.Tensor]:
+    """The driving frame whose w_{r->d} is nearest (L2) to the source's w_{r->s}: its index and code."""
+    target = src.w_r2s.float().flatten(1)
+    best: tuple[float, int, torch.Tensor] | None = None
+    for batch in stream:
+        codes = model.encode_driving(to_model_tensor(batch.crops, device), domain)
+        dist = (codes.float().flatten(1) - target).norm(dim=1)
+        i = int(dist.argmin())
+        if best is None or float(dist[i]) < best[0]:
+            best = (float(dist[i]), batch.start + i, codes[i:i + 1].clone())
+    if best is None:
+        raise InputError("the driving video yielded no frames")
+    return best[1], best[2]

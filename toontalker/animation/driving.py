@@ -1,0 +1,196 @@
+"""The driving side of animate: stream frames, track the face with a smoothed box, crop each frame.
+
+Tracking, streaming with bounded memory:
+
+* detection every ``detect_every`` frames; of the faces found, the one overlapping the current box most
+  is taken; a face elsewhere replaces it only after ``reacquire_after`` detections in a row disagree (a
+  cut to another shot), so a passer-by never steals the track;
+* frames where detection finds no face keep the last good box (counted as *lost*; the run never stops);
+* before the first detection the box comes from a quick low-resolution scan of the opening seconds;
+  a driver with no face at all is cropped as the whole frame (counted lost);
+* the crop box is a centred moving average over ``2 * lookahead + 1`` frames (only ``lookahead`` frames
+  are held back), which removes detector jitter without lag.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from toontalker.faces import Box, FaceDetector, crop_resize, square_box
+from toontalker.video import VideoInfo, iter_frames
+
+
+@dataclass(frozen=True)
+class DrivingBatch:
+    """A batch of consecutive driving frames, cropped for the model."""
+
+    start: int  # index of the first frame in the (selected) driving video
+    crops: np.ndarray  # (N, S, S, 3) uint8
+    boxes: tuple[Box, ...]  # the crop box of each frame (full-frame pixels)
+    lost: tuple[bool, ...]  # whether each frame's face was lost (box held)
+    frames: np.ndarray | None  # (N, H, W, 3) uint8 full frames, only when asked for (side-by-side)
+
+    def __len__(self) -> int:
+        return len(self.crops)
+
+
+@dataclass
+class FaceTrackState:
+    """The box follower: association, hold-on-loss and re-acquisition (no smoothing; see BoxSmoother)."""
+
+    box: Box | None = None
+    disagreements: int = 0
+    reacquire_after: int = 5
+    min_iou: float = 0.1
+
+    def update(self, faces: list[Box]) -> tuple[Box | None, bool]:
+        """Feed one detection result; returns (box to use, lost?)."""
+        if not faces:
+            return self.box, True
+        if self.box is None:
+            self.box = faces[0]
+            return self.box, False
+        best = max(faces, key=lambda f: f.iou(self.box))  # type: ignore[arg-type]
+        if best.iou(self.box) >= self.min_iou:
+            self.box, self.disagreements = best, 0
+            return self.box, False
+        self.disagreements += 1
+        if self.disagreements >= self.reacquire_after:
+            self.box, self.disagreements = faces[0], 0
+            return self.box, False
+        return self.box, True
+
+
+class BoxSmoother:
+    """Centred moving average of box centre and side over ``2 * lookahead + 1`` frames, streaming."""
+
+    def __init__(self, lookahead: int) -> None:
+        self.lookahead = lookahead
+        self._history: deque[np.ndarray] = deque(maxlen=2 * lookahead + 1)
+        self._emitted = 0
+        self._pushed = 0
+
+    @staticmethod
+    def _vec(box: Box) -> np.ndarray:
+        cx, cy = box.center
+        return np.array([cx, cy, max(box.width, box.height)], dtype=np.float64)
+
+    def push(self, box: Box) -> list[Box]:
+        """Add the next frame's box; returns the smoothed boxes now final (at most one)."""
+        self._history.append(self._vec(box))
+        self._pushed += 1
+        if self._pushed <= self.lookahead:
+            return []
+        return [self._emit()]
+
+    def flush(self) -> list[Box]:
+        """The remaining smoothed boxes at the end of the video."""
+        out = []
+        while self._emitted < self._pushed:
+            self._history.append(self._history[-1])  # repeat the last box past the end
+            out.append(self._emit())
+        return out
+
+    def _emit(self) -> Box:
+        # the window is centred on frame `_emitted`: frames before it that are still held, and lookahead after
+        held_before = min(self._emitted, self.lookahead)
+        window = list(self._history)[-(held_before + self.lookahead + 1):]
+        cx, cy, side = np.mean(window, axis=0)
+        self._emitted += 1
+        return Box(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
+
+
+def first_face_box(path: Path, info: VideoInfo, detector: FaceDetector, seconds: float = 10.0,
+                   stride: int = 5, scan_side: int = 480) -> Box | None:
+    """The first face in the opening ``seconds`` (every ``stride``-th frame, decoded small), in full-frame pixels."""
+    factor = min(1.0, scan_side / max(info.width, info.height))
+    size = (max(2, int(info.width * factor) // 2 * 2), max(2, int(info.height * factor) // 2 * 2))
+    max_frames = max(1, int(seconds * info.fps))
+    index = 0
+    for batch in iter_frames(path, 32, size=size, max_frames=max_frames, info=info):
+        for frame in batch:
+            if index % stride == 0:
+                faces = detector.detect(frame)
+                if faces:
+                    return Box(faces[0].x0 * info.width / size[0], faces[0].y0 * info.height / size[1],
+                               faces[0].x1 * info.width / size[0], faces[0].y1 * info.height / size[1])
+            index += 1
+    return None
+
+
+def track_and_crop(
+    batches: Iterator[np.ndarray],
+    detector: FaceDetector | None,
+    size: int,
+    batch_size: int,
+    crop_scale: float = 1.8,
+    detect_every: int = 1,
+    lookahead: int = 4,
+    initial_box: Box | None = None,
+    keep_frames: bool = False,
+) -> Iterator[DrivingBatch]:
+    """Crop the face of every frame of ``batches`` to ``size`` x ``size``, in batches of ``batch_size``.
+
+    ``detector=None`` means the frames are pre-cropped: the whole frame is the crop (``no_crop``).
+    """
+    state = FaceTrackState(box=initial_box)
+    smoother = BoxSmoother(lookahead)
+    pending: deque[tuple[np.ndarray, bool]] = deque()  # frames waiting for their smoothed box
+    out_crops: list[np.ndarray] = []
+    out_boxes: list[Box] = []
+    out_lost: list[bool] = []
+    out_frames: list[np.ndarray] = []
+    start = 0
+    index = 0
+    frame_size: tuple[int, int] | None = None
+
+    def emit(smoothed: list[Box]) -> None:
+        assert frame_size is not None
+        W, H = frame_size
+        for face_box in smoothed:
+            frame, lost = pending.popleft()
+            box = square_box(face_box, crop_scale, W, H, keep_inside=False)
+            out_crops.append(crop_resize(frame, box, size))
+            out_boxes.append(box)
+            out_lost.append(lost)
+            if keep_frames:
+                out_frames.append(frame)
+
+    def take(n: int) -> DrivingBatch:
+        nonlocal start
+        batch = DrivingBatch(start, np.stack(out_crops[:n]), tuple(out_boxes[:n]), tuple(out_lost[:n]),
+                             np.stack(out_frames[:n]) if keep_frames else None)
+        del out_crops[:n], out_boxes[:n], out_lost[:n], out_frames[:n]
+        start += n
+        return batch
+
+    for frames in batches:
+        for frame in frames:
+            H, W = frame.shape[:2]
+            frame_size = (W, H)
+            if detector is None:
+                pending.append((frame, False))
+                emit([Box(0.0, 0.0, float(W), float(H))] if W == H else
+                     [square_box(Box(0.0, 0.0, float(W), float(H)), 1.0, W, H, keep_inside=False)])
+            else:
+                lost = False
+                if index % detect_every == 0:
+                    box, lost = state.update(detector.detect(frame))
+                else:
+                    box = state.box
+                if box is None:  # no face seen yet and none found in the opening scan: whole frame
+                    box, lost = square_box(Box(0.0, 0.0, float(W), float(H)), 1.0 / crop_scale, W, H), True
+                pending.append((frame, lost))
+                emit(smoother.push(box))
+            index += 1
+            while len(out_crops) >= batch_size:
+                yield take(batch_size)
+    if detector is not None and frame_size is not None:
+        emit(smoother.flush())
+    while out_crops:
+        yield take(min(batch_size, len(out_crops)))

@@ -1,0 +1,117 @@
+"""A three-stage pipeline: a producer thread (decode + crop), the caller's thread (inference), a consumer
+thread (composite + encode), joined by bounded queues so memory stays flat in video length.
+
+Inference runs on the calling thread (CUDA work stays on one thread); decoding and encoding overlap with
+it. An exception in any stage stops the others and is re-raised in the caller, with its own traceback.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+_DONE = object()
+_POLL_S = 0.1
+
+
+class _Failure:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+class _Stage(Generic[T]):
+    """A bounded queue whose put/get give up when the pipeline is stopping."""
+
+    def __init__(self, depth: int, stop: threading.Event) -> None:
+        self.queue: queue.Queue = queue.Queue(maxsize=depth)
+        self.stop = stop
+
+    def put(self, item: object) -> bool:
+        while not self.stop.is_set():
+            try:
+                self.queue.put(item, timeout=_POLL_S)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def get(self) -> object:
+        while True:
+            try:
+                return self.queue.get(timeout=_POLL_S)
+            except queue.Empty:
+                if self.stop.is_set():
+                    return _DONE
+
+
+def run_pipeline(
+    produce: Iterable[T],
+    infer: Callable[[T], U],
+    consume: Callable[[U], None],
+    depth: int = 3,
+) -> int:
+    """Feed ``produce``'s items through ``infer`` (this thread) into ``consume`` (a worker thread).
+
+    ``depth`` bounds each queue (items in flight per stage). Returns the number of items consumed.
+    """
+    stop = threading.Event()
+    inbox: _Stage[T] = _Stage(depth, stop)
+    outbox: _Stage[U] = _Stage(depth, stop)
+    consumer_error: list[BaseException] = []
+    consumed = [0]
+
+    def producer() -> None:
+        try:
+            for item in produce:
+                if not inbox.put(item):
+                    return
+            inbox.put(_DONE)
+        except BaseException as error:  # noqa: BLE001 - handed to the caller's thread and re-raised there
+            inbox.put(_Failure(error))
+
+    def consumer() -> None:
+        try:
+            while True:
+                item = outbox.get()
+                if item is _DONE:
+                    return
+                consume(item)  # type: ignore[arg-type]
+                consumed[0] += 1
+        except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
+            consumer_error.append(error)
+            stop.set()
+
+    threads = [threading.Thread(target=producer, name="toontalker-decode", daemon=True),
+               threading.Thread(target=consumer, name="toontalker-encode", daemon=True)]
+    for thread in threads:
+        thread.start()
+    try:
+        while True:
+            item = inbox.get()
+            if item is _DONE:
+                break
+            if isinstance(item, _Failure):
+                raise item.error
+            result = infer(item)  # type: ignore[arg-type]
+            if not outbox.put(result):
+                break
+        outbox.put(_DONE)
+        threads[1].join()
+    except BaseException:
+        stop.set()
+        raise
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+        close = getattr(produce, "close", None)
+        if close is not None and not threads[0].is_alive():
+            close()
+    if consumer_error:
+        raise consumer_error[0]
+    return consumed[0]

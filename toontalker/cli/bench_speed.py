@@ -1,0 +1,112 @@
+"""`toontalker bench speed`: frames/s, latency and peak memory of the animate core."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from toontalker.cli.common import Device, JsonOutput, Quiet, output_mode
+from toontalker.console import print_json, stderr_console, stdout_console
+
+HELP = (
+    "Frames/s and latency of the animate core (source encoded once; batched driving motion encoding, "
+    "relative motion and rendering) for each model preset, batch size and dtype, with peak memory. "
+    "Random weights and inputs: speed does not depend on them."
+)
+EPILOG = """Examples:
+
+  toontalker bench speed --presets tiny --batch-sizes 1,8
+
+  toontalker bench speed --config-preset gpu -o bench-speed.json
+
+  toontalker bench speed --presets paper-256 --batch-sizes 1,64,256 --dtypes bf16 --channels-last --compile max-autotune
+"""
+
+
+def _ints(text: str, option: str) -> tuple[int, ...]:
+    from toontalker.errors import UsageError
+
+    try:
+        return tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError as exc:
+        raise UsageError(f"{option} {text!r}: expected comma-separated integers") from exc
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(x.strip() for x in text.split(",") if x.strip())
+
+
+def speed_command(
+    presets: Annotated[Optional[str], typer.Option("--presets", help="Model presets, comma-separated (tiny,small-256,paper-256).")] = None,
+    batch_sizes: Annotated[Optional[str], typer.Option("--batch-sizes", help="Batch sizes, comma-separated.")] = None,
+    dtypes: Annotated[Optional[str], typer.Option("--dtypes", help="Dtypes, comma-separated: auto, fp32, bf16, fp16.")] = None,
+    config_preset: Annotated[Optional[str], typer.Option("--config-preset", help="A named benchmark setup: quick, gpu.")] = None,
+    iters: Annotated[Optional[int], typer.Option("--iters", min=1, help="Timed iterations per row (median reported).")] = None,
+    warmup: Annotated[Optional[int], typer.Option("--warmup", min=0, help="Untimed warm-up iterations per row.")] = None,
+    channels_last: Annotated[bool, typer.Option("--channels-last", help="Weights and inputs in channels_last memory format.")] = False,
+    cast_weights: Annotated[bool, typer.Option("--cast-weights", help="Cast the weights to the dtype (else autocast over fp32 weights).")] = False,
+    compile_mode: Annotated[Optional[str], typer.Option("--compile", help="torch.compile the core with this mode (default, reduce-overhead, max-autotune).")] = None,
+    device: Device = "auto",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the report as JSON here.")] = None,
+    quiet: Quiet = False,
+    json: JsonOutput = False,
+) -> None:
+    from rich.table import Table
+
+    from toontalker.bench.speed import SpeedBenchConfig, SpeedRow, run_speed_bench
+    from toontalker.console import to_jsonable
+    from toontalker.io_utils import atomic_write_text
+
+    mode = output_mode(quiet, json)
+    cfg = SpeedBenchConfig.from_name(config_preset) if config_preset else SpeedBenchConfig()
+    changes: dict[str, object] = {"device": device, "channels_last": channels_last, "cast_weights": cast_weights,
+                                  "compile_mode": compile_mode}
+    if presets:
+        changes["presets"] = _names(presets)
+    if batch_sizes:
+        changes["batch_sizes"] = _ints(batch_sizes, "--batch-sizes")
+    if dtypes:
+        changes["dtypes"] = _names(dtypes)
+    if iters is not None:
+        changes["iters"] = iters
+    if warmup is not None:
+        changes["warmup"] = warmup
+    cfg = cfg.replace(**changes)
+    err = stderr_console()
+
+    def on_row(row: SpeedRow) -> None:
+        if mode.show_progress:
+            what = row.error or f"{row.frames_per_second:.1f} frames/s, {row.ms_per_frame:.2f} ms/frame"
+            err.print(f"{row.preset} {row.dtype} batch {row.batch_size}: {what}")
+
+    report = run_speed_bench(cfg, on_row)
+    if output is not None:
+        import json as json_module
+
+        atomic_write_text(output, json_module.dumps(to_jsonable(report), indent=2) + "\n")
+    if mode.json:
+        print_json(report)
+        return
+    if mode.quiet:
+        return
+    table = Table(title=f"animate core speed on {report.device_name} ({report.device}, torch {report.torch})")
+    for col in ("preset", "params M", "size", "dtype", "batch", "frames/s", "ms/frame", "ms/batch (p90)", "peak MiB"):
+        table.add_column(col, justify="right" if col not in ("preset", "dtype") else "left")
+    for r in report.rows:
+        if r.error:
+            table.add_row(r.preset, f"{r.params_m:.1f}", str(r.image_size), r.dtype, str(r.batch_size),
+                          f"[red]{r.error}[/red]", "", "", "")
+            continue
+        table.add_row(r.preset, f"{r.params_m:.1f}", str(r.image_size), r.dtype, str(r.batch_size),
+                      f"{r.frames_per_second:.1f}", f"{r.ms_per_frame:.2f}",
+                      f"{r.ms_per_batch:.1f} ({r.ms_per_batch_p90:.1f})",
+                      "" if math.isnan(r.peak_memory_mb) else f"{r.peak_memory_mb:.0f}")
+    stdout_console().print(table)
+    flags = [f for f, on in (("channels_last", channels_last), ("cast weights", cast_weights)) if on]
+    if compile_mode:
+        flags.append(f"torch.compile({compile_mode})")
+    if flags:
+        stdout_console().print("options: " + ", ".join(flags))

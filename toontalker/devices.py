@@ -1,0 +1,65 @@
+"""Device and dtype choice, explicit: ``resolve_device("auto")`` / ``resolve_dtype("auto", device)``.
+
+``auto`` means CUDA when present, else CPU; the dtype ``auto`` means bf16 on CUDA (fp16 where the GPU has no
+bf16) and fp32 on CPU. Nothing here is global state: callers pass the results on.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from toontalker.errors import UsageError
+
+DTYPES = {"fp32": torch.float32, "float32": torch.float32, "bf16": torch.bfloat16, "bfloat16": torch.bfloat16,
+          "fp16": torch.float16, "float16": torch.float16}
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """``auto`` | ``cpu`` | ``cuda`` | ``cuda:N`` | ``mps`` as a torch device; UsageError if unavailable."""
+    name = name.strip().lower()
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError as exc:
+        raise UsageError(f"--device {name!r}: not a torch device (use auto, cpu, cuda, cuda:N)") from exc
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise UsageError(f"--device {name}: CUDA is not available on this machine (use --device cpu)")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise UsageError(f"--device {name}: only {torch.cuda.device_count()} CUDA device(s) here")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise UsageError(f"--device {name}: MPS is not available on this machine")
+    return device
+
+
+def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
+    """The compute dtype: ``auto`` is bf16 (or fp16) on CUDA and fp32 elsewhere; half types only on GPUs."""
+    name = name.strip().lower()
+    if name == "auto":
+        if device.type == "cuda":
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.float32
+    if name not in DTYPES:
+        raise UsageError(f"--dtype {name!r}: expected auto, fp32, bf16 or fp16")
+    dtype = DTYPES[name]
+    if dtype != torch.float32 and device.type == "cpu" and dtype == torch.float16:
+        raise UsageError("--dtype fp16 is not supported on CPU (use fp32 or bf16)")
+    return dtype
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    return {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}.get(dtype, str(dtype))
+
+
+def enable_fast_kernels(device: torch.device) -> None:
+    """On CUDA, let cuDNN benchmark its convolution algorithms for the shapes it sees (and allow TF32).
+
+    Without this, cuDNN's heuristics pick slow non-tensor-core kernels for several of the model's convs
+    (the blur-folded 6x6 stride-2 ones in particular): measured on an H100, paper-256. It is a process-wide
+    switch of torch.backends, so animate, bench and train call this explicitly at their start.
+    """
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
