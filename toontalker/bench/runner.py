@@ -54,8 +54,10 @@ def load_model(weights: str, device: str) -> Reenactor:
         from toontalker.hub import from_pretrained
     except ImportError as exc:
         raise UsageError(f"the model is not part of this build ({exc})") from exc
-    model = from_pretrained(weights)
-    return model.to(torch.device(device)).eval()
+    from toontalker.devices import enable_fast_kernels
+
+    enable_fast_kernels(torch.device(device))
+    return from_pretrained(weights, device=device).eval()
 
 
 def slug(label: str) -> str:

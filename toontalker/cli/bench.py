@@ -124,7 +124,7 @@ def quality_command(
     table: Annotated[Optional[int], typer.Option("--table", min=1, max=7, help="Paper table to reproduce (default: those the protocols fill).")] = None,
     out: Out = Path("bench-quality"),
     metric: Metrics = None,
-    device: Device = "cpu",
+    device: Device = "auto",
     batch_size: BatchSize = 16,
     max_pairs: MaxPairs = None,
     max_frames: MaxFrames = None,
@@ -161,7 +161,7 @@ def paired_command(
     source: Annotated[str, typer.Option("--source", help="'face-image' (rest-pose face PNG) or 'gt-first-frame'.")] = "face-image",
     include_self: Annotated[bool, typer.Option("--include-self", help="Also score targets driven by their own clip.")] = False,
     metric: Metrics = None,
-    device: Device = "cpu",
+    device: Device = "auto",
     batch_size: BatchSize = 16,
     max_pairs: MaxPairs = None,
     max_frames: MaxFrames = None,
@@ -188,11 +188,9 @@ def paired_command(
 
 
 def _resolve_device(device: str) -> str:
-    import torch
+    from toontalker.devices import resolve_device
 
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
+    return str(resolve_device(device))
 
 
 # -- commands of other modules, one line each ------------------------------------------------------------
