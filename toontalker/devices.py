@@ -50,3 +50,16 @@ def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
 
 def dtype_name(dtype: torch.dtype) -> str:
     return {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}.get(dtype, str(dtype))
+
+
+def enable_fast_kernels(device: torch.device) -> None:
+    """On CUDA, let cuDNN benchmark its convolution algorithms for the shapes it sees (and allow TF32).
+
+    Without this, cuDNN's heuristics pick slow non-tensor-core kernels for several of the model's convs
+    (the blur-folded 6x6 stride-2 ones in particular): measured on an H100, paper-256. It is a process-wide
+    switch of torch.backends, so animate, bench and train call this explicitly at their start.
+    """
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True

@@ -25,7 +25,7 @@ from typing import ClassVar
 import torch
 
 from toontalker.config import ConfigBase
-from toontalker.devices import dtype_name, resolve_device, resolve_dtype
+from toontalker.devices import dtype_name, enable_fast_kernels, resolve_device, resolve_dtype
 
 
 @dataclass(frozen=True)
@@ -174,6 +174,7 @@ def run_speed_bench(cfg: SpeedBenchConfig, on_row: Callable[[SpeedRow], None] | 
     from toontalker.model import ModelConfig, ToonTalker
 
     device = resolve_device(cfg.device)
+    enable_fast_kernels(device)
     rows: list[SpeedRow] = []
     for preset in cfg.presets:
         torch.manual_seed(cfg.seed)

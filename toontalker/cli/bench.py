@@ -1,10 +1,200 @@
-"""`toontalker bench ...`: speed and quality benchmarks."""
+"""`toontalker bench ...`: quality on the paper's protocols, the paired cartoon benchmark; speed elsewhere.
+
+Commands of other modules join this group with one line at the bottom of this file, e.g.
+``register(bench_speed.speed_command, "speed", bench_speed.HELP, bench_speed.EPILOG)``.
+"""
 
 from __future__ import annotations
 
-import typer
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Optional
 
-from toontalker.cli import bench_speed
+import typer
+from rich.table import Table
+
+from toontalker.cli.common import Device, JsonOutput, Quiet, Seed, Weights, output_mode
+from toontalker.console import OutputMode, print_json, stderr_console, stdout_console
 
 app = typer.Typer(help="Benchmarks: speed of the animate core, quality on the paper's protocols.", no_args_is_help=True)
-app.command("speed", help=bench_speed.HELP, epilog=bench_speed.EPILOG)(bench_speed.speed_command)
+
+
+def register(command: Callable, name: str, help: str, epilog: str) -> None:
+    """Add another module's command to the ``bench`` group."""
+    app.command(name, help=help, epilog=epilog)(command)
+
+
+ALL_SETTINGS = ("same-identity", "cross-identity-real", "cross-identity-cartoon", "real-to-cartoon", "cartoon-to-real")
+
+Out = Annotated[Path, typer.Option("--out", "-o", help="Output folder (created; reruns resume in it).")]
+BatchSize = Annotated[int, typer.Option("--batch-size", "-b", min=1, help="Driving frames per model call.")]
+MaxPairs = Annotated[Optional[int], typer.Option("--max-pairs", min=1, help="Use only the first N pairs of each protocol.")]
+MaxFrames = Annotated[Optional[int], typer.Option("--max-frames", min=2, help="Driving frames per pair (from the first).")]
+Metrics = Annotated[Optional[list[str]], typer.Option("--metric", "-m", help="Metric to compute (repeatable; default: the setting's paper metrics + offline variants).")]
+Settings = Annotated[Optional[list[str]], typer.Option("--setting", "-s", help=f"Protocol setting (repeatable): {', '.join(ALL_SETTINGS)}. Default: all.")]
+
+
+def _progress(mode: OutputMode):
+    console = stderr_console()
+    return (lambda message: console.print(f"[dim]{message}[/dim]")) if mode.show_progress else None
+
+
+def _render(report, mode: OutputMode) -> None:
+    if mode.json:
+        print_json(report)
+        return
+    if mode.quiet:
+        return
+    console = stdout_console()
+    for view in report.tables:
+        table = Table(title=view.title, title_justify="left")
+        for column in view.columns:
+            table.add_column(column, overflow="fold")
+        for row in view.rows:
+            table.add_row(*row)
+        console.print(table)
+        for note in view.notes:
+            console.print(f"  [dim]{note}[/dim]")
+    console.print(f"report: {report.markdown}\nsummary: {report.csv}")
+
+
+PROTOCOL_HELP = "Generate pair-list CSVs (source, driving, frame) for the paper's settings from a dataset's test split."
+PROTOCOL_EPILOG = """Examples:\n\n  toontalker bench protocol --data data/built --out protocols\n
+  toontalker bench protocol --data data/built/manifest.parquet -s real-to-cartoon -s cartoon-to-real --drivers 60 --seed 1"""
+
+
+@app.command("protocol", help=PROTOCOL_HELP, epilog=PROTOCOL_EPILOG)
+def protocol_command(
+    data: Annotated[Path, typer.Option("--data", "-d", help="Built dataset folder or its manifest (CSV/parquet).")],
+    out: Out = Path("protocols"),
+    setting: Settings = None,
+    drivers: Annotated[Optional[int], typer.Option("--drivers", min=1, help="Driving clips per setting (default: all test clips).")] = None,
+    sources_per_driver: Annotated[int, typer.Option("--sources-per-driver", min=1, help="Sources each clip drives (paper: 5).")] = 5,
+    max_frames: MaxFrames = 100,
+    seed: Seed = 0,
+    quiet: Quiet = False,
+    json: JsonOutput = False,
+) -> None:
+    from toontalker.bench.protocols import ProtocolOptions
+    from toontalker.bench.runner import make_protocols
+
+    mode = output_mode(quiet, json)
+    options = ProtocolOptions(drivers, sources_per_driver, max_frames, seed)
+    written = make_protocols(data, out, list(setting or ALL_SETTINGS), options)
+    if mode.json:
+        print_json(written)
+    elif not mode.quiet:
+        for item in written:
+            stdout_console().print(f"{item.setting}: {item.pairs} pairs -> {item.path}")
+
+
+def _protocol_paths(data: list[Path], out: Path, seed: int, max_frames: Optional[int]) -> list[Path]:
+    """CSV files as given; a folder of CSVs expands to them; a dataset (manifest) gets protocols made."""
+    from toontalker.bench.protocols import ProtocolOptions
+    from toontalker.bench.runner import make_protocols
+    from toontalker.errors import InputError
+
+    paths: list[Path] = []
+    for item in data:
+        if item.suffix == ".csv" and item.is_file() and "pair_id" in item.open(encoding="utf-8").readline():
+            paths.append(item)
+        elif item.is_dir() and any(item.glob("*.csv")) and not (item / "manifest.csv").is_file():
+            paths += sorted(item.glob("*.csv"))
+        elif item.exists():
+            options = ProtocolOptions(max_frames=max_frames if max_frames is not None else 100, seed=seed)
+            made = make_protocols(item, out / "protocols", ALL_SETTINGS, options)
+            paths += [p.path for p in made if p.pairs > 0]
+        else:
+            raise InputError(f"{item}: not found")
+    return paths
+
+
+QUALITY_HELP = "Run protocols through a model; per-pair parquet, the paper's tables beside ours (markdown + CSV)."
+QUALITY_EPILOG = """Examples:\n\n  toontalker bench quality --weights runs/stage2 --data protocols/ --out bench/quality\n
+  toontalker bench quality -w runs/stage2 --data data/built --max-pairs 50 --device cuda\n
+  toontalker bench quality --table 5 --ablation 'full=runs/full' --ablation 'w/o analogy=runs/noanalogy' \\
+      --data protocols/real-to-cartoon.csv --data protocols/cartoon-to-real.csv"""
+
+
+@app.command("quality", help=QUALITY_HELP, epilog=QUALITY_EPILOG)
+def quality_command(
+    data: Annotated[list[Path], typer.Option("--data", "-d", help="Protocol CSV(s), a folder of them, or a built dataset (protocols are made, seeded).")],
+    weights: Weights = None,
+    ablation: Annotated[Optional[list[str]], typer.Option("--ablation", metavar="LABEL=WEIGHTS", help="An ablation variant (repeatable), LABEL a row of --table 5/6/7.")] = None,
+    table: Annotated[Optional[int], typer.Option("--table", min=1, max=7, help="Paper table to reproduce (default: those the protocols fill).")] = None,
+    out: Out = Path("bench-quality"),
+    metric: Metrics = None,
+    device: Device = "auto",
+    batch_size: BatchSize = 16,
+    max_pairs: MaxPairs = None,
+    max_frames: MaxFrames = None,
+    motion: Annotated[str, typer.Option("--motion", help="'relative' (Eq. 5, paper default) or 'absolute' (Eq. 3).")] = "relative",
+    samples: Annotated[int, typer.Option("--samples", min=0, help="Rows in each contact sheet.")] = 4,
+    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Reuse finished settings in --out.")] = True,
+    seed: Seed = 0,
+    quiet: Quiet = False,
+    json: JsonOutput = False,
+) -> None:
+    from toontalker.bench.quality import QualityOptions
+    from toontalker.bench.runner import parse_variants, quality_benchmark
+
+    mode = output_mode(quiet, json)
+    variants = parse_variants(weights, ablation or [], table)
+    options = QualityOptions(device=_resolve_device(device), batch_size=batch_size,
+                             metrics=tuple(metric) if metric else None, max_pairs=max_pairs, motion=motion,
+                             samples=samples, resume=resume)
+    paths = _protocol_paths(data, out, seed, max_frames)
+    report = quality_benchmark(variants, paths, out, options, table, _progress(mode))
+    _render(report, mode)
+
+
+PAIRED_HELP = "The paired cartoon benchmark: reenact THA2 characters and compare with their ground-truth renders."
+PAIRED_EPILOG = """Examples:\n\n  toontalker bench paired --weights runs/stage2 --data ../shared/data --out bench/paired\n
+  toontalker bench paired -w runs/stage2 --data ../shared/data --source gt-first-frame --max-frames 60"""
+
+
+@app.command("paired", help=PAIRED_HELP, epilog=PAIRED_EPILOG)
+def paired_command(
+    data: Annotated[Path, typer.Option("--data", "-d", help="The shared data root (holds cartoon/videos/tha2_compare).")],
+    weights: Weights = None,
+    out: Out = Path("bench-paired"),
+    source: Annotated[str, typer.Option("--source", help="'face-image' (rest-pose face PNG) or 'gt-first-frame'.")] = "face-image",
+    include_self: Annotated[bool, typer.Option("--include-self", help="Also score targets driven by their own clip.")] = False,
+    metric: Metrics = None,
+    device: Device = "auto",
+    batch_size: BatchSize = 16,
+    max_pairs: MaxPairs = None,
+    max_frames: MaxFrames = None,
+    samples: Annotated[int, typer.Option("--samples", min=0, help="Rows in the contact sheet.")] = 4,
+    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Reuse a finished run in --out.")] = True,
+    quiet: Quiet = False,
+    json: JsonOutput = False,
+) -> None:
+    from toontalker.bench.quality import QualityOptions
+    from toontalker.bench.runner import Variant, paired_benchmark
+    from toontalker.errors import UsageError
+
+    if weights is None:
+        raise UsageError("give --weights (a weights folder or hub id)")
+    if source not in ("face-image", "gt-first-frame"):
+        raise UsageError(f"--source must be 'face-image' or 'gt-first-frame', not {source!r}")
+    mode = output_mode(quiet, json)
+    options = QualityOptions(device=_resolve_device(device), batch_size=batch_size,
+                             metrics=tuple(metric) if metric else None, max_pairs=max_pairs, samples=samples,
+                             resume=resume)
+    report = paired_benchmark(Variant("Ours", weights), data, out, options, source, include_self, max_frames,
+                              _progress(mode))
+    _render(report, mode)
+
+
+def _resolve_device(device: str) -> str:
+    from toontalker.devices import resolve_device
+
+    return str(resolve_device(device))
+
+
+# -- commands of other modules, one line each ------------------------------------------------------------
+from toontalker.cli import bench_model, bench_speed  # noqa: E402
+
+register(bench_speed.speed_command, "speed", bench_speed.HELP, bench_speed.EPILOG)
+register(bench_model.bench_model_command, "model", bench_model.HELP, bench_model.EPILOG)

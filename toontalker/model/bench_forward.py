@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
+from toontalker.devices import enable_fast_kernels
 from toontalker.model.config import ModelConfig
 from toontalker.model.toontalker import ToonTalker
 
@@ -126,10 +127,7 @@ def benchmark_forward(
 ) -> list[ForwardTiming]:
     """Every combination of the settings on one model with random weights (speed does not depend on them)."""
     dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device))
-    if dev.type == "cuda":
-        torch.backends.cudnn.benchmark = True
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
+    enable_fast_kernels(dev)
     torch.manual_seed(seed)
     model = ToonTalker(ModelConfig.from_name(preset)).to(dev).eval()
     results = []

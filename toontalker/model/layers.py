@@ -11,6 +11,7 @@ import math
 
 import torch
 import torch.nn.functional as F
+from einops import rearrange
 from torch import Tensor, nn
 
 SQRT2 = math.sqrt(2.0)
@@ -29,23 +30,18 @@ def blur_kernel(gain: float = 1.0) -> Tensor:
     return kernel / kernel.sum() * gain
 
 
-class Blur(nn.Module):
-    """Depthwise [1, 3, 3, 1] blur with explicit padding ``(pad0, pad1)`` on both axes.
+def blur_conv_weight(weight: Tensor, gain: float = 1.0) -> Tensor:
+    """Fold the [1, 3, 3, 1] blur into conv filters: (O, I, k, k) -> (O, I, k + 3, k + 3).
 
-    ``gain`` is 4 after a stride-2 transposed convolution (zero insertion quarters the mean).
+    Blur and convolution are both linear, so "blur, then conv" (and "transposed conv, then blur") equal one
+    convolution whose filters are the full 2-D convolution of each filter with the blur kernel. One dense
+    tensor-core conv replaces a depthwise blur pass over the (large) feature map, which is memory-bound and
+    slow on GPUs. The kernel is symmetric, so correlation and convolution coincide.
     """
-
-    def __init__(self, channels: int, pad: tuple[int, int], gain: float = 1.0) -> None:
-        super().__init__()
-        self.pad = pad
-        self.channels = channels
-        kernel = blur_kernel(gain)[None, None].repeat(channels, 1, 1, 1)
-        self.register_buffer("kernel", kernel, persistent=False)
-
-    def forward(self, x: Tensor) -> Tensor:
-        p0, p1 = self.pad
-        x = F.pad(x, (p0, p1, p0, p1))
-        return F.conv2d(x, self.kernel.to(x.dtype), groups=self.channels)
+    O, I, k, _ = weight.shape
+    kernel = blur_kernel(gain).to(device=weight.device, dtype=weight.dtype)[None, None]
+    fused = F.conv_transpose2d(rearrange(weight, "o i kh kw -> (o i) 1 kh kw"), kernel)
+    return rearrange(fused, "(o i) 1 kh kw -> o i kh kw", o=O, i=I)
 
 
 class EqualConv2d(nn.Module):
@@ -84,37 +80,53 @@ class EqualLinear(nn.Module):
 
 
 class ConvLayer(nn.Module):
-    """[blur ->] equalized conv (stride 2 when ``downsample``) [-> bias + scaled leaky ReLU]."""
+    """[blur ->] equalized conv (stride 2 when ``downsample``) [-> bias + scaled leaky ReLU].
+
+    The blur of a downsampling layer is folded into the conv weights (:func:`blur_conv_weight`): one
+    (k+3) x (k+3) stride-2 conv. ``out_gain`` scales the output (folded into weight and bias; ResDownBlock
+    uses it for its 1/sqrt(2)). The activation gain sqrt(2) is folded the same way (leaky ReLU is positively
+    homogeneous), so the whole layer is one conv and one in-place activation.
+    """
 
     def __init__(
-        self, in_ch: int, out_ch: int, kernel: int, downsample: bool = False, activate: bool = True, bias: bool = True
+        self,
+        in_ch: int,
+        out_ch: int,
+        kernel: int,
+        downsample: bool = False,
+        activate: bool = True,
+        bias: bool = True,
+        out_gain: float = 1.0,
     ) -> None:
         super().__init__()
-        if downsample:
-            p = (len(BLUR_TAPS) - 2) + (kernel - 1)
-            self.blur: nn.Module = Blur(in_ch, ((p + 1) // 2, p // 2))
-            self.conv = EqualConv2d(in_ch, out_ch, kernel, stride=2, padding=0, bias=bias)
-        else:
-            self.blur = nn.Identity()
-            self.conv = EqualConv2d(in_ch, out_ch, kernel, stride=1, padding=kernel // 2, bias=bias)
+        self.weight = nn.Parameter(torch.randn(out_ch, in_ch, kernel, kernel))
+        self.bias = nn.Parameter(torch.zeros(out_ch)) if bias else None
+        self.scale = 1.0 / math.sqrt(in_ch * kernel * kernel)
+        self.downsample = downsample
+        self.padding = ((len(BLUR_TAPS) - 2) + (kernel - 1) + 1) // 2 if downsample else kernel // 2
         self.activate = activate
+        self.gain = out_gain * (SQRT2 if activate else 1.0)
 
     def forward(self, x: Tensor) -> Tensor:
-        out = self.conv(self.blur(x))
-        return scaled_leaky_relu(out) if self.activate else out
+        weight = self.weight * (self.scale * self.gain)
+        if self.downsample:
+            weight = blur_conv_weight(weight)
+        bias = self.bias * self.gain if self.bias is not None else None
+        out = F.conv2d(x, weight, bias, stride=2 if self.downsample else 1, padding=self.padding)
+        return F.leaky_relu_(out, 0.2) if self.activate else out
 
 
 class ResDownBlock(nn.Module):
     """Residual down-block: conv3x3, blur + conv3x3 stride 2, plus a blurred 1x1 stride-2 skip; sum / sqrt 2.
 
-    (B, in_ch, H, W) -> (B, out_ch, H/2, W/2)
+    (B, in_ch, H, W) -> (B, out_ch, H/2, W/2). The 1/sqrt(2) is folded into both branches' weights.
     """
 
     def __init__(self, in_ch: int, out_ch: int) -> None:
         super().__init__()
         self.conv1 = ConvLayer(in_ch, in_ch, 3)
-        self.conv2 = ConvLayer(in_ch, out_ch, 3, downsample=True)
-        self.skip = ConvLayer(in_ch, out_ch, 1, downsample=True, activate=False, bias=False)
+        self.conv2 = ConvLayer(in_ch, out_ch, 3, downsample=True, out_gain=1.0 / SQRT2)
+        self.skip = ConvLayer(in_ch, out_ch, 1, downsample=True, activate=False, bias=False, out_gain=1.0 / SQRT2)
 
     def forward(self, x: Tensor) -> Tensor:
-        return (self.conv2(self.conv1(x)) + self.skip(x)) / SQRT2
+        return self.conv2(self.conv1(x)) + self.skip(x)

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import Tensor, nn
 
-from toontalker.model.layers import BLUR_TAPS, Blur, EqualLinear, scaled_leaky_relu
+from toontalker.model.layers import SQRT2, EqualLinear, blur_conv_weight
 
 
 class ModulatedConv2d(nn.Module):
@@ -42,11 +42,6 @@ class ModulatedConv2d(nn.Module):
         self.demodulate = demodulate
         self.upsample = upsample
         self.padding = kernel // 2
-        if upsample:
-            p = (len(BLUR_TAPS) - 2) - (kernel - 1)
-            self.blur: nn.Module = Blur(out_ch, ((p + 1) // 2 + 1, p // 2 + 1), gain=4.0)
-        else:
-            self.blur = nn.Identity()
 
     def demodulation(self, styles: Tensor, weight: Tensor) -> Tensor:
         """(B, in_ch) styles -> (B, out_ch) factors, computed in fp32 even under autocast."""
@@ -54,18 +49,30 @@ class ModulatedConv2d(nn.Module):
             w_sq = weight.float().square().sum(dim=(2, 3))  # (out, in)
             return torch.rsqrt(styles.float().square() @ w_sq.t() + 1e-8)
 
-    def forward(self, x: Tensor, style: Tensor) -> Tensor:
+    def forward(self, x: Tensor, style: Tensor, bias: Tensor | None = None, activate: bool = False) -> Tensor:
+        """Modulated conv, then (fused) demodulation, ``bias`` (1, out, 1, 1) and scaled leaky ReLU if ``activate``.
+
+        The upsampling path is a stride-2 transposed conv whose filters have the [1, 3, 3, 1] blur (gain 4)
+        folded in (:func:`blur_conv_weight`): transposed conv then blur, as one op. Demodulation, bias and the
+        activation gain are applied in one fused multiply-add; the leaky ReLU runs in place.
+        """
         styles = self.modulation(style)  # (B, in_ch)
         weight = self.weight * self.scale
         x = x * rearrange(styles, "b c -> b c 1 1").to(x.dtype)
         if self.upsample:
-            out = F.conv_transpose2d(x, weight.transpose(0, 1), stride=2, padding=0)
-            out = self.blur(out)
+            fused = blur_conv_weight(weight, gain=4.0).to(x.dtype)
+            out = F.conv_transpose2d(x, fused.transpose(0, 1), stride=2, padding=2)
         else:
-            out = F.conv2d(x, weight, padding=self.padding)
+            out = F.conv2d(x, weight.to(x.dtype), padding=self.padding)
+        gain = SQRT2 if activate else 1.0
         if self.demodulate:
-            out = out * rearrange(self.demodulation(styles, weight), "b c -> b c 1 1").to(out.dtype)
-        return out
+            factor = rearrange(self.demodulation(styles, weight) * gain, "b c -> b c 1 1").to(out.dtype)
+            out = torch.addcmul((bias * gain).to(out.dtype), out, factor) if bias is not None else out * factor
+        elif bias is not None:
+            out = out * gain + (bias * gain).to(out.dtype) if activate else out + bias.to(out.dtype)
+        elif activate:
+            out = out * gain
+        return F.leaky_relu_(out, 0.2) if activate else out
 
 
 class StyleConv(nn.Module):
@@ -77,7 +84,7 @@ class StyleConv(nn.Module):
         self.bias = nn.Parameter(torch.zeros(1, out_ch, 1, 1))
 
     def forward(self, x: Tensor, style: Tensor) -> Tensor:
-        return scaled_leaky_relu(self.conv(x, style) + self.bias)
+        return self.conv(x, style, bias=self.bias, activate=True)
 
 
 class ToRGB(nn.Module):
@@ -89,7 +96,7 @@ class ToRGB(nn.Module):
         self.bias = nn.Parameter(torch.zeros(1, 3, 1, 1))
 
     def forward(self, x: Tensor, style: Tensor, skip: Tensor | None = None) -> Tensor:
-        out = self.conv(x, style) + self.bias
+        out = self.conv(x, style, bias=self.bias)
         if skip is not None:
             out = out + F.interpolate(skip, scale_factor=2.0, mode="bilinear", align_corners=False)
         return out
@@ -108,7 +115,7 @@ class FlowHead(nn.Module):
         self.bias = nn.Parameter(torch.zeros(1, 3, 1, 1))
 
     def forward(self, x: Tensor, style: Tensor, previous: Tensor | None) -> tuple[Tensor, Tensor]:
-        out = self.conv(x, style) + self.bias
+        out = self.conv(x, style, bias=self.bias)
         flow = torch.tanh(out[:, :2])
         mask = torch.sigmoid(out[:, 2:3])
         if previous is not None:
@@ -129,7 +136,7 @@ class SFT(nn.Module):
         self.bias = nn.Parameter(torch.zeros(1, 2 * channels, 1, 1))
 
     def forward(self, warped: Tensor, style: Tensor) -> Tensor:
-        scale, shift = (self.conv(warped, style) + self.bias).chunk(2, dim=1)
+        scale, shift = self.conv(warped, style, bias=self.bias).chunk(2, dim=1)
         return (1.0 + scale) * warped + shift
 
 
