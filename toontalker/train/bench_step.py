@@ -20,7 +20,8 @@ from dataclasses import asdict, dataclass
 import torch
 
 from toontalker.cache import find_weights
-from toontalker.train.distributed import DistInfo, resolve_device
+from toontalker.devices import enable_fast_kernels, resolve_device
+from toontalker.train.distributed import DistInfo
 from toontalker.train.perceptual import VGG19Features, vgg19_features
 from toontalker.train.recipe import TrainRecipe
 from toontalker.train.stream import FramePairs, TrainBatch
@@ -113,6 +114,7 @@ def main(argv: list[str] | None = None) -> list[StepTiming]:
     parser.add_argument("--json", default=None, help="write the results as a JSON list to this file")
     args = parser.parse_args(argv)
     device = resolve_device(args.device)
+    enable_fast_kernels(device)
     both = {"on": [True], "off": [False], "both": [False, True]}
     vgg, vgg_note = _vgg(device) if args.perceptual == "vgg19" else (None, "not used")
     print(f"VGG19 weights: {vgg_note}", flush=True)

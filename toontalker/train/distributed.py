@@ -14,7 +14,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from toontalker.errors import UsageError
+from toontalker.devices import enable_fast_kernels, resolve_device
 
 
 @dataclass(frozen=True)
@@ -33,22 +33,11 @@ class DistInfo:
         return self.rank == 0
 
 
-def resolve_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except RuntimeError as exc:
-        raise UsageError(f"--device {device!r}: not a torch device ({exc})") from exc
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise UsageError(f"--device {device}: CUDA is not available on this machine")
-    return resolved
-
-
 def setup_distributed(device: str) -> DistInfo:
     """Join the torchrun process group if there is one; the device this process trains on."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     base = resolve_device(device)
+    enable_fast_kernels(base)
     if world <= 1:
         return DistInfo(device=base)
     rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
