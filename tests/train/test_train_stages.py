@@ -89,20 +89,28 @@ def _params(state: dict) -> dict[str, Tensor]:
     return flat
 
 
-class _InterruptAt:
-    """Sends this process SIGINT (Ctrl-C) when item number ``call`` is read."""
+class _Hooked:
+    """A PairDataset that calls ``hook(call_number, source)`` on every item read and returns its source."""
 
-    def __init__(self, inner: SyntheticPairs, call: int) -> None:
-        self.inner, self.call, self.calls = inner, call, 0
+    def __init__(self, inner: SyntheticPairs, hook) -> None:
+        self.inner, self.hook, self.calls = inner, hook, 0
 
     def __len__(self) -> int:
         return len(self.inner)
 
     def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
         self.calls += 1
-        if self.calls == self.call:
+        source, driving = self.inner[index]
+        return self.hook(self.calls, source), driving
+
+
+def _interrupt_at(call: int):
+    """Ctrl-C (SIGINT to this process) when item number ``call`` is read."""
+    def hook(n: int, source: Tensor) -> Tensor:
+        if n == call:
             os.kill(os.getpid(), signal.SIGINT)
-        return self.inner[index]
+        return source
+    return hook
 
 
 def test_interrupted_and_resumed_equals_uninterrupted(tmp_path: Path, vgg_module) -> None:
@@ -110,7 +118,7 @@ def test_interrupted_and_resumed_equals_uninterrupted(tmp_path: Path, vgg_module
     data = SyntheticPairs(3)  # random frame pairs: exercises the per-sample seeding
     train(recipe, real=data, out=tmp_path / "a", vgg=vgg_module, device="cpu")
     # Ctrl-C while the batch of step 2 is being read: the step completes, is checkpointed, the run stops
-    interrupted = train(recipe, real=_InterruptAt(data, call=3), out=tmp_path / "b", vgg=vgg_module, device="cpu")
+    interrupted = train(recipe, real=_Hooked(data, _interrupt_at(3)), out=tmp_path / "b", vgg=vgg_module, device="cpu")
     assert (interrupted.step, interrupted.stopped_early) == (2, True)
     assert [s for s, _ in list_checkpoints(tmp_path / "b")] == [2]
     # resume in a different setting: 2 DataLoader worker processes instead of none
@@ -148,25 +156,10 @@ def test_stage2_initialisation_copies_what_sec33_says(tmp_path: Path, vgg_module
             assert torch.equal(value, state["discriminators"]["real"][key]), (d, key)
 
 
-class _NaNAfter:
-    """A PairDataset that starts returning NaN frames after ``good`` items."""
-
-    def __init__(self, inner: SyntheticPairs, good: int) -> None:
-        self.inner, self.good, self.calls = inner, good, 0
-
-    def __len__(self) -> int:
-        return len(self.inner)
-
-    def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
-        self.calls += 1
-        source, driving = self.inner[index]
-        return (source * float("nan"), driving) if self.calls > self.good else (source, driving)
-
-
 def test_nan_guard_stops_and_keeps_the_last_good_checkpoint(tmp_path: Path, vgg_module) -> None:
     recipe = TrainRecipe.for_stage("tiny", 1, iterations=6, log_every=2, checkpoint_every=2, **NO_PER)
     with pytest.raises(TrainingError, match=r"non-finite loss at step 3 \(.*l1.*\).*last good checkpoint: .*step-00000002"):
-        train(recipe, real=_NaNAfter(SyntheticPairs(2), good=2 * 2), out=tmp_path / "nan", vgg=vgg_module, device="cpu")
+        train(recipe, real=_Hooked(SyntheticPairs(2), lambda n, src: src * float("nan") if n > 4 else src), out=tmp_path / "nan", vgg=vgg_module, device="cpu")
     assert [s for s, _ in list_checkpoints(tmp_path / "nan")] == [2]
 
 
