@@ -21,13 +21,15 @@ ITERS2=${ITERS2:-1000}
 BUDGET_S=${BUDGET_S:-520}
 OUT=${OUT:-out}
 PERCEPTUAL=${PERCEPTUAL:-dfm}
+PRESET=${PRESET:-small-256}
+DEVICE=${DEVICE:-cuda}
 
 run_dir="$RUNS/s$STAGE"
 sets=(--set "num_workers=${WORKERS:-8}" --set export_dtype=fp16 --set export_max_shard=15MiB
       --set log_every=20 --set image_every=250 --set checkpoint_every=250 --set keep_last=2)
 if [ "$STAGE" = 1 ]; then
   args=(--stage 1 --data "$DATA" --out "$run_dir" --set "iterations=$ITERS1")
-  fresh=(--preset small-256 --perceptual "$PERCEPTUAL")
+  fresh=(--preset "$PRESET" --perceptual "$PERCEPTUAL")
 else
   args=(--stage 2 --data "$DATA" --cartoon-data "$DATA" --out "$run_dir" --set "iterations=$ITERS2")
   fresh=(--init "$RUNS/s1" --perceptual "$PERCEPTUAL")
@@ -37,9 +39,9 @@ if compgen -G "$run_dir/checkpoints/step-*" > /dev/null; then
 else
   extra=("${fresh[@]}")
 fi
-nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv || true
+command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv || true
 status=0
-timeout --signal=INT "$BUDGET_S" python -m toontalker train "${args[@]}" "${extra[@]}" "${sets[@]}" --device cuda \
+timeout --signal=INT "$BUDGET_S" python -m toontalker train "${args[@]}" "${extra[@]}" "${sets[@]}" --device "$DEVICE" \
   || status=$?
 echo "train exit status: $status (130/124 = stopped by the time budget; rerun to resume)"
 
@@ -57,6 +59,7 @@ python - "$run_dir/metrics.jsonl" <<'EOF'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 keys = [k for k in rows[0] if k not in ("step", "it_per_s", "images_per_s")]
-for r in rows[:: max(1, len(rows) // 12)] + rows[-1:]:
+picked = rows[:: max(1, len(rows) // 12)]
+for r in picked + ([rows[-1]] if rows[-1] is not picked[-1] else []):
     print(f"step {r['step']:>6}  {r['images_per_s']:>8.1f} img/s  " + "  ".join(f"{k} {r[k]:.4f}" for k in keys))
 EOF
