@@ -7,6 +7,7 @@ discriminator D instead: the L1 distance of D's stem and residual-block activati
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 
 from toontalker.errors import ConfigError
@@ -39,4 +40,6 @@ class DiscriminatorFeatureMatching:
 
     def __call__(self, output: Tensor, target: Tensor, domain: str) -> Tensor:
         d = self.discriminators[domain]
-        return feature_l1(discriminator_features(d, output), discriminator_features(d, target.detach()))
+        with torch.no_grad():
+            targets = discriminator_features(d, target)
+        return feature_l1(discriminator_features(d, output), targets)

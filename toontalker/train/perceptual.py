@@ -135,7 +135,8 @@ class VGGPerceptualLoss(nn.Module):
     def forward(self, output: Tensor, target: Tensor) -> Tensor:
         B, C, H, W = output.shape
         total = output.new_zeros((), dtype=torch.float32)
-        for out_level, tgt_level in zip(image_pyramid(output, self.scales), image_pyramid(target, self.scales)):
-            both = self.vgg(torch.cat([out_level, tgt_level.detach()], dim=0))
-            total = total + feature_l1([f[:B] for f in both], [f[B:] for f in both])
+        with torch.no_grad():  # the target side needs no graph: no activations kept, no backward through it
+            targets = [self.vgg(level) for level in image_pyramid(target, self.scales)]
+        for out_level, tgt_features in zip(image_pyramid(output, self.scales), targets):
+            total = total + feature_l1(self.vgg(out_level), tgt_features)
         return total
