@@ -59,5 +59,13 @@ def test_two_process_ddp_equals_one_process(tmp_path: Path) -> None:
     # biases, whose true gradient is 0) into an lr-sized step, so compare the update vectors as a whole.
     cosine = torch.nn.functional.cosine_similarity(delta_a, delta_b, dim=0).item()
     close = ((delta_a - delta_b).abs() <= 2e-5).double().mean().item()
-    print("ddp agreement", cosine, close)
     assert cosine > 0.999 and close > 0.999, (cosine, close)
+
+    # stage 2 under DDP (both discriminators, the analogy passes) runs from the 2-process stage-1 run
+    stage2 = TrainRecipe.for_stage("tiny", 2, iterations=2, batch_size=4, lambda_per=0.0)
+    cmd = [*cmd[:8], str(_free_port()), str(WORKER), str(tmp_path / "two-s2"), "2", json.dumps(stage2.to_dict()),
+           str(tmp_path / "two")]
+    proc = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    s2 = load_trainer_state(tmp_path / "two-s2")
+    assert s2["step"] == 2 and set(s2["discriminators"]) == {"real", "cartoon"}

@@ -104,3 +104,18 @@ def test_analogy_loss_matches_the_models_analogy_pass(tiny_model: tuple[ToonTalk
     torch.testing.assert_close(ours.synthetic, reference.image, rtol=1e-4, atol=1e-5)
     assert ours.loss.item() == pytest.approx(reference.motion_loss().item(), rel=1e-4, abs=1e-7)
     assert ours.loss.item() > 0
+
+
+def test_r1_enters_the_discriminator_step(vgg_module) -> None:
+    from toontalker.train.distributed import DistInfo
+    from toontalker.train.recipe import TrainRecipe
+    from toontalker.train.stream import FramePairs, TrainBatch
+    from toontalker.train.trainer import Trainer
+
+    recipe = TrainRecipe.for_stage("tiny", 1, r1_gamma=10.0, r1_every=2, lambda_per=0.0)
+    trainer = Trainer(recipe, DistInfo(), vgg=vgg_module)
+    trainer.prepare()
+    images = torch.rand(2, 3, 64, 64) * 2 - 1
+    batch = TrainBatch(FramePairs(images, images.flip(-1)))
+    assert "r1_real" in trainer.step([batch], step_index=0).terms  # lazy: every r1_every steps
+    assert "r1_real" not in trainer.step([batch], step_index=1).terms

@@ -7,6 +7,7 @@ Used by the training loop (:mod:`toontalker.train.loop`) and by the step benchma
 from __future__ import annotations
 
 import contextlib
+import inspect
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,15 @@ def resolve_autocast(recipe: TrainRecipe, device: torch.device) -> torch.dtype |
     if recipe.precision == "bf16" or (recipe.precision == "auto" and device.type == "cuda"):
         return torch.bfloat16
     return None
+
+
+def _ddp(module: nn.Module, device: torch.device) -> DistributedDataParallel:
+    """DDP without per-forward buffer broadcasts (the model's buffers are constants); the keyword was
+    renamed in recent torch releases."""
+    ids = [device.index] if device.type == "cuda" else None
+    if "forward_sync_buffers" in inspect.signature(DistributedDataParallel.__init__).parameters:
+        return DistributedDataParallel(module, device_ids=ids, forward_sync_buffers=False)
+    return DistributedDataParallel(module, device_ids=ids, broadcast_buffers=False)
 
 
 def model_config_for(recipe: TrainRecipe) -> ModelConfig:
@@ -107,9 +117,7 @@ class Trainer:
         g_obj = GeneratorObjective(self.model, self.discriminators, self.perceptual, r, self.autocast_dtype)
         d_obj = DiscriminatorObjective(self.discriminators, r, self.autocast_dtype)
         if self.dist.enabled:
-            ids = [device.index] if device.type == "cuda" else None
-            g_obj = DistributedDataParallel(g_obj, device_ids=ids, broadcast_buffers=False)
-            d_obj = DistributedDataParallel(d_obj, device_ids=ids, broadcast_buffers=False)
+            g_obj, d_obj = _ddp(g_obj, device), _ddp(d_obj, device)
         self.g_wrapped: nn.Module = g_obj
         self.d_wrapped: nn.Module = d_obj
         self.g_step = torch.compile(g_obj) if r.compile else g_obj
