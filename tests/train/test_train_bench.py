@@ -19,3 +19,15 @@ def test_bench_step_runs_both_stages(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert all(r.images_per_s > 0 and r.precision == "fp32" for r in results)
     assert "random" in results[0].vgg_weights
     assert [r["stage"] for r in json.loads(out.read_text())] == [1, 2]
+
+
+def test_bench_train_step_command(cli_runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from toontalker.cli import app
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "no-weights"))
+    result = cli_runner.invoke(app, ["bench", "train-step", "--preset", "tiny", "--batch", "2", "--warmup", "0",
+                                     "--steps", "1", "--device", "cpu", "--no-channels-last", "--perceptual", "dfm",
+                                     "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert rows[0]["preset"] == "tiny" and rows[0]["images_per_s"] > 0 and rows[0]["vgg_weights"] == "not used"

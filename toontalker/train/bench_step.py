@@ -12,9 +12,11 @@ ImageNet file is not cached: the same compute, so the same time; the output says
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import torch
@@ -99,6 +101,43 @@ def _vgg(device: torch.device) -> tuple[VGG19Features, str]:
     return VGG19Features().to(device), "random (not cached; same compute, timing only)"
 
 
+def run_step_bench(
+    presets: tuple[str, ...] = ("paper-256",),
+    stages: tuple[int, ...] = (1,),
+    batches: tuple[int, ...] = (16, 32),
+    precisions: tuple[str, ...] = ("auto",),
+    channels_last: tuple[bool, ...] = (True,),
+    compiled: tuple[bool, ...] = (False,),
+    perceptual: str = "vgg19",
+    warmup: int = 3,
+    steps: int = 10,
+    device: str = "auto",
+    on_row: Callable[[StepTiming], None] | None = None,
+) -> list[StepTiming]:
+    """Time :meth:`Trainer.step` for every combination; a setting that runs out of GPU memory is reported
+    with ``status="out of memory"``."""
+    dev = resolve_device(device)
+    enable_fast_kernels(dev)
+    vgg, vgg_note = _vgg(dev) if perceptual == "vgg19" else (None, "not used")
+    results: list[StepTiming] = []
+    for preset, stage, batch, precision, cl, comp in itertools.product(presets, stages, batches, precisions,
+                                                                       channels_last, compiled):
+        recipe = TrainRecipe.for_stage(preset, stage, batch_size=batch, precision=precision, channels_last=cl,
+                                       compile=comp, perceptual=perceptual, num_workers=0)
+        try:
+            timing = time_step(recipe, dev, vgg, vgg_note, warmup, steps)
+        except torch.cuda.OutOfMemoryError:
+            timing = StepTiming(preset, stage, batch, str(dev), precision, cl, comp, perceptual, vgg_note,
+                                float("nan"), 0.0, None, 0, status="out of memory")
+        finally:
+            if dev.type == "cuda":
+                torch.cuda.empty_cache()
+        results.append(timing)
+        if on_row is not None:
+            on_row(timing)
+    return results
+
+
 def main(argv: list[str] | None = None) -> list[StepTiming]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--preset", nargs="+", default=["paper-256"], help="model presets (tiny, small-256, paper-256)")
@@ -113,32 +152,10 @@ def main(argv: list[str] | None = None) -> list[StepTiming]:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--json", default=None, help="write the results as a JSON list to this file")
     args = parser.parse_args(argv)
-    device = resolve_device(args.device)
-    enable_fast_kernels(device)
-    both = {"on": [True], "off": [False], "both": [False, True]}
-    vgg, vgg_note = _vgg(device) if args.perceptual == "vgg19" else (None, "not used")
-    print(f"VGG19 weights: {vgg_note}", flush=True)
-    results: list[StepTiming] = []
-    for preset in args.preset:
-        for stage in args.stage:
-            for batch in args.batch:
-                for precision in args.precision:
-                    for channels_last in both[args.channels_last]:
-                        for compiled in both[args.compile]:
-                            recipe = TrainRecipe.for_stage(preset, stage, batch_size=batch, precision=precision,
-                                                           channels_last=channels_last, compile=compiled,
-                                                           perceptual=args.perceptual, num_workers=0)
-                            try:
-                                timing = time_step(recipe, device, vgg, vgg_note, args.warmup, args.steps)
-                            except torch.cuda.OutOfMemoryError:
-                                timing = StepTiming(preset, stage, batch, str(device), precision, channels_last,
-                                                    compiled, args.perceptual, vgg_note, float("nan"), 0.0, None,
-                                                    0, status="out of memory")
-                            finally:
-                                if device.type == "cuda":
-                                    torch.cuda.empty_cache()
-                            results.append(timing)
-                            print(json.dumps(asdict(timing)), flush=True)
+    both = {"on": (True,), "off": (False,), "both": (False, True)}
+    results = run_step_bench(tuple(args.preset), tuple(args.stage), tuple(args.batch), tuple(args.precision),
+                             both[args.channels_last], both[args.compile], args.perceptual, args.warmup,
+                             args.steps, args.device, on_row=lambda row: print(json.dumps(asdict(row)), flush=True))
     if args.json:
         from toontalker.io_utils import atomic_write_text
 

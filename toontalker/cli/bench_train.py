@@ -1,0 +1,71 @@
+"""`toontalker bench train-step`: images/s of the full training step (G + D + perceptual)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from toontalker.cli.common import Device, JsonOutput, Quiet, output_mode
+from toontalker.console import print_json, stderr_console, stdout_console
+
+HELP = (
+    "Images/s and peak memory of one training step as the trainer runs it (generator forward/backward, "
+    "discriminators, perceptual loss, both Adam updates) per model preset, stage and batch size. Synthetic "
+    "inputs; random VGG19 weights when the ImageNet file is not cached (same compute)."
+)
+EPILOG = """Examples:
+
+  toontalker bench train-step --preset paper-256 --preset small-256 --batch 16 --batch 32
+
+  toontalker bench train-step --preset paper-256 --stage 2 --batch 8 --compile -o bench-train.json
+"""
+
+
+def train_step_command(
+    preset: Annotated[Optional[list[str]], typer.Option("--preset", help="Model preset (repeatable).")] = None,
+    stage: Annotated[Optional[list[int]], typer.Option("--stage", min=1, max=2, help="Stage (repeatable).")] = None,
+    batch: Annotated[Optional[list[int]], typer.Option("--batch", min=1, help="Global batch (repeatable).")] = None,
+    precision: Annotated[str, typer.Option("--precision", help="auto (bf16 on CUDA), bf16 or fp32.")] = "auto",
+    channels_last: Annotated[bool, typer.Option("--channels-last/--no-channels-last")] = True,
+    compile_step: Annotated[bool, typer.Option("--compile", help="torch.compile the step's objectives.")] = False,
+    perceptual: Annotated[str, typer.Option("--perceptual", help="vgg19 or dfm.")] = "vgg19",
+    warmup: Annotated[int, typer.Option("--warmup", min=0)] = 3,
+    steps: Annotated[int, typer.Option("--steps", min=1, help="Timed steps (median reported).")] = 10,
+    device: Device = "auto",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the rows as JSON here.")] = None,
+    quiet: Quiet = False,
+    json: JsonOutput = False,
+) -> None:
+    from rich.table import Table
+
+    from toontalker.console import to_jsonable
+    from toontalker.io_utils import atomic_write_text
+    from toontalker.train.bench_step import StepTiming, run_step_bench
+
+    mode = output_mode(quiet, json)
+    err = stderr_console()
+
+    def on_row(row: StepTiming) -> None:
+        if mode.show_progress:
+            err.print(f"{row.preset} stage {row.stage} batch {row.batch}: {row.images_per_s} img/s ({row.status})")
+
+    rows = run_step_bench(tuple(preset or ["paper-256"]), tuple(stage or [1]), tuple(batch or [16, 32]),
+                          (precision,), (channels_last,), (compile_step,), perceptual, warmup, steps, device, on_row)
+    if output is not None:
+        import json as json_module
+
+        atomic_write_text(output, json_module.dumps(to_jsonable(rows), indent=2) + "\n")
+    if mode.json:
+        print_json(rows)
+        return
+    if mode.quiet:
+        return
+    table = Table(title=f"training step ({rows[0].device}; VGG19 {rows[0].vgg_weights})" if rows else "training step")
+    for col in ("preset", "stage", "batch", "precision", "compiled", "ms/step", "images/s", "peak MiB", "status"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r.preset, str(r.stage), str(r.batch), r.precision, str(r.compiled), f"{r.ms_per_step:.1f}",
+                      f"{r.images_per_s:.1f}", "-" if r.peak_memory_mib is None else f"{r.peak_memory_mib:.0f}", r.status)
+    stdout_console().print(table)
