@@ -1,0 +1,57 @@
+"""The data stream (deterministic, rank-aware) and atomic checkpoint folders."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+import torch
+from synthetic_clips import SyntheticPairs
+
+from toontalker.train.checkpoint import list_checkpoints, save_checkpoint
+from toontalker.train.stream import StreamSampler, TrainStream
+
+
+def _take(sampler: StreamSampler, n: int) -> list[int]:
+    return list(itertools.islice(iter(sampler), n))
+
+
+def test_sampler_splits_each_step_over_ranks_and_micro_steps() -> None:
+    one = _take(StreamSampler(micro_batch=2, world_size=1, rank=0, grad_accum=2), 8)
+    r0 = _take(StreamSampler(micro_batch=2, world_size=2, rank=0, grad_accum=1), 4)
+    r1 = _take(StreamSampler(micro_batch=2, world_size=2, rank=1, grad_accum=1), 4)
+    assert one == list(range(8))
+    assert r0 == [0, 1, 4, 5] and r1 == [2, 3, 6, 7]  # step s covers [4s, 4s + 4) either way
+    assert _take(StreamSampler(2, 2, 1, 1, start_step=5), 2) == [22, 23]
+
+
+def test_stream_visits_every_clip_once_per_epoch_and_is_deterministic() -> None:
+    stream = TrainStream(SyntheticPairs(5), SyntheticPairs(3, seed=1), seed=3)
+    clips = [stream._item_index(0, p) % 5 for p in range(10)]
+    assert sorted(clips[:5]) == sorted(clips[5:]) == list(range(5))
+    again = TrainStream(SyntheticPairs(5), SyntheticPairs(3, seed=1), seed=3)
+    for position in (0, 7, 12):
+        assert all(torch.equal(a, b) for a, b in zip(stream[position], again[position]))
+    assert len(stream[4]) == 4 and stream.lengths == (5, 3)
+    rng_before = torch.get_rng_state()
+    stream[9]  # the dataset's own random draws do not disturb the caller's RNG
+    assert torch.equal(rng_before, torch.get_rng_state())
+
+
+def test_checkpoint_is_all_or_nothing(tmp_path: Path) -> None:
+    def export_ok(folder: Path) -> None:
+        (folder / "model.safetensors").write_bytes(b"x")
+
+    save_checkpoint(tmp_path, 1, {"step": 1}, export_ok, "stage: 1\n", keep_last=2)
+
+    def export_fails(folder: Path) -> None:
+        (folder / "model.safetensors").write_bytes(b"half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(tmp_path, 2, {"step": 2}, export_fails, "stage: 1\n", keep_last=2)
+    assert [s for s, _ in list_checkpoints(tmp_path)] == [1]
+    assert [p.name for p in (tmp_path / "checkpoints").iterdir()] == ["step-00000001"]  # no temporary left
+    save_checkpoint(tmp_path, 1, {"step": 1, "again": True}, export_ok, "stage: 1\n", keep_last=2)  # same step: replaced
+    assert torch.load(tmp_path / "checkpoints" / "step-00000001" / "trainer_state.pt", weights_only=True)["again"]
