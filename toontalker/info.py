@@ -61,6 +61,7 @@ class EnvironmentInfo:
     ffprobe: str | None
     backends: tuple[BackendStatus, ...]
     weights: tuple[WeightsStatus, ...]
+    default_weights: str | None  # the model weights shipped with the package (folder), None if absent
     caches: dict[str, str]
 
 
@@ -153,6 +154,13 @@ def _backends() -> tuple[BackendStatus, ...]:
     return tuple(out)
 
 
+def _default_weights() -> str | None:
+    from toontalker.animation.weights import default_weights
+
+    folder = default_weights()
+    return str(folder) if folder is not None else None
+
+
 def collect_info() -> EnvironmentInfo:
     import torch
 
@@ -176,5 +184,6 @@ def collect_info() -> EnvironmentInfo:
         ffprobe=_binary_version("ffprobe"),
         backends=_backends(),
         weights=weights,
+        default_weights=_default_weights(),
         caches=caches,
     )

@@ -49,5 +49,6 @@ def info_command(quiet: Quiet = False, json: JsonOutput = False) -> None:
     for w in info.weights:
         weights.add_row(w.filename, w.used_by, "[green]yes[/green]" if w.present else f"[red]missing[/red] ({w.path})")
     console.print(weights)
+    console.print(f"default model weights: {info.default_weights or 'none shipped (use --weights DIR_OR_HUB_ID)'}")
     for name, path in info.caches.items():
         console.print(f"cache {name}: {path}")
