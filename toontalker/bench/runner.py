@@ -12,6 +12,7 @@ from pathlib import Path
 
 import torch
 
+from toontalker.bench.baselines import BASELINE_LABELS, make_baseline
 from toontalker.bench.paired import paired_cartoon_pairs
 from toontalker.bench.paper_numbers import ABLATION_TABLES, table_methods
 from toontalker.bench.protocols import ProtocolFile, ProtocolOptions, generate_protocols, load_manifest, setting_spec
@@ -58,6 +59,12 @@ def load_model(weights: str, device: str) -> Reenactor:
 
     enable_fast_kernels(torch.device(device))
     return from_pretrained(weights, device=device).eval()
+
+
+def baseline_variant(name: str, image_size: int = 256) -> tuple[Variant, Callable[[str, str], Reenactor]]:
+    """``--baseline NAME``: the variant (labelled e.g. 'Copy source (baseline)') and a loader returning it."""
+    baseline = make_baseline(name, image_size)
+    return Variant(BASELINE_LABELS[name], f"baseline:{name}@{image_size}"), lambda weights, device: baseline
 
 
 def slug(label: str) -> str:

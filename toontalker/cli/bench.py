@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from toontalker.cli.common import Device, JsonOutput, Quiet, Seed, Weights, output_mode
+from toontalker.cli.common import Baseline, BaselineSize, Device, JsonOutput, Quiet, Seed, Weights, output_mode
 from toontalker.console import OutputMode, print_json, stderr_console, stdout_console
 
 app = typer.Typer(help="Benchmarks: speed of the animate core, quality on the paper's protocols.", no_args_is_help=True)
@@ -112,6 +112,7 @@ def _protocol_paths(data: list[Path], out: Path, seed: int, max_frames: Optional
 QUALITY_HELP = "Run protocols through a model; per-pair parquet, the paper's tables beside ours (markdown + CSV)."
 QUALITY_EPILOG = """Examples:\n\n  toontalker bench quality --weights runs/stage2 --data protocols/ --out bench/quality\n
   toontalker bench quality -w runs/stage2 --data data/built --max-pairs 50 --device cuda\n
+  toontalker bench quality --baseline copy-source --data protocols/same-identity.csv --out bench/copy-source\n
   toontalker bench quality --table 5 --ablation 'full=runs/full' --ablation 'w/o analogy=runs/noanalogy' \\
       --data protocols/real-to-cartoon.csv --data protocols/cartoon-to-real.csv"""
 
@@ -120,6 +121,8 @@ QUALITY_EPILOG = """Examples:\n\n  toontalker bench quality --weights runs/stage
 def quality_command(
     data: Annotated[list[Path], typer.Option("--data", "-d", help="Protocol CSV(s), a folder of them, or a built dataset (protocols are made, seeded).")],
     weights: Weights = None,
+    baseline: Baseline = None,
+    baseline_size: BaselineSize = 256,
     ablation: Annotated[Optional[list[str]], typer.Option("--ablation", metavar="LABEL=WEIGHTS", help="An ablation variant (repeatable), LABEL a row of --table 5/6/7.")] = None,
     table: Annotated[Optional[int], typer.Option("--table", min=1, max=7, help="Paper table to reproduce (default: those the protocols fill).")] = None,
     out: Out = Path("bench-quality"),
@@ -136,27 +139,38 @@ def quality_command(
     json: JsonOutput = False,
 ) -> None:
     from toontalker.bench.quality import QualityOptions
-    from toontalker.bench.runner import parse_variants, quality_benchmark
+    from toontalker.bench.runner import baseline_variant, load_model, parse_variants, quality_benchmark
+    from toontalker.errors import UsageError
 
     mode = output_mode(quiet, json)
-    variants = parse_variants(weights, ablation or [], table)
+    loader = load_model
+    if baseline is not None:
+        if weights is not None or ablation:
+            raise UsageError("--baseline replaces --weights/--ablation: give one of them")
+        variant, loader = baseline_variant(baseline, baseline_size)
+        variants = [variant]
+    else:
+        variants = parse_variants(weights, ablation or [], table)
     options = QualityOptions(device=_resolve_device(device), batch_size=batch_size,
                              metrics=tuple(metric) if metric else None, max_pairs=max_pairs, motion=motion,
                              samples=samples, resume=resume)
     paths = _protocol_paths(data, out, seed, max_frames)
-    report = quality_benchmark(variants, paths, out, options, table, _progress(mode))
+    report = quality_benchmark(variants, paths, out, options, table, _progress(mode), loader)
     _render(report, mode)
 
 
 PAIRED_HELP = "The paired cartoon benchmark: reenact THA2 characters and compare with their ground-truth renders."
 PAIRED_EPILOG = """Examples:\n\n  toontalker bench paired --weights runs/stage2 --data ../shared/data --out bench/paired\n
-  toontalker bench paired -w runs/stage2 --data ../shared/data --source gt-first-frame --max-frames 60"""
+  toontalker bench paired -w runs/stage2 --data ../shared/data --source gt-first-frame --max-frames 60\n
+  toontalker bench paired --baseline copy-source --data ../shared/data --out bench/paired-copy-source"""
 
 
 @app.command("paired", help=PAIRED_HELP, epilog=PAIRED_EPILOG)
 def paired_command(
     data: Annotated[Path, typer.Option("--data", "-d", help="The shared data root (holds cartoon/videos/tha2_compare).")],
     weights: Weights = None,
+    baseline: Baseline = None,
+    baseline_size: BaselineSize = 256,
     out: Out = Path("bench-paired"),
     source: Annotated[str, typer.Option("--source", help="'face-image' (rest-pose face PNG) or 'gt-first-frame'.")] = "face-image",
     include_self: Annotated[bool, typer.Option("--include-self", help="Also score targets driven by their own clip.")] = False,
@@ -171,19 +185,19 @@ def paired_command(
     json: JsonOutput = False,
 ) -> None:
     from toontalker.bench.quality import QualityOptions
-    from toontalker.bench.runner import Variant, paired_benchmark
+    from toontalker.bench.runner import Variant, baseline_variant, load_model, paired_benchmark
     from toontalker.errors import UsageError
 
-    if weights is None:
-        raise UsageError("give --weights (a weights folder or hub id)")
+    if (weights is None) == (baseline is None):
+        raise UsageError("give --weights (a weights folder or hub id) or --baseline copy-source, not both")
+    variant, loader = (Variant("Ours", weights), load_model) if baseline is None else baseline_variant(baseline, baseline_size)
     if source not in ("face-image", "gt-first-frame"):
         raise UsageError(f"--source must be 'face-image' or 'gt-first-frame', not {source!r}")
     mode = output_mode(quiet, json)
     options = QualityOptions(device=_resolve_device(device), batch_size=batch_size,
                              metrics=tuple(metric) if metric else None, max_pairs=max_pairs, samples=samples,
                              resume=resume)
-    report = paired_benchmark(Variant("Ours", weights), data, out, options, source, include_self, max_frames,
-                              _progress(mode))
+    report = paired_benchmark(variant, data, out, options, source, include_self, max_frames, _progress(mode), loader)
     _render(report, mode)
 
 

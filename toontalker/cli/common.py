@@ -32,5 +32,14 @@ Weights = Annotated[
 ]
 
 
+Baseline = Annotated[
+    Optional[str],
+    typer.Option("--baseline", help="Score a no-reenactment baseline instead of weights: 'copy-source' (output = source frame)."),
+]
+BaselineSize = Annotated[
+    int, typer.Option("--baseline-size", min=8, help="Image size the --baseline works at (a model's own size otherwise).")
+]
+
+
 def output_mode(quiet: bool, json: bool) -> OutputMode:
     return OutputMode(quiet=quiet, json=json)
