@@ -14,6 +14,9 @@ def test_atomic_write_and_failure_leaves_nothing(tmp_path: Path) -> None:
     target = tmp_path / "out" / "a.txt"
     atomic_write_text(target, "hello")
     assert target.read_text() == "hello"
+    plain = tmp_path / "out" / "plain.txt"
+    plain.write_text("x")
+    assert (target.stat().st_mode & 0o777) == (plain.stat().st_mode & 0o777)  # not tempfile's 0600
     with pytest.raises(RuntimeError):
         with atomic_path(tmp_path / "b.mp4") as tmp:
             assert tmp.suffix == ".mp4"

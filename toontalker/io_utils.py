@@ -14,6 +14,17 @@ from pathlib import Path
 from toontalker.errors import OutputError
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def apply_default_mode(path: Path, directory: bool = False) -> None:
+    """Give a temporary file/folder (created 0600/0700 by tempfile) the mode a plain open() would give."""
+    os.chmod(path, (0o777 if directory else 0o666) & ~_umask())
+
+
 def ensure_parent_writable(path: Path) -> None:
     """Create ``path``'s folder; raise :class:`OutputError` naming the path if it cannot be written."""
     parent = path.parent
@@ -37,6 +48,7 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=tmp_suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    apply_default_mode(tmp)
     try:
         yield tmp
         os.replace(tmp, path)

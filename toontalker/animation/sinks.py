@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 
 from toontalker.errors import OutputError, UsageError
-from toontalker.io_utils import ensure_parent_writable
+from toontalker.io_utils import apply_default_mode, ensure_parent_writable
 from toontalker.video import IMAGE_SUFFIXES, VideoWriter, write_image
 
 OutputKind = Literal["video", "gif", "png-sequence", "image"]
@@ -91,6 +91,7 @@ class PngSequenceSink(FrameSink):
 
     def __enter__(self) -> PngSequenceSink:
         self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".partial", dir=self.path.parent))
+        apply_default_mode(self._tmp, directory=True)
         return self
 
     def write(self, frames: np.ndarray) -> None:

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from toontalker.errors import InputError, MediaError, UsageError
-from toontalker.io_utils import atomic_path, ensure_parent_writable
+from toontalker.io_utils import apply_default_mode, atomic_path, ensure_parent_writable
 from toontalker.video import VideoWriter, read_frames
 
 FORMATS = ("jpg", "png", "npy", "mp4")
@@ -69,6 +69,7 @@ class ClipWriter:
         ensure_parent_writable(self.path)
         if self.fmt in FRAME_FOLDER_FORMATS:
             self._tmp_dir = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent))
+            apply_default_mode(self._tmp_dir, directory=True)
         elif self.fmt == "mp4":
             self._video = VideoWriter(self.path, self.fps, crf=15).__enter__()
         return self

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from toontalker.errors import TrainingError
-from toontalker.io_utils import ensure_parent_writable
+from toontalker.io_utils import apply_default_mode, ensure_parent_writable
 
 STATE_FILE = "trainer_state.pt"
 _STEP_DIR = re.compile(r"^step-(\d+)$")
@@ -104,6 +104,7 @@ def save_checkpoint(
     final = checkpoint_dir(run_dir, step)
     ensure_parent_writable(final)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    apply_default_mode(tmp, directory=True)
     try:
         export(tmp)
         torch.save(trainer_state, tmp / STATE_FILE)
