@@ -63,7 +63,7 @@ def main() -> None:
     ensure_ffmpeg()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's toontalker
 
-    from toontalker.animate import AnimateOptions, animate
+    from toontalker.animation.api import AnimateOptions, animate
     from toontalker.console import to_jsonable
 
     with tempfile.TemporaryDirectory() as tmp:

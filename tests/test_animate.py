@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from toontalker.animate import AnimateOptions, animate
+from toontalker.animation.api import AnimateOptions, animate
 from toontalker.cli import app
 from toontalker.errors import UsageError
 from toontalker.video import VideoWriter, probe, read_frames, read_image

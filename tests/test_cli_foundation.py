@@ -86,3 +86,18 @@ def test_usage_error_from_click_exits_2(cli_runner) -> None:
 def test_console_script_runs() -> None:
     out = subprocess.run([sys.executable, "-m", "toontalker", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip()
+
+
+def test_public_api_is_lazy_and_callable() -> None:
+    import importlib
+    import sys
+
+    code = (
+        "import sys, toontalker; assert 'torch' not in sys.modules; "
+        "assert callable(toontalker.animate); import toontalker.cli; assert callable(toontalker.animate); "
+        "from toontalker import ModelConfig, from_pretrained; print(ModelConfig.from_name('tiny').image_size)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "64"
+    assert importlib.import_module("toontalker").__version__

@@ -1,3 +1,3 @@
-"""The parts of ``toontalker.animate``: weights, source face, driving face track, compositing, output sinks,
+"""The parts of :func:`toontalker.animate`: weights, source face, driving face track, compositing, output sinks,
 and the threaded decode -> infer -> encode pipeline. The public entry point is :func:`toontalker.animate`.
 """

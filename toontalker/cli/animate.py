@@ -72,7 +72,7 @@ def animate_command(
     quiet: Quiet = False,
     json: JsonOutput = False,
 ) -> None:
-    from toontalker.animate import AnimateOptions, animate
+    from toontalker.animation.api import AnimateOptions, animate
     from toontalker.animation.source import parse_box
 
     mode = output_mode(quiet, json)
