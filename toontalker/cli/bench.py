@@ -208,8 +208,7 @@ def _resolve_device(device: str) -> str:
 
 
 # -- commands of other modules, one line each ------------------------------------------------------------
-from toontalker.cli import bench_model, bench_speed, bench_train  # noqa: E402
+from toontalker.cli import bench_speed, bench_train  # noqa: E402
 
 register(bench_speed.speed_command, "speed", bench_speed.HELP, bench_speed.EPILOG)
-register(bench_model.bench_model_command, "model", bench_model.HELP, bench_model.EPILOG)
 register(bench_train.train_step_command, "train-step", bench_train.HELP, bench_train.EPILOG)
