@@ -47,6 +47,17 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+def json_text(value: Any) -> str:
+    return json.dumps(to_jsonable(value), indent=2) + "\n"
+
+
 def print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(to_jsonable(value), indent=2) + "\n")
+    sys.stdout.write(json_text(value))
     sys.stdout.flush()
+
+
+def write_json(path: Path, value: Any) -> Path:
+    """Write ``value`` (dataclasses allowed) as JSON to ``path``, atomically."""
+    from toontalker.io_utils import atomic_write_text
+
+    return atomic_write_text(path, json_text(value))

@@ -30,7 +30,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from toontalker.errors import ConfigError, InputError, UsageError, WeightsError
-from toontalker.io_utils import apply_default_mode, atomic_write_text, ensure_parent_writable
+from toontalker.io_utils import apply_default_mode, ensure_parent_writable
 from toontalker.model.config import ModelConfig
 from toontalker.model.toontalker import ToonTalker
 from toontalker.model_card import ModelCard, render_card

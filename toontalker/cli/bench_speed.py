@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from toontalker.cli.common import Device, JsonOutput, Quiet, output_mode
-from toontalker.console import print_json, stderr_console, stdout_console
+from toontalker.cli.common import Device, JsonOutput, JsonReport, Quiet, output_mode
+from toontalker.console import print_json, stderr_console, stdout_console, write_json
 
 HELP = (
     "Frames/s and latency of the animate core (source encoded once; batched driving motion encoding, "
@@ -50,15 +49,13 @@ def speed_command(
     cast_weights: Annotated[bool, typer.Option("--cast-weights", help="Cast the weights to the dtype (else autocast over fp32 weights).")] = False,
     compile_mode: Annotated[Optional[str], typer.Option("--compile", help="torch.compile the core with this mode (default, reduce-overhead, max-autotune).")] = None,
     device: Device = "auto",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the report as JSON here.")] = None,
+    output: JsonReport = None,
     quiet: Quiet = False,
     json: JsonOutput = False,
 ) -> None:
     from rich.table import Table
 
     from toontalker.bench.speed import SpeedBenchConfig, SpeedRow, run_speed_bench
-    from toontalker.console import to_jsonable
-    from toontalker.io_utils import atomic_write_text
 
     mode = output_mode(quiet, json)
     cfg = SpeedBenchConfig.from_name(config_preset) if config_preset else SpeedBenchConfig()
@@ -84,9 +81,7 @@ def speed_command(
 
     report = run_speed_bench(cfg, on_row)
     if output is not None:
-        import json as json_module
-
-        atomic_write_text(output, json_module.dumps(to_jsonable(report), indent=2) + "\n")
+        write_json(output, report)
     if mode.json:
         print_json(report)
         return

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from toontalker.cli.common import Device, JsonOutput, Quiet, output_mode
-from toontalker.console import print_json, stderr_console, stdout_console
+from toontalker.cli.common import Device, JsonOutput, JsonReport, Quiet, output_mode
+from toontalker.console import print_json, stderr_console, stdout_console, write_json
 
 HELP = (
     "Images/s and peak memory of one training step as the trainer runs it (generator forward/backward, "
@@ -34,14 +33,12 @@ def train_step_command(
     warmup: Annotated[int, typer.Option("--warmup", min=0)] = 3,
     steps: Annotated[int, typer.Option("--steps", min=1, help="Timed steps (median reported).")] = 10,
     device: Device = "auto",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the rows as JSON here.")] = None,
+    output: JsonReport = None,
     quiet: Quiet = False,
     json: JsonOutput = False,
 ) -> None:
     from rich.table import Table
 
-    from toontalker.console import to_jsonable
-    from toontalker.io_utils import atomic_write_text
     from toontalker.train.bench_step import StepTiming, run_step_bench
 
     mode = output_mode(quiet, json)
@@ -54,9 +51,7 @@ def train_step_command(
     rows = run_step_bench(tuple(preset or ["paper-256"]), tuple(stage or [1]), tuple(batch or [16, 32]),
                           (precision,), (channels_last,), (compile_step,), perceptual, warmup, steps, device, on_row)
     if output is not None:
-        import json as json_module
-
-        atomic_write_text(output, json_module.dumps(to_jsonable(rows), indent=2) + "\n")
+        write_json(output, rows)
     if mode.json:
         print_json(rows)
         return

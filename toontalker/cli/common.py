@@ -43,3 +43,6 @@ BaselineSize = Annotated[
 
 def output_mode(quiet: bool, json: bool) -> OutputMode:
     return OutputMode(quiet=quiet, json=json)
+JsonReport = Annotated[
+    Optional[Path], typer.Option("--output", "-o", help="Also write the results as JSON to this file.")
+]
