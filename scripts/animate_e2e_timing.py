@@ -58,6 +58,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--detect-every", type=int, default=1)
     parser.add_argument("--source-domain", default="cartoon")
+    parser.add_argument("--no-crop", action="store_true", help="no face detection (inputs already face crops)")
     parser.add_argument("--output", type=Path, default=None, help="keep the output here (default: a temp folder)")
     args = parser.parse_args()
     ensure_ffmpeg()
@@ -73,7 +74,8 @@ def main() -> None:
         build_s = time.perf_counter() - t0
         options = AnimateOptions(source_domain=args.source_domain, batch_size=args.batch_size, device=args.device,
                                  dtype=args.dtype, preset=args.preset, random_weights=args.random_weights,
-                                 detect_every=args.detect_every)
+                                 detect_every=args.detect_every, no_crop_source=args.no_crop,
+                                 no_crop_driving=args.no_crop)
         output = args.output or Path(tmp) / "out.mp4"
         t0 = time.perf_counter()
         result = animate(args.source, driver, output, weights=args.weights, options=options)

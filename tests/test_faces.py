@@ -122,3 +122,15 @@ def test_auto_cartoon_detector_finds_anime_faces(shared_data):
         boxes = detector.detect(rgb)
         hits += bool(boxes) and Box(48, 32, 208, 240).contains_point(*boxes[0].center)
     assert hits >= 3
+
+
+def test_haar_on_an_opencv_build_without_cascades_is_unavailable_not_a_crash(monkeypatch) -> None:
+    """Some OpenCV builds (5.x, minimal builds on GPU images) lack CascadeClassifier: a clear error, and
+    "auto" moves on to the next backend instead of crashing."""
+    import cv2
+
+    from toontalker.faces.detectors import HaarCascadeDetector
+
+    monkeypatch.delattr(cv2, "CascadeClassifier")
+    with pytest.raises(BackendUnavailableError, match="has no Haar cascades"):
+        HaarCascadeDetector()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 from model_helpers import one_torch_thread, random_images  # noqa: F401 (autouse fixture)
@@ -242,7 +244,7 @@ def test_copy_domain_and_parameter_groups(cfg, model) -> None:
 
 
 @pytest.mark.parametrize(
-    "overrides", [{"query_transformer": "mlp"}, {"backward_transformer": False}, {"sft": False}]
+    "overrides", [{"query_transformer": "mlp"}, {"backward_transformer": False}, {"sft": False}, {"motion_skip": False}]
 )
 def test_ablations_run_and_change_parameters(cfg, overrides) -> None:
     full = ToonTalker(cfg).parameter_counts()
@@ -261,3 +263,39 @@ def test_bad_inputs(cfg, model) -> None:
     source = model.encode_source(images(cfg, 2), "real")
     with pytest.raises(UsageError, match="source batch of 2 cannot render 3"):
         model.render(source, torch.zeros(3, cfg.num_motions, cfg.code_dim))
+
+
+# -- motion skip (not in the paper; docs/model.md) ------------------------------------------------------------
+def _relative_spread(x: torch.Tensor) -> float:
+    """Mean absolute deviation across the batch, relative to the mean magnitude."""
+    return ((x - x.mean(0, keepdim=True)).abs().mean() / x.abs().mean()).item()
+
+
+def test_motion_skip_keeps_the_codes_input_dependent_at_init(cfg) -> None:
+    """Without the skip the post-norm query transformer passes on a small fraction of F's frame-to-frame
+    variation (the cause of the motion collapse); with it the codes vary about as much as F does."""
+    frames = images(cfg, 6, seed=3)
+    spreads = {}
+    for skip in (True, False):
+        torch.manual_seed(0)
+        model = ToonTalker(cfg.replace(motion_skip=skip))
+        with torch.no_grad():
+            descriptor = model.domains["real"].motion_encoder(frames)
+            codes = model.encode_driving(frames, "real")
+        spreads[skip] = (_relative_spread(descriptor), _relative_spread(codes))
+    (f_on, w_on), (f_off, w_off) = spreads[True], spreads[False]
+    assert f_on == pytest.approx(f_off)  # same encoder init
+    assert w_on > 0.3 * f_on, spreads
+    assert w_off < 0.2 * f_off and w_on > 3 * w_off, spreads
+
+
+def test_motion_skip_off_is_the_paper_layout(cfg, tmp_path) -> None:
+    from toontalker.hub import read_config
+
+    model = ToonTalker(cfg.replace(motion_skip=False))
+    assert model.driving_query.skip is None and model.domains["real"].backward_transformer.residual_gain is None
+    assert model.parameter_counts().total < ToonTalker(cfg).parameter_counts().total
+    legacy = cfg.to_dict()
+    del legacy["motion_skip"]  # a config.json written before the switch existed
+    (tmp_path / "config.json").write_text(json.dumps(legacy))
+    assert read_config(tmp_path / "config.json").motion_skip is False

@@ -163,6 +163,8 @@ def read_config(path: str | Path) -> ModelConfig:
     if "image_size" not in data and isinstance(data.get("model"), dict):
         data = data["model"]
     data = {k: v for k, v in data.items() if k not in CONFIG_METADATA_KEYS}
+    # weights saved before ``motion_skip`` existed have the paper's layout, whatever today's default is
+    data.setdefault("motion_skip", False)
     try:
         return ModelConfig.from_dict(data)
     except ConfigError as exc:

@@ -69,6 +69,17 @@ def test_no_analogy_drops_the_analogy_terms(tmp_path: Path, vgg_module) -> None:
     assert "analogy_r2c" not in result.losses and "cartoon_l1" in result.losses
 
 
+def test_warp_pairs_train_and_log_the_copy_gain(tmp_path: Path, vgg_module) -> None:
+    """Stage 1 and 2 with half of every batch made of warp pairs; copy_gain is logged from the natural pairs."""
+    s1 = _stage1(tmp_path, vgg_module, iterations=1, batch_size=4, warp_pairs=0.5, **NO_PER)
+    assert torch.isfinite(torch.tensor(_metrics(s1)[-1]["copy_gain"]))
+    result = train(TrainRecipe.for_stage("tiny", 2, iterations=1, batch_size=4, warp_pairs=0.5, **NO_PER),
+                   real=SyntheticPairs(4), cartoon=SyntheticPairs(4, seed=3), out=tmp_path / "s2", init=s1,
+                   vgg=vgg_module, device="cpu", show_progress=False)
+    assert {"real_copy_gain", "cartoon_copy_gain"} <= set(result.losses)
+    assert all(torch.isfinite(torch.tensor(result.losses[k])) for k in ("real_copy_gain", "cartoon_copy_gain"))
+
+
 def test_loss_falls_on_a_single_repeated_batch(tmp_path: Path, vgg_module) -> None:
     out = tmp_path / "overfit"
     train(TrainRecipe.for_stage("tiny", 1, iterations=20, lr=2e-3, checkpoint_every=0),

@@ -72,6 +72,10 @@ class HaarCascadeDetector(FaceDetector):
     def __init__(self, max_side: int = 480, min_size_fraction: float = 0.05) -> None:
         super().__init__(max_side)
         self.min_size_fraction = min_size_fraction
+        if not hasattr(cv2, "CascadeClassifier") or not hasattr(cv2, "data"):
+            raise BackendUnavailableError(
+                f"haar: this OpenCV build ({cv2.__version__}) has no Haar cascades (OpenCV 5 dropped them); "
+                "pip install 'opencv-python-headless>=4.8,<5'")
         folder = Path(cv2.data.haarcascades)
         self._cascades = []
         for filename in self.CASCADES:

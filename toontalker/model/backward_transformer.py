@@ -4,6 +4,9 @@ A stack of blocks, one per source feature resolution (16, 32, 64 in the paper): 
 linear projection of w_{s->d}; each block's queries come from the previous block, its keys/values from the
 source features S_r (flattened to r*r tokens, with 2-D sine positions added to the keys). The key/value
 projections depend on the source only, so ``memory`` computes them once per source image.
+
+With ``motion_skip`` (default; not in the paper) T_B is a residual refinement, w + g * blocks(w), with the
+scalar gain g starting at 0.01: the generator first sees the canonical code itself (docs/model.md "motion skip").
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from torch import Tensor, nn
 
 from toontalker.model.attention import DecoderLayer, KeyValue
 from toontalker.model.config import ModelConfig
+from toontalker.model.query_transformer import SKIP_INIT
 
 
 def sine_positions(height: int, width: int, dim: int, device: torch.device) -> Tensor:
@@ -44,6 +48,7 @@ class BackwardTransformer(nn.Module):
         self.blocks = nn.ModuleList(
             DecoderLayer(d, config.heads, config.ffn_dim, kv_dim=config.channels_at(r)) for r in self.resolutions
         )
+        self.residual_gain = nn.Parameter(torch.tensor(SKIP_INIT)) if config.motion_skip else None
 
     def memory(self, features: tuple[Tensor, ...]) -> tuple[KeyValue, ...]:
         """Source-only keys/values, one (keys, values) pair per block."""
@@ -61,6 +66,8 @@ class BackwardTransformer(nn.Module):
         x = self.in_proj(code)
         for block, kv in zip(self.blocks, memory):
             x = block(x, kv=kv)
+        if self.residual_gain is not None:
+            return code + self.residual_gain.to(x.dtype) * x
         return x
 
 

@@ -4,6 +4,11 @@ w_{s->r} = T_{s->r}(F_s, p) and w_{r->d} = T_{r->d}(F_d, p): the K embeddings of
 motion base p are linearly projected to queries; the motion descriptor F is linearly projected to
 ``descriptor_tokens`` key/value tokens; decoder layers turn the queries into K motion codes of width d in the
 canonical motion space. The two query transformers are shared by both domains.
+
+With ``motion_skip`` (default; not in the paper) a linear projection of F is added to the codes and the
+transformer's output projection starts near zero (x 0.01): at initialisation w ~ Linear(F), so the codes depend on the
+frame as strongly as F does, and the transformer learns a correction. Without it the post-norm decoder layers
+pass on ~1 % of F's frame-to-frame variation and training collapses to copying the source (docs/model.md).
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from torch import Tensor, nn
 
 from toontalker.model.attention import DecoderLayer
 from toontalker.model.config import ModelConfig
+
+SKIP_INIT = 0.01  # initial scale of the transformer's contribution when ``motion_skip`` is on
 
 
 class MotionBase(nn.Module):
@@ -41,6 +48,13 @@ class QueryTransformer(nn.Module):
             DecoderLayer(d, config.heads, config.ffn_dim) for _ in range(config.query_layers)
         )
         self.out_proj = nn.Linear(d, d)
+        self.num_motions = config.num_motions
+        self.skip: nn.Linear | None = None
+        if config.motion_skip:
+            self.skip = nn.Linear(config.motion_dim, config.num_motions * d)
+            with torch.no_grad():  # start near zero (not at zero: every parameter keeps a gradient)
+                self.out_proj.weight.mul_(SKIP_INIT)
+                self.out_proj.bias.zero_()
 
     def forward(self, descriptor: Tensor, base: Tensor) -> Tensor:
         B, _ = descriptor.shape
@@ -48,7 +62,10 @@ class QueryTransformer(nn.Module):
         x = repeat(self.query_proj(base), "k d -> b k d", b=B)
         for layer in self.layers:
             x = layer(x, memory=memory)
-        return self.out_proj(x)
+        codes = self.out_proj(x)
+        if self.skip is not None:
+            codes = codes + rearrange(self.skip(descriptor), "b (k d) -> b k d", k=self.num_motions)
+        return codes
 
 
 class QueryMLP(nn.Module):

@@ -23,6 +23,7 @@ from toontalker.train.analogy import analogy_loss
 from toontalker.train.gan import discriminator_loss, generator_adv_loss, r1_penalty
 from toontalker.train.recipe import TrainRecipe
 from toontalker.train.stream import FramePairs, TrainBatch
+from toontalker.train.warp_pairs import with_warp_pairs
 
 PerceptualFn = Callable[[Tensor, Tensor, str], Tensor]  # (output, target, domain) -> scalar
 
@@ -37,6 +38,18 @@ class GeneratorStepOutput:
     real: dict[str, Tensor]
     fake: dict[str, Tensor]
     images: dict[str, Tensor] = field(default_factory=dict)
+
+
+def copy_gain(error: Tensor, source: Tensor, driving: Tensor) -> Tensor:
+    """1 - L1(output, driving) / L1(source, driving) on the natural (not warp) pairs, detached.
+
+    > 0: the reconstruction beats copying the source; <= 0: the model is (at best) a source copy, the motion
+    collapse of docs/results.md. NaN when the batch holds no natural pair.
+    """
+    if error.shape[0] == 0:
+        return error.new_full((), float("nan"))
+    copy = (source.float() - driving.float()).abs().mean().clamp_min(1e-8)
+    return (1.0 - error.mean() / copy).detach()
 
 
 def _autocast(device: torch.device, dtype: torch.dtype | None) -> Any:
@@ -67,14 +80,17 @@ class GeneratorObjective(nn.Module):
     def _reconstruction(self, pair: FramePairs, domain: str, terms: dict[str, Tensor]) -> tuple[Tensor, Tensor, Any, Tensor]:
         """Eq. 11 for one domain: returns (loss, output, source encoding, driving code)."""
         r, model = self.recipe, self.model
+        driving, warped = with_warp_pairs(pair.source, pair.driving, r.warp_pairs)
         source = model.encode_source(pair.source, domain)
-        w_r2d = model.encode_driving(pair.driving, domain)
+        w_r2d = model.encode_driving(driving, domain)
         output = model.render(source, model.absolute_motion(source, w_r2d))  # Eq. 3
-        l1 = (output.float() - pair.driving.float()).abs().mean()
-        per = self._perceptual(output, pair.driving, domain) if r.lambda_per > 0 else l1.new_zeros(())
+        error = (output.float() - driving.float()).abs()
+        l1 = error.mean()
+        per = self._perceptual(output, driving, domain) if r.lambda_per > 0 else l1.new_zeros(())
         adv = generator_adv_loss(self._d(domain)(output)) if r.lambda_adv > 0 else l1.new_zeros(())
         prefix = "" if r.stage == 1 else f"{domain}_"
-        terms.update({f"{prefix}l1": l1.detach(), f"{prefix}perceptual": per.detach(), f"{prefix}adv": adv.detach()})
+        terms.update({f"{prefix}l1": l1.detach(), f"{prefix}perceptual": per.detach(), f"{prefix}adv": adv.detach(),
+                      f"{prefix}copy_gain": copy_gain(error[warped:], pair.source[warped:], pair.driving[warped:])})
         return r.lambda_l1 * l1 + r.lambda_per * per + r.lambda_adv * adv, output, source, w_r2d
 
     def forward(self, batch: TrainBatch, want_images: bool = False) -> GeneratorStepOutput:

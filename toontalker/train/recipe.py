@@ -19,7 +19,7 @@ Perceptual = Literal["vgg19", "dfm"]
 
 _PAPER_STAGE1: dict[str, Any] = {"stage": 1, "model": "paper-256", "batch_size": 64, "iterations": 450_000, "lr": 5e-4}
 _PAPER_STAGE2: dict[str, Any] = {"stage": 2, "model": "paper-256", "batch_size": 8, "iterations": 10_000, "lr": 1e-4}
-_SMALL_RUN = {"model": "small-256", "log_every": 20, "image_every": 200, "checkpoint_every": 500, "keep_last": 2}
+_SMALL_RUN = {"model": "small-256", "warp_pairs": 0.25, "log_every": 20, "image_every": 200, "checkpoint_every": 500, "keep_last": 2}
 _TINY_RUN = {
     "model": "tiny", "batch_size": 2, "iterations": 4, "precision": "fp32", "channels_last": False,
     "num_workers": 0, "log_every": 1, "image_every": 0, "checkpoint_every": 2, "keep_last": 2,
@@ -86,6 +86,9 @@ class TrainRecipe(ConfigBase):
     # data
     data_split: str | None = "train"
     augment: bool = False
+    # not in the paper: this fraction of each batch's pairs drives the source by an affine warp of itself
+    # (train/warp_pairs.py); 0 = the paper's recipe
+    warp_pairs: float = 0.0
 
     def __post_init__(self) -> None:
         self._check(self.stage in (1, 2), f"stage must be 1 or 2, got {self.stage}")
@@ -103,6 +106,7 @@ class TrainRecipe(ConfigBase):
         self._check(self.num_workers >= 0, f"num_workers must be >= 0, got {self.num_workers}")
         for name in ("log_every", "image_every", "checkpoint_every"):
             self._check(getattr(self, name) >= 0, f"{name} must be >= 0 (0 = never), got {getattr(self, name)}")
+        self._check(0.0 <= self.warp_pairs <= 1.0, f"warp_pairs must be in [0, 1], got {self.warp_pairs}")
         self._check(self.keep_last >= 1, f"keep_last must be >= 1, got {self.keep_last}")
 
     @classmethod
