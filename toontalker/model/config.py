@@ -66,8 +66,8 @@ class ModelConfig(ConfigBase):
     descriptor_tokens: int = 4  # F is projected to this many key/value tokens in the query transformers
     query_layers: int = 1  # decoder layers in each of T_{s->r}, T_{r->d}
     # not in the paper (docs/model.md "motion skip"): a linear path F -> codes in T_{s->r}, T_{r->d} (their
-    # transformer output starts at zero) and T_B as a residual refinement that starts as the identity. Without
-    # it the motion path is so ill-conditioned at initialisation that training collapses to a source copy.
+    # transformer output starts near zero) and T_B as a residual refinement that starts near the identity.
+    # Without it the motion path is so ill-conditioned at initialisation that training collapses to a source copy.
     motion_skip: bool = True
     backward_resolutions: tuple[int, ...] = (16, 32, 64)  # T_B blocks, one per source feature resolution
     sft_blocks: int = 3  # last generator blocks that refine by SFT (Eq. 4)

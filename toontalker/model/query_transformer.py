@@ -6,8 +6,8 @@ motion base p are linearly projected to queries; the motion descriptor F is line
 canonical motion space. The two query transformers are shared by both domains.
 
 With ``motion_skip`` (default; not in the paper) a linear projection of F is added to the codes and the
-transformer's output projection starts near zero (x 0.01): at initialisation w ~ Linear(F), so the codes depend on the
-frame as strongly as F does, and the transformer learns a correction. Without it the post-norm decoder layers
+transformer's output projection starts near zero (x 0.01): at initialisation w ~ Linear(F), so the codes
+depend on the frame as strongly as F does, and the transformer learns a correction. Without it the post-norm decoder layers
 pass on ~1 % of F's frame-to-frame variation and training collapses to copying the source (docs/model.md).
 """
 
