@@ -7,11 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from shared_clips import import_clips
 
 from toontalker.cli import app
-
-REAL_VIDEOS = ("liveportrait_d0.mp4", "lia_vox_driving1.mp4")
-CARTOON_VIDEOS = ("a_chan.mp4", "aduchi_momo.mp4")
 
 
 def test_help_lists_examples(cli_runner) -> None:
@@ -40,23 +38,9 @@ def test_bad_options_are_usage_errors(cli_runner, tmp_path: Path) -> None:
     assert result.exit_code == 1 and "no checkpoint yet" in result.output
 
 
-def _import(cli_runner, shared: Path, tmp: Path) -> Path:
-    dataset = tmp / "dataset"
-    for domain, folder, names in (("real", shared / "real" / "videos", REAL_VIDEOS),
-                                  ("cartoon", shared / "cartoon" / "videos" / "tha2_characters", CARTOON_VIDEOS)):
-        src = tmp / f"src-{domain}"
-        for i, name in enumerate(names):
-            (src / f"person{i}").mkdir(parents=True)
-            (src / f"person{i}" / name).symlink_to(folder / name)
-        result = cli_runner.invoke(app, ["dataset", "import", str(src), str(dataset), "--domain", domain,
-                                         "--size", "64", "-q"])
-        assert result.exit_code == 0, result.output
-    return dataset
-
-
 @pytest.mark.slow
 def test_both_stages_end_to_end_on_shared_data(cli_runner, shared_data: Path, tmp_path: Path, vgg_cached: Path) -> None:
-    dataset = _import(cli_runner, shared_data, tmp_path)
+    dataset = import_clips(cli_runner, shared_data, tmp_path)
     s1, s2 = tmp_path / "s1", tmp_path / "s2"
     common = ["--device", "cpu", "--set", "checkpoint_every=2"]
     r1 = cli_runner.invoke(app, ["train", "--stage", "1", "--data", str(dataset), "--preset", "tiny", "--out", str(s1),

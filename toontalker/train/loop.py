@@ -58,6 +58,9 @@ class TrainResult:
     device: str
 
 
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 @contextlib.contextmanager
 def _stop_requests() -> Iterator[threading.Event]:
     """SIGINT/SIGTERM set an event the loop checks between steps, so a stop never lands inside an update
@@ -72,12 +75,22 @@ def _stop_requests() -> Iterator[threading.Event]:
             raise KeyboardInterrupt
         event.set()
 
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, handler) for sig in _STOP_SIGNALS}
     try:
         yield event
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+def _leave_stop_signals_to_main(worker_id: int) -> None:
+    """DataLoader worker init: ignore SIGINT/SIGTERM. Ctrl-C in a terminal, ``timeout`` and job schedulers
+    signal the whole process group; a worker that died of it (KeyboardInterrupt, or torch's SIGTERM handler)
+    lost its batches and broke the loader, and the run crashed instead of checkpointing. The main process
+    decides when to stop; the loader ends its workers itself (a sentinel at shutdown, a watchdog if the main
+    process dies)."""
+    for sig in _STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
 
 
 def _seed_everything(seed: int) -> None:
@@ -185,7 +198,8 @@ def _run(recipe: TrainRecipe, info: DistInfo, state: dict[str, Any] | None, real
     sampler = StreamSampler(micro, info.world_size, info.rank, recipe.grad_accum, start_step=start_step)
     loader = DataLoader(stream, batch_size=micro, sampler=sampler, num_workers=recipe.num_workers,
                         pin_memory=info.device.type == "cuda", persistent_workers=recipe.num_workers > 0,
-                        prefetch_factor=4 if recipe.num_workers > 0 else None)
+                        prefetch_factor=4 if recipe.num_workers > 0 else None,
+                        worker_init_fn=_leave_stop_signals_to_main)
     batches = iter(loader)
     if state is not None:  # after the loader drew its worker seeds, as the uninterrupted run had by then
         ranks = state["rng"]
