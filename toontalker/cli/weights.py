@@ -56,7 +56,8 @@ def info_command(
     cfg = info.config
     console.print(
         f"image {cfg.image_size}^2, channels {list(cfg.channels)}, K={cfg.num_motions}, d={cfg.code_dim}, "
-        f"query={cfg.query_transformer}, backward={'on' if cfg.backward_transformer else 'off'}, sft={'on' if cfg.sft else 'off'}"
+        f"query={cfg.query_transformer}, backward={'on' if cfg.backward_transformer else 'off'}, sft={'on' if cfg.sft else 'off'}, "
+        f"motion_skip={'on' if cfg.motion_skip else 'off'}"
     )
     for f in info.files:
         console.print(f"  {f.name:<40} {_size(f.bytes):>10}")

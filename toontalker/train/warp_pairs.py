@@ -43,11 +43,8 @@ def random_affine(images: Tensor, warp: WarpRange = WarpRange()) -> Tensor:
                          torch.stack((sin, cos, uniform() * warp.translate), dim=1)), dim=1)  # (B, 2, 3)
     grid = F.affine_grid(theta, [B, C, H, W], align_corners=False)
     out = F.grid_sample(images.float(), grid, mode="bilinear", padding_mode="border", align_corners=False)
-    return out.to(images.dtype).contiguous(memory_format=_format_of(images))
-
-
-def _format_of(x: Tensor) -> torch.memory_format:
-    return torch.channels_last if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous() else torch.contiguous_format
+    channels_last = images.is_contiguous(memory_format=torch.channels_last) and not images.is_contiguous()
+    return out.to(images.dtype).contiguous(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
 
 
 def warp_count(batch_size: int, fraction: float) -> int:
