@@ -10,6 +10,11 @@ them to ``(B, 3, H, W)``, and the string fields to lists). Sampling is determini
 ``e`` depends only on ``(seed, e, i)``, so every worker count gives the same data; call ``set_epoch`` each
 epoch for new pairs. ``augment=True`` adds a light augmentation (horizontal flip and small brightness /
 contrast / saturation change), identical for the frames of one clip so the motion between them is kept.
+
+With per-frame landmarks in the dataset (``landmarks/``, :mod:`toontalker.dataset.landmarks`), a
+:class:`FramePair` also carries the driving frame's mouth and eye boxes (``driving_regions``, for the
+region-weighted loss), and ``expression_pairs`` picks driving frames whose mouth/eye opening differs most
+from the source's (both ours, not in the paper; docs/training.md).
 """
 
 from __future__ import annotations
@@ -22,10 +27,14 @@ import pandas as pd
 import torch
 from torch.utils.data import Dataset
 
+from toontalker.dataset.landmarks import read_clip_landmarks
 from toontalker.dataset.manifest import clip_path, dataset_root, read_manifest
 from toontalker.dataset.storage import ClipCache
 from toontalker.errors import InputError, UsageError
 from toontalker.faces.detectors import DOMAINS
+from toontalker.faces.landmarks import eye_openings, mouth_opening, region_boxes
+
+REGIONS_PER_FRAME = 3  # mouth, image-left eye, image-right eye (faces.landmarks.REGIONS)
 
 
 class FramePair(NamedTuple):
@@ -33,6 +42,22 @@ class FramePair(NamedTuple):
     driving: torch.Tensor  # (3, H, W) in [-1, 1]
     domain: str
     clip_id: str
+    # (3, 4) boxes x0, y0, x1, y1 in [0, 1] of the driving frame's mouth and eyes; NaN where unknown
+    driving_regions: torch.Tensor = torch.full((REGIONS_PER_FRAME, 4), float("nan"))
+
+
+def no_regions() -> torch.Tensor:
+    """The ``driving_regions`` of a frame without landmarks: (3, 4) NaN."""
+    return torch.full((REGIONS_PER_FRAME, 4), float("nan"))
+
+
+class ClipExpression(NamedTuple):
+    """Per-frame landmark signals of one clip: ``boxes`` (N, 3, 4) in [0, 1] (NaN where FaceMesh missed),
+    ``mouth`` (N,) and ``eyes`` (N,) openings (NaN where missed)."""
+
+    boxes: np.ndarray
+    mouth: np.ndarray
+    eyes: np.ndarray
 
 
 class CrossDomainTuple(NamedTuple):
@@ -57,9 +82,28 @@ class _ClipFrames:
         self.root = root
         self.size = size
         self._cache: ClipCache | None = None
+        self._expressions: dict[int, ClipExpression | None] = {}
 
     def __len__(self) -> int:
         return len(self.frame)
+
+    def expression(self, clip: int) -> ClipExpression | None:
+        """The clip's landmark signals (cached), or None when the dataset has no landmarks for it."""
+        if clip not in self._expressions:
+            row = self.frame.iloc[clip]
+            marks = read_clip_landmarks(self.root, str(row["id"]))
+            if marks is None or len(marks) != int(row["frames"]):
+                self._expressions[clip] = None
+            else:
+                side = float(row["size"])  # landmarks are in pixels of the stored (size x size) frames
+                self._expressions[clip] = ClipExpression(
+                    boxes=region_boxes(marks.points) / side, mouth=mouth_opening(marks.points),
+                    eyes=eye_openings(marks.points).mean(axis=-1))
+        return self._expressions[clip]
+
+    def landmark_coverage(self) -> float:
+        """Fraction of the clips that have landmarks (reads every clip's file once)."""
+        return float(np.mean([self.expression(c) is not None for c in range(len(self))])) if len(self) else 0.0
 
     def read(self, clip: int, index: int) -> np.ndarray:
         if self._cache is None:  # created lazily, so each DataLoader worker has its own
@@ -90,9 +134,16 @@ def _select(dataset: str | Path | pd.DataFrame, root: Path | None, split: str | 
     return frame.reset_index(drop=True), root
 
 
+def _flip_regions(boxes: torch.Tensor) -> torch.Tensor:
+    """(3, 4) boxes of a horizontally flipped frame: x mirrored, the two eyes swapped."""
+    x0, y0, x1, y1 = boxes.unbind(-1)
+    flipped = torch.stack([1.0 - x1, y0, 1.0 - x0, y1], dim=-1)
+    return flipped[[0, 2, 1]]
+
+
 def _augment(images: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
-    """The same flip and colour change for every image in ``images``."""
-    flip = rng.random() < 0.5
+    """The same flip and colour change for every image in ``images`` (the flip is ``_augment_flips``)."""
+    flip = _augment_flips(rng)
     brightness, contrast, saturation = rng.uniform(0.9, 1.1, size=3)
     out = []
     for image in images:
@@ -103,6 +154,10 @@ def _augment(images: list[np.ndarray], rng: np.random.Generator) -> list[np.ndar
         x = (x - x.mean()) * contrast + x.mean() * brightness
         out.append(np.clip(x + 0.5, 0, 255).astype(np.uint8))
     return out
+
+
+def _augment_flips(rng: np.random.Generator) -> bool:
+    return bool(rng.random() < 0.5)
 
 
 class _SeededDataset(Dataset):
@@ -124,10 +179,28 @@ class _SeededDataset(Dataset):
         return np.random.default_rng([self.seed, self.epoch, index])
 
 
-def _two_frames(clips: _ClipFrames, clip: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _two_indices(clips: _ClipFrames, clip: int, rng: np.random.Generator) -> tuple[int, int]:
     n = int(clips.frame.iloc[clip]["frames"])
     i, j = rng.choice(n, size=2, replace=False) if n >= 2 else (0, 0)
-    return clips.read(clip, int(i)), clips.read(clip, int(j))
+    return int(i), int(j)
+
+
+def _two_frames(clips: _ClipFrames, clip: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    i, j = _two_indices(clips, clip, rng)
+    return clips.read(clip, i), clips.read(clip, j)
+
+
+def expressive_driving_index(signals: ClipExpression, source: int, candidates: np.ndarray) -> int:
+    """Among ``candidates`` (frame indices), the frame whose mouth and eye openings differ most from frame
+    ``source``'s (each signal divided by its spread over the clip); frames FaceMesh missed score 0."""
+    def spread(x: np.ndarray) -> float:
+        s = float(np.nanstd(x)) if np.isfinite(x).any() else 0.0
+        return s if s > 1e-6 else 1.0
+
+    score = (np.abs(signals.mouth[candidates] - signals.mouth[source]) / spread(signals.mouth)
+             + np.abs(signals.eyes[candidates] - signals.eyes[source]) / spread(signals.eyes))
+    score = np.nan_to_num(score, nan=0.0)
+    return int(candidates[int(np.argmax(score))])
 
 
 class FramePairDataset(_SeededDataset):
@@ -136,27 +209,55 @@ class FramePairDataset(_SeededDataset):
 
     Args: ``dataset`` a dataset folder, manifest file, or manifest DataFrame (then ``root``); ``split`` and
     ``domain`` filter rows (None keeps all); ``size`` resizes frames (None keeps the stored size).
+
+    ``expression_pairs`` (0..1, ours): for that fraction of items the driving frame is the one of
+    ``expression_candidates`` random frames whose mouth/eye opening differs most from the source frame's
+    (needs landmarks; clips without them keep uniform pairs). ``driving_regions`` is filled from the
+    landmarks when the dataset has them (NaN otherwise).
     """
 
     def __init__(self, dataset: str | Path | pd.DataFrame, split: str | None = "train", domain: str | None = None,
                  size: int | None = None, seed: int = 0, augment: bool = False, length: int | None = None,
-                 root: Path | None = None) -> None:
+                 root: Path | None = None, expression_pairs: float = 0.0, expression_candidates: int = 8) -> None:
         frame, root = _select(dataset, root, split, domain)
         self.clips = _ClipFrames(frame, root, size, min_frames=2)
         if len(self.clips) == 0:
             raise InputError(f"{dataset if not isinstance(dataset, pd.DataFrame) else 'manifest'}: no clip with "
                              f"2+ frames for split={split!r}, domain={domain!r}")
+        if not 0.0 <= expression_pairs <= 1.0 or expression_candidates < 2:
+            raise UsageError(f"expression_pairs must be in [0, 1] and expression_candidates >= 2, got "
+                             f"{expression_pairs} and {expression_candidates}")
         super().__init__(seed, length if length is not None else len(self.clips))
         self.augment = augment
+        self.expression_pairs = expression_pairs
+        self.expression_candidates = expression_candidates
+
+    def _indices(self, clip: int, rng: np.random.Generator) -> tuple[int, int]:
+        i, j = _two_indices(self.clips, clip, rng)
+        if self.expression_pairs > 0 and rng.random() < self.expression_pairs:
+            signals = self.clips.expression(clip)
+            n = int(self.clips.frame.iloc[clip]["frames"])
+            if signals is not None and n > 2:
+                candidates = rng.choice(np.delete(np.arange(n), i), size=min(self.expression_candidates, n - 1),
+                                        replace=False)
+                j = expressive_driving_index(signals, i, candidates)
+        return i, j
 
     def __getitem__(self, index: int) -> FramePair:
         rng = self._rng(index)
         clip = index % len(self.clips)
-        images = list(_two_frames(self.clips, clip, rng))
+        i, j = self._indices(clip, rng)
+        images = [self.clips.read(clip, i), self.clips.read(clip, j)]
+        signals = self.clips.expression(clip)
+        regions = no_regions() if signals is None else torch.from_numpy(signals.boxes[j].astype(np.float32))
         if self.augment:
+            state = rng.bit_generator.state
+            if _augment_flips(rng):
+                regions = _flip_regions(regions)
+            rng.bit_generator.state = state  # _augment draws the same flip again
             images = _augment(images, rng)
         row = self.clips.frame.iloc[clip]
-        return FramePair(to_tensor(images[0]), to_tensor(images[1]), str(row["domain"]), str(row["id"]))
+        return FramePair(to_tensor(images[0]), to_tensor(images[1]), str(row["domain"]), str(row["id"]), regions)
 
 
 class CrossDomainTupleDataset(_SeededDataset):

@@ -2,40 +2,61 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from torch import Tensor
 
 from toontalker.dataset.torch_data import FramePairDataset
+from toontalker.errors import InputError
 
 # FramePairDataset item i uses clip i mod clips and draws its two frames from (seed, i): indexing it over a
 # long virtual length gives every visit of a clip its own pair without changing the dataset's epoch.
 _VIRTUAL_EPOCHS = 2**40
 
 
+@dataclass(frozen=True)
+class PairOptions:
+    """How pairs are drawn: ``augment`` (flip + colour), ``expression_pairs`` (fraction of pairs whose driving
+    frame is chosen for a large mouth/eye change, ours), ``need_landmarks`` (fail when the clips have none)."""
+
+    split: str | None = "train"
+    augment: bool = False
+    seed: int = 0
+    expression_pairs: float = 0.0
+    need_landmarks: bool = False
+
+
 class ClipPairs:
     """A :class:`~toontalker.train.stream.PairDataset` over one domain of a dataset folder.
 
-    ``len()`` is the number of clips; ``pairs[i]`` for any ``i >= 0`` is two distinct frames of clip
-    ``i mod len`` drawn for ``i`` (the training stream passes ``epoch * len + clip``).
+    ``len()`` is the number of clips; ``pairs[i]`` for any ``i >= 0`` is ``(source, driving, driving_regions)``:
+    two distinct frames of clip ``i mod len`` drawn for ``i`` (the training stream passes ``epoch * len +
+    clip``) and the driving frame's mouth/eye boxes ``(3, 4)`` in [0, 1] (NaN without landmarks).
     """
 
-    def __init__(self, folder: Path, domain: str, image_size: int, split: str | None, augment: bool, seed: int) -> None:
-        probe = FramePairDataset(folder, split=split, domain=domain, size=image_size, seed=seed, augment=augment)
-        self.clips = len(probe)
-        self.pairs = FramePairDataset(folder, split=split, domain=domain, size=image_size, seed=seed, augment=augment,
-                                      length=self.clips * _VIRTUAL_EPOCHS)
+    def __init__(self, folder: Path, domain: str, image_size: int, options: PairOptions) -> None:
+        def pairs(length: int | None) -> FramePairDataset:
+            return FramePairDataset(folder, split=options.split, domain=domain, size=image_size, seed=options.seed,
+                                    augment=options.augment, length=length, expression_pairs=options.expression_pairs)
+
+        self.clips = len(pairs(None))
+        self.pairs = pairs(self.clips * _VIRTUAL_EPOCHS)
         self.folder = folder
+        self.landmark_coverage = self.pairs.clips.landmark_coverage() if options.need_landmarks else float("nan")
+        if options.need_landmarks and self.landmark_coverage == 0.0:
+            raise InputError(f"{folder}: the {domain} clips have no landmarks, which the recipe's region loss / "
+                             f"expression pairs need (add them with the dataset landmarks command)")
 
     def __len__(self) -> int:
         return self.clips
 
-    def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
+    def __getitem__(self, index: int) -> tuple[Tensor, Tensor, Tensor]:
         item = self.pairs[index]
-        return item.source, item.driving
+        return item.source, item.driving, item.driving_regions
 
 
-def open_pair_dataset(folder: Path, domain: str, image_size: int, split: str | None = "train",
-                      augment: bool = False, seed: int = 0) -> ClipPairs:
-    """Frame pairs of ``domain``'s clips in ``folder`` (split ``split``; None = all), resized to ``image_size``."""
-    return ClipPairs(folder, domain, image_size, split, augment, seed)
+def open_pair_dataset(folder: Path, domain: str, image_size: int, options: PairOptions = PairOptions()) -> ClipPairs:
+    """Frame pairs of ``domain``'s clips in ``folder`` (split ``options.split``; None = all), resized to
+    ``image_size``."""
+    return ClipPairs(folder, domain, image_size, options)

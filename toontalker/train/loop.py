@@ -28,7 +28,7 @@ from torch.utils.data import DataLoader
 from toontalker.console import stderr_console
 from toontalker.errors import ConfigError, NonFiniteLossError, TrainingError, UsageError
 from toontalker.train import checkpoint as ckpt
-from toontalker.train.data import open_pair_dataset
+from toontalker.train.data import PairOptions, open_pair_dataset
 from toontalker.train.distributed import (
     DistInfo, any_rank_true, barrier, gather_objects, reduce_mean, setup_distributed, teardown_distributed,
 )
@@ -103,8 +103,10 @@ def _as_dataset(data: PairDataset | Path | str | None, domain: str, recipe: Trai
                 image_size: int) -> PairDataset | None:
     if data is None or not isinstance(data, (str, Path)):
         return data
-    return open_pair_dataset(Path(data), domain, image_size, split=recipe.data_split, augment=recipe.augment,
-                             seed=recipe.seed)
+    options = PairOptions(split=recipe.data_split, augment=recipe.augment, seed=recipe.seed,
+                          expression_pairs=recipe.expression_pairs,
+                          need_landmarks=recipe.lambda_region > 0 or recipe.expression_pairs > 0)
+    return open_pair_dataset(Path(data), domain, image_size, options)
 
 
 def _data_note(real: Any, cartoon: Any) -> str:

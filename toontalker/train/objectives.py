@@ -22,6 +22,7 @@ from torch import Tensor, nn
 from toontalker.train.analogy import analogy_loss
 from toontalker.train.gan import discriminator_loss, generator_adv_loss, r1_penalty
 from toontalker.train.recipe import TrainRecipe
+from toontalker.train.regions import masked_mean, region_copy_gain, region_mask
 from toontalker.train.stream import FramePairs, TrainBatch
 from toontalker.train.warp_pairs import with_warp_pairs
 
@@ -91,7 +92,16 @@ class GeneratorObjective(nn.Module):
         prefix = "" if r.stage == 1 else f"{domain}_"
         terms.update({f"{prefix}l1": l1.detach(), f"{prefix}perceptual": per.detach(), f"{prefix}adv": adv.detach(),
                       f"{prefix}copy_gain": copy_gain(error[warped:], pair.source[warped:], pair.driving[warped:])})
-        return r.lambda_l1 * l1 + r.lambda_per * per + r.lambda_adv * adv, output, source, w_r2d
+        loss = r.lambda_l1 * l1 + r.lambda_per * per + r.lambda_adv * adv
+        if pair.regions is not None:  # warp pairs have no landmarks: their boxes are dropped
+            mask = region_mask(pair.regions[warped:], output.shape[-2], output.shape[-1])
+            terms[f"{prefix}region_copy_gain"] = region_copy_gain(
+                output[warped:], pair.source[warped:], pair.driving[warped:], mask)
+            if r.lambda_region > 0:
+                region = masked_mean(error[warped:], mask)
+                terms[f"{prefix}region_l1"] = region.detach()
+                loss = loss + r.lambda_region * region
+        return loss, output, source, w_r2d
 
     def forward(self, batch: TrainBatch, want_images: bool = False) -> GeneratorStepOutput:
         device = batch.real.source.device

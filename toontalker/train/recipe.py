@@ -89,6 +89,12 @@ class TrainRecipe(ConfigBase):
     # not in the paper: this fraction of each batch's pairs drives the source by an affine warp of itself
     # (train/warp_pairs.py); 0 = the paper's recipe
     warp_pairs: float = 0.0
+    # not in the paper (docs/training.md "Expression-aimed training"): L1 on the driving frame's mouth and eye
+    # boxes (from the dataset's landmarks) with this weight, added to Eq. 11 in each domain; 0 = off
+    lambda_region: float = 0.0
+    # not in the paper: this fraction of pairs takes, of 8 random frames, the one whose mouth/eye opening
+    # differs most from the source frame's (needs landmarks); 0 = uniform pairs (the paper's)
+    expression_pairs: float = 0.0
 
     def __post_init__(self) -> None:
         self._check(self.stage in (1, 2), f"stage must be 1 or 2, got {self.stage}")
@@ -99,7 +105,7 @@ class TrainRecipe(ConfigBase):
         self._check(self.iterations >= 1, f"iterations must be >= 1, got {self.iterations}")
         self._check(self.lr > 0 and (self.d_lr is None or self.d_lr > 0), "learning rates must be > 0")
         self._check(all(0.0 <= b < 1.0 for b in self.betas), f"betas must be in [0, 1), got {self.betas}")
-        for name in ("lambda_l1", "lambda_per", "lambda_adv", "lambda_m", "r1_gamma"):
+        for name in ("lambda_l1", "lambda_per", "lambda_adv", "lambda_m", "r1_gamma", "lambda_region"):
             self._check(getattr(self, name) >= 0, f"{name} must be >= 0, got {getattr(self, name)}")
         self._check(1 <= self.perceptual_scales <= 6, f"perceptual_scales must be 1..6, got {self.perceptual_scales}")
         self._check(self.r1_every >= 1, f"r1_every must be >= 1, got {self.r1_every}")
@@ -107,6 +113,8 @@ class TrainRecipe(ConfigBase):
         for name in ("log_every", "image_every", "checkpoint_every"):
             self._check(getattr(self, name) >= 0, f"{name} must be >= 0 (0 = never), got {getattr(self, name)}")
         self._check(0.0 <= self.warp_pairs <= 1.0, f"warp_pairs must be in [0, 1], got {self.warp_pairs}")
+        self._check(0.0 <= self.expression_pairs <= 1.0,
+                    f"expression_pairs must be in [0, 1], got {self.expression_pairs}")
         self._check(self.keep_last >= 1, f"keep_last must be >= 1, got {self.keep_last}")
 
     @classmethod

@@ -21,7 +21,8 @@ from torch.utils.data import Dataset, Sampler
 
 
 class PairDataset(Protocol):
-    """Two frames of one clip: ``dataset[i] -> (source, driving)``, each ``(3, H, W)`` float in [-1, 1].
+    """Two frames of one clip: ``dataset[i] -> (source, driving)``, each ``(3, H, W)`` float in [-1, 1],
+    optionally followed by the driving frame's mouth/eye boxes ``(3, 4)`` in [0, 1] (NaN where unknown).
 
     ``len()`` is the number of clips; any ``i >= 0`` is valid and means clip ``i mod len`` (the stream asks
     for ``epoch * len + clip``, so a dataset may draw other frames of the clip each epoch).
@@ -29,21 +30,24 @@ class PairDataset(Protocol):
 
     def __len__(self) -> int: ...
 
-    def __getitem__(self, index: int) -> tuple[Tensor, Tensor]: ...
+    def __getitem__(self, index: int) -> tuple[Tensor, ...]: ...
 
 
 @dataclass(frozen=True)
 class FramePairs:
-    """A batch of (source, driving) frame pairs of one domain: each ``(B, 3, H, W)`` in [-1, 1]."""
+    """A batch of (source, driving) frame pairs of one domain: each ``(B, 3, H, W)`` in [-1, 1]; ``regions``
+    (B, 3, 4): the driving frames' mouth and eye boxes in [0, 1], NaN where unknown (None: none at all)."""
 
     source: Tensor
     driving: Tensor
+    regions: Tensor | None = None
 
     def to(self, device: torch.device, memory_format: torch.memory_format) -> FramePairs:
         def move(x: Tensor) -> Tensor:
             return x.to(device, non_blocking=True).contiguous(memory_format=memory_format)
 
-        return FramePairs(move(self.source), move(self.driving))
+        regions = None if self.regions is None else self.regions.to(device, non_blocking=True)
+        return FramePairs(move(self.source), move(self.driving), regions)
 
 
 @dataclass(frozen=True)
@@ -60,13 +64,29 @@ class TrainBatch:
 
     @classmethod
     def from_collated(cls, tensors: Sequence[Tensor]) -> TrainBatch:
-        real = FramePairs(tensors[0], tensors[1])
-        cartoon = FramePairs(tensors[2], tensors[3]) if len(tensors) == 4 else None
+        """(src, drv, regions) of the real domain, then of the cartoon domain in stage 2."""
+        def pairs(source: Tensor, driving: Tensor, regions: Tensor) -> FramePairs:
+            known = bool(torch.isfinite(regions).any())  # on the CPU, before the batch moves to the device
+            return FramePairs(source, driving, regions if known else None)
+
+        real = pairs(*tensors[:SAMPLE_PARTS])
+        cartoon = pairs(*tensors[SAMPLE_PARTS:]) if len(tensors) == 2 * SAMPLE_PARTS else None
         return cls(real, cartoon)
 
     def to(self, device: torch.device, channels_last: bool) -> TrainBatch:
         fmt = torch.channels_last if channels_last else torch.contiguous_format
         return TrainBatch(self.real.to(device, fmt), None if self.cartoon is None else self.cartoon.to(device, fmt))
+
+
+SAMPLE_PARTS = 3  # per domain: source, driving, driving regions
+
+
+def _sample_parts(item: tuple[Tensor, ...]) -> tuple[Tensor, Tensor, Tensor]:
+    """A PairDataset item as (source, driving, regions): regions NaN when the dataset gives none."""
+    if len(item) == 2:
+        return item[0], item[1], torch.full((3, 4), float("nan"))
+    source, driving, regions = item
+    return source, driving, regions
 
 
 def sample_seed(seed: int, position: int, domain: int) -> int:
@@ -94,7 +114,8 @@ class _SeededCall:
 
 
 class TrainStream(Dataset):
-    """Position -> sample: ``(src, drv)`` for stage 1, ``(src_R, drv_R, src_C, drv_C)`` for stage 2."""
+    """Position -> sample: ``(src, drv, regions)`` for stage 1, ``(src_R, drv_R, reg_R, src_C, drv_C, reg_C)``
+    for stage 2."""
 
     def __init__(self, real: PairDataset, cartoon: PairDataset | None, seed: int) -> None:
         for name, ds in (("real", real), ("cartoon", cartoon)):
@@ -129,8 +150,7 @@ class TrainStream(Dataset):
         out: list[Tensor] = []
         for domain, ds in enumerate(self.datasets):
             with _SeededCall(sample_seed(self.seed, position, domain)):
-                source, driving = ds[self._item_index(domain, position)]
-            out.extend((source, driving))
+                out.extend(_sample_parts(ds[self._item_index(domain, position)]))
         return tuple(out)
 
 
