@@ -188,3 +188,23 @@ def test_run_folder_rules_and_keep_last(tmp_path: Path, vgg_module) -> None:
     with pytest.raises(TrainingError, match="must point at a stage-1 run"):
         train(TrainRecipe.for_stage("tiny", 2, iterations=1, **NO_PER), real=SyntheticPairs(2), cartoon=SyntheticPairs(2),
               out=tmp_path / "s3", init=s2, vgg=vgg_module, device="cpu")
+
+
+def test_init_weights_fine_tunes_from_exported_weights(tmp_path: Path, vgg_module) -> None:
+    s1 = _stage1(tmp_path, vgg_module, iterations=2, **NO_PER)
+    export = list_checkpoints(s1)[-1][1]  # a release-style folder: model.safetensors + config.json
+    exported = load_trainer_state(s1)["model"]
+    trainer = Trainer(TrainRecipe.for_stage("tiny", 1, init_weights=str(export)), DistInfo(), vgg=vgg_module)
+    trainer.load_weights(str(export))
+    assert all(torch.equal(v, exported[k]) for k, v in trainer.model.state_dict().items())
+    # the run starts from them (stage 1 takes init_weights; stage 2 fine-tunes both domains as loaded)
+    out = tmp_path / "ft"
+    result = train(TrainRecipe.for_stage("tiny", 1, iterations=1, init_weights=str(export), **NO_PER),
+                   real=SyntheticPairs(4), out=out, vgg=vgg_module, device="cpu", show_progress=False)
+    assert result.step == 1
+    with pytest.raises(UsageError, match="not both"):
+        train(TrainRecipe.for_stage("tiny", 2, init_weights=str(export)), real=SyntheticPairs(4),
+              cartoon=SyntheticPairs(3), out=tmp_path / "x", init=s1, vgg=vgg_module, device="cpu")
+    other = TrainRecipe.for_stage("tiny", 1, init_weights=str(export), model_overrides=("sft=false",))
+    with pytest.raises(Exception, match="model config differs"):
+        Trainer(other, DistInfo(), vgg=vgg_module).load_weights(str(export))

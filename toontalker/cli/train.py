@@ -42,6 +42,9 @@ Preset = Annotated[
     typer.Option("--preset", help="paper-256 | small-256 | tiny (default: paper-256; stage 2: the --init run's)."),
 ]
 Init = Annotated[Optional[Path], typer.Option("--init", help="Stage 2: the stage-1 run folder or checkpoint.")]
+InitWeights = Annotated[Optional[str], typer.Option(
+    "--init-weights", help="Fine-tune from model weights: a weights folder, a hub id, or 'default' (the shipped "
+    "demo weights). Discriminators and optimisers start fresh. Not in the paper.")]
 Resume = Annotated[bool, typer.Option("--resume", help="Continue the run in --out from its newest checkpoint.")]
 NoAnalogy = Annotated[bool, typer.Option("--no-analogy", help="Stage 2 without the analogy constraint (Table 5).")]
 LambdaM = Annotated[Optional[float], typer.Option("--lambda-m", min=0.0, help="Weight of the analogy loss (paper: 20).")]
@@ -58,6 +61,7 @@ def train_command(
     cartoon_data: CartoonData = None,
     preset: Preset = None,
     init: Init = None,
+    init_weights: InitWeights = None,
     resume: Resume = False,
     config: ConfigFile = None,
     overrides: Overrides = None,
@@ -70,6 +74,7 @@ def train_command(
     json: JsonOutput = False,
 ) -> None:
     from toontalker.train import recipe_for_run, train
+    from toontalker.train.loop import resolve_init_weights
 
     mode = output_mode(quiet, json)
     sets = list(overrides or [])
@@ -81,6 +86,8 @@ def train_command(
         sets.append(f"perceptual={perceptual}")
     if seed is not None:
         sets.append(f"seed={seed}")
+    if init_weights is not None:
+        sets.append(f"init_weights={resolve_init_weights(init_weights)}")
     recipe = recipe_for_run(stage, out=out, resume=resume, init=init, preset=preset,
                             config_file=str(config) if config else None, overrides=tuple(sets))
     console = stderr_console()

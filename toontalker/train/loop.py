@@ -116,6 +116,18 @@ def _data_note(real: Any, cartoon: Any) -> str:
     return f"real: {name(real)}" + ("" if cartoon is None else f"; cartoon: {name(cartoon)}")
 
 
+def resolve_init_weights(name: str) -> str:
+    """``init_weights`` as given, with ``default`` meaning the shipped demo weights' folder."""
+    if name == "default":
+        from toontalker.animation.weights import default_weights
+
+        folder = default_weights()
+        if folder is None:
+            raise UsageError("init_weights 'default': this installation ships no default weights")
+        return str(folder)
+    return name
+
+
 def _start_state(recipe: TrainRecipe, out: Path, resume: bool, init: Path | None) -> tuple[TrainRecipe, dict[str, Any] | None]:
     """The recipe to run and the trainer state to resume from (None for a fresh run)."""
     existing = ckpt.list_checkpoints(out)
@@ -128,8 +140,11 @@ def _start_state(recipe: TrainRecipe, out: Path, resume: bool, init: Path | None
         return recipe, state
     if existing:
         raise UsageError(f"{out}: already holds checkpoints; pass --resume to continue it or choose another --out")
-    if recipe.stage == 2 and init is None:
-        raise UsageError("stage 2 starts from a stage-1 run (Sec. 3.3): pass --init RUN_DIR_OR_CHECKPOINT")
+    if recipe.stage == 2 and init is None and recipe.init_weights is None:
+        raise UsageError("stage 2 starts from a stage-1 run (Sec. 3.3): pass --init RUN_DIR_OR_CHECKPOINT "
+                         "(or fine-tune weights with init_weights)")
+    if init is not None and recipe.init_weights is not None:
+        raise UsageError("give either a stage-1 run to start stage 2 from or init_weights, not both")
     if recipe.stage == 1 and init is not None:
         raise UsageError("--init is for stage 2 (stage 1 starts from scratch)")
     return recipe, None
@@ -187,6 +202,8 @@ def _run(recipe: TrainRecipe, info: DistInfo, state: dict[str, Any] | None, real
                 f"{init_state['recipe']['model_overrides']}; stage 2 must use the same (--preset/--set model=...)"
             )
         trainer.load_stage1(init_state)
+    elif state is None and recipe.init_weights is not None:
+        trainer.load_weights(recipe.init_weights)
     trainer.prepare()
     if state is not None:
         trainer.load_state_dict(state)

@@ -83,6 +83,10 @@ class TrainRecipe(ConfigBase):
     keep_last: int = 3
     export_dtype: Literal["fp32", "bf16", "fp16"] = "fp32"
     export_max_shard: str = "2GB"  # e.g. "15MiB" to keep every exported file small
+    # start: model weights to fine-tune from (a weights folder or hub id, e.g. the shipped demo weights);
+    # discriminators and optimisers start fresh. None = the paper's start (stage 1 from scratch, stage 2 from
+    # a stage-1 run given as ``init``)
+    init_weights: str | None = None
     # data
     data_split: str | None = "train"
     augment: bool = False

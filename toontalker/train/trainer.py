@@ -108,6 +108,17 @@ class Trainer:
         self.discriminators["real"].load_state_dict(state["discriminators"]["real"])
         self.discriminators["cartoon"].load_state_dict(state["discriminators"]["real"])
 
+    def load_weights(self, name_or_path: str) -> None:
+        """Fine-tuning start: the model weights of a weights folder or hub id (strict, same model config);
+        the discriminators keep their fresh initialisation."""
+        from toontalker.hub import from_pretrained
+
+        model = from_pretrained(name_or_path)
+        if model.config.to_dict() != self.model_config.to_dict():
+            raise ConfigError(f"init_weights {name_or_path}: its model config differs from the recipe's "
+                              f"(model {self.recipe.model!r} with overrides {list(self.recipe.model_overrides)})")
+        self.model.load_state_dict(model.state_dict())
+
     def prepare(self) -> None:
         """Move to the device, channels_last, wrap in DDP, compile, and build the optimisers."""
         r, device = self.recipe, self.device
