@@ -103,6 +103,11 @@ class FaceMesh:
         points = np.stack(rows) if rows else np.zeros((0, MESH_POINTS, 3), np.float32)
         return FrameLandmarks(points=points, detected=np.array(found, dtype=bool))
 
+    def reset(self) -> None:
+        """Forget the tracked face: the next frame is detected afresh (call between unrelated videos)."""
+        with self._lock:
+            self._mesh.reset()
+
     def close(self) -> None:
         self._mesh.close()
 
