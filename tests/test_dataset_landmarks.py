@@ -18,6 +18,8 @@ from toontalker.dataset.landmarks import landmarks_path, read_clip_landmarks, wr
 from toontalker.dataset.manifest import read_manifest
 from toontalker.dataset.pipeline import BuildConfig
 from toontalker.dataset.torch_data import FramePairDataset
+from toontalker.errors import BackendUnavailableError
+from toontalker.faces import landmarks as face_landmarks
 from toontalker.faces.landmarks import FrameLandmarks, mouth_opening
 
 pytestmark = pytest.mark.slow
@@ -39,10 +41,12 @@ def sources(shared_data, tmp_path_factory):
     return base
 
 
-def _old_dataset(sources: Path, out: Path) -> Path:
+def _old_dataset(sources: Path, out: Path, cli_runner) -> Path:
     """A dataset as made before landmarks existed: clips + manifest, no landmarks folder."""
     for domain, folder in (("real", "real"), ("cartoon", "toon")):
-        import_clips(sources / folder, out, ImportOptions(domain=domain, landmarks=False))
+        result = cli_runner.invoke(app, ["dataset", "import", str(sources / folder), str(out), "--domain", domain,
+                                         "--no-landmarks", "-q"])
+        assert result.exit_code == 0, result.output
     assert not (out / "landmarks").exists()
     return out
 
@@ -53,7 +57,7 @@ def _json(result) -> dict:
 
 
 def test_landmarks_command_on_an_old_dataset_then_verify_and_stats(sources, tmp_path, cli_runner):
-    data = _old_dataset(sources, tmp_path / "data")
+    data = _old_dataset(sources, tmp_path / "data", cli_runner)
     report = _json(cli_runner.invoke(app, ["dataset", "verify", str(data), "--json"]))
     assert report["ok"] and report["landmarks_checked"] == 0 and len(report["without_landmarks"]) == 2
     assert FramePairDataset(data, domain="real")[0].source.shape == (3, 256, 256)  # reads without landmarks
@@ -94,9 +98,9 @@ def test_landmarks_command_on_an_old_dataset_then_verify_and_stats(sources, tmp_
     assert cartoon_id in bad.output and "not a landmarks file" in bad.output
 
 
-def test_parallel_workers_give_the_sequential_result(sources, tmp_path):
-    one = _old_dataset(sources, tmp_path / "one")
-    two = _old_dataset(sources, tmp_path / "two")
+def test_parallel_workers_give_the_sequential_result(sources, tmp_path, cli_runner):
+    one = _old_dataset(sources, tmp_path / "one", cli_runner)
+    two = _old_dataset(sources, tmp_path / "two", cli_runner)
     assert landmark_pass.add_landmarks(one).done == 2
     summary = landmark_pass.add_landmarks(two, landmark_pass.LandmarkOptions(workers=2))
     assert (summary.done, summary.failed) == (2, ())
@@ -166,7 +170,7 @@ def test_old_build_logs_and_settings_still_read(sources, tmp_path, cli_runner):
 
 
 def test_failed_clip_is_reported_by_the_landmarks_command(sources, tmp_path, cli_runner):
-    data = _old_dataset(sources, tmp_path / "data")
+    data = _old_dataset(sources, tmp_path / "data", cli_runner)
     row = read_manifest(data).iloc[0]
     frames = sorted((data / row.path).iterdir())
     frames[5].write_bytes(b"not a jpeg")
@@ -174,3 +178,21 @@ def test_failed_clip_is_reported_by_the_landmarks_command(sources, tmp_path, cli
     assert result.exit_code == 1 and f"failed {row.id}" in result.output and "cannot decode frame" in result.output
     assert not landmarks_path(data, row.id).exists()
     assert len(list((data / "landmarks").glob("*.npz"))) == 1  # the other clip is done
+
+
+def test_without_mediapipe_landmarks_fail_early_or_are_switched_off(sources, tmp_path, monkeypatch):
+    def missing():
+        raise BackendUnavailableError("FaceMesh landmarks need mediapipe 0.10.21")
+
+    monkeypatch.setattr(face_landmarks, "_import_face_mesh", missing)
+    monkeypatch.setattr(landmark_pass, "_MESH", [])  # no FaceMesh made yet in this process
+    with pytest.raises(BackendUnavailableError, match=r"landmarks=False"):
+        import_clips(sources / "toon", tmp_path / "a", ImportOptions(domain="cartoon"))
+    assert not (tmp_path / "a" / "clips").exists()  # failed before writing anything
+    with pytest.raises(BackendUnavailableError, match=r"landmarks=False"):
+        build_dataset(sources / "real", tmp_path / "b", BuildConfig(domain="real", min_frames=10))
+    assert not (tmp_path / "b").exists()
+    summary = import_clips(sources / "toon", tmp_path / "a", ImportOptions(domain="cartoon", landmarks=False))
+    assert summary.clips == 1 and summary.landmarks == () and summary.landmark_failed == ()
+    with pytest.raises(BackendUnavailableError, match="mediapipe"):
+        landmark_pass.add_landmarks(tmp_path / "a")

@@ -169,7 +169,7 @@ def build_dataset(raw_dir: Path, out_dir: Path, config: BuildConfig, workers: in
         detector_name = detector.name
         config = config.replace(detector=detector.name)
     if config.landmarks:
-        process_mesh()  # fails early if mediapipe is unusable
+        process_mesh(optional=True)  # fails early if mediapipe is unusable
     _check_settings(out_dir, config, overwrite)
     clean_leftovers(out_dir)
     done = collect_results(out_dir)

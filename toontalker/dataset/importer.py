@@ -122,7 +122,7 @@ def import_clips(src_dir: Path, out_dir: Path, options: ImportOptions,
     done = collect_results(out_dir)
     todo = [s for s in scan.videos if s.key not in done]
     if options.landmarks and todo:
-        process_mesh()  # fails early if mediapipe is unusable
+        process_mesh(optional=True)  # fails early if mediapipe is unusable
     start = time.perf_counter()
     new: list[VideoResult] = []
     for source in todo:

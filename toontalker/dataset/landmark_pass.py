@@ -32,13 +32,15 @@ from toontalker.faces.landmarks import FaceMesh
 _MESH: list[FaceMesh] = []  # this process's FaceMesh (at most one)
 
 
-def process_mesh() -> FaceMesh:
-    """This process's FaceMesh (video mode), made on first use; BackendUnavailableError without mediapipe."""
+def process_mesh(optional: bool = False) -> FaceMesh:
+    """This process's FaceMesh (video mode), made on first use; BackendUnavailableError without a usable
+    mediapipe (``optional``: the message adds that landmarks can be switched off)."""
     if not _MESH:
         try:
             _MESH.append(FaceMesh(video=True))
         except BackendUnavailableError as exc:
-            raise BackendUnavailableError(f"landmarks: {exc}; or turn landmarks off for this dataset") from exc
+            hint = "; clip landmarks are optional (landmarks=False builds without them)" if optional else ""
+            raise BackendUnavailableError(f"clip landmarks: {exc}{hint}") from exc
     return _MESH[0]
 
 

@@ -77,9 +77,14 @@ class FaceMesh:
     def __init__(self, *, video: bool = True, min_detection_confidence: float = 0.3,
                  min_tracking_confidence: float = 0.3) -> None:
         face_mesh = _import_face_mesh()
-        self._mesh = face_mesh.FaceMesh(static_image_mode=not video, max_num_faces=1, refine_landmarks=False,
-                                        min_detection_confidence=min_detection_confidence,
-                                        min_tracking_confidence=min_tracking_confidence)
+        try:
+            self._mesh = face_mesh.FaceMesh(static_image_mode=not video, max_num_faces=1, refine_landmarks=False,
+                                            min_detection_confidence=min_detection_confidence,
+                                            min_tracking_confidence=min_tracking_confidence)
+        except RuntimeError as exc:  # e.g. protobuf 5+: "Failed to parse" its graph config
+            raise BackendUnavailableError(
+                f"FaceMesh could not start (mediapipe 0.10.21 needs protobuf < 5): {str(exc).splitlines()[0]}"
+            ) from exc
         self._lock = threading.Lock()  # mediapipe graphs are not re-entrant
 
     def detect(self, rgb: np.ndarray) -> np.ndarray | None:
