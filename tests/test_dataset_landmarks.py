@@ -196,3 +196,23 @@ def test_without_mediapipe_landmarks_fail_early_or_are_switched_off(sources, tmp
     assert summary.clips == 1 and summary.landmarks == () and summary.landmark_failed == ()
     with pytest.raises(BackendUnavailableError, match="mediapipe"):
         landmark_pass.add_landmarks(tmp_path / "a")
+
+
+def test_interrupted_landmarks_run_keeps_finished_files_and_resumes(sources, tmp_path, cli_runner, monkeypatch):
+    data = _old_dataset(sources, tmp_path / "data", cli_runner)
+    real = landmark_pass.compute_clip_landmarks
+    calls = []
+
+    def dying(reader, mesh):
+        calls.append(reader.path)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # killed while computing the second clip
+        return real(reader, mesh)
+
+    monkeypatch.setattr(landmark_pass, "compute_clip_landmarks", dying)
+    with pytest.raises(KeyboardInterrupt):
+        landmark_pass.add_landmarks(data)
+    assert [p.name for p in (data / "landmarks").iterdir()] == [f"{calls[0].name}.npz"]  # no temporary file
+    monkeypatch.undo()
+    summary = landmark_pass.add_landmarks(data)
+    assert (summary.done, summary.skipped, summary.failed) == (1, 1, ())
