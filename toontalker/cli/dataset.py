@@ -66,10 +66,16 @@ def _render_summary(summary, mode: OutputMode, what: str) -> None:
     if summary.ignored:
         console.print(f"ignored {len(summary.ignored)} non-video files (e.g. {summary.ignored[0]})")
     _render_coverage(console, summary.landmarks)
-    for clip_id, reason in summary.landmark_failed:
-        console.print(f"[yellow]no landmarks[/yellow] for clip {clip_id}: {reason}")
+    _render_failures(console, summary.landmark_failed, "[yellow]no landmarks[/yellow] for clip")
     if summary.manifest is not None:
         console.print(f"manifest: {summary.manifest} (+ .csv)")
+
+
+def _render_failures(console, failed, label: str, shown: int = 10) -> None:
+    for clip_id, reason in failed[:shown]:
+        console.print(f"{label} {clip_id}: {reason}")
+    if len(failed) > shown:
+        console.print(f"... and {len(failed) - shown} more (--json lists all)")
 
 
 def _render_coverage(console, coverage) -> None:
@@ -218,8 +224,7 @@ def landmarks_command(
         if summary.frames:
             console.print(f"{summary.frames} frames in {summary.seconds:.1f} s = "
                           f"{summary.frames_per_second:.1f} frames/s")
-        for clip_id, reason in summary.failed:
-            console.print(f"[red]failed[/red] {clip_id}: {reason}")
+        _render_failures(console, summary.failed, "[red]failed[/red]")
         _render_coverage(console, summary.coverage)
     if summary.failed:
         raise typer.Exit(1)
