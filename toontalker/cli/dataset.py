@@ -13,7 +13,7 @@ from toontalker.cli.common import JsonOutput, Quiet, Seed, Workers, output_mode
 from toontalker.console import OutputMode, print_json, stderr_console, stdout_console
 
 app = typer.Typer(
-    help="Build training-ready face clips from raw videos: build, import, split, stats, verify.",
+    help="Build training-ready face clips from raw videos: build, import, landmarks, split, stats, verify.",
     no_args_is_help=True,
 )
 
@@ -24,6 +24,8 @@ IdentityFrom = Annotated[str, typer.Option(
     "--identity-from", help="Identity of a clip: 'stem' (file name), 'parent' (folder name) or 'pattern'.")]
 IdentityPattern = Annotated[str, typer.Option(
     "--identity-pattern", help="With --identity-from pattern: a regex on the file stem; group 1 is the identity.")]
+Landmarks = Annotated[bool, typer.Option(
+    "--landmarks/--no-landmarks", help="Store FaceMesh landmarks of every clip (needs mediapipe).")]
 
 
 def _progress(mode: OutputMode, label: str):
@@ -63,8 +65,25 @@ def _render_summary(summary, mode: OutputMode, what: str) -> None:
         console.print(problems)
     if summary.ignored:
         console.print(f"ignored {len(summary.ignored)} non-video files (e.g. {summary.ignored[0]})")
+    _render_coverage(console, summary.landmarks)
+    _render_failures(console, summary.landmark_failed, "[yellow]no landmarks[/yellow] for clip")
     if summary.manifest is not None:
         console.print(f"manifest: {summary.manifest} (+ .csv)")
+
+
+def _render_failures(console, failed, label: str, shown: int = 10) -> None:
+    for clip_id, reason in failed[:shown]:
+        console.print(f"{label} {clip_id}: {reason}")
+    if len(failed) > shown:
+        console.print(f"... and {len(failed) - shown} more (--json lists all)")
+
+
+def _render_coverage(console, coverage) -> None:
+    for c in coverage:
+        found = f", face found in {c.detected}/{c.frames} frames ({100 * c.detection_rate:.1f}%)" if c.frames else ""
+        console.print(f"landmarks {c.domain}: {c.with_landmarks}/{c.clips} clips{found}")
+    if any(c.with_landmarks < c.clips for c in coverage):
+        console.print("clips without landmarks: `toontalker dataset landmarks DATASET` adds them")
 
 
 BUILD_EPILOG = """Examples:
@@ -101,6 +120,7 @@ def build_command(
     no_crop: Annotated[bool, typer.Option("--no-crop", help="Already-cropped videos: centre square, no detection.")] = False,
     identity_from: IdentityFrom = "stem",
     identity_pattern: IdentityPattern = "",
+    landmarks: Landmarks = True,
     workers: Workers = 1,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Delete OUT_DIR's clips and manifest and start again.")] = False,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Process again the videos that failed last time.")] = False,
@@ -121,7 +141,7 @@ def build_command(
                              min_frames=min_frames, max_frames=max_frames, min_face=min_face, iou_threshold=iou,
                              max_lost=max_lost, detect_every=detect_every, smooth=smooth, scene_detector=scenes,
                              scene_threshold=scene_threshold, no_crop=no_crop, box=box,
-                             identity_from=identity_from, identity_pattern=identity_pattern)
+                             identity_from=identity_from, identity_pattern=identity_pattern, landmarks=landmarks)
     except ConfigError as exc:
         raise UsageError(str(exc)) from exc
     progress, update = _progress(mode, "build")
@@ -152,6 +172,7 @@ def import_command(
     fps: Annotated[float, typer.Option("--fps", help="Frame rate of frame folders.")] = 25.0,
     identity_from: IdentityFrom = "parent",
     identity_pattern: IdentityPattern = "",
+    landmarks: Landmarks = True,
     quiet: Quiet = False,
     json: JsonOutput = False,
 ) -> None:
@@ -160,12 +181,52 @@ def import_command(
 
     mode = output_mode(quiet, json)
     options = ImportOptions(domain=domain, size=size, format=fmt, fps=fps, identity_from=identity_from,
-                            identity_pattern=identity_pattern)
+                            identity_pattern=identity_pattern, landmarks=landmarks)
     progress, update = _progress(mode, "import")
     with progress:
         summary = import_clips(src_dir, out_dir, options, update)
     _render_summary(summary, mode, "imported")
     if summary.manifest is None:
+        raise typer.Exit(1)
+
+
+@app.command("landmarks", epilog="Examples:\n\n  toontalker dataset landmarks data/ -j 2\n\n"
+                                 "  toontalker dataset landmarks data/ --overwrite")
+def landmarks_command(
+    dataset: Annotated[Path, typer.Argument(help="Dataset folder (or its manifest).")],
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Recompute clips that already have landmarks.")] = False,
+    workers: Workers = 1,
+    quiet: Quiet = False,
+    json: JsonOutput = False,
+) -> None:
+    """Add FaceMesh landmarks (468 points per frame, in clip pixels) to every clip that has none; resumable."""
+    from toontalker.dataset.landmark_pass import LandmarkOptions, add_landmarks
+
+    mode = output_mode(quiet, json)
+    progress = Progress(TextColumn("[bold]landmarks"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("{task.fields[last]}"), TimeElapsedColumn(), TextColumn("ETA"),
+                        TimeRemainingColumn(), console=stderr_console(), disable=not mode.show_progress)
+    task = progress.add_task("landmarks", total=None, last="")
+
+    def update(outcome, done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total,
+                        last=f"{outcome.clip_id[-40:]}: {'ok' if outcome.ok else 'failed'}")
+
+    with progress:
+        summary = add_landmarks(dataset, LandmarkOptions(workers=workers, overwrite=overwrite), update)
+    if mode.json:
+        print_json({**{k: getattr(summary, k) for k in summary.__dataclass_fields__},
+                    "frames_per_second": summary.frames_per_second})
+    elif not mode.quiet:
+        console = stdout_console()
+        console.print(f"[bold]landmarks[/bold] {summary.dataset}: {summary.clips} clips; {summary.done} done now, "
+                      f"{summary.skipped} already had landmarks, {len(summary.failed)} failed")
+        if summary.frames:
+            console.print(f"{summary.frames} frames in {summary.seconds:.1f} s = "
+                          f"{summary.frames_per_second:.1f} frames/s")
+        _render_failures(console, summary.failed, "[red]failed[/red]")
+        _render_coverage(console, summary.coverage)
+    if summary.failed:
         raise typer.Exit(1)
 
 
@@ -224,6 +285,7 @@ def stats_command(
                       f"{r.seconds:.1f}", f"{r.mean_clip_frames:.0f}")
     console = stdout_console()
     console.print(table)
+    _render_coverage(console, stats.landmarks)
     if stats.contact_sheet:
         console.print(f"contact sheet: {stats.contact_sheet}")
 
@@ -235,7 +297,8 @@ def verify_command(
     quiet: Quiet = False,
     json: JsonOutput = False,
 ) -> None:
-    """Check that every manifest row's clip exists, has its frames, and decodes at the right size."""
+    """Check that every manifest row's clip exists, has its frames, and decodes at the right size; and that
+    each landmark file present is readable and has one row per clip frame."""
     from toontalker.dataset.inspect import verify_dataset
 
     mode = output_mode(quiet, json)
@@ -245,7 +308,10 @@ def verify_command(
     elif not mode.quiet or report.problems:
         console = stdout_console() if report.ok else stderr_console()
         console.print(f"{report.dataset}: {report.clips} clips, {report.frames_checked} frames decoded, "
-                      f"{len(report.problems)} problems")
+                      f"{report.landmarks_checked} landmark files read, {len(report.problems)} problems")
+        if report.without_landmarks:
+            console.print(f"{len(report.without_landmarks)} clips without landmarks (e.g. "
+                          f"{', '.join(report.without_landmarks[:3])}): `toontalker dataset landmarks` adds them")
         for clip_id, problem in report.problems:
             console.print(f"  {clip_id}: {problem}")
     if not report.ok:

@@ -7,6 +7,7 @@ Layout of the output folder::
     OUT_DIR/clips/<clip id>/...   one clip per face track per scene (format per config)
     OUT_DIR/videos/<key>.json     one result per source video: done, faceless or failed (the resume log)
     OUT_DIR/manifest.parquet|csv  one row per clip (rebuilt from videos/ at the end of every run)
+    OUT_DIR/landmarks/<clip id>.npz  FaceMesh landmarks of each clip (optional; see dataset/landmarks.py)
 
 A re-run skips every video that has a result file (``retry_failed`` re-tries failed ones). A killed build
 loses nothing finished: clips are renamed into place when complete and a video's result is written after
@@ -24,6 +25,14 @@ from dataclasses import asdict, dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
+from toontalker.dataset.landmark_pass import landmark_result, process_mesh, records_coverage
+from toontalker.dataset.landmarks import (
+    LANDMARKS_DIR,
+    LandmarkCoverage,
+    clean_landmark_leftovers,
+    landmarks_path,
+    remove_clip_landmarks,
+)
 from toontalker.dataset.manifest import ClipRecord, records_to_frame, write_manifest
 from toontalker.dataset.pipeline import BuildConfig, VideoResult, process_video
 from toontalker.dataset.sources import SourceVideo, scan_sources
@@ -53,6 +62,8 @@ class BuildSummary:
     ignored: tuple[str, ...]
     unreadable: tuple[str, ...]
     manifest: Path | None
+    landmarks: tuple[LandmarkCoverage, ...] = ()  # per domain, over all clips; () when landmarks are off
+    landmark_failed: tuple[tuple[str, str], ...] = ()  # (clip id, reason): clips kept without landmarks
 
     @property
     def input_fps(self) -> float:
@@ -63,13 +74,15 @@ class BuildSummary:
 def result_to_json(result: VideoResult) -> str:
     return json.dumps({"rel": result.rel, "status": result.status, "message": result.message,
                        "frames_in": result.frames_in, "seconds": result.seconds,
-                       "records": [asdict(r) for r in result.records]}, indent=1)
+                       "records": [asdict(r) for r in result.records],
+                       "landmark_errors": [list(e) for e in result.landmark_errors]}, indent=1)
 
 
 def _result_from_json(text: str) -> VideoResult:
     data = json.loads(text)
     return VideoResult(data["rel"], data["status"], data["message"],
-                       tuple(ClipRecord(**r) for r in data["records"]), data["frames_in"], data["seconds"])
+                       tuple(ClipRecord(**r) for r in data["records"]), data["frames_in"], data["seconds"],
+                       tuple((str(a), str(b)) for a, b in data.get("landmark_errors", ())))
 
 
 def _check_settings(out_dir: Path, config: BuildConfig, overwrite: bool) -> None:
@@ -79,12 +92,12 @@ def _check_settings(out_dir: Path, config: BuildConfig, overwrite: bool) -> None
             previous = BuildConfig.load(settings)
         except Exception as exc:  # noqa: BLE001 - any unreadable settings file means: start over explicitly
             raise UsageError(f"{settings}: unreadable ({exc}); use --overwrite to start this folder again") from exc
-        if previous != config:
+        if previous.replace(landmarks=config.landmarks) != config:  # landmarks on/off: same clips
             changed = [k for k, v in config.to_dict().items() if previous.to_dict().get(k) != v]
             raise UsageError(f"{out_dir} was built with other settings ({', '.join(changed)} differ); "
                              "use the same options to resume, another OUT_DIR, or --overwrite")
     if overwrite:
-        for name in ("clips", "videos", "manifest.parquet", "manifest.csv"):
+        for name in ("clips", "videos", LANDMARKS_DIR, "manifest.parquet", "manifest.csv"):
             if (out_dir / name).exists():
                 remove_path(out_dir / name)
         for old in out_dir.glob("build-*.json"):
@@ -99,6 +112,7 @@ def clean_leftovers(out_dir: Path) -> None:
             for entry in folder.iterdir():
                 if entry.name.startswith("."):
                     remove_path(entry)
+    clean_landmark_leftovers(out_dir)
 
 
 def remove_partial_clips(out_dir: Path, source: SourceVideo) -> None:
@@ -106,6 +120,7 @@ def remove_partial_clips(out_dir: Path, source: SourceVideo) -> None:
     if clips.is_dir():
         for entry in clips.glob(f"{source.key}-*"):
             remove_path(entry)
+    remove_clip_landmarks(out_dir, f"{source.key}-*")
 
 
 _WORKER_DETECTORS: dict[tuple[str, str], FaceDetector] = {}
@@ -119,7 +134,8 @@ def _worker(source: SourceVideo, config: BuildConfig, out_dir: Path) -> VideoRes
         if key not in _WORKER_DETECTORS:
             _WORKER_DETECTORS[key] = get_detector(config.detector, config.domain)
         detector = _WORKER_DETECTORS[key]
-    return process_video(source, config, out_dir, detector)
+    result = process_video(source, config, out_dir, detector)
+    return landmark_result(result, out_dir) if config.landmarks else result
 
 
 def collect_results(out_dir: Path) -> dict[str, VideoResult]:
@@ -152,6 +168,8 @@ def build_dataset(raw_dir: Path, out_dir: Path, config: BuildConfig, workers: in
         detector = get_detector(config.detector, config.domain)  # fails early if the backend is unusable
         detector_name = detector.name
         config = config.replace(detector=detector.name)
+    if config.landmarks:
+        process_mesh(optional=True)  # fails early if mediapipe is unusable
     _check_settings(out_dir, config, overwrite)
     clean_leftovers(out_dir)
     done = collect_results(out_dir)
@@ -196,7 +214,17 @@ def build_dataset(raw_dir: Path, out_dir: Path, config: BuildConfig, workers: in
         frames_in=sum(r.frames_in for r in new_results), seconds=seconds,
         failed=tuple((r.rel, r.message) for r in all_results if r.status == "failed") + tuple(crashed),
         no_clips=tuple((r.rel, r.message) for r in all_results if r.status == "no_clips"),
-        ignored=scan.ignored, unreadable=scan.unreadable, manifest=manifest)
+        ignored=scan.ignored, unreadable=scan.unreadable, manifest=manifest,
+        **landmark_summary(out_dir, all_results, config.landmarks))
+
+
+def landmark_summary(out_dir: Path, results: Sequence[VideoResult], enabled: bool) -> dict:
+    """The landmark fields of a BuildSummary for the clips of ``results`` (empty when landmarks are off)."""
+    if not enabled:
+        return {}
+    return {"landmarks": records_coverage(out_dir, [c for r in results for c in r.records]),
+            "landmark_failed": tuple(e for r in results for e in r.landmark_errors
+                                     if not landmarks_path(out_dir, e[0]).is_file())}  # not added since
 
 
 def write_full_manifest(out_dir: Path, results: Sequence[VideoResult]) -> Path | None:

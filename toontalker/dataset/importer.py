@@ -22,8 +22,10 @@ from toontalker.dataset.build import (
     remove_partial_clips,
     result_to_json,
     collect_results,
+    landmark_summary,
     write_full_manifest,
 )
+from toontalker.dataset.landmark_pass import landmark_result, process_mesh
 from toontalker.dataset.manifest import ClipRecord
 from toontalker.dataset.pipeline import VideoResult
 from toontalker.dataset.sources import SourceVideo, check_identity_options, scan_sources
@@ -44,6 +46,7 @@ class ImportOptions:
     min_frames: int = 2
     identity_from: str = "parent"
     identity_pattern: str = ""
+    landmarks: bool = True  # FaceMesh landmarks of every imported clip
 
 
 def _is_frame_folder(path: Path) -> bool:
@@ -118,11 +121,15 @@ def import_clips(src_dir: Path, out_dir: Path, options: ImportOptions,
     clean_leftovers(out_dir)
     done = collect_results(out_dir)
     todo = [s for s in scan.videos if s.key not in done]
+    if options.landmarks and todo:
+        process_mesh(optional=True)  # fails early if mediapipe is unusable
     start = time.perf_counter()
     new: list[VideoResult] = []
     for source in todo:
         remove_partial_clips(out_dir, source)
         result = import_one(source, options, out_dir)
+        if options.landmarks:
+            result = landmark_result(result, out_dir)
         atomic_write_text(out_dir / "videos" / f"{source.key}.json", result_to_json(result))
         done[source.key] = result
         new.append(result)
@@ -136,4 +143,5 @@ def import_clips(src_dir: Path, out_dir: Path, options: ImportOptions,
         clip_frames=sum(c.frames for r in mine for c in r.records), frames_in=sum(r.frames_in for r in new),
         seconds=time.perf_counter() - start,
         failed=tuple((r.rel, r.message) for r in mine if r.status == "failed"), no_clips=(),
-        ignored=scan.ignored, unreadable=scan.unreadable, manifest=manifest)
+        ignored=scan.ignored, unreadable=scan.unreadable, manifest=manifest,
+        **landmark_summary(out_dir, mine, options.landmarks))

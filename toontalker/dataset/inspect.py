@@ -1,4 +1,5 @@
-"""``dataset stats`` (counts, frames, durations per split and domain; a contact sheet) and ``dataset verify``."""
+"""``dataset stats`` (counts, frames, durations per split and domain, landmark coverage; a contact sheet) and
+``dataset verify``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from toontalker.dataset.landmarks import LandmarkCoverage, landmark_coverage, read_clip_landmarks
 from toontalker.dataset.manifest import clip_path, dataset_root, read_manifest
 from toontalker.dataset.storage import ClipReader
 from toontalker.errors import ToonTalkerError
@@ -34,6 +36,7 @@ class DatasetStats:
     total_clips: int
     total_frames: int
     contact_sheet: Path | None
+    landmarks: tuple[LandmarkCoverage, ...] = ()  # per domain
 
 
 def _stats_rows(frame: pd.DataFrame) -> tuple[StatsRow, ...]:
@@ -72,21 +75,27 @@ def contact_sheet(frame: pd.DataFrame, root: Path, out: Path, count: int = 24, t
 
 
 def dataset_stats(dataset: Path, sheet: Path | None = None, sheet_count: int = 24, seed: int = 0) -> DatasetStats:
-    """Counts per (domain, split); with ``sheet`` also a contact-sheet PNG there."""
+    """Counts per (domain, split), landmark coverage per domain; with ``sheet`` also a contact-sheet PNG."""
     frame = read_manifest(dataset)
     root = dataset_root(dataset)
     sheet_path = contact_sheet(frame, root, sheet, sheet_count, seed=seed) if sheet is not None and len(frame) else None
-    return DatasetStats(Path(dataset), _stats_rows(frame), len(frame), int(frame["frames"].sum()), sheet_path)
+    coverage = landmark_coverage(root, zip(frame["id"], frame["domain"]))
+    return DatasetStats(Path(dataset), _stats_rows(frame), len(frame), int(frame["frames"].sum()), sheet_path,
+                        coverage)
 
 
 @dataclass(frozen=True)
 class VerifyReport:
-    """``problems``: (clip id, what is wrong) for every row that is not fully readable."""
+    """``problems``: (clip id, what is wrong) for every row that is not fully readable, or whose landmark file
+    is unreadable or does not match the clip; ``without_landmarks``: clips with no landmark file (not a
+    problem: landmarks are optional)."""
 
     dataset: Path
     clips: int
     frames_checked: int
     problems: tuple[tuple[str, str], ...]
+    landmarks_checked: int = 0
+    without_landmarks: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -96,10 +105,11 @@ class VerifyReport:
 def verify_dataset(dataset: Path, all_frames: bool = False,
                    progress: Callable[[int, int], None] | None = None) -> VerifyReport:
     """Open every clip of the manifest; check its frame count and size and decode its first, middle and
-    last frame (every frame with ``all_frames``)."""
+    last frame (every frame with ``all_frames``); read its landmark file if it has one (frame count, flags)."""
     frame = read_manifest(dataset)
     root = dataset_root(dataset)
     problems: list[tuple[str, str]] = []
+    without: list[str] = []
     checked = 0
     for k, row in enumerate(frame.itertuples()):
         try:
@@ -117,6 +127,28 @@ def verify_dataset(dataset: Path, all_frames: bool = False,
                     break
         except ToonTalkerError as exc:
             problems.append((row.id, str(exc)))
+        landmarks = _check_landmarks(root, row.id, row.frames)
+        if landmarks is None:
+            without.append(row.id)
+        elif landmarks:
+            problems.append((row.id, landmarks))
         if progress is not None:
             progress(k + 1, len(frame))
-    return VerifyReport(Path(dataset), len(frame), checked, tuple(problems))
+    return VerifyReport(Path(dataset), len(frame), checked, tuple(problems),
+                        len(frame) - len(without), tuple(without))
+
+
+def _check_landmarks(root: Path, clip_id: str, frames: int) -> str | None:
+    """What is wrong with clip ``clip_id``'s landmark file ("" if nothing), or None when it has none."""
+    try:
+        marks = read_clip_landmarks(root, clip_id)
+    except ToonTalkerError as exc:
+        return str(exc)
+    if marks is None:
+        return None
+    if len(marks) != frames:
+        return f"landmarks for {len(marks)} frames, the clip has {frames}"
+    disagree = int((np.isfinite(marks.points).all(axis=(1, 2)) != marks.detected).sum())
+    if disagree:
+        return f"landmarks: {disagree} frames whose points and detected flag disagree"
+    return ""

@@ -57,6 +57,7 @@ class BuildConfig(ConfigBase):
     box: str = ""
     identity_from: str = "stem"
     identity_pattern: str = ""
+    landmarks: bool = True  # FaceMesh landmarks of every clip (dataset/landmarks.py); not a clip setting
 
     PRESETS: ClassVar[dict[str, dict]] = {"default": {}, "cartoon": {"domain": "cartoon"}}
 
@@ -95,7 +96,8 @@ class PlannedClip:
 
 @dataclass(frozen=True)
 class VideoResult:
-    """What became of one source video: ``status`` is ok, no_clips (faceless / all dropped) or failed."""
+    """What became of one source video: ``status`` is ok, no_clips (faceless / all dropped) or failed;
+    ``landmark_errors``: (clip id, reason) for its clips whose landmarks failed (the clips are kept)."""
 
     rel: str
     status: str
@@ -103,6 +105,7 @@ class VideoResult:
     records: tuple[ClipRecord, ...]
     frames_in: int
     seconds: float
+    landmark_errors: tuple[tuple[str, str], ...] = ()
 
 
 class SceneCutter:

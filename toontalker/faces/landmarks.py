@@ -77,9 +77,14 @@ class FaceMesh:
     def __init__(self, *, video: bool = True, min_detection_confidence: float = 0.3,
                  min_tracking_confidence: float = 0.3) -> None:
         face_mesh = _import_face_mesh()
-        self._mesh = face_mesh.FaceMesh(static_image_mode=not video, max_num_faces=1, refine_landmarks=False,
-                                        min_detection_confidence=min_detection_confidence,
-                                        min_tracking_confidence=min_tracking_confidence)
+        try:
+            self._mesh = face_mesh.FaceMesh(static_image_mode=not video, max_num_faces=1, refine_landmarks=False,
+                                            min_detection_confidence=min_detection_confidence,
+                                            min_tracking_confidence=min_tracking_confidence)
+        except RuntimeError as exc:  # e.g. protobuf 5+: "Failed to parse" its graph config
+            raise BackendUnavailableError(
+                f"FaceMesh could not start (mediapipe 0.10.21 needs protobuf < 5): {str(exc).splitlines()[0]}"
+            ) from exc
         self._lock = threading.Lock()  # mediapipe graphs are not re-entrant
 
     def detect(self, rgb: np.ndarray) -> np.ndarray | None:
@@ -102,6 +107,11 @@ class FaceMesh:
             rows.append(points if points is not None else np.full((MESH_POINTS, 3), np.nan, np.float32))
         points = np.stack(rows) if rows else np.zeros((0, MESH_POINTS, 3), np.float32)
         return FrameLandmarks(points=points, detected=np.array(found, dtype=bool))
+
+    def reset(self) -> None:
+        """Forget the tracked face: the next frame is detected afresh (call between unrelated videos)."""
+        with self._lock:
+            self._mesh.reset()
 
     def close(self) -> None:
         self._mesh.close()
