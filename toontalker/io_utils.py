@@ -6,6 +6,7 @@ Nothing the project writes is ever left half-written: a crash leaves either the 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
@@ -36,6 +37,19 @@ def ensure_parent_writable(path: Path) -> None:
         raise OutputError(f"{path}: folder {parent} is not writable")
 
 
+# the disk or the file system refused the write: one line naming the output, not a traceback
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS})
+
+
+def is_write_refused(exc: OSError) -> bool:
+    """Whether ``exc`` is the disk or file system refusing a write (full, quota, read-only, I/O error)."""
+    return exc.errno in WRITE_ERRNOS
+
+
+def write_refused(path: Path, exc: OSError) -> OutputError:
+    return OutputError(f"{path}: cannot write: {exc.strerror or exc}")
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds.
@@ -45,13 +59,23 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     path = Path(path)
     ensure_parent_writable(path)
     tmp_suffix = path.suffix if suffix is None else suffix
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=tmp_suffix, dir=path.parent)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=tmp_suffix, dir=path.parent)
+    except OSError as exc:
+        if is_write_refused(exc):
+            raise write_refused(path, exc) from exc
+        raise
     os.close(fd)
     tmp = Path(tmp_name)
     apply_default_mode(tmp)
     try:
         yield tmp
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if is_write_refused(exc):
+            raise write_refused(path, exc) from exc
+        raise
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

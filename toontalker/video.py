@@ -344,7 +344,8 @@ class VideoWriter:
             if self.audio_from is not None and _has_audio(self.audio_from):
                 audio_in = ffmpeg.input(str(self.audio_from), ss=self.audio_offset) if self.audio_offset > 0 \
                     else ffmpeg.input(str(self.audio_from))
-                streams.append(audio_in.audio)
+                # padded with silence and cut at the video's end: every frame is kept even when the audio is shorter
+                streams.append(audio_in.audio.filter("apad"))
                 kwargs.update({"c:a": "libopus" if suffix == ".webm" else "aac", "shortest": None})
         cmd = (
             ffmpeg.output(*streams, str(self._tmp), **kwargs)
@@ -374,15 +375,22 @@ class VideoWriter:
 
     def _error(self) -> str:
         self._stderr.seek(0)
-        return _first_error_line(self._stderr.read())
+        line = _first_error_line(self._stderr.read())
+        return line.replace(str(self._tmp), str(self.path)) if self._tmp is not None else line
 
     def close(self) -> None:
+        """Finish the encode and check the file before it is published (see :func:`verify_video`)."""
         if self._process is None:
             raise MediaError(f"{self.path}: no frames were written")
-        assert self._process.stdin is not None
+        assert self._process.stdin is not None and self._tmp is not None
         self._process.stdin.close()
         if self._process.wait() != 0:
             raise MediaError(f"{self.path}: ffmpeg failed while encoding ({self._error()})")
+        self._stderr.seek(0)
+        if self._stderr.read().strip():  # ffmpeg runs at -loglevel error and can exit 0 after one (a trailer)
+            raise MediaError(f"{self.path}: ffmpeg reported an error while encoding ({self._error()})")
+        audio = self.audio_from is not None and self.path.suffix.lower() != ".gif" and _has_audio(self.audio_from)
+        verify_video(self._tmp, frames=self.frames_written, fps=self.fps, audio=audio, name=self.path)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -418,3 +426,31 @@ def _has_audio(path: Path) -> bool:
     except ffmpeg.Error:
         return False
     return any(s.get("codec_type") == "audio" for s in meta.get("streams") or [])
+
+
+def verify_video(path: str | Path, *, frames: int, fps: float, audio: bool, name: str | Path | None = None) -> None:
+    """Check a freshly written video before it is published: it probes, its video stream holds ``frames``
+    packets, it lasts ``frames / fps`` seconds (one frame of slack) and it has an audio stream when ``audio``.
+
+    ``name`` is the path the error names (the target, not the temporary file). MediaError on any mismatch.
+    """
+    path = Path(path)
+    name = Path(name) if name is not None else path
+    try:
+        meta = ffmpeg.probe(str(path), count_packets=None)
+    except ffmpeg.Error as exc:
+        raise MediaError(f"{name}: the written video is unreadable ({_first_error_line(exc.stderr)}); "
+                         "is the disk full?") from exc
+    streams = meta.get("streams") or []
+    video = [s for s in streams if s.get("codec_type") == "video"]
+    if not video:
+        raise MediaError(f"{name}: the written file has no video stream")
+    packets = int(video[0].get("nb_read_packets") or 0)
+    if packets != frames:
+        raise MediaError(f"{name}: the written video holds {packets} frames, {frames} were encoded")
+    duration = float((meta.get("format") or {}).get("duration") or video[0].get("duration") or 0.0)
+    expected = frames / fps
+    if abs(duration - expected) > max(1.5 / fps, 0.1):
+        raise MediaError(f"{name}: the written video lasts {duration:.3f} s, expected {expected:.3f} s")
+    if audio and not any(s.get("codec_type") == "audio" for s in streams):
+        raise MediaError(f"{name}: the written video lost its audio stream")

@@ -39,6 +39,13 @@ class ToonTalkerGroup(TyperGroup):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
+        except OSError as error:  # a full disk (or quota, read-only file system) met outside an atomic write
+            from toontalker.io_utils import is_write_refused
+
+            if debug_enabled() or not is_write_refused(error):
+                raise
+            click.echo(f"error: {error.filename or 'output'}: cannot write: {error.strerror}", err=True)
+            ctx.exit(1)
 
 
 app = typer.Typer(

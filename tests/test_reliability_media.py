@@ -1,0 +1,74 @@
+"""Media faults (docs/reliability.md): a full disk while writing videos and images, damaged and
+variable-frame-rate drivers. Each test failed before its fix."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from toontalker.errors import MediaError
+from toontalker.video import VideoWriter
+
+sys.path.insert(0, str(Path(__file__).parent))
+from faults import TINY, make_driver, make_image, run_cli, small_disk  # noqa: E402
+
+
+def _noise(n: int, size: int = 64) -> np.ndarray:
+    return np.random.default_rng(0).integers(0, 256, (n, size, size, 3), dtype=np.uint8)
+
+
+def test_video_writer_on_a_full_disk_raises_and_publishes_nothing(tmp_path: Path) -> None:
+    """ffmpeg exits 0 after "Error writing trailer: No space left on device"; the writer must not rename
+    the broken file onto the target."""
+    with small_disk(tmp_path / "disk", "100k") as disk:
+        target = disk / "out.mp4"
+        with pytest.raises(MediaError, match="out.mp4"):
+            with VideoWriter(target, 25) as writer:
+                for _ in range(10):
+                    writer.write(_noise(5))
+        assert sorted(p.name for p in disk.iterdir()) == []
+
+
+def test_animate_on_a_full_disk_exits_1_and_says_no_wrote(tmp_path: Path) -> None:
+    source, driver = make_image(tmp_path / "src.png"), make_driver(tmp_path / "drv.mp4", seconds=4.0)
+    with small_disk(tmp_path / "disk", "36k") as disk:
+        run = run_cli("animate", source, driver, "-o", disk / "out.mp4", *TINY)
+        assert run.returncode == 1, run.stdout + run.stderr
+        assert "wrote" not in run.stdout
+        errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and "No space left on device" in errors[0], run.stderr
+        assert "Traceback" not in run.stderr
+        assert sorted(p.name for p in disk.iterdir()) == []
+
+
+def _fill(disk: Path) -> Path:
+    """Fill ``disk`` up to its last byte with one file."""
+    import os
+
+    filler = disk / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:
+        while os.write(fd, b"\0" * 1024):
+            pass
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    return filler
+
+
+def test_png_frames_and_image_on_a_full_disk_are_one_line(tmp_path: Path) -> None:
+    """PIL's OSError (ENOSPC) used to surface as an 80-line traceback."""
+    source, driver = make_image(tmp_path / "src.png"), make_driver(tmp_path / "drv.mp4", audio=False)
+    with small_disk(tmp_path / "disk", "64k") as disk:
+        filler = _fill(disk)
+        for output, driving in ((disk / "frames", driver), (disk / "one.png", source)):
+            run = run_cli("animate", source, driving, "-o", output, *TINY)
+            assert run.returncode == 1, run.stdout + run.stderr
+            assert "Traceback" not in run.stderr
+            errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+            assert len(errors) == 1 and "No space left on device" in errors[0], run.stderr
+            assert sorted(p.name for p in disk.iterdir()) == [filler.name]
