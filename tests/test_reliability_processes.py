@@ -1,0 +1,76 @@
+"""Processes and signals (docs/reliability.md): exit codes of stopped runs, no orphans, no leftovers.
+Every test runs the real command line as its own process and signals it as people and schedulers do."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from faults import TINY, ffmpeg, make_driver, make_image, popen_cli, run_cli  # noqa: E402
+
+
+def _wait_for(condition, proc: subprocess.Popen, log: Path, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert proc.poll() is None, f"exited ({proc.returncode}) too early:\n{log.read_text()}"
+        assert time.monotonic() < deadline, f"gave up after {timeout:.0f} s:\n{log.read_text()}"
+        time.sleep(0.1)
+
+
+def _finish(proc: subprocess.Popen, log: Path, timeout: float = 90.0) -> int:
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        pytest.fail(f"still running {timeout:.0f} s after the signal:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def clip_dataset(tmp_path_factory) -> Path:
+    """A real-domain dataset of two 64 px synthetic clips (``dataset import`` of ffmpeg test patterns)."""
+    root = tmp_path_factory.mktemp("ds")
+    for i, pattern in enumerate(("testsrc", "testsrc2")):
+        (root / "src" / f"person{i}").mkdir(parents=True)
+        ffmpeg("-f", "lavfi", "-i", f"{pattern}=s=64x64:r=25:d=1", "-pix_fmt", "yuv420p",
+               str(root / "src" / f"person{i}" / "clip.mp4"))
+    run = run_cli("dataset", "import", root / "src", root / "dataset", "--domain", "real", "--size", "64", "-q")
+    assert run.returncode == 0, run.stderr
+    return root / "dataset"
+
+
+def _train_args(dataset: Path, out: Path, iterations: int) -> list[str]:
+    return ["train", "--stage", "1", "--data", str(dataset), "--out", str(out), "--preset", "tiny",
+            "--perceptual", "dfm", "--device", "cpu", "--set", f"iterations={iterations}",
+            "--set", "num_workers=0", "--set", "checkpoint_every=0", "--set", "log_every=1"]
+
+
+def _steps(run: Path) -> list[int]:
+    metrics = run / "metrics.jsonl"
+    return [json.loads(line)["step"] for line in metrics.read_text().splitlines()] if metrics.is_file() else []
+
+
+def test_train_stopped_by_sigterm_exits_130_and_a_finished_run_0(clip_dataset: Path, tmp_path: Path) -> None:
+    """`train && weights convert` must not go on with a partial model: a stop is 130, not 0."""
+    run, log = tmp_path / "run", tmp_path / "train.log"
+    proc = popen_cli(*_train_args(clip_dataset, run, 100000), log=log)
+    try:
+        _wait_for(lambda: len(_steps(run)) >= 1, proc, log)
+        proc.send_signal(signal.SIGTERM)
+        code = _finish(proc, log)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    text = log.read_text()
+    assert code == 130, f"exit {code}:\n{text}"
+    assert "stopped early: continue with --resume" in text
+    finished = run_cli(*_train_args(clip_dataset, tmp_path / "done", 1), "-q")
+    assert finished.returncode == 0, finished.stderr
