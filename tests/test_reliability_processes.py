@@ -3,6 +3,7 @@ Every test runs the real command line as its own process and signals it as peopl
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -74,3 +75,58 @@ def test_train_stopped_by_sigterm_exits_130_and_a_finished_run_0(clip_dataset: P
     assert "stopped early: continue with --resume" in text
     finished = run_cli(*_train_args(clip_dataset, tmp_path / "done", 1), "-q")
     assert finished.returncode == 0, finished.stderr
+
+
+def _workers_of(pid: int) -> list[int]:
+    """The pool worker processes (``multiprocessing.spawn``) whose parent is ``pid``."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid and "spawn_main" in cmdline:
+            found.append(int(proc.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_dataset_build_workers_die_with_a_killed_parent(tmp_path: Path, sig: signal.Signals) -> None:
+    """`dataset build -j 2` killed (kill -9, the OOM killer, timeout): its workers must not keep writing
+    clips into the dataset and hang afterwards."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for i in range(6):
+        ffmpeg("-f", "lavfi", "-i", f"testsrc=s=96x96:r=25:d=12", "-pix_fmt", "yuv420p", str(raw / f"v{i}.mp4"))
+    out, log = tmp_path / "out", tmp_path / "build.log"
+    proc = popen_cli("dataset", "build", raw, out, "-j", "2", "--box", "0,0,96,96", "--scenes", "none",
+                     "--size", "32", "--min-frames", "1", "--format", "npy", log=log)
+    workers: list[int] = []
+    try:
+        _wait_for(lambda: len(_workers_of(proc.pid)) == 2 and (out / "clips").is_dir()
+                  and any((out / "clips").iterdir()), proc, log, timeout=240)
+        workers = _workers_of(proc.pid)
+        proc.send_signal(sig)
+        code = _finish(proc, log, timeout=30)
+        deadline = time.monotonic() + 15
+        while any(map(_alive, workers)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        alive = [pid for pid in workers if _alive(pid)]
+        assert not alive, f"workers {alive} outlived their parent ({sig.name}):\n{log.read_text()}"
+        if sig == signal.SIGTERM:
+            assert code == 130, log.read_text()
+    finally:
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)

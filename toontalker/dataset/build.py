@@ -19,9 +19,8 @@ import json
 import os
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass
-from multiprocessing import get_context
 from pathlib import Path
 
 from toontalker.dataset.manifest import ClipRecord, records_to_frame, write_manifest
@@ -31,6 +30,7 @@ from toontalker.dataset.storage import remove_path
 from toontalker.errors import InputError, UsageError
 from toontalker.faces import FaceDetector, get_detector
 from toontalker.io_utils import atomic_write_text, ensure_parent_writable
+from toontalker.process_pool import worker_pool
 
 ProgressCallback = Callable[[VideoResult, int, int], None]
 
@@ -174,7 +174,7 @@ def build_dataset(raw_dir: Path, out_dir: Path, config: BuildConfig, workers: in
         for source in todo:
             finish(source, _worker(source, config, out_dir))
     else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=get_context("spawn")) as pool:
+        with worker_pool(min(workers, len(todo))) as pool:  # its workers die with this process
             futures = {pool.submit(_worker, s, config, out_dir): s for s in todo}
             for future in as_completed(futures):
                 source = futures[future]
