@@ -88,3 +88,44 @@ def test_cli_info_and_animate_refuse_nan_weights(weights_dir: Path, tmp_path: Pa
     run = run_cli("animate", source, driver, "-o", out, "--weights", bad, "--no-crop", "--device", "cpu")
     assert run.returncode == 1 and "NaN/Inf" in run.stderr, run.stdout + run.stderr
     assert not out.exists()
+
+
+@pytest.fixture()
+def silent_hub():
+    """An endpoint that accepts connections and never answers (a stuck proxy, a hub under load)."""
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                accepted.append(server.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+    for conn in accepted:
+        conn.close()
+
+
+@pytest.mark.parametrize("command", ["pull", "animate"])
+def test_hub_that_never_answers_times_out(silent_hub: str, tmp_path: Path, command: str) -> None:
+    env = {"HF_ENDPOINT": silent_hub, "HF_HUB_OFFLINE": "0", "HF_HOME": str(tmp_path / "hf"),
+           "TOONTALKER_HUB_TIMEOUT": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
+    if command == "pull":
+        args = ["weights", "pull", "owner/name"]
+    else:
+        source, driver = make_image(tmp_path / "s.png"), make_driver(tmp_path / "d.mp4", seconds=0.4, audio=False)
+        args = ["animate", str(source), str(driver), "-o", str(tmp_path / "o.mp4"), "--weights", "owner/name",
+                "--no-crop", "--device", "cpu"]
+    started = time.monotonic()
+    run = run_cli(*args, timeout=150, **env)  # a hang fails here (TimeoutExpired)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "did not answer within 1 s" in run.stderr, run.stderr
+    assert time.monotonic() - started < 150

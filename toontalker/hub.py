@@ -30,6 +30,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from toontalker.errors import ConfigError, InputError, UsageError, WeightsError
+from toontalker.hub_http import TIMEOUT_ENV, bound_hub_requests, hub_timeout, is_timeout
 from toontalker.io_utils import apply_default_mode, ensure_parent_writable
 from toontalker.model.config import ModelConfig
 from toontalker.model.toontalker import ToonTalker
@@ -263,6 +264,9 @@ def _hub_error(repo_id: str, revision: str | None, exc: Exception) -> WeightsErr
     )
 
     name = f"{repo_id}@{revision}" if revision else repo_id
+    if is_timeout(exc):
+        return WeightsError(f"{name}: the hub ({constants.ENDPOINT}) did not answer within {hub_timeout():g} s "
+                            f"(set {TIMEOUT_ENV} to wait longer, or HF_HUB_OFFLINE=1 to use the cache)")
     if isinstance(exc, RevisionNotFoundError):
         return WeightsError(f"{name}: revision {revision!r} not found on the hub")
     if isinstance(exc, GatedRepoError):
@@ -286,6 +290,7 @@ def pull(
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
+    bound_hub_requests()  # no request may wait forever (huggingface_hub sets no timeout on repo metadata)
     try:
         folder = snapshot_download(
             repo_id,
