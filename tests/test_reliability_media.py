@@ -72,3 +72,22 @@ def test_png_frames_and_image_on_a_full_disk_are_one_line(tmp_path: Path) -> Non
             errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
             assert len(errors) == 1 and "No space left on device" in errors[0], run.stderr
             assert sorted(p.name for p in disk.iterdir()) == [filler.name]
+
+
+def test_partly_decodable_driver_is_an_error_not_a_short_video(tmp_path: Path) -> None:
+    """A truncated mp4 (index up front, second half missing) decodes 44 of its 100 frames; ffmpeg exits 0."""
+    from faults import ffmpeg
+
+    whole = tmp_path / "whole.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=s=96x96:r=25:d=4", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+           "-movflags", "+faststart", str(whole))
+    data = whole.read_bytes()
+    truncated = tmp_path / "truncated.mp4"
+    truncated.write_bytes(data[: len(data) // 2])
+    source, out = make_image(tmp_path / "src.png"), tmp_path / "out.mp4"
+    run = run_cli("animate", source, truncated, "-o", out, *TINY)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "truncated.mp4: only" in run.stderr and "of its 100 frames could be decoded" in run.stderr, run.stderr
+    assert not out.exists() and "wrote" not in run.stdout
+    ok = run_cli("animate", source, whole, "-o", out, *TINY, "--max-frames", "30")
+    assert ok.returncode == 0 and "30 frames" in ok.stdout, ok.stdout + ok.stderr

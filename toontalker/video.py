@@ -177,6 +177,7 @@ def iter_frames(
         out_kwargs["frames:v"] = int(max_frames)
     cmd = ffmpeg.output(video, "pipe:", **out_kwargs).global_args("-nostdin", "-loglevel", "error").compile()
     frame_bytes = width * height * 3
+    ran_out = False  # the decoder stopped giving frames before the consumer stopped asking
     with tempfile.TemporaryFile() as stderr_file:
         process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr_file)
         yielded = 0
@@ -188,6 +189,8 @@ def iter_frames(
                     break
                 data = process.stdout.read(frame_bytes * want)
                 n = len(data) // frame_bytes
+                if n < want:
+                    ran_out = True
                 if n == 0:
                     break
                 batch = np.frombuffer(data[: n * frame_bytes], dtype=np.uint8).reshape(n, height, width, 3)
@@ -207,6 +210,23 @@ def iter_frames(
         raise MediaError(f"{path}: cannot decode video ({_first_error_line(stderr)})")
     if yielded == 0:
         raise MediaError(f"{path}: no frames decoded (from frame {start_frame})")
+    if ran_out:
+        _check_complete(path, info, start_frame, max_frames, yielded, stderr)
+
+
+def _check_complete(path: Path, info: VideoInfo, start_frame: int, max_frames: int | None, decoded: int,
+                    stderr: bytes) -> None:
+    """MediaError when a video whose container states its frame count decodes to clearly fewer frames (a
+    truncated or damaged file whose first part still decodes); 2 frames + 2% of slack for edit lists."""
+    if not info.frames_exact:
+        return
+    expected = max(info.frames - start_frame, 0)
+    if max_frames is not None:
+        expected = min(expected, max_frames)
+    if decoded < expected - max(2, int(0.02 * expected)):
+        detail = _first_error_line(stderr) if stderr.strip() else "the file ends early"
+        raise MediaError(f"{path}: only {decoded} of its {expected} frames could be decoded "
+                         f"(truncated or damaged: {detail})")
 
 
 def read_frames(
