@@ -91,3 +91,38 @@ def test_partly_decodable_driver_is_an_error_not_a_short_video(tmp_path: Path) -
     assert not out.exists() and "wrote" not in run.stdout
     ok = run_cli("animate", source, whole, "-o", out, *TINY, "--max-frames", "30")
     assert ok.returncode == 0 and "30 frames" in ok.stdout, ok.stdout + ok.stderr
+
+
+def _vfr_driver(tmp_path: Path) -> Path:
+    """90 flat grey frames (level 20 + 2 i): frames 0-29 at 10 fps (0-3 s), 30-89 at 30 fps (3-5 s); a tone."""
+    from faults import ffmpeg
+
+    cfr = tmp_path / "levels.mp4"
+    with VideoWriter(cfr, 30, crf=0) as writer:
+        writer.write(np.stack([np.full((64, 64, 3), 20 + 2 * i, np.uint8) for i in range(90)]))
+    vfr = tmp_path / "vfr.mp4"
+    ffmpeg("-i", str(cfr), "-f", "lavfi", "-i", "sine=d=5", "-vf", "setpts='if(lt(N,30),N*3,60+N)/(30*TB)'",
+           "-fps_mode", "passthrough", "-c:v", "libx264", "-crf", "0", "-pix_fmt", "yuv444p", "-c:a", "aac",
+           "-t", "5", str(vfr))
+    return vfr
+
+
+def test_variable_frame_rate_driver_keeps_timing(tmp_path: Path) -> None:
+    """Output frame k must show what the driver shows at k / fps (the audio is the driver's own): before the
+    fix frame k was the driver's k-th frame, evenly spaced, and sync drifted by a second here."""
+    from toontalker.video import frame_times, is_variable_rate, probe, read_frames
+
+    driver = _vfr_driver(tmp_path)
+    times = frame_times(driver)
+    assert is_variable_rate(times) and len(times) == 90
+    source, out = make_image(tmp_path / "src.png", 64), tmp_path / "out.mp4"
+    run = run_cli("animate", source, driver, "-o", out, *TINY, "--side-by-side")
+    assert run.returncode == 0, run.stdout + run.stderr
+    info = probe(out)
+    assert info.has_audio and abs(info.duration - 5.0) < 0.15, info
+    frames = read_frames(out)
+    panel = frames[:, :, 64:128].reshape(len(frames), -1).mean(axis=1)  # the driving panel
+    shown = np.searchsorted(times, np.arange(len(frames)) / info.fps + 1e-6, side="right") - 1
+    expected = 20 + 2 * shown
+    assert np.abs(panel - expected).max() <= 5, np.c_[panel.round(), expected][::10]
+    assert "variable frame rate" in run.stderr

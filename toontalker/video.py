@@ -139,6 +139,33 @@ def probe(path: str | Path) -> VideoInfo:
     )
 
 
+def frame_times(path: str | Path) -> np.ndarray:
+    """Presentation times (s, ascending) of the first video stream's frames, from the packets (no decoding)."""
+    path = Path(path)
+    try:
+        out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time",
+                              "-of", "csv=p=0", str(path)], capture_output=True, check=True, timeout=600).stdout
+    except subprocess.CalledProcessError as exc:
+        raise MediaError(f"{path}: cannot read frame timestamps ({_first_error_line(exc.stderr)})") from exc
+    times = []
+    for value in out.decode().split():
+        try:
+            times.append(float(value.strip(",")))
+        except ValueError:  # N/A: a packet without a timestamp
+            continue
+    return np.sort(np.asarray(times, dtype=np.float64))
+
+
+def is_variable_rate(times: np.ndarray, tolerance: float = 0.25) -> bool:
+    """Whether frame intervals differ from their median by more than ``tolerance`` of it (timestamp rounding
+    of a constant-rate video stays far below; a variable-rate phone video or a spliced clip does not)."""
+    if len(times) < 3:
+        return False
+    steps = np.diff(times)
+    median = float(np.median(steps))
+    return median > 0 and bool(np.any(np.abs(steps - median) > tolerance * median))
+
+
 def _output_size(info: VideoInfo, size: int | tuple[int, int] | None) -> tuple[int, int]:
     if size is None:
         return info.width, info.height
@@ -154,12 +181,16 @@ def iter_frames(
     start_frame: int = 0,
     max_frames: int | None = None,
     info: VideoInfo | None = None,
+    constant_rate: float | None = None,
 ) -> Iterator[np.ndarray]:
     """Yield batches ``(N, H, W, 3)`` uint8 RGB of the video's frames, streaming.
 
     ``size`` resizes in ffmpeg (an int for square, or ``(width, height)``); ``start_frame`` /
-    ``max_frames`` select a frame range. The last batch may be shorter. Raises MediaError if the video
-    cannot be decoded or yields no frame in the requested range.
+    ``max_frames`` select a frame range. ``constant_rate`` resamples a variable-frame-rate video onto an
+    even grid of that many frames per second following its timestamps (frames repeated or dropped), so
+    frame ``i`` is what shows at ``i / constant_rate`` s. The last batch may be shorter. Raises MediaError
+    if the video cannot be decoded, yields no frame in the requested range, or (container frame count
+    known) decodes to clearly fewer frames than it states.
     """
     path = Path(path)
     info = info or probe(path)
@@ -168,6 +199,8 @@ def iter_frames(
     width, height = _output_size(info, size)
     stream = ffmpeg.input(str(path))
     video = stream.video
+    if constant_rate is not None:
+        video = video.filter("fps", fps=constant_rate)
     if start_frame > 0:
         video = video.filter("trim", start_frame=start_frame).filter("setpts", "PTS-STARTPTS")
     if (width, height) != (info.width, info.height):
@@ -210,7 +243,7 @@ def iter_frames(
         raise MediaError(f"{path}: cannot decode video ({_first_error_line(stderr)})")
     if yielded == 0:
         raise MediaError(f"{path}: no frames decoded (from frame {start_frame})")
-    if ran_out:
+    if ran_out and constant_rate is None:
         _check_complete(path, info, start_frame, max_frames, yielded, stderr)
 
 

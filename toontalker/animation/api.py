@@ -31,7 +31,7 @@ from toontalker.devices import dtype_name, enable_fast_kernels, resolve_device, 
 from toontalker.errors import InputError, OutputError
 from toontalker.faces import Box, get_detector
 from toontalker.io_utils import ensure_parent_writable
-from toontalker.video import VideoInfo, is_image_path, iter_frames, probe, read_image
+from toontalker.video import VideoInfo, frame_times, is_image_path, is_variable_rate, iter_frames, probe, read_image
 
 Domain = Literal["real", "cartoon"]
 DEFAULT_IMAGE_FPS = 25.0
@@ -132,20 +132,26 @@ class _Driver:
     image: np.ndarray | None
     fps: float
     frames: int
+    constant_rate: float | None = None  # a variable-frame-rate video is resampled to this even rate
 
     def batches(self, batch_size: int, max_frames: int | None) -> Iterator[np.ndarray]:
         if self.image is not None:
             yield self.image[None]
             return
-        yield from iter_frames(self.path, batch_size, max_frames=max_frames, info=self.info)
+        yield from iter_frames(self.path, batch_size, max_frames=max_frames, info=self.info,
+                               constant_rate=self.constant_rate)
 
 
 def _open_driver(path: Path, max_frames: int | None) -> _Driver:
+    """The driver; a variable-frame-rate video is read on an even grid at its average rate following its
+    timestamps, so output frame i shows what the driver shows at i / fps and its audio stays in sync."""
     if is_image_path(path):
         return _Driver(path, None, read_image(path).on_background(), DEFAULT_IMAGE_FPS, 1)
     info = probe(path)
-    frames = info.frames if max_frames is None else min(info.frames, max_frames)
-    return _Driver(path, info, None, info.fps, frames)
+    rate = info.fps if is_variable_rate(frame_times(path)) else None
+    total = max(1, int(round(info.duration * info.fps))) if rate is not None else info.frames
+    frames = total if max_frames is None else min(total, max_frames)
+    return _Driver(path, info, None, info.fps, frames, rate)
 
 
 def _check_paths(source: Path, driving: Path, output: Path) -> None:
@@ -188,6 +194,9 @@ def animate(
     enable_fast_kernels(device)
 
     driver = _open_driver(driving, options.max_frames)
+    if driver.constant_rate is not None:
+        warnings.append(f"{driving}: variable frame rate; resampled to {driver.constant_rate:g} fps following its "
+                        "timestamps (audio stays in sync)")
     motion = options.motion
     if driver.image is not None and motion == "relative":
         motion = "absolute"
