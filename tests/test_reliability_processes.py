@@ -130,3 +130,64 @@ def test_dataset_build_workers_die_with_a_killed_parent(tmp_path: Path, sig: sig
                 os.kill(pid, signal.SIGKILL)
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _hidden(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) if folder.is_dir() else []
+
+
+def test_animate_sigterm_exits_130_and_sigkill_leftovers_are_removed_next_run(tmp_path: Path) -> None:
+    source, driver = make_image(tmp_path / "src.png"), make_driver(tmp_path / "drv.mp4", seconds=60.0)
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        log = tmp_path / f"{sig.name}.log"
+        proc = popen_cli("animate", source, driver, "-o", outdir / "out.mp4", *TINY, log=log)
+        try:
+            _wait_for(lambda: bool(_hidden(outdir)), proc, log)  # the encoder's temporary file exists
+            proc.send_signal(sig)
+            code = _finish(proc, log)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+        if sig == signal.SIGTERM:  # handled like Ctrl-C: cleaned up, 130
+            assert code == 130, log.read_text()
+            assert _hidden(outdir) == [] and not (outdir / "out.mp4").exists()
+        else:  # nothing runs in a SIGKILLed process: the next run into the same place removes its leftovers
+            assert len(_hidden(outdir)) == 1
+            short = run_cli("animate", source, driver, "-o", outdir / "out.mp4", *TINY, "--max-frames", "5")
+            assert short.returncode == 0, short.stderr
+            assert _hidden(outdir) == [] and (outdir / "out.mp4").is_file()
+
+
+def test_train_resume_after_sigkill_leaves_no_leftovers_or_duplicate_steps(clip_dataset: Path,
+                                                                           tmp_path: Path) -> None:
+    run, log = tmp_path / "run", tmp_path / "killed.log"
+    args = _train_args(clip_dataset, run, 100000)
+    args[args.index("checkpoint_every=0")] = "checkpoint_every=2"
+    proc = popen_cli(*args, log=log)
+    try:
+        _wait_for(lambda: len(_steps(run)) >= 3, proc, log)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    from toontalker.train.checkpoint import list_checkpoints
+
+    last = list_checkpoints(run)[-1][0]
+    logged = _steps(run)
+    assert max(logged) > last  # steps past the checkpoint were logged: the resumed run logs them again
+    (run / "checkpoints" / f".step-{last + 2:08d}.half").mkdir()  # as a kill during a checkpoint write leaves
+    end = max(logged) + 2
+    resume = ["train", "--stage", "1", "--data", str(clip_dataset), "--out", str(run), "--device", "cpu",
+              "--resume", "--set", f"iterations={end}", "-q"]
+    resumed = run_cli(*resume)
+    assert resumed.returncode == 0, resumed.stderr
+    assert _steps(run) == list(range(1, end + 1))  # every step once
+    assert _hidden(run / "checkpoints") == []
+    newest = sorted((run / "tb").glob("events.out.tfevents.*"), key=lambda p: p.stat().st_mtime)[-1]
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+
+    purges = [e.step for e in EventFileLoader(str(newest)).Load() if e.HasField("session_log")]
+    assert purges == [last + 1]  # TensorBoard drops the killed run's events from the resumed step on

@@ -31,7 +31,7 @@ from safetensors.torch import save_file
 
 from toontalker.errors import ConfigError, InputError, UsageError, WeightsError
 from toontalker.hub_http import TIMEOUT_ENV, bound_hub_requests, hub_timeout, is_timeout
-from toontalker.io_utils import apply_default_mode, ensure_parent_writable
+from toontalker.io_utils import apply_default_mode, ensure_parent_writable, remove_stale_temps, temp_prefix
 from toontalker.model.config import ModelConfig
 from toontalker.model.toontalker import ToonTalker
 from toontalker.model_card import ModelCard, render_card
@@ -119,7 +119,8 @@ def save_pretrained(
     ensure_parent_writable(directory / CONFIG_NAME)
     from toontalker import __version__
 
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=directory))
+    remove_stale_temps(directory / "staging")  # what a killed save left
+    staging = Path(tempfile.mkdtemp(prefix=temp_prefix(directory / "staging"), dir=directory))
     apply_default_mode(staging, directory=True)
     try:
         for name, shard in zip(names, shards):

@@ -8,7 +8,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
+import shutil
+import socket
 import tempfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,6 +54,43 @@ def write_refused(path: Path, exc: OSError) -> OutputError:
     return OutputError(f"{path}: cannot write: {exc.strerror or exc}")
 
 
+def _host_tag() -> str:
+    return f"{zlib.crc32(socket.gethostname().encode()):08x}"
+
+
+def temp_prefix(path: Path) -> str:
+    """``.NAME.tt-HOST-PID-``: a temporary sibling of ``path`` that says which process made it, so a later run
+    can remove what a killed one (SIGKILL, power loss) left behind (:func:`remove_stale_temps`)."""
+    return f".{path.name}.tt-{_host_tag()}-{os.getpid()}-"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def remove_stale_temps(path: Path) -> list[Path]:
+    """Remove temporary siblings of ``path`` (files or folders) left by processes of this host that are gone."""
+    path = Path(path)
+    pattern = re.compile(rf"^\.{re.escape(path.name)}\.tt-{_host_tag()}-(\d+)-")
+    removed = []
+    try:
+        siblings = list(path.parent.iterdir())
+    except OSError:
+        return removed
+    for entry in siblings:
+        match = pattern.match(entry.name)
+        if match and int(match.group(1)) != os.getpid() and not _pid_alive(int(match.group(1))):
+            shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds.
@@ -60,7 +101,7 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     ensure_parent_writable(path)
     tmp_suffix = path.suffix if suffix is None else suffix
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=tmp_suffix, dir=path.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(path), suffix=tmp_suffix, dir=path.parent)
     except OSError as exc:
         if is_write_refused(exc):
             raise write_refused(path, exc) from exc
