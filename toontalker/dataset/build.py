@@ -23,7 +23,7 @@ from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from toontalker.dataset.manifest import ClipRecord, records_to_frame, write_manifest
+from toontalker.dataset.manifest import ClipRecord, clip_path, records_to_frame, write_manifest
 from toontalker.dataset.pipeline import BuildConfig, VideoResult, process_video
 from toontalker.dataset.sources import SourceVideo, scan_sources
 from toontalker.dataset.storage import remove_path
@@ -102,9 +102,13 @@ def clean_leftovers(out_dir: Path) -> None:
 
 
 def remove_partial_clips(out_dir: Path, source: SourceVideo) -> None:
+    remove_partial_clips_of_key(out_dir, source.key)
+
+
+def remove_partial_clips_of_key(out_dir: Path, key: str) -> None:
     clips = out_dir / "clips"
     if clips.is_dir():
-        for entry in clips.glob(f"{source.key}-*"):
+        for entry in clips.glob(f"{key}-*"):
             remove_path(entry)
 
 
@@ -123,7 +127,10 @@ def _worker(source: SourceVideo, config: BuildConfig, out_dir: Path) -> VideoRes
 
 
 def collect_results(out_dir: Path) -> dict[str, VideoResult]:
-    """Every finished video's result in ``out_dir/videos`` by source key."""
+    """Every finished video's result in ``out_dir/videos`` by source key.
+
+    A result whose clips are not all on disk any more (a clip folder deleted by hand, a disk cleanup) is
+    dropped with its log entry, so the video is processed again instead of leaving dead manifest rows."""
     results: dict[str, VideoResult] = {}
     folder = out_dir / "videos"
     if folder.is_dir():
@@ -132,6 +139,10 @@ def collect_results(out_dir: Path) -> dict[str, VideoResult]:
                 result = _result_from_json(file.read_text(encoding="utf-8"))
             except (ValueError, KeyError, TypeError):
                 file.unlink()  # a damaged log entry: that video is simply processed again
+                continue
+            if any(not clip_path(out_dir, record.path).exists() for record in result.records):
+                remove_partial_clips_of_key(out_dir, file.stem)
+                file.unlink()  # its clips are gone: processed again
                 continue
             results[file.stem] = result
     return results
