@@ -84,11 +84,12 @@ def test_partly_decodable_driver_is_an_error_not_a_short_video(tmp_path: Path) -
     data = whole.read_bytes()
     truncated = tmp_path / "truncated.mp4"
     truncated.write_bytes(data[: len(data) // 2])
-    source, out = make_image(tmp_path / "src.png"), tmp_path / "out.mp4"
+    source, out = make_image(tmp_path / "src.png"), tmp_path / "new" / "deeper" / "out.mp4"
     run = run_cli("animate", source, truncated, "-o", out, *TINY)
     assert run.returncode == 1, run.stdout + run.stderr
     assert "truncated.mp4: only" in run.stderr and "of its 100 frames could be decoded" in run.stderr, run.stderr
-    assert not out.exists() and "wrote" not in run.stdout
+    assert "wrote" not in run.stdout
+    assert not (tmp_path / "new").exists()  # nor the folders it made for the output
     ok = run_cli("animate", source, whole, "-o", out, *TINY, "--max-frames", "30")
     assert ok.returncode == 0 and "30 frames" in ok.stdout, ok.stdout + ok.stderr
 
@@ -126,3 +127,4 @@ def test_variable_frame_rate_driver_keeps_timing(tmp_path: Path) -> None:
     expected = 20 + 2 * shown
     assert np.abs(panel - expected).max() <= 5, np.c_[panel.round(), expected][::10]
     assert "variable frame rate" in run.stderr
+    assert "━" not in run.stderr  # stderr is a pipe here: no progress bar drawn into logs

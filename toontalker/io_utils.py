@@ -92,6 +92,26 @@ def remove_stale_temps(path: Path) -> list[Path]:
 
 
 @contextlib.contextmanager
+def folders_removed_on_error(path: str | Path) -> Iterator[None]:
+    """The missing folders above ``path`` that the block creates are removed again (while empty) if it fails,
+    so a failed command leaves no empty output folders behind."""
+    missing = []
+    parent = Path(path).absolute().parent
+    while not parent.exists():
+        missing.append(parent)
+        parent = parent.parent
+    try:
+        yield
+    except BaseException:
+        for folder in missing:  # deepest first
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (or never created): keep it and what is above it
+                break
+        raise
+
+
+@contextlib.contextmanager
 def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds.
 

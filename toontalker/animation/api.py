@@ -30,7 +30,7 @@ from toontalker.config import ConfigBase
 from toontalker.devices import dtype_name, enable_fast_kernels, resolve_device, resolve_dtype
 from toontalker.errors import InputError, OutputError
 from toontalker.faces import Box, get_detector
-from toontalker.io_utils import ensure_parent_writable
+from toontalker.io_utils import ensure_parent_writable, folders_removed_on_error
 from toontalker.video import VideoInfo, frame_times, is_image_path, is_variable_rate, iter_frames, probe, read_image
 
 Domain = Literal["real", "cartoon"]
@@ -182,10 +182,15 @@ def animate(
     it the package's default weights (see :func:`toontalker.animation.weights.default_weights`); or pass
     an already loaded ``model`` (a ToonTalker) to reuse it across calls.
     Raises a :class:`~toontalker.errors.ToonTalkerError` subclass naming the file on bad input; nothing is
-    left at ``output`` unless the call succeeds.
+    left at ``output`` unless the call succeeds (not even the folders made for it).
     """
+    with folders_removed_on_error(output):
+        return _animate(Path(source), Path(driving), Path(output), weights, options, on_progress, model)
+
+
+def _animate(source: Path, driving: Path, output: Path, weights: str | Path | None, options: AnimateOptions,
+             on_progress: ProgressCallback | None, model: torch.nn.Module | None) -> AnimateResult:
     t0 = time.perf_counter()
-    source, driving, output = Path(source), Path(driving), Path(output)
     _check_paths(source, driving, output)
     kind = output_kind(output)
     warnings: list[str] = []
