@@ -111,7 +111,8 @@ def _vfr_driver(tmp_path: Path) -> Path:
 def test_variable_frame_rate_driver_keeps_timing(tmp_path: Path) -> None:
     """Output frame k must show what the driver shows at k / fps (the audio is the driver's own): before the
     fix frame k was the driver's k-th frame, evenly spaced, and sync drifted by a second here."""
-    from toontalker.video import frame_times, is_variable_rate, probe, read_frames
+    from toontalker.video import probe, read_frames
+    from toontalker.video_checks import frame_times, is_variable_rate
 
     driver = _vfr_driver(tmp_path)
     times = frame_times(driver)

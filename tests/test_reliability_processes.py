@@ -106,7 +106,7 @@ def test_dataset_build_workers_die_with_a_killed_parent(tmp_path: Path, sig: sig
     raw = tmp_path / "raw"
     raw.mkdir()
     for i in range(6):
-        ffmpeg("-f", "lavfi", "-i", f"testsrc=s=96x96:r=25:d=12", "-pix_fmt", "yuv420p", str(raw / f"v{i}.mp4"))
+        ffmpeg("-f", "lavfi", "-i", "testsrc=s=96x96:r=25:d=12", "-pix_fmt", "yuv420p", str(raw / f"v{i}.mp4"))
     out, log = tmp_path / "out", tmp_path / "build.log"
     proc = popen_cli("dataset", "build", raw, out, "-j", "2", "--box", "0,0,96,96", "--scenes", "none",
                      "--size", "32", "--min-frames", "1", "--format", "npy", log=log)

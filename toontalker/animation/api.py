@@ -31,7 +31,8 @@ from toontalker.devices import dtype_name, enable_fast_kernels, resolve_device, 
 from toontalker.errors import InputError, OutputError
 from toontalker.faces import Box, get_detector
 from toontalker.io_utils import ensure_parent_writable, folders_removed_on_error
-from toontalker.video import VideoInfo, frame_times, is_image_path, is_variable_rate, iter_frames, probe, read_image
+from toontalker.video import VideoInfo, is_image_path, iter_frames, probe, read_image
+from toontalker.video_checks import frame_times, is_variable_rate
 
 Domain = Literal["real", "cartoon"]
 DEFAULT_IMAGE_FPS = 25.0
