@@ -129,3 +129,20 @@ def test_variable_frame_rate_driver_keeps_timing(tmp_path: Path) -> None:
     assert np.abs(panel - expected).max() <= 5, np.c_[panel.round(), expected][::10]
     assert "variable frame rate" in run.stderr
     assert "━" not in run.stderr  # stderr is a pipe here: no progress bar drawn into logs
+
+
+def test_driver_with_no_decodable_frame_names_the_cause(tmp_path: Path) -> None:
+    """The error used to be ffmpeg's last line, "Error marking filters as finished"."""
+    from faults import ffmpeg
+
+    from toontalker.video import read_frames
+
+    whole = tmp_path / "whole.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=s=96x96:r=25:d=2", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+           "-movflags", "+faststart", str(whole))
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: data.find(b"mdat") + 200])  # the index and a sliver of the first frame
+    with pytest.raises(MediaError, match=r"cut.mp4: no frame could be decoded \(truncated or damaged: ") as error:
+        read_frames(cut)
+    assert "marking filters" not in str(error.value)

@@ -36,9 +36,16 @@ def require_ffmpeg() -> None:
             raise MediaError(f"{binary} not found on PATH (install ffmpeg, e.g. apt-get install -y ffmpeg)")
 
 
+# ffmpeg's closing lines after the real failure: they say nothing about the file
+_TEARDOWN = ("error marking filters as finished", "conversion failed", "nothing was written into output",
+             "cannot determine format of input stream")
+
+
 def _first_error_line(stderr: bytes | str | None) -> str:
     text = stderr.decode("utf-8", "replace") if isinstance(stderr, bytes) else (stderr or "")
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    lines = [ln.strip() for ln in text.splitlines()
+             if ln.strip() and not any(t in ln.lower() for t in _TEARDOWN)] or \
+        [ln.strip() for ln in text.splitlines() if ln.strip()]
     for line in reversed(lines):  # ffmpeg puts the decisive message last
         if "error" in line.lower() or "invalid" in line.lower() or "no such" in line.lower():
             return line
@@ -213,7 +220,7 @@ def iter_frames(
         stderr_file.seek(0)
         stderr = stderr_file.read()
     if code not in (0, -15) and yielded == 0:
-        raise MediaError(f"{path}: cannot decode video ({_first_error_line(stderr)})")
+        raise MediaError(f"{path}: no frame could be decoded (truncated or damaged: {_first_error_line(stderr)})")
     if yielded == 0:
         raise MediaError(f"{path}: no frames decoded (from frame {start_frame})")
     if ran_out and constant_rate is None:
