@@ -146,3 +146,19 @@ def test_driver_with_no_decodable_frame_names_the_cause(tmp_path: Path) -> None:
     with pytest.raises(MediaError, match=r"cut.mp4: no frame could be decoded \(truncated or damaged: ") as error:
         read_frames(cut)
     assert "marking filters" not in str(error.value)
+
+
+def test_audio_shorter_than_the_video_is_padded_not_the_video_cut(tmp_path: Path) -> None:
+    """`-shortest` alone cut the video to the audio's length: 600 frames encoded, 90 in the file, no error."""
+    from faults import ffmpeg
+
+    from toontalker.video import probe
+
+    audio = tmp_path / "short.m4a"
+    ffmpeg("-f", "lavfi", "-i", "sine=d=3", "-c:a", "aac", str(audio))
+    out = tmp_path / "out.mp4"
+    with VideoWriter(out, 30, audio_from=audio) as writer:
+        for i in range(20):
+            writer.write(np.full((30, 64, 64, 3), 10 * i, np.uint8))
+    info = probe(out)
+    assert (info.frames, info.has_audio) == (600, True) and abs(info.duration - 20.0) < 0.1, info
