@@ -99,7 +99,7 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
 def test_dataset_build_workers_die_with_a_killed_parent(tmp_path: Path, sig: signal.Signals) -> None:
     """`dataset build -j 2` killed (kill -9, the OOM killer, timeout): its workers must not keep writing
     clips into the dataset and hang afterwards."""
