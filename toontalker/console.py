@@ -25,6 +25,11 @@ class OutputMode:
     def show_progress(self) -> bool:
         return not (self.quiet or self.json)
 
+    @property
+    def show_bars(self) -> bool:
+        """Progress bars only where a person watches: stderr a terminal (not a log file or a pipe)."""
+        return self.show_progress and stderr_console().is_terminal
+
 
 def stdout_console() -> Console:
     return Console(file=sys.stdout, soft_wrap=True)

@@ -7,6 +7,12 @@ options, bad config values), 1 for work that failed.
 
 from __future__ import annotations
 
+# The exit codes of every command (README "Exit codes", docs/reliability.md).
+EXIT_OK = 0  # done
+EXIT_FAILED = 1  # the work failed (bad input file, full disk, damaged weights, ...): nothing half-written
+EXIT_USAGE = 2  # bad options or configuration: nothing was started
+EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM: stopped early; train checkpointed the step reached (--resume)
+
 
 class ToonTalkerError(Exception):
     """Base class; ``exit_code`` is what the CLI exits with."""

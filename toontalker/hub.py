@@ -30,16 +30,18 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from toontalker.errors import ConfigError, InputError, UsageError, WeightsError
-from toontalker.io_utils import apply_default_mode, ensure_parent_writable
+from toontalker.hub_http import TIMEOUT_ENV, bound_hub_requests, hub_timeout, is_timeout
+from toontalker.io_utils import apply_default_mode, ensure_parent_writable, remove_stale_temps, temp_prefix
 from toontalker.model.config import ModelConfig
 from toontalker.model.toontalker import ToonTalker
 from toontalker.model_card import ModelCard, render_card
+from toontalker.weights_integrity import CHECKSUM_KEY, check_finite, checksums, verify_checksums
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 INDEX_NAME = "model.safetensors.index.json"
 CARD_NAME = "README.md"
-CONFIG_METADATA_KEYS = ("model_type", "torch_dtype", "toontalker_version")
+CONFIG_METADATA_KEYS = ("model_type", "torch_dtype", "toontalker_version", CHECKSUM_KEY)
 DTYPES: dict[str, torch.dtype] = {
     "fp32": torch.float32, "float32": torch.float32,
     "fp16": torch.float16, "float16": torch.float16,
@@ -117,7 +119,8 @@ def save_pretrained(
     ensure_parent_writable(directory / CONFIG_NAME)
     from toontalker import __version__
 
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=directory))
+    remove_stale_temps(directory / "staging")  # what a killed save left
+    staging = Path(tempfile.mkdtemp(prefix=temp_prefix(directory / "staging"), dir=directory))
     apply_default_mode(staging, directory=True)
     try:
         for name, shard in zip(names, shards):
@@ -133,6 +136,7 @@ def save_pretrained(
             "torch_dtype": dtype_name,
             "toontalker_version": __version__,
             **model.config.to_dict(),
+            CHECKSUM_KEY: checksums(staging, names),
         }
         (staging / CONFIG_NAME).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
         card_text = render_card(card or ModelCard(), model.config, model.parameter_counts(), dtype_name, names)
@@ -191,17 +195,21 @@ def weight_files(directory: Path) -> list[Path]:
 
 
 def read_state(directory: str | Path) -> dict[str, torch.Tensor]:
-    """All tensors of a weights folder, on the CPU; corrupted files raise WeightsError naming them."""
+    """All tensors of a weights folder, on the CPU; corrupted files (a broken header, a NaN/Inf tensor) raise
+    WeightsError naming them."""
     state: dict[str, torch.Tensor] = {}
-    for file in weight_files(Path(directory)):
+    files = weight_files(Path(directory))
+    for file in files:
         try:
             with safe_open(str(file), framework="pt", device="cpu") as handle:
-                for key in handle.keys():
-                    if key in state:
-                        raise WeightsError(f"{file}: tensor {key!r} appears in more than one shard")
-                    state[key] = handle.get_tensor(key)
+                tensors = {key: handle.get_tensor(key) for key in handle.keys()}
         except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
             raise WeightsError(f"{file}: corrupted safetensors file ({exc})") from exc
+        check_finite(tensors, file)
+        for key in tensors:
+            if key in state:
+                raise WeightsError(f"{file}: tensor {key!r} appears in more than one shard")
+        state.update(tensors)
     return state
 
 
@@ -233,11 +241,13 @@ def load_state_strict(model: ToonTalker, state: Mapping[str, torch.Tensor], wher
 
 
 def load_folder(directory: str | Path) -> ToonTalker:
-    """Build the model of ``directory/config.json`` and load its weights strictly (CPU, float32)."""
+    """Build the model of ``directory/config.json`` and load its weights strictly (CPU, float32); every tensor
+    must be finite and each file must match the sha256 config.json records for it (where it records one)."""
     directory = Path(directory)
     config = read_config(directory / CONFIG_NAME)
     model = ToonTalker(config)
     load_state_strict(model, read_state(directory), directory)
+    verify_checksums(directory, weight_files(directory), directory / CONFIG_NAME)
     return model
 
 
@@ -255,6 +265,9 @@ def _hub_error(repo_id: str, revision: str | None, exc: Exception) -> WeightsErr
     )
 
     name = f"{repo_id}@{revision}" if revision else repo_id
+    if is_timeout(exc):
+        return WeightsError(f"{name}: the hub ({constants.ENDPOINT}) did not answer within {hub_timeout():g} s "
+                            f"(set {TIMEOUT_ENV} to wait longer, or HF_HUB_OFFLINE=1 to use the cache)")
     if isinstance(exc, RevisionNotFoundError):
         return WeightsError(f"{name}: revision {revision!r} not found on the hub")
     if isinstance(exc, GatedRepoError):
@@ -278,6 +291,7 @@ def pull(
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
+    bound_hub_requests()  # no request may wait forever (huggingface_hub sets no timeout on repo metadata)
     try:
         folder = snapshot_download(
             repo_id,
@@ -402,6 +416,8 @@ class WeightsInfo:
     dtype: str
     files: tuple[WeightFile, ...]
     total_bytes: int
+    finite: bool = True  # every floating tensor checked for NaN/Inf (a failure raises WeightsError)
+    checksums: str = "none recorded"  # "verified": each file's sha256 matches config.json's
 
 
 def weights_info(
@@ -414,7 +430,8 @@ def weights_info(
     config = read_config(folder / CONFIG_NAME)
     parameters = tensors = 0
     dtypes: set[str] = set()
-    for file in weight_files(folder):
+    paths = weight_files(folder)
+    for file in paths:
         try:
             with safe_open(str(file), framework="pt", device="cpu") as handle:
                 for key in handle.keys():
@@ -425,12 +442,15 @@ def weights_info(
                     parameters += numel
                     tensors += 1
                     dtypes.add(piece.get_dtype())
+                    check_finite({key: handle.get_tensor(key)}, file)
         except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
             raise WeightsError(f"{file}: corrupted safetensors file ({exc})") from exc
+    verified = verify_checksums(folder, paths, folder / CONFIG_NAME)
     files = tuple(
         WeightFile(p.name, p.stat().st_size) for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")
     )
     return WeightsInfo(
         path=folder, preset=matching_preset(config), config=config, parameters=parameters, tensors=tensors,
         dtype=",".join(sorted(dtypes)), files=files, total_bytes=sum(f.bytes for f in files),
+        checksums="verified" if verified else "none recorded",
     )

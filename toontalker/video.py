@@ -36,9 +36,16 @@ def require_ffmpeg() -> None:
             raise MediaError(f"{binary} not found on PATH (install ffmpeg, e.g. apt-get install -y ffmpeg)")
 
 
+# ffmpeg's closing lines after the real failure: they say nothing about the file
+_TEARDOWN = ("error marking filters as finished", "conversion failed", "nothing was written into output",
+             "cannot determine format of input stream")
+
+
 def _first_error_line(stderr: bytes | str | None) -> str:
     text = stderr.decode("utf-8", "replace") if isinstance(stderr, bytes) else (stderr or "")
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    lines = [ln.strip() for ln in text.splitlines()
+             if ln.strip() and not any(t in ln.lower() for t in _TEARDOWN)] or \
+        [ln.strip() for ln in text.splitlines() if ln.strip()]
     for line in reversed(lines):  # ffmpeg puts the decisive message last
         if "error" in line.lower() or "invalid" in line.lower() or "no such" in line.lower():
             return line
@@ -154,12 +161,16 @@ def iter_frames(
     start_frame: int = 0,
     max_frames: int | None = None,
     info: VideoInfo | None = None,
+    constant_rate: float | None = None,
 ) -> Iterator[np.ndarray]:
     """Yield batches ``(N, H, W, 3)`` uint8 RGB of the video's frames, streaming.
 
     ``size`` resizes in ffmpeg (an int for square, or ``(width, height)``); ``start_frame`` /
-    ``max_frames`` select a frame range. The last batch may be shorter. Raises MediaError if the video
-    cannot be decoded or yields no frame in the requested range.
+    ``max_frames`` select a frame range. ``constant_rate`` resamples a variable-frame-rate video onto an
+    even grid of that many frames per second following its timestamps (frames repeated or dropped), so
+    frame ``i`` is what shows at ``i / constant_rate`` s. The last batch may be shorter. Raises MediaError
+    if the video cannot be decoded, yields no frame in the requested range, or (container frame count
+    known) decodes to clearly fewer frames than it states.
     """
     path = Path(path)
     info = info or probe(path)
@@ -168,6 +179,8 @@ def iter_frames(
     width, height = _output_size(info, size)
     stream = ffmpeg.input(str(path))
     video = stream.video
+    if constant_rate is not None:
+        video = video.filter("fps", fps=constant_rate)
     if start_frame > 0:
         video = video.filter("trim", start_frame=start_frame).filter("setpts", "PTS-STARTPTS")
     if (width, height) != (info.width, info.height):
@@ -177,6 +190,7 @@ def iter_frames(
         out_kwargs["frames:v"] = int(max_frames)
     cmd = ffmpeg.output(video, "pipe:", **out_kwargs).global_args("-nostdin", "-loglevel", "error").compile()
     frame_bytes = width * height * 3
+    ran_out = False  # the decoder stopped giving frames before the consumer stopped asking
     with tempfile.TemporaryFile() as stderr_file:
         process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr_file)
         yielded = 0
@@ -188,6 +202,8 @@ def iter_frames(
                     break
                 data = process.stdout.read(frame_bytes * want)
                 n = len(data) // frame_bytes
+                if n < want:
+                    ran_out = True
                 if n == 0:
                     break
                 batch = np.frombuffer(data[: n * frame_bytes], dtype=np.uint8).reshape(n, height, width, 3)
@@ -204,9 +220,13 @@ def iter_frames(
         stderr_file.seek(0)
         stderr = stderr_file.read()
     if code not in (0, -15) and yielded == 0:
-        raise MediaError(f"{path}: cannot decode video ({_first_error_line(stderr)})")
+        raise MediaError(f"{path}: no frame could be decoded (truncated or damaged: {_first_error_line(stderr)})")
     if yielded == 0:
         raise MediaError(f"{path}: no frames decoded (from frame {start_frame})")
+    if ran_out and constant_rate is None:
+        from toontalker.video_checks import check_complete
+
+        check_complete(path, info, start_frame, max_frames, yielded, stderr)
 
 
 def read_frames(
@@ -344,7 +364,8 @@ class VideoWriter:
             if self.audio_from is not None and _has_audio(self.audio_from):
                 audio_in = ffmpeg.input(str(self.audio_from), ss=self.audio_offset) if self.audio_offset > 0 \
                     else ffmpeg.input(str(self.audio_from))
-                streams.append(audio_in.audio)
+                # padded with silence and cut at the video's end: every frame is kept even when the audio is shorter
+                streams.append(audio_in.audio.filter("apad"))
                 kwargs.update({"c:a": "libopus" if suffix == ".webm" else "aac", "shortest": None})
         cmd = (
             ffmpeg.output(*streams, str(self._tmp), **kwargs)
@@ -374,15 +395,24 @@ class VideoWriter:
 
     def _error(self) -> str:
         self._stderr.seek(0)
-        return _first_error_line(self._stderr.read())
+        line = _first_error_line(self._stderr.read())
+        return line.replace(str(self._tmp), str(self.path)) if self._tmp is not None else line
 
     def close(self) -> None:
+        """Finish the encode and check the file before it is published (see :func:`verify_video`)."""
         if self._process is None:
             raise MediaError(f"{self.path}: no frames were written")
-        assert self._process.stdin is not None
+        assert self._process.stdin is not None and self._tmp is not None
         self._process.stdin.close()
         if self._process.wait() != 0:
             raise MediaError(f"{self.path}: ffmpeg failed while encoding ({self._error()})")
+        self._stderr.seek(0)
+        if self._stderr.read().strip():  # ffmpeg runs at -loglevel error and can exit 0 after one (a trailer)
+            raise MediaError(f"{self.path}: ffmpeg reported an error while encoding ({self._error()})")
+        audio = self.audio_from is not None and self.path.suffix.lower() != ".gif" and _has_audio(self.audio_from)
+        from toontalker.video_checks import verify_video
+
+        verify_video(self._tmp, frames=self.frames_written, fps=self.fps, audio=audio, name=self.path)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

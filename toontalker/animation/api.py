@@ -30,8 +30,9 @@ from toontalker.config import ConfigBase
 from toontalker.devices import dtype_name, enable_fast_kernels, resolve_device, resolve_dtype
 from toontalker.errors import InputError, OutputError
 from toontalker.faces import Box, get_detector
-from toontalker.io_utils import ensure_parent_writable
+from toontalker.io_utils import ensure_parent_writable, folders_removed_on_error
 from toontalker.video import VideoInfo, is_image_path, iter_frames, probe, read_image
+from toontalker.video_checks import frame_times, is_variable_rate
 
 Domain = Literal["real", "cartoon"]
 DEFAULT_IMAGE_FPS = 25.0
@@ -132,20 +133,26 @@ class _Driver:
     image: np.ndarray | None
     fps: float
     frames: int
+    constant_rate: float | None = None  # a variable-frame-rate video is resampled to this even rate
 
     def batches(self, batch_size: int, max_frames: int | None) -> Iterator[np.ndarray]:
         if self.image is not None:
             yield self.image[None]
             return
-        yield from iter_frames(self.path, batch_size, max_frames=max_frames, info=self.info)
+        yield from iter_frames(self.path, batch_size, max_frames=max_frames, info=self.info,
+                               constant_rate=self.constant_rate)
 
 
 def _open_driver(path: Path, max_frames: int | None) -> _Driver:
+    """The driver; a variable-frame-rate video is read on an even grid at its average rate following its
+    timestamps, so output frame i shows what the driver shows at i / fps and its audio stays in sync."""
     if is_image_path(path):
         return _Driver(path, None, read_image(path).on_background(), DEFAULT_IMAGE_FPS, 1)
     info = probe(path)
-    frames = info.frames if max_frames is None else min(info.frames, max_frames)
-    return _Driver(path, info, None, info.fps, frames)
+    rate = info.fps if is_variable_rate(frame_times(path)) else None
+    total = max(1, int(round(info.duration * info.fps))) if rate is not None else info.frames
+    frames = total if max_frames is None else min(total, max_frames)
+    return _Driver(path, info, None, info.fps, frames, rate)
 
 
 def _check_paths(source: Path, driving: Path, output: Path) -> None:
@@ -176,10 +183,15 @@ def animate(
     it the package's default weights (see :func:`toontalker.animation.weights.default_weights`); or pass
     an already loaded ``model`` (a ToonTalker) to reuse it across calls.
     Raises a :class:`~toontalker.errors.ToonTalkerError` subclass naming the file on bad input; nothing is
-    left at ``output`` unless the call succeeds.
+    left at ``output`` unless the call succeeds (not even the folders made for it).
     """
+    with folders_removed_on_error(output):
+        return _animate(Path(source), Path(driving), Path(output), weights, options, on_progress, model)
+
+
+def _animate(source: Path, driving: Path, output: Path, weights: str | Path | None, options: AnimateOptions,
+             on_progress: ProgressCallback | None, model: torch.nn.Module | None) -> AnimateResult:
     t0 = time.perf_counter()
-    source, driving, output = Path(source), Path(driving), Path(output)
     _check_paths(source, driving, output)
     kind = output_kind(output)
     warnings: list[str] = []
@@ -188,6 +200,9 @@ def animate(
     enable_fast_kernels(device)
 
     driver = _open_driver(driving, options.max_frames)
+    if driver.constant_rate is not None:
+        warnings.append(f"{driving}: variable frame rate; resampled to {driver.constant_rate:g} fps following its "
+                        "timestamps (audio stays in sync)")
     motion = options.motion
     if driver.image is not None and motion == "relative":
         motion = "absolute"

@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 
 from toontalker.errors import OutputError, UsageError
-from toontalker.io_utils import apply_default_mode, ensure_parent_writable
+from toontalker.io_utils import apply_default_mode, ensure_parent_writable, remove_stale_temps, temp_prefix
 from toontalker.video import IMAGE_SUFFIXES, VideoWriter, write_image
 
 OutputKind = Literal["video", "gif", "png-sequence", "image"]
@@ -90,7 +90,7 @@ class PngSequenceSink(FrameSink):
         self.frames_written = 0
 
     def __enter__(self) -> PngSequenceSink:
-        self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".partial", dir=self.path.parent))
+        self._tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(self.path), suffix=".partial", dir=self.path.parent))
         apply_default_mode(self._tmp, directory=True)
         return self
 
@@ -109,7 +109,7 @@ class PngSequenceSink(FrameSink):
             return
         old = None
         if self.path.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".old", dir=self.path.parent))
+            old = Path(tempfile.mkdtemp(prefix=temp_prefix(self.path), suffix=".old", dir=self.path.parent))
             os.replace(self.path, old / "previous")
         os.replace(self._tmp, self.path)
         if old is not None:
@@ -148,7 +148,9 @@ class ImageSink(FrameSink):
 
 
 def open_sink(path: Path, fps: float, audio_from: Path | None) -> FrameSink:
+    """The sink for ``path``'s kind; first removes what killed runs left beside ``path``."""
     kind = output_kind(path)
+    remove_stale_temps(path)
     if kind in ("video", "gif"):
         return VideoSink(path, fps, audio_from if kind == "video" else None)
     if kind == "png-sequence":

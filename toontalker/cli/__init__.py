@@ -1,19 +1,24 @@
 """The `toontalker` command: a Typer app whose commands each parse, call one library function, render.
 
 Errors: any :class:`~toontalker.errors.ToonTalkerError` becomes one line on stderr plus a hint to set
-``TOONTALKER_DEBUG=1`` for the traceback, and exit code ``error.exit_code`` (2 usage, 1 failed work).
+``TOONTALKER_DEBUG=1`` for the traceback, and exit code ``error.exit_code`` (2 usage, 1 failed work);
+Ctrl-C and SIGTERM exit 130 (README "Exit codes").
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 
 import click
 import typer
 from typer.core import TyperGroup
 
-from toontalker.errors import ToonTalkerError
+from toontalker.errors import EXIT_INTERRUPTED, ToonTalkerError
 
 
 def debug_enabled() -> bool:
@@ -25,12 +30,31 @@ def report_error(error: ToonTalkerError) -> None:
     click.echo("set TOONTALKER_DEBUG=1 for a traceback", err=True)
 
 
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (``kill``, ``timeout``, a job scheduler) stops a command the way Ctrl-C does: temporary files are
+    removed, exit code 130. ``train`` installs its own handler (checkpoint, then stop) while it runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
 class ToonTalkerGroup(TyperGroup):
     """The root group: turns ToonTalkerError into a one-line message and its exit code."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
-            return super().invoke(ctx)
+            with sigterm_as_interrupt():
+                return super().invoke(ctx)
         except ToonTalkerError as error:
             if debug_enabled():
                 raise
@@ -38,7 +62,14 @@ class ToonTalkerGroup(TyperGroup):
             ctx.exit(error.exit_code)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
-            ctx.exit(130)
+            ctx.exit(EXIT_INTERRUPTED)
+        except OSError as error:  # a full disk (or quota, read-only file system) met outside an atomic write
+            from toontalker.io_utils import is_write_refused
+
+            if debug_enabled() or not is_write_refused(error):
+                raise
+            click.echo(f"error: {error.filename or 'output'}: cannot write: {error.strerror}", err=True)
+            ctx.exit(1)
 
 
 app = typer.Typer(

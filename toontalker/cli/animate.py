@@ -92,7 +92,7 @@ def animate_command(
     if random_weights and not mode.json:
         err.print(f"[bold red]RANDOM WEIGHTS ({preset or 'tiny'}): the output tests the pipeline; "
                   "its pictures are meaningless.[/bold red]")
-    if mode.show_progress:
+    if mode.show_bars:
         from toontalker.cli.progress import frame_progress
 
         with frame_progress(err, f"animating {driving.name}") as on_progress:

@@ -31,7 +31,7 @@ Landmarks = Annotated[bool, typer.Option(
 def _progress(mode: OutputMode, label: str):
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[last]}"), TimeElapsedColumn(), TextColumn("ETA"),
-                        TimeRemainingColumn(), console=stderr_console(), disable=not mode.show_progress)
+                        TimeRemainingColumn(), console=stderr_console(), disable=not mode.show_bars)
     task = progress.add_task(label, total=None, last="")
 
     def update(result, done: int, total: int) -> None:

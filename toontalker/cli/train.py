@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from toontalker.cli.common import ConfigFile, Device, JsonOutput, Overrides, Quiet, Seed, output_mode
 from toontalker.console import print_json, stderr_console, stdout_console
+from toontalker.errors import EXIT_INTERRUPTED
+
+if TYPE_CHECKING:
+    from toontalker.console import OutputMode
+    from toontalker.train import TrainResult
 
 HELP = (
     "Train ToonTalker. --stage 1: real-domain reconstruction (L1 + 10 x perceptual + GAN, Eq. 11). "
@@ -95,8 +100,13 @@ def train_command(
         console.quiet = True
     result = train(recipe, real=data, cartoon=cartoon_data, out=out, init=init, resume=resume, device=device,
                    console=console, show_progress=mode.show_progress)
-    if result.rank != 0:  # under torchrun only rank 0 reports
-        return
+    if result.rank == 0:  # under torchrun only rank 0 reports
+        _report(result, mode)
+    if result.stopped_early:  # Ctrl-C / SIGTERM: a partial model, so `train && weights convert` must not go on
+        raise typer.Exit(EXIT_INTERRUPTED)
+
+
+def _report(result: TrainResult, mode: OutputMode) -> None:
     if mode.json:
         print_json(result)
     elif not mode.quiet:

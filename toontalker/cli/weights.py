@@ -62,6 +62,7 @@ def info_command(
     for f in info.files:
         console.print(f"  {f.name:<40} {_size(f.bytes):>10}")
     console.print(f"  {'total':<40} {_size(info.total_bytes):>10}")
+    console.print(f"all tensors finite; sha256 {info.checksums}")
 
 
 @app.command(

@@ -20,9 +20,8 @@ import json
 import os
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass
-from multiprocessing import get_context
 from pathlib import Path
 
 from toontalker.dataset.landmark_pass import landmark_result, process_mesh, records_coverage
@@ -33,13 +32,14 @@ from toontalker.dataset.landmarks import (
     landmarks_path,
     remove_clip_landmarks,
 )
-from toontalker.dataset.manifest import ClipRecord, records_to_frame, write_manifest
+from toontalker.dataset.manifest import ClipRecord, clip_path, records_to_frame, write_manifest
 from toontalker.dataset.pipeline import BuildConfig, VideoResult, process_video
 from toontalker.dataset.sources import SourceVideo, scan_sources
 from toontalker.dataset.storage import remove_path
 from toontalker.errors import InputError, UsageError
 from toontalker.faces import FaceDetector, get_detector
 from toontalker.io_utils import atomic_write_text, ensure_parent_writable
+from toontalker.process_pool import worker_pool
 
 ProgressCallback = Callable[[VideoResult, int, int], None]
 
@@ -116,11 +116,15 @@ def clean_leftovers(out_dir: Path) -> None:
 
 
 def remove_partial_clips(out_dir: Path, source: SourceVideo) -> None:
+    remove_partial_clips_of_key(out_dir, source.key)
+
+
+def remove_partial_clips_of_key(out_dir: Path, key: str) -> None:
     clips = out_dir / "clips"
     if clips.is_dir():
-        for entry in clips.glob(f"{source.key}-*"):
+        for entry in clips.glob(f"{key}-*"):
             remove_path(entry)
-    remove_clip_landmarks(out_dir, f"{source.key}-*")
+    remove_clip_landmarks(out_dir, f"{key}-*")
 
 
 _WORKER_DETECTORS: dict[tuple[str, str], FaceDetector] = {}
@@ -139,7 +143,10 @@ def _worker(source: SourceVideo, config: BuildConfig, out_dir: Path) -> VideoRes
 
 
 def collect_results(out_dir: Path) -> dict[str, VideoResult]:
-    """Every finished video's result in ``out_dir/videos`` by source key."""
+    """Every finished video's result in ``out_dir/videos`` by source key.
+
+    A result whose clips are not all on disk any more (a clip folder deleted by hand, a disk cleanup) is
+    dropped with its log entry, so the video is processed again instead of leaving dead manifest rows."""
     results: dict[str, VideoResult] = {}
     folder = out_dir / "videos"
     if folder.is_dir():
@@ -148,6 +155,10 @@ def collect_results(out_dir: Path) -> dict[str, VideoResult]:
                 result = _result_from_json(file.read_text(encoding="utf-8"))
             except (ValueError, KeyError, TypeError):
                 file.unlink()  # a damaged log entry: that video is simply processed again
+                continue
+            if any(not clip_path(out_dir, record.path).exists() for record in result.records):
+                remove_partial_clips_of_key(out_dir, file.stem)
+                file.unlink()  # its clips are gone: processed again
                 continue
             results[file.stem] = result
     return results
@@ -192,7 +203,7 @@ def build_dataset(raw_dir: Path, out_dir: Path, config: BuildConfig, workers: in
         for source in todo:
             finish(source, _worker(source, config, out_dir))
     else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=get_context("spawn")) as pool:
+        with worker_pool(min(workers, len(todo))) as pool:  # its workers die with this process
             futures = {pool.submit(_worker, s, config, out_dir): s for s in todo}
             for future in as_completed(futures):
                 source = futures[future]

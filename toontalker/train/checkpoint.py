@@ -125,6 +125,16 @@ def save_checkpoint(
     return SavedCheckpoint(step, final)
 
 
+def remove_leftovers(run_dir: Path) -> list[Path]:
+    """Remove the hidden half-written checkpoint folders (``.step-*``) a killed run left in ``run_dir``.
+    Call before a run starts writing checkpoints (only one process trains into a run folder)."""
+    root = run_dir / "checkpoints"
+    found = [p for p in root.glob(".step-*")] if root.is_dir() else []
+    for path in found:
+        shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+    return found
+
+
 def load_trainer_state(checkpoint: Path) -> dict[str, Any]:
     path = resolve_checkpoint(checkpoint) / STATE_FILE
     try:

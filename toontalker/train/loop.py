@@ -226,6 +226,7 @@ def _run(recipe: TrainRecipe, info: DistInfo, state: dict[str, Any] | None, real
     if info.is_main:
         out.mkdir(parents=True, exist_ok=True)
         recipe.save(out / "recipe.yaml")
+        ckpt.remove_leftovers(out)  # half-written checkpoint folders of a killed run
     end = recipe.iterations if stop_at is None else min(stop_at, recipe.iterations)
     monitor = RunMonitor(out, recipe.iterations, start_step, recipe.batch_size, enabled=info.is_main,
                          show_progress=show_progress and console.is_terminal, console=console)

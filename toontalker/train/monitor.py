@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from torch import Tensor
 
+from toontalker.io_utils import atomic_write_text
+
 
 def image_grid(rows: Sequence[Tensor], max_columns: int = 8) -> Tensor:
     """Stack named image batches as grid rows: ``R`` batches of ``(B, 3, H, W)`` in [-1, 1] ->
@@ -25,15 +27,32 @@ def image_grid(rows: Sequence[Tensor], max_columns: int = 8) -> Tensor:
     return ((grid + 1.0) * 0.5).clamp(0.0, 1.0)
 
 
+def trim_metrics(path: Path, last_step: int) -> None:
+    """Keep the lines of ``metrics.jsonl`` up to ``last_step`` (the checkpoint a run resumes from): a killed run
+    logged steps past its last checkpoint, which the resumed run logs again. A torn last line goes too."""
+    if not path.is_file():
+        return
+    kept = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            step = json.loads(line)["step"]
+        except (json.JSONDecodeError, KeyError, TypeError):
+            continue
+        if isinstance(step, int) and step <= last_step:
+            kept.append(line)
+    atomic_write_text(path, "".join(f"{line}\n" for line in kept))
+
+
 class _TensorBoard:
-    def __init__(self, log_dir: Path, console: Console) -> None:
+    def __init__(self, log_dir: Path, console: Console, start_step: int = 0) -> None:
         try:
             from torch.utils.tensorboard import SummaryWriter
         except ImportError:  # tensorboard is the `train` extra
             console.print("[yellow]tensorboard is not installed: no TensorBoard logs (pip install tensorboard)[/yellow]")
             self.writer = None
             return
-        self.writer = SummaryWriter(log_dir=str(log_dir))
+        # TensorBoard drops the events an earlier, killed run logged past the step this one starts from
+        self.writer = SummaryWriter(log_dir=str(log_dir), purge_step=start_step + 1)
 
     def scalars(self, step: int, values: dict[str, float]) -> None:
         if self.writer is not None:
@@ -67,7 +86,8 @@ class RunMonitor:
         self._metrics = None
         if not enabled:
             return
-        self.tb = _TensorBoard(run_dir / "tb", console)
+        self.tb = _TensorBoard(run_dir / "tb", console, start_step)
+        trim_metrics(run_dir / "metrics.jsonl", start_step)
         self._metrics = open(run_dir / "metrics.jsonl", "a", encoding="utf-8")  # noqa: SIM115 -- closed in close()
         if show_progress:
             self.progress = Progress(
