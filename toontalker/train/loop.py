@@ -201,9 +201,10 @@ def _run(recipe: TrainRecipe, info: DistInfo, state: dict[str, Any] | None, real
                         prefetch_factor=4 if recipe.num_workers > 0 else None,
                         worker_init_fn=_leave_stop_signals_to_main)
     batches = iter(loader)
+    exact_rng = True
     if state is not None:  # after the loader drew its worker seeds, as the uninterrupted run had by then
-        ranks = state["rng"]
-        ckpt.restore_rng_state(ranks[info.rank] if info.rank < len(ranks) else ranks[0])
+        exact_rng = ckpt.resume_rng_state(state["rng"], rank=info.rank, world_size=info.world_size,
+                                          seed=recipe.seed, step=start_step)
     if info.is_main:
         out.mkdir(parents=True, exist_ok=True)
         recipe.save(out / "recipe.yaml")
@@ -211,7 +212,8 @@ def _run(recipe: TrainRecipe, info: DistInfo, state: dict[str, Any] | None, real
     monitor = RunMonitor(out, recipe.iterations, start_step, recipe.batch_size, enabled=info.is_main,
                          show_progress=show_progress and console.is_terminal, console=console)
     if start_step:
-        monitor.message(f"resumed {out} at step {start_step}")
+        changed = "" if exact_rng else f" ({len(state['rng'])} -> {info.world_size} processes; RNG states reseeded)"
+        monitor.message(f"resumed {out} at step {start_step}{changed}")
     last_ckpt: Path | None = ckpt.list_checkpoints(out)[-1][1] if start_step and info.is_main else None
     losses: dict[str, float] = {}
     step = start_step

@@ -27,9 +27,11 @@ _TINY_RUN = {
 }
 
 # Fields a resumed run may change: they do not alter the optimisation (or, for iterations, only extend it).
+# grad_accum keeps the global batch (and the data stream) and may follow a change in the number of processes,
+# e.g. 8 GPUs x grad_accum 1 -> 1 GPU x grad_accum 8 keeps every micro-batch the same size.
 RESUMABLE_FIELDS = frozenset(
     {"iterations", "log_every", "image_every", "checkpoint_every", "keep_last", "num_workers", "compile", "export_dtype",
-     "export_max_shard"}
+     "export_max_shard", "grad_accum"}
 )
 
 
