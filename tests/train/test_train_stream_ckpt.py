@@ -55,3 +55,20 @@ def test_checkpoint_is_all_or_nothing(tmp_path: Path) -> None:
     assert [p.name for p in (tmp_path / "checkpoints").iterdir()] == ["step-00000001"]  # no temporary left
     save_checkpoint(tmp_path, 1, {"step": 1, "again": True}, export_ok, "stage: 1\n", keep_last=2)  # same step: replaced
     assert torch.load(tmp_path / "checkpoints" / "step-00000001" / "trainer_state.pt", weights_only=True)["again"]
+
+
+def test_resume_rng_state_exact_for_same_world_size_else_reseeded_per_rank() -> None:
+    from toontalker.train.checkpoint import capture_rng_state, resume_rng_state
+
+    torch.manual_seed(11)
+    saved = [capture_rng_state(), capture_rng_state()]
+    expected = torch.rand(3)
+    torch.manual_seed(99)
+    assert resume_rng_state(saved, rank=1, world_size=2, seed=0, step=5)
+    assert torch.equal(torch.rand(3), expected)  # same number of processes: continues bit-exactly
+
+    draws = []
+    for rank in (0, 1, 0):
+        assert not resume_rng_state(saved, rank=rank, world_size=3, seed=0, step=5)
+        draws.append(torch.rand(3))
+    assert not torch.equal(draws[0], draws[1]) and torch.equal(draws[0], draws[2])  # distinct per rank, repeatable

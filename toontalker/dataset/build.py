@@ -20,12 +20,13 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
 
 from toontalker.dataset.manifest import ClipRecord, records_to_frame, write_manifest
 from toontalker.dataset.pipeline import BuildConfig, VideoResult, process_video
+from toontalker.dataset.shards import Shard, claim_shard
 from toontalker.dataset.sources import SourceVideo, scan_sources
 from toontalker.dataset.storage import remove_path
 from toontalker.errors import InputError, UsageError
@@ -53,6 +54,7 @@ class BuildSummary:
     ignored: tuple[str, ...]
     unreadable: tuple[str, ...]
     manifest: Path | None
+    shard: str = ""  # "K/N" for a sharded build (videos counts this shard's videos only)
 
     @property
     def input_fps(self) -> float:
@@ -139,8 +141,11 @@ def collect_results(out_dir: Path) -> dict[str, VideoResult]:
 
 def build_dataset(raw_dir: Path, out_dir: Path, config: BuildConfig, workers: int = 1,
                   overwrite: bool = False, retry_failed: bool = False,
-                  progress: ProgressCallback | None = None) -> BuildSummary:
-    """Build (or resume building) a clip dataset in ``out_dir`` from the videos under ``raw_dir``."""
+                  progress: ProgressCallback | None = None, shard: Shard | None = None) -> BuildSummary:
+    """Build (or resume building) a clip dataset in ``out_dir`` from the videos under ``raw_dir``.
+
+    ``shard``: only the videos of that part of the partition (:mod:`toontalker.dataset.shards`).
+    """
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     if workers < 1:
         raise UsageError(f"--workers must be >= 1, got {workers}")
@@ -152,8 +157,11 @@ def build_dataset(raw_dir: Path, out_dir: Path, config: BuildConfig, workers: in
         detector = get_detector(config.detector, config.domain)  # fails early if the backend is unusable
         detector_name = detector.name
         config = config.replace(detector=detector.name)
+    claim_shard(out_dir, config.domain, shard, overwrite)
     _check_settings(out_dir, config, overwrite)
     clean_leftovers(out_dir)
+    if shard is not None:
+        scan = replace(scan, videos=tuple(v for v in scan.videos if shard.holds(v.rel)))
     done = collect_results(out_dir)
     todo = [s for s in scan.videos
             if s.key not in done or (retry_failed and done[s.key].status == "failed")]
@@ -196,7 +204,7 @@ def build_dataset(raw_dir: Path, out_dir: Path, config: BuildConfig, workers: in
         frames_in=sum(r.frames_in for r in new_results), seconds=seconds,
         failed=tuple((r.rel, r.message) for r in all_results if r.status == "failed") + tuple(crashed),
         no_clips=tuple((r.rel, r.message) for r in all_results if r.status == "no_clips"),
-        ignored=scan.ignored, unreadable=scan.unreadable, manifest=manifest)
+        ignored=scan.ignored, unreadable=scan.unreadable, manifest=manifest, shard=str(shard or ""))
 
 
 def write_full_manifest(out_dir: Path, results: Sequence[VideoResult]) -> Path | None:
