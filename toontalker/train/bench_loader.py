@@ -148,14 +148,20 @@ def _cpu_seconds(pids: list[int]) -> float:
 
 
 def time_loader(folder: Path, fmt: str, workers: int, options: LoaderBenchOptions, kib: float) -> LoaderTiming:
-    """Pairs per second of the training loader over ``folder``: batches drawn for ``options.seconds`` after
-    the workers have started and filled their queues once; also the CPU time all its processes used."""
+    """Pairs per second of the training loader over ``folder``, and the CPU time all its processes used.
+
+    After start-up (one batch per worker), batches are drawn for at least ``options.seconds`` and whole
+    rounds of one batch per worker: the window runs from one batch arrival to another with the workers in
+    the same phase, so batches prepared before it (the consumer is faster than the workers: nothing waits
+    in the queue) do not inflate the rate.
+    """
     loader, batches = _batches(folder, workers, options)
-    for _ in range(1 + 4 * workers):  # start-up: worker processes, first clip opens, the prefetch queue
+    rounds = max(workers, 1)
+    for _ in range(1 + workers):  # start-up: worker processes and their first clip opens
         next(batches)
     pids = [os.getpid(), *(w.pid for w in getattr(batches, "_workers", []))]
     count, cpu0, start = 0, _cpu_seconds(pids), time.perf_counter()
-    while (elapsed := time.perf_counter() - start) < options.seconds:
+    while (elapsed := time.perf_counter() - start) < options.seconds or count % rounds or count == 0:
         next(batches)
         count += 1
     cpu = _cpu_seconds(pids) - cpu0
