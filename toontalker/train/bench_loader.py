@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+import torch
 from torch.utils.data import DataLoader
 
 from toontalker.config import ConfigBase
@@ -136,14 +137,15 @@ def _batches(folder: Path, workers: int, options: LoaderBenchOptions) -> tuple[D
 
 
 def _cpu_seconds(pids: list[int]) -> float:
-    """CPU time (user + system) used so far by the processes ``pids`` (Linux /proc; 0 where unreadable)."""
+    """CPU time (user + system) used so far by the processes ``pids`` and their finished children (the
+    ffmpeg decoders of mp4 clips), from Linux /proc; 0 where unreadable."""
     total = 0.0
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        total += sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
     return total
 
 
@@ -155,6 +157,16 @@ def time_loader(folder: Path, fmt: str, workers: int, options: LoaderBenchOption
     the same phase, so batches prepared before it (the consumer is faster than the workers: nothing waits
     in the queue) do not inflate the rate.
     """
+    threads = torch.get_num_threads()
+    if workers == 0:  # as in a DataLoader worker process (idle intra-op threads would be counted as CPU)
+        torch.set_num_threads(1)
+    try:
+        return _time_loader(folder, fmt, workers, options, kib)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _time_loader(folder: Path, fmt: str, workers: int, options: LoaderBenchOptions, kib: float) -> LoaderTiming:
     loader, batches = _batches(folder, workers, options)
     rounds = max(workers, 1)
     for _ in range(1 + workers):  # start-up: worker processes and their first clip opens
