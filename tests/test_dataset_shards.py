@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -62,6 +63,15 @@ def test_shards_then_merge_equal_one_build(shared_data: Path, tmp_path: Path, cl
         build_dataset(raw, tmp_path / "shard0", CONFIG, shard=Shard(1, 2))
     with pytest.raises(UsageError, match=r"shard\(s\) 1/2 not given"):
         merge_datasets([tmp_path / "shard0"], tmp_path / "partial")
+
+    twin = tmp_path / "twin"  # the same shard given twice, then with other settings
+    shutil.copytree(tmp_path / "shard0", twin)
+    with pytest.raises(UsageError, match="both hold real shard 0/2"):
+        merge_datasets([tmp_path / "shard0", twin, tmp_path / "shard1"], tmp_path / "bad")
+    BuildConfig.load(twin / "build-real.json").replace(size=48).save(twin / "build-real.json")
+    with pytest.raises(UsageError, match=r"other settings \(size differ\)"):
+        merge_datasets([twin, tmp_path / "shard1"], tmp_path / "bad")
+    assert not (tmp_path / "bad").exists()  # refused before writing anything
 
     merged = merge_datasets([tmp_path / "shard0", tmp_path / "shard1"], tmp_path / "merged")
     assert (merged.videos, merged.merged, merged.clips, merged.identities) == (5, 5, whole.clips, 3)
