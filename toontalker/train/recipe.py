@@ -133,7 +133,8 @@ class TrainRecipe(ConfigBase):
         if per_step % world_size:
             raise ConfigError(
                 f"batch_size {self.batch_size} / grad_accum {self.grad_accum} = {per_step} is not divisible by "
-                f"the {world_size} processes; choose a batch_size that is"
+                f"the {world_size} processes; choose a batch_size (or, when resuming, a grad_accum or a number of "
+                "processes) that divides evenly"
             )
         return per_step // world_size
 
