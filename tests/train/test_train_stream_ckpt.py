@@ -55,3 +55,34 @@ def test_checkpoint_is_all_or_nothing(tmp_path: Path) -> None:
     assert [p.name for p in (tmp_path / "checkpoints").iterdir()] == ["step-00000001"]  # no temporary left
     save_checkpoint(tmp_path, 1, {"step": 1, "again": True}, export_ok, "stage: 1\n", keep_last=2)  # same step: replaced
     assert torch.load(tmp_path / "checkpoints" / "step-00000001" / "trainer_state.pt", weights_only=True)["again"]
+
+
+def test_resume_rng_state_exact_for_same_world_size_else_reseeded_per_rank() -> None:
+    from toontalker.train.checkpoint import capture_rng_state, resume_rng_state
+
+    torch.manual_seed(11)
+    saved = [capture_rng_state(), capture_rng_state()]
+    expected = torch.rand(3)
+    torch.manual_seed(99)
+    assert resume_rng_state(saved, rank=1, world_size=2, seed=0, step=5)
+    assert torch.equal(torch.rand(3), expected)  # same number of processes: continues bit-exactly
+
+    draws = []
+    for rank in (0, 1, 0):
+        assert not resume_rng_state(saved, rank=rank, world_size=3, seed=0, step=5)
+        draws.append(torch.rand(3))
+    assert not torch.equal(draws[0], draws[1]) and torch.equal(draws[0], draws[2])  # distinct per rank, repeatable
+
+
+def test_resume_note_names_the_process_change_and_the_grad_accum_that_keeps_the_micro_batch() -> None:
+    from toontalker.train.distributed import DistInfo
+    from toontalker.train.loop import _resize_note
+    from toontalker.train.recipe import TrainRecipe
+
+    recipe = TrainRecipe.for_stage("paper-256", 1)  # batch 64, grad_accum 1
+    state = {"rng": [{}] * 8, "recipe": recipe.to_dict()}
+    assert _resize_note(state, recipe, DistInfo(world_size=8), exact_rng=True) == ""
+    assert _resize_note(state, recipe, DistInfo(), exact_rng=False) == (
+        " (8 -> 1 processes; RNG states reseeded; micro-batch 8 -> 64, --set grad_accum=8 keeps it)")
+    kept = recipe.replace(grad_accum=4)
+    assert _resize_note(state, kept, DistInfo(world_size=2), exact_rng=False) == " (8 -> 2 processes; RNG states reseeded)"

@@ -208,7 +208,8 @@ def _resolve_device(device: str) -> str:
 
 
 # -- commands of other modules, one line each ------------------------------------------------------------
-from toontalker.cli import bench_speed, bench_train  # noqa: E402
+from toontalker.cli import bench_loader, bench_speed, bench_train  # noqa: E402
 
 register(bench_speed.speed_command, "speed", bench_speed.HELP, bench_speed.EPILOG)
 register(bench_train.train_step_command, "train-step", bench_train.HELP, bench_train.EPILOG)
+register(bench_loader.loader_command, "loader", bench_loader.HELP, bench_loader.EPILOG)

@@ -47,7 +47,8 @@ def _render_summary(summary, mode: OutputMode, what: str) -> None:
     if mode.quiet:
         return
     console = stdout_console()
-    console.print(f"[bold]{what}[/bold] {summary.out_dir}: {summary.clips} clips ({summary.clip_frames} frames) from "
+    part = f" (shard {summary.shard})" if getattr(summary, "shard", "") else ""
+    console.print(f"[bold]{what}[/bold] {summary.out_dir}{part}: {summary.clips} clips ({summary.clip_frames} frames) from "
                   f"{summary.videos} inputs; {summary.processed} processed now, {summary.skipped} already done; "
                   f"detector {summary.detector}")
     if summary.processed:
@@ -95,6 +96,8 @@ BUILD_EPILOG = """Examples:
   toontalker dataset build raw/cropped data/ --no-crop --identity-from parent
 
   toontalker dataset build raw/one_shot data/ --box 120,40,520,440 --detector haar
+
+  toontalker dataset build raw/vox shards/3 --shard 3/16 -j 8      (machine 3 of 16; then dataset merge)
 """
 
 
@@ -124,6 +127,9 @@ def build_command(
     workers: Workers = 1,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Delete OUT_DIR's clips and manifest and start again.")] = False,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Process again the videos that failed last time.")] = False,
+    shard: Annotated[Optional[str], typer.Option(
+        "--shard", help="K/N: build only part K (0..N-1) of a fixed partition of the videos into OUT_DIR; "
+                        "join the N folders with dataset merge.")] = None,
     test: Annotated[Optional[float], typer.Option("--test", help="Also split: test identities, fraction (<1) or count.")] = None,
     seed: Seed = 0,
     quiet: Quiet = False,
@@ -132,10 +138,13 @@ def build_command(
     """Cut raw videos into face clips: scenes, face tracks, one stable square crop per clip, a manifest."""
     from toontalker.dataset.build import build_dataset
     from toontalker.dataset.pipeline import BuildConfig
+    from toontalker.dataset.shards import Shard
     from toontalker.dataset.split import split_dataset
     from toontalker.errors import ConfigError, UsageError
 
     mode = output_mode(quiet, json)
+    if shard is not None and test is not None:
+        raise UsageError("--test splits the whole dataset: split after dataset merge (merge --test), not per shard")
     try:
         config = BuildConfig(domain=domain, size=size, format=fmt, detector=detector, scale=scale,
                              min_frames=min_frames, max_frames=max_frames, min_face=min_face, iou_threshold=iou,
@@ -146,7 +155,8 @@ def build_command(
         raise UsageError(str(exc)) from exc
     progress, update = _progress(mode, "build")
     with progress:
-        summary = build_dataset(raw_dir, out_dir, config, workers, overwrite, retry_failed, update)
+        summary = build_dataset(raw_dir, out_dir, config, workers, overwrite, retry_failed, update,
+                                shard=Shard.parse(shard) if shard is not None else None)
     if test is not None and summary.manifest is not None:
         split_dataset(out_dir, test=test, seed=seed)
     _render_summary(summary, mode, "built")
@@ -227,6 +237,48 @@ def landmarks_command(
         _render_failures(console, summary.failed, "[red]failed[/red]")
         _render_coverage(console, summary.coverage)
     if summary.failed:
+        raise typer.Exit(1)
+
+
+MERGE_EPILOG = """Examples:
+
+  toontalker dataset merge shards/0 shards/1 shards/2 shards/3 data/
+
+  toontalker dataset merge shards/* data/ --test 0.1 --seed 0     (split the merged dataset by identity)
+"""
+
+
+@app.command("merge", epilog=MERGE_EPILOG)
+def merge_command(
+    folders: Annotated[list[Path], typer.Argument(help="The shard folders (or any dataset folders), then OUT_DIR.")],
+    copy: Annotated[bool, typer.Option("--copy", help="Copy the clips (default: hard links where possible).")] = False,
+    partial: Annotated[bool, typer.Option("--partial", help="Merge even if some shards of a build are missing.")] = False,
+    test: Annotated[Optional[float], typer.Option("--test", help="Re-split the merged dataset: test identities, fraction (<1) or count.")] = None,
+    val: Annotated[float, typer.Option("--val", help="With --test: validation identities, fraction or count.")] = 0.0,
+    seed: Seed = 0,
+    quiet: Quiet = False,
+    json: JsonOutput = False,
+) -> None:
+    """Join the folders of a sharded build (dataset build --shard K/N) into one dataset, resumably."""
+    from toontalker.dataset.merge import merge_datasets
+    from toontalker.errors import UsageError
+
+    if len(folders) < 2:
+        raise UsageError("give at least one dataset folder and OUT_DIR")
+    mode = output_mode(quiet, json)
+    progress, update = _progress(mode, "merge")
+    with progress:
+        summary = merge_datasets(folders[:-1], folders[-1], link=not copy, allow_partial=partial, test=test,
+                                 val=val, seed=seed, progress=update)
+    if mode.json:
+        print_json(summary)
+    elif not mode.quiet:
+        shards = f"; {', '.join(summary.shards)}" if summary.shards else ""
+        stdout_console().print(
+            f"[bold]merged[/bold] {summary.inputs} folders into {summary.out_dir}: {summary.clips} clips of "
+            f"{summary.identities} identities from {summary.videos} videos ({summary.merged} merged now, "
+            f"{summary.skipped} already there){shards}" + ("; splits re-assigned" if summary.resplit else ""))
+    if summary.manifest is None:
         raise typer.Exit(1)
 
 

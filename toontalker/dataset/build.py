@@ -21,7 +21,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from toontalker.dataset.landmark_pass import landmark_result, process_mesh, records_coverage
@@ -34,6 +34,7 @@ from toontalker.dataset.landmarks import (
 )
 from toontalker.dataset.manifest import ClipRecord, clip_path, records_to_frame, write_manifest
 from toontalker.dataset.pipeline import BuildConfig, VideoResult, process_video
+from toontalker.dataset.shards import Shard, claim_shard
 from toontalker.dataset.sources import SourceVideo, scan_sources
 from toontalker.dataset.storage import remove_path
 from toontalker.errors import InputError, UsageError
@@ -64,6 +65,7 @@ class BuildSummary:
     manifest: Path | None
     landmarks: tuple[LandmarkCoverage, ...] = ()  # per domain, over all clips; () when landmarks are off
     landmark_failed: tuple[tuple[str, str], ...] = ()  # (clip id, reason): clips kept without landmarks
+    shard: str = ""  # "K/N" for a sharded build (videos counts this shard's videos only)
 
     @property
     def input_fps(self) -> float:
@@ -166,8 +168,11 @@ def collect_results(out_dir: Path) -> dict[str, VideoResult]:
 
 def build_dataset(raw_dir: Path, out_dir: Path, config: BuildConfig, workers: int = 1,
                   overwrite: bool = False, retry_failed: bool = False,
-                  progress: ProgressCallback | None = None) -> BuildSummary:
-    """Build (or resume building) a clip dataset in ``out_dir`` from the videos under ``raw_dir``."""
+                  progress: ProgressCallback | None = None, shard: Shard | None = None) -> BuildSummary:
+    """Build (or resume building) a clip dataset in ``out_dir`` from the videos under ``raw_dir``.
+
+    ``shard``: only the videos of that part of the partition (:mod:`toontalker.dataset.shards`).
+    """
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     if workers < 1:
         raise UsageError(f"--workers must be >= 1, got {workers}")
@@ -181,8 +186,11 @@ def build_dataset(raw_dir: Path, out_dir: Path, config: BuildConfig, workers: in
         config = config.replace(detector=detector.name)
     if config.landmarks:
         process_mesh(optional=True)  # fails early if mediapipe is unusable
+    claim_shard(out_dir, config.domain, shard, overwrite)
     _check_settings(out_dir, config, overwrite)
     clean_leftovers(out_dir)
+    if shard is not None:
+        scan = replace(scan, videos=tuple(v for v in scan.videos if shard.holds(v.rel)))
     done = collect_results(out_dir)
     todo = [s for s in scan.videos
             if s.key not in done or (retry_failed and done[s.key].status == "failed")]
@@ -226,6 +234,7 @@ def build_dataset(raw_dir: Path, out_dir: Path, config: BuildConfig, workers: in
         failed=tuple((r.rel, r.message) for r in all_results if r.status == "failed") + tuple(crashed),
         no_clips=tuple((r.rel, r.message) for r in all_results if r.status == "no_clips"),
         ignored=scan.ignored, unreadable=scan.unreadable, manifest=manifest,
+        shard=str(shard or ""),
         **landmark_summary(out_dir, all_results, config.landmarks))
 
 

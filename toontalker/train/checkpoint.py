@@ -73,7 +73,9 @@ def capture_rng_state() -> dict[str, Any]:
         "torch": torch.get_rng_state(),
     }
     if torch.cuda.is_available() and torch.cuda.is_initialized():
-        state["cuda"] = torch.cuda.get_rng_state_all()
+        # This process's own GPU only: under torchrun every process sees all GPUs of its node, and a list
+        # over all of them could not be restored on a machine with fewer.
+        state["cuda"] = torch.cuda.get_rng_state()
     return state
 
 
@@ -84,7 +86,30 @@ def restore_rng_state(state: dict[str, Any]) -> None:
     np.random.set_state((n["kind"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["cached"]))
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+        cuda = state["cuda"]
+        if isinstance(cuda, (list, tuple)):  # older checkpoints: one state per visible GPU
+            current = torch.cuda.current_device()
+            cuda = cuda[current] if current < len(cuda) else cuda[0]
+        torch.cuda.set_rng_state(cuda)
+
+
+def resume_rng_state(saved: list[dict[str, Any]], *, rank: int, world_size: int, seed: int, step: int) -> bool:
+    """Set this process's RNG states for a run resumed at ``step``; True if they continue bit-exactly.
+
+    ``saved`` holds one state per process of the run that wrote the checkpoint. With the same number of
+    processes each takes its own (the resumed run continues exactly). With another number the per-process
+    random streams cannot continue; every process is then seeded from ``(seed, step, rank)``: distinct per
+    rank (two processes never draw the same warp pairs) and the same on a rerun. The data stream does not
+    depend on these states (it is a function of ``(seed, position)``), only in-step draws such as warp pairs.
+    """
+    if len(saved) == world_size:
+        restore_rng_state(saved[rank])
+        return True
+    derived = int(np.random.SeedSequence([seed, step, rank]).generate_state(1, dtype=np.uint64)[0])
+    random.seed(derived)
+    np.random.seed(derived % 2**32)
+    torch.manual_seed(derived)
+    return False
 
 
 # -- save / load --------------------------------------------------------------------------------------------

@@ -220,9 +220,10 @@ def _run(recipe: TrainRecipe, info: DistInfo, state: dict[str, Any] | None, real
                         prefetch_factor=4 if recipe.num_workers > 0 else None,
                         worker_init_fn=_leave_stop_signals_to_main)
     batches = iter(loader)
+    exact_rng = True
     if state is not None:  # after the loader drew its worker seeds, as the uninterrupted run had by then
-        ranks = state["rng"]
-        ckpt.restore_rng_state(ranks[info.rank] if info.rank < len(ranks) else ranks[0])
+        exact_rng = ckpt.resume_rng_state(state["rng"], rank=info.rank, world_size=info.world_size,
+                                          seed=recipe.seed, step=start_step)
     if info.is_main:
         out.mkdir(parents=True, exist_ok=True)
         recipe.save(out / "recipe.yaml")
@@ -231,7 +232,7 @@ def _run(recipe: TrainRecipe, info: DistInfo, state: dict[str, Any] | None, real
     monitor = RunMonitor(out, recipe.iterations, start_step, recipe.batch_size, enabled=info.is_main,
                          show_progress=show_progress and console.is_terminal, console=console)
     if start_step:
-        monitor.message(f"resumed {out} at step {start_step}")
+        monitor.message(f"resumed {out} at step {start_step}{_resize_note(state, recipe, info, exact_rng)}")
     last_ckpt: Path | None = ckpt.list_checkpoints(out)[-1][1] if start_step and info.is_main else None
     losses: dict[str, float] = {}
     step = start_step
@@ -265,6 +266,20 @@ def _run(recipe: TrainRecipe, info: DistInfo, state: dict[str, Any] | None, real
                        images_per_second=monitor.last_images_per_s, stopped_early=stopped_early,
                        world_size=info.world_size,
                        rank=info.rank, device=str(info.device))
+
+
+def _resize_note(state: dict[str, Any], recipe: TrainRecipe, info: DistInfo, exact_rng: bool) -> str:
+    """What changed when a run resumes on another number of processes (empty when nothing did)."""
+    if exact_rng:
+        return ""
+    saved = len(state["rng"])
+    note = f" ({saved} -> {info.world_size} processes; RNG states reseeded"
+    before = recipe.batch_size // (int(state["recipe"]["grad_accum"]) * saved)
+    now = recipe.micro_batch(info.world_size)
+    if before != now:
+        keep = recipe.batch_size // (before * info.world_size) if recipe.batch_size % (before * info.world_size) == 0 else None
+        note += f"; micro-batch {before} -> {now}" + (f", --set grad_accum={keep} keeps it" if keep else "")
+    return note + ")"
 
 
 def _save(trainer: Trainer, recipe: TrainRecipe, info: DistInfo, out: Path, step: int,

@@ -27,9 +27,11 @@ _TINY_RUN = {
 }
 
 # Fields a resumed run may change: they do not alter the optimisation (or, for iterations, only extend it).
+# grad_accum keeps the global batch (and the data stream) and may follow a change in the number of processes,
+# e.g. 8 GPUs x grad_accum 1 -> 1 GPU x grad_accum 8 keeps every micro-batch the same size.
 RESUMABLE_FIELDS = frozenset(
     {"iterations", "log_every", "image_every", "checkpoint_every", "keep_last", "num_workers", "compile", "export_dtype",
-     "export_max_shard"}
+     "export_max_shard", "grad_accum"}
 )
 
 
@@ -143,7 +145,8 @@ class TrainRecipe(ConfigBase):
         if per_step % world_size:
             raise ConfigError(
                 f"batch_size {self.batch_size} / grad_accum {self.grad_accum} = {per_step} is not divisible by "
-                f"the {world_size} processes; choose a batch_size that is"
+                f"the {world_size} processes; choose a batch_size (or, when resuming, a grad_accum or a number of "
+                "processes) that divides evenly"
             )
         return per_step // world_size
 
