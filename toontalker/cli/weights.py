@@ -11,7 +11,15 @@ from toontalker.cli.common import JsonOutput, Quiet, output_mode
 from toontalker.console import print_json, stderr_console, stdout_console
 from toontalker.errors import UsageError
 
-app = typer.Typer(help="Model weights: info, pull (from the hub), push, convert (checkpoint -> release).", no_args_is_help=True)
+app = typer.Typer(
+    help="Model weights: info, pull (from the hub), push, convert (checkpoint -> release).",
+    epilog="Examples (owner/...: example hub ids; no toontalker weights are published on the hub yet):\n\n"
+           "  toontalker weights convert runs/stage2/checkpoints/step-10000 release/ --dtype fp16\n\n"
+           "  toontalker weights info release/\n\n"
+           "  toontalker weights push release/ owner/toontalker-small-256\n\n"
+           "  toontalker weights pull owner/toontalker-small-256 --revision v1",
+    no_args_is_help=True,
+)
 
 Revision = Annotated[
     Optional[str], typer.Option("--revision", "-r", help="Hub branch, tag or commit to use (pins the download).")
