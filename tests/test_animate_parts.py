@@ -182,3 +182,22 @@ def test_image_sink_refuses_many_frames(tmp_path):
         with ImageSink(tmp_path / "a.png") as sink:
             sink.write(np.zeros((2, 8, 8, 3), np.uint8))
     assert not (tmp_path / "a.png").exists()
+
+
+def test_driver_panel_view_has_no_black_band_where_the_crop_runs_past_the_frame():
+    from toontalker.animation.driving import view_box
+
+    frames = np.full((6, 48, 64, 3), 200, np.uint8)  # a bright frame; the face box sits at its top-left corner
+    detector = _FakeDetector()
+    (batch,) = list(track_and_crop(iter([frames]), detector, 32, batch_size=8, crop_scale=2.2, lookahead=1,
+                                   keep_views=True))
+    assert batch.views is not None and batch.views.shape == batch.crops.shape == (6, 32, 32, 3)
+    assert (batch.crops[0] == 0).all(axis=-1).any()  # the model's crop is padded with black past the edge
+    assert batch.views.min() > 150  # the panel shows only real pixels
+    box = batch.boxes[0]
+    view = view_box(box, 64, 48)
+    assert (view.x0, view.y0) == (0.0, 0.0) and view.width == box.width  # moved inside, same size
+    big = view_box(Box(-40, -40, 80, 80), 64, 48)  # larger than the frame: shrunk to fit
+    assert big.as_tuple()[:4] == (0.0, 0.0, 48.0, 48.0)
+    (plain,) = list(track_and_crop(iter([frames]), detector, 32, batch_size=8))
+    assert plain.views is None

@@ -19,6 +19,18 @@ def test_help_lists_groups(cli_runner) -> None:
         assert group in result.output
 
 
+def test_help_shows_examples_and_no_flag_types(cli_runner) -> None:
+    for args in ([], ["dataset"], ["bench"], ["weights"], ["animate"], ["train"]):
+        result = cli_runner.invoke(app, [*args, "--help"], env={"COLUMNS": "160"})
+        assert result.exit_code == 0, (args, result.output)
+        assert "Examples" in result.output, args
+        assert "<bool>" not in result.output, args  # on/off flags take no value
+    animate_help = cli_runner.invoke(app, ["animate", "--help"], env={"COLUMNS": "160"}).output
+    assert "--side-by-side" in animate_help and "<path>" in animate_help  # other options keep their types
+    assert "shipped with the package" in animate_help  # the --weights default
+    assert "no toontalker weights are published" in cli_runner.invoke(app, ["weights", "--help"]).output
+
+
 def test_version(cli_runner) -> None:
     from toontalker import __version__
 

@@ -91,14 +91,14 @@ def test_s3fd_missing_weights_names_the_file(monkeypatch, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["haar", "mediapipe", "dlib-hog"])
-def test_offline_detectors_find_real_face(shared_data, name):
+def test_offline_detectors_find_real_face(examples, name):
     from toontalker.video import read_image
 
     try:
         detector = BACKENDS[name]()
     except BackendUnavailableError as exc:
         pytest.skip(str(exc))
-    rgb = read_image(shared_data / "real/images/liveportrait_d12.jpg").rgb
+    rgb = read_image(examples / "real_portrait.jpg").rgb
     boxes = detector.detect(rgb)
     assert boxes, f"{name} found no face"
     H, W = rgb.shape[:2]

@@ -137,11 +137,11 @@ def test_unavailable_when_weights_are_missing(empty_torch_home):
 
 
 @pytest.mark.slow
-def test_dlib_landmarks_and_identity_on_a_real_face(shared_data):
+def test_dlib_landmarks_and_identity_on_a_real_face(examples):
     from toontalker.metrics.identity import DlibIdentity, cosine_similarity, embedding_distance
     from toontalker.metrics.keypoints import DlibLandmarks, keypoint_distance
 
-    face = np.array(Image.open(shared_data / "real/images/liveportrait_d19.jpg").convert("RGB").resize((256, 256)))
+    face = np.array(Image.open(examples / "real_portrait.jpg").convert("RGB").resize((256, 256)))
     moved = np.zeros_like(face)
     moved[:, 6:] = face[:, :-6]  # the face moves 6 px right
     landmarks = DlibLandmarks()
@@ -152,7 +152,9 @@ def test_dlib_landmarks_and_identity_on_a_real_face(shared_data):
     assert landmarks.landmarks(np.zeros((128, 128, 3), np.uint8)) is None
 
     identity = DlibIdentity()
-    other = np.array(Image.open(shared_data / "real/images/liveportrait_d30.jpg").convert("RGB").resize((256, 256)))
+    from toontalker.video import read_frames
+
+    other = np.array(Image.fromarray(read_frames(examples / "real_driver.mp4", max_frames=1)[0]).resize((256, 256)))
     e_face, e_moved, e_other = identity.embedding(face), identity.embedding(moved), identity.embedding(other)
     assert cosine_similarity(e_face, e_moved) > 0.95
     assert cosine_similarity(e_face, e_other) < cosine_similarity(e_face, e_moved)

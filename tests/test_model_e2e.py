@@ -1,4 +1,4 @@
-"""End to end on ../shared/data: a real video drives a cartoon headshot; a few steps of reconstruction
+"""End to end on the example media (examples/): a real video drives a cartoon headshot; a few steps of reconstruction
 training on real frames lower the loss; weights saved after training reload to identical outputs."""
 
 from __future__ import annotations
@@ -34,14 +34,14 @@ def _video_frames(path: Path, count: int, size: int) -> torch.Tensor:
 
 
 @pytest.mark.slow
-def test_real_video_drives_cartoon_and_training_reduces_loss(shared_data, tmp_path) -> None:
+def test_real_video_drives_cartoon_and_training_reduces_loss(examples, tmp_path) -> None:
     torch.manual_seed(0)
     config = ModelConfig.from_name("tiny")
     size = config.image_size
-    headshot = sorted((shared_data / "cartoon" / "images" / "tha2_headshots").glob("*.png"))[0]
+    headshot = examples / "cartoon_headshot.png"
     bgra = cv2.imread(str(headshot), cv2.IMREAD_UNCHANGED)
     cartoon = _to_tensor(cv2.cvtColor(bgra[..., :3], cv2.COLOR_BGR2RGB), size)[None]
-    real = _video_frames(shared_data / "real" / "videos" / "liveportrait_d0.mp4", 8, size)
+    real = _video_frames(examples / "real_driver.mp4", 8, size)
     model = ToonTalker(config)
 
     with torch.no_grad():

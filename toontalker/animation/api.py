@@ -28,8 +28,8 @@ from toontalker.animation.source import SourceFace, prepare_source
 from toontalker.animation.weights import WeightsChoice, load_model
 from toontalker.config import ConfigBase
 from toontalker.devices import dtype_name, enable_fast_kernels, resolve_device, resolve_dtype
-from toontalker.errors import InputError, OutputError
-from toontalker.faces import Box, get_detector
+from toontalker.errors import InputError, OutputError, UsageError
+from toontalker.faces import BACKENDS, Box, get_detector
 from toontalker.io_utils import ensure_parent_writable, folders_removed_on_error
 from toontalker.video import VideoInfo, is_image_path, iter_frames, probe, read_image
 from toontalker.video_checks import frame_times, is_variable_rate
@@ -72,6 +72,13 @@ class AnimateOptions(ConfigBase):
     def __post_init__(self) -> None:
         for name in ("source_domain", "driving_domain"):
             self._check(getattr(self, name) in ("real", "cartoon"), f"{name} must be 'real' or 'cartoon'")
+        self._check(self.detector == "auto" or self.detector in BACKENDS,
+                    f"detector {self.detector!r}: expected auto or one of {', '.join(BACKENDS)}")
+        if self.preset is not None:
+            from toontalker.model import ModelConfig
+
+            self._check(self.preset in ModelConfig.PRESETS,
+                        f"preset {self.preset!r}: expected one of {', '.join(ModelConfig.PRESETS)}")
         self._check(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")
         self._check(self.detect_every >= 1, f"detect_every must be >= 1, got {self.detect_every}")
         self._check(self.detect_side >= 64, f"detect_side must be >= 64, got {self.detect_side}")
@@ -209,6 +216,9 @@ def _animate(source: Path, driving: Path, output: Path, weights: str | Path | No
         warnings.append("the driver is a single image: using absolute motion (Eq. 3)")
     if driver.info is not None and options.start_frame >= driver.frames:
         raise InputError(f"{driving}: --start-frame {options.start_frame} is past its last frame ({driver.frames - 1})")
+    if kind == "image" and driver.frames > 1:
+        raise UsageError(f"{output}: an image output holds one frame, but {driving} has {driver.frames} "
+                         "(write a video, a .gif, or a folder name for a PNG sequence)")
 
     if model is None:
         model, choice = load_model(weights, options.preset, options.random_weights, options.seed)
@@ -238,10 +248,11 @@ def _animate(source: Path, driving: Path, output: Path, weights: str | Path | No
             warnings.append(f"{driving}: no {options.driving_domain} face found in the opening seconds; "
                             "cropping the whole frame until one appears")
 
-    def driving_stream(max_frames: int | None, keep_frames: bool = False) -> Iterator[DrivingBatch]:
+    def driving_stream(max_frames: int | None, keep_frames: bool = False,
+                       keep_views: bool = False) -> Iterator[DrivingBatch]:
         return track_and_crop(driver.batches(options.batch_size, max_frames), detector, size, options.batch_size,
                               options.crop_scale, options.detect_every, options.smooth_frames, initial_box,
-                              keep_frames)
+                              keep_frames, keep_views)
 
     autocast = _autocast(device, dtype)
     with torch.inference_mode(), autocast:
@@ -284,7 +295,7 @@ def _animate(source: Path, driving: Path, output: Path, weights: str | Path | No
         batch, faces = item
         frames = paste(faces) if paste is not None else faces
         if options.side_by_side:
-            panels = batch.frames if keep_full_frames else batch.crops
+            panels = batch.frames if keep_full_frames else batch.views
             frames = side_by_side(source_panel, panels, frames)
         out_size[:] = [frames.shape[2], frames.shape[1]]
         sink.write(frames)
@@ -295,7 +306,8 @@ def _animate(source: Path, driving: Path, output: Path, weights: str | Path | No
 
     t_stream = time.perf_counter()
     with sink:
-        run_pipeline(driving_stream(options.max_frames, keep_full_frames), infer, consume)
+        run_pipeline(driving_stream(options.max_frames, keep_full_frames,
+                                    keep_views=options.side_by_side and not keep_full_frames), infer, consume)
     stream_seconds = time.perf_counter() - t_stream
     if lost[0]:
         warnings.append(f"{driving}: the face was lost in {lost[0]} of {done[0]} frames (previous box held)")

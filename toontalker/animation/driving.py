@@ -34,6 +34,7 @@ class DrivingBatch:
     boxes: tuple[Box, ...]  # the crop box of each frame (full-frame pixels)
     lost: tuple[bool, ...]  # whether each frame's face was lost (box held)
     frames: np.ndarray | None  # (N, H, W, 3) uint8 full frames, only when asked for (side-by-side)
+    views: np.ndarray | None = None  # (N, S, S, 3) uint8 crops moved inside the frame (driver panel), when asked
 
     def __len__(self) -> int:
         return len(self.crops)
@@ -105,6 +106,18 @@ class BoxSmoother:
         return Box(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
 
 
+def view_box(box: Box, image_w: int, image_h: int) -> Box:
+    """``box`` (square) moved inside the frame, and shrunk to fit where it is larger: the driver panel's view.
+
+    The model's crop keeps the face centred and pads past the frame's edge with black; the panel shows the
+    same face from pixels that exist, so it has no black band.
+    """
+    side = min(box.width, float(image_w), float(image_h))
+    cx, cy = box.center
+    inner = Box(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2, box.score)
+    return square_box(inner, 1.0, image_w, image_h, keep_inside=True)
+
+
 def first_face_box(path: Path, info: VideoInfo, detector: FaceDetector, seconds: float = 10.0,
                    stride: int = 5, scan_side: int = 480) -> Box | None:
     """The first face in the opening ``seconds`` (every ``stride``-th frame, decoded small), in full-frame pixels."""
@@ -133,10 +146,12 @@ def track_and_crop(
     lookahead: int = 4,
     initial_box: Box | None = None,
     keep_frames: bool = False,
+    keep_views: bool = False,
 ) -> Iterator[DrivingBatch]:
     """Crop the face of every frame of ``batches`` to ``size`` x ``size``, in batches of ``batch_size``.
 
     ``detector=None`` means the frames are pre-cropped: the whole frame is the crop (``no_crop``).
+    ``keep_frames`` adds the full frames, ``keep_views`` the panel crops of :func:`view_box` to each batch.
     """
     state = FaceTrackState(box=initial_box)
     smoother = BoxSmoother(lookahead)
@@ -145,6 +160,7 @@ def track_and_crop(
     out_boxes: list[Box] = []
     out_lost: list[bool] = []
     out_frames: list[np.ndarray] = []
+    out_views: list[np.ndarray] = []
     start = 0
     index = 0
     frame_size: tuple[int, int] | None = None
@@ -160,12 +176,15 @@ def track_and_crop(
             out_lost.append(lost)
             if keep_frames:
                 out_frames.append(frame)
+            if keep_views:
+                out_views.append(crop_resize(frame, view_box(box, W, H), size))
 
     def take(n: int) -> DrivingBatch:
         nonlocal start
         batch = DrivingBatch(start, np.stack(out_crops[:n]), tuple(out_boxes[:n]), tuple(out_lost[:n]),
-                             np.stack(out_frames[:n]) if keep_frames else None)
-        del out_crops[:n], out_boxes[:n], out_lost[:n], out_frames[:n]
+                             np.stack(out_frames[:n]) if keep_frames else None,
+                             np.stack(out_views[:n]) if keep_views else None)
+        del out_crops[:n], out_boxes[:n], out_lost[:n], out_frames[:n], out_views[:n]
         start += n
         return batch
 

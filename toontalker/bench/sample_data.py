@@ -1,11 +1,11 @@
 """A small benchmark data folder (copied media + ``manifest.csv``) for machines without ../shared/data.
 
-For running the bench on a lent GPU: copy a subset of the shared data (the THA2 paired benchmark, a few
-real and cartoon test clips, cartoon headshots) into an ignored folder such as ``.carry/bench-data`` that
-travels with the working tree. Never commit it (the media's licences forbid it). ``manifest.csv`` uses
-paths relative to itself, so protocols made from it resolve on the other machine.
+For running the bench on a GPU machine without the sample media: copy a subset of it (the THA2 paired
+benchmark, a few real and cartoon test clips, cartoon headshots) into a folder such as ``bench-data`` (ignored
+by git) and copy that folder to the GPU machine. Never commit it (the media's licences forbid it).
+``manifest.csv`` uses paths relative to itself, so protocols made from it resolve on the other machine.
 
-    python -m toontalker.bench.sample_data ../shared/data .carry/bench-data
+    python -m toontalker.bench.sample_data ../shared/data bench-data
 """
 
 from __future__ import annotations

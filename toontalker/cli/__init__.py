@@ -72,10 +72,39 @@ class ToonTalkerGroup(TyperGroup):
             ctx.exit(1)
 
 
+def _hide_flag_types() -> None:
+    """Boolean flags take no value: show no ``<bool>`` type next to them in ``--help``.
+
+    Typer (>= 0.20) prints every option's type; for an on/off flag that type is noise. Older Typer has no
+    ``display_type_rich`` and prints no types at all, so there is nothing to hide.
+    """
+    from typer.core import TyperOption
+
+    shown = getattr(TyperOption, "display_type_rich", None)
+    if shown is None or getattr(shown, "_hides_flags", False):
+        return
+
+    def display_type_rich(self, ctx):  # type: ignore[no-untyped-def]
+        if self.is_flag and self.metavar is None:
+            return None
+        return shown(self, ctx)
+
+    display_type_rich._hides_flags = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_hide_flag_types()
+
 app = typer.Typer(
     name="toontalker",
     cls=ToonTalkerGroup,
     help="Cross-domain face reenactment: drive a cartoon with a real video, and a real face with a cartoon.",
+    epilog="Examples:\n\n"
+           "  toontalker animate examples/cartoon_headshot.png examples/real_driver.mp4 -o animated.mp4 --side-by-side\n\n"
+           "  toontalker info\n\n"
+           "  toontalker dataset build raw_videos/ data/real --domain real\n\n"
+           "  toontalker train --stage 1 --data data/real --out runs/s1\n\n"
+           "  toontalker animate --help",
     pretty_exceptions_enable=False,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from toontalker.cli.common import Device, Dtype, JsonOutput, Quiet, Seed, Weights, output_mode
+from toontalker.cli.common import Device, Dtype, JsonOutput, Quiet, Seed, output_mode
 from toontalker.console import print_json, stderr_console, stdout_console
 
 HELP = (
@@ -17,6 +17,8 @@ HELP = (
 )
 EPILOG = """Examples:
 
+  toontalker animate examples/cartoon_headshot.png examples/real_driver.mp4 -o animated.mp4 --side-by-side
+
   toontalker animate character.png speech.mp4 -o out.mp4
 
   toontalker animate portrait.jpg anime.mp4 -o out.mp4 --source-domain real --driving-domain cartoon
@@ -25,10 +27,20 @@ EPILOG = """Examples:
 
   toontalker animate face.png talk.mp4 -o frames/ --no-crop --find-best-start
 
-  toontalker animate char.png talk.mp4 -o out.mp4 --source-box 120,80,360,320 --weights owner/toontalker
+  toontalker animate char.png talk.mp4 -o out.mp4 --source-box 120,80,360,320 --weights runs/release
+
+  toontalker animate char.png talk.mp4 -o out.mp4 --weights owner/toontalker-small-256@v1
+  (owner/...: an example hub id; no toontalker weights are published on the hub yet)
 
   toontalker animate char.png talk.mp4 -o test.mp4 --preset tiny --random-weights   (pipeline test only)
 """
+
+
+AnimateWeights = Annotated[
+    Optional[str],
+    typer.Option("--weights", "-w", help="Weights folder or Hugging Face hub id (OWNER/NAME or OWNER/NAME@REVISION). "
+                 "Default: the demo weights shipped with the package (toontalker/weights/default)."),
+]
 
 
 def _domain(value: str, option: str) -> str:
@@ -46,7 +58,7 @@ def animate_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="Output file (.mp4 .mov .mkv .webm .gif .png ...) or folder for PNG frames.")],
     source_domain: Annotated[str, typer.Option("--source-domain", help="Domain of SOURCE: cartoon or real.")] = "cartoon",
     driving_domain: Annotated[str, typer.Option("--driving-domain", help="Domain of DRIVING: real or cartoon.")] = "real",
-    weights: Weights = None,
+    weights: AnimateWeights = None,
     preset: Annotated[Optional[str], typer.Option("--preset", help="Architecture for --random-weights: tiny, small-256, paper-256.")] = None,
     random_weights: Annotated[bool, typer.Option("--random-weights", help="Untrained model: tests the pipeline, the pictures are MEANINGLESS.")] = False,
     detector: Annotated[str, typer.Option("--detector", help="Face detector: auto (per domain), s3fd, mediapipe, haar, dlib-hog, dlib-cnn.")] = "auto",

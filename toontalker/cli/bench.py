@@ -16,7 +16,13 @@ from rich.table import Table
 from toontalker.cli.common import Baseline, BaselineSize, Device, JsonOutput, Quiet, Seed, Weights, output_mode
 from toontalker.console import OutputMode, print_json, stderr_console, stdout_console
 
-app = typer.Typer(help="Benchmarks: speed of the animate core, quality on the paper's protocols.", no_args_is_help=True)
+app = typer.Typer(
+    help="Benchmarks: speed of the animate core, quality on the paper's protocols.",
+    epilog="Examples:\n\n  toontalker bench speed --presets tiny --batch-sizes 1,8\n\n"
+           "  toontalker bench protocol --data data/built --out protocols\n\n"
+           "  toontalker bench quality -w runs/stage2 --data protocols/ --out bench/quality",
+    no_args_is_help=True,
+)
 
 
 def register(command: Callable, name: str, help: str, epilog: str) -> None:

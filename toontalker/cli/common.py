@@ -28,7 +28,7 @@ ConfigFile = Annotated[
 ]
 Weights = Annotated[
     Optional[str],
-    typer.Option("--weights", "-w", help="Weights folder or Hugging Face hub id (owner/name[@revision])."),
+    typer.Option("--weights", "-w", help="Weights folder or Hugging Face hub id (OWNER/NAME or OWNER/NAME@REVISION)."),
 ]
 
 

@@ -13,7 +13,10 @@ from toontalker.cli.common import JsonOutput, Quiet, Seed, Workers, output_mode
 from toontalker.console import OutputMode, print_json, stderr_console, stdout_console
 
 app = typer.Typer(
-    help="Build training-ready face clips from raw videos: build, import, landmarks, split, stats, verify.",
+    help="Build training-ready face clips from raw videos: build, import, landmarks, merge, split, stats, verify.",
+    epilog="Examples:\n\n  toontalker dataset build raw_videos/ data/real --domain real --test 4\n\n"
+           "  toontalker dataset import vox/ data/vox --domain real --identity-from parent\n\n"
+           "  toontalker dataset landmarks data/real -j 2\n\n  toontalker dataset stats data/real\n\n  toontalker dataset detectors",
     no_args_is_help=True,
 )
 

@@ -30,22 +30,22 @@ def info_command(quiet: Quiet = False, json: JsonOutput = False) -> None:
     console.print(f"ffprobe: {info.ffprobe or 'not found (apt-get install ffmpeg)'}")
 
     packages = Table(title="packages", show_header=True)
-    packages.add_column("package")
-    packages.add_column("version")
+    packages.add_column("package", overflow="fold")
+    packages.add_column("version", overflow="fold")
     for p in info.packages:
         packages.add_row(p.name, p.version or "[dim]not installed[/dim]")
     console.print(packages)
 
     backends = Table(title="backends", show_header=True)
     for col in ("backend", "for", "available", "detail"):
-        backends.add_column(col)
+        backends.add_column(col, overflow="fold")
     for b in info.backends:
         backends.add_row(b.name, b.purpose, "[green]yes[/green]" if b.available else "[red]no[/red]", b.detail)
     console.print(backends)
 
     weights = Table(title="pretrained weights (torch hub cache)", show_header=True)
     for col in ("file", "used by", "cached"):
-        weights.add_column(col)
+        weights.add_column(col, overflow="fold")  # paths and file names in full, wrapped, never cut with "..."
     for w in info.weights:
         weights.add_row(w.filename, w.used_by, "[green]yes[/green]" if w.present else f"[red]missing[/red] ({w.path})")
     console.print(weights)

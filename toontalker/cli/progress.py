@@ -19,14 +19,23 @@ class FramesPerSecondColumn(ProgressColumn):
 
 @contextlib.contextmanager
 def frame_progress(console: Console, description: str) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar on ``console``; the yielded callback takes (frames done, frames expected)."""
+    """A progress bar on ``console``; the yielded callback takes (frames done, frames expected).
+
+    The bar appears with the first frame, so an error found before any work (a bad argument, a missing
+    file) prints alone, without an empty bar above it.
+    """
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                         FramesPerSecondColumn(), TimeElapsedColumn(), TimeRemainingColumn(), console=console,
                         transient=False)
     task = progress.add_task(description, total=None)
 
     def update(done: int, total: int) -> None:
+        if not progress.live.is_started:
+            progress.start()
         progress.update(task, completed=done, total=total)
 
-    with progress:
+    try:
         yield update
+    finally:
+        if progress.live.is_started:
+            progress.stop()

@@ -11,7 +11,15 @@ from toontalker.cli.common import JsonOutput, Quiet, output_mode
 from toontalker.console import print_json, stderr_console, stdout_console
 from toontalker.errors import UsageError
 
-app = typer.Typer(help="Model weights: info, pull (from the hub), push, convert (checkpoint -> release).", no_args_is_help=True)
+app = typer.Typer(
+    help="Model weights: info, pull (from the hub), push, convert (checkpoint -> release).",
+    epilog="Examples (owner/...: example hub ids; no toontalker weights are published on the hub yet):\n\n"
+           "  toontalker weights convert runs/stage2/checkpoints/step-10000 release/ --dtype fp16\n\n"
+           "  toontalker weights info release/\n\n"
+           "  toontalker weights push release/ owner/toontalker-small-256\n\n"
+           "  toontalker weights pull owner/toontalker-small-256 --revision v1",
+    no_args_is_help=True,
+)
 
 Revision = Annotated[
     Optional[str], typer.Option("--revision", "-r", help="Hub branch, tag or commit to use (pins the download).")
@@ -32,10 +40,11 @@ def _size(n: int) -> str:
 @app.command(
     "info",
     help="Show the config, parameter count, stored dtype and files of a weights folder or hub id.",
-    epilog="Examples:\n\n  toontalker weights info runs/release\n\n  toontalker weights info owner/toontalker-small-256@v1 --json",
+    epilog="Examples:\n\n  toontalker weights info runs/release\n\n  toontalker weights info owner/toontalker-small-256@v1 --json"
+           "\n\n  (owner/...: an example hub id; no toontalker weights are published on the hub yet)",
 )
 def info_command(
-    weights: Annotated[str, typer.Argument(help="Weights folder or hub id owner/name[@revision].")],
+    weights: Annotated[str, typer.Argument(help="Weights folder or hub id OWNER/NAME or OWNER/NAME@REVISION.")],
     revision: Revision = None,
     cache_dir: CacheDir = None,
     quiet: Quiet = False,
@@ -68,10 +77,11 @@ def info_command(
 @app.command(
     "pull",
     help="Download weights from the Hugging Face hub into the normal HF cache (offline: HF_HUB_OFFLINE=1 checks the cache only).",
-    epilog="Examples:\n\n  toontalker weights pull owner/toontalker-small-256\n\n  toontalker weights pull owner/toontalker-small-256 --revision v1",
+    epilog="Examples:\n\n  toontalker weights pull owner/toontalker-small-256\n\n  toontalker weights pull owner/toontalker-small-256 --revision v1"
+           "\n\n  (owner/...: an example hub id; no toontalker weights are published on the hub yet)",
 )
 def pull_command(
-    repo_id: Annotated[str, typer.Argument(help="Hub id owner/name[@revision].")],
+    repo_id: Annotated[str, typer.Argument(help="Hub id OWNER/NAME or OWNER/NAME@REVISION.")],
     revision: Revision = None,
     cache_dir: CacheDir = None,
     quiet: Quiet = False,
@@ -93,7 +103,8 @@ def pull_command(
 @app.command(
     "push",
     help="Upload a weights folder to the Hugging Face hub (it is loaded first: broken weights are never published).",
-    epilog="Examples:\n\n  toontalker weights push runs/release owner/toontalker-small-256\n\n  toontalker weights push runs/release owner/toontalker-small-256 --private --branch dev",
+    epilog="Examples:\n\n  toontalker weights push runs/release owner/toontalker-small-256\n\n  toontalker weights push runs/release owner/toontalker-small-256 --private --branch dev"
+           "\n\n  (owner/...: replace with your account; the end-to-end publishing steps are in docs/model.md, 'Hub')",
 )
 def push_command(
     directory: Annotated[Path, typer.Argument(help="Weights folder (config.json + model.safetensors + README.md).")],
