@@ -1,0 +1,44 @@
+"""``serve(config)``: load the weights, build the page and serve it (blocking) on ``config.host:port``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from toontalker.errors import BackendUnavailableError
+from toontalker.ui.jobs import Animator, UiConfig
+from toontalker.ui.media import find_examples
+
+INSTALL_HINT = "toontalker ui needs the 'ui' extra: pip install 'toontalker[ui]'"
+
+
+def _import_gradio():
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home, also for the version check
+    try:
+        import gradio
+    except ImportError as error:
+        raise BackendUnavailableError(f"{INSTALL_HINT} ({error})") from error
+    return gradio
+
+
+def serve(config: UiConfig, on_ready: Callable[[str, Animator], None] | None = None) -> None:
+    """Serve the page until interrupted; ``on_ready(url, animator)`` is called once it answers."""
+    _import_gradio()
+    from toontalker.ui.app import CSS, build_app
+
+    examples = find_examples(config.examples)
+    animator = Animator(config)
+    allowed = [str(animator.work_dir)] + ([str(examples.folder)] if examples.folder is not None else [])
+    try:
+        app = build_app(animator, examples)
+        app.queue(default_concurrency_limit=None)
+        _, url, _ = app.launch(
+            server_name=config.host, server_port=config.port, inbrowser=False, share=False, show_error=True,
+            quiet=True, prevent_thread_lock=True, allowed_paths=allowed, max_file_size=int(config.max_upload_mb * 2**20),
+            ssr_mode=False, footer_links=[], css=CSS,
+        )
+        if on_ready is not None:
+            on_ready(url, animator)
+        app.block_thread()
+    finally:
+        animator.close()
