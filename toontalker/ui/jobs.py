@@ -81,6 +81,11 @@ class Animator:
     def weights_line(self) -> str:
         return describe_weights(self.choice, self.model.config.image_size)
 
+    @property
+    def busy(self) -> bool:
+        """Whether a run is in progress."""
+        return self._lock.locked()
+
     def busy_message(self) -> str:
         status = self._status
         if status is None:
