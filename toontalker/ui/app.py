@@ -7,6 +7,7 @@ All work is in :mod:`toontalker.ui.handlers`; this file only wires components to
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 
 from toontalker.animation.api import AnimateOptions
@@ -68,39 +69,52 @@ def build_app(animator: Animator, examples: ExampleMedia):
             paste_back = gr.Checkbox(defaults.paste_back, label="Paste back into the full source image")
             side_by_side = gr.Checkbox(defaults.side_by_side, label="Side by side (source | driver | result)")
             audio = gr.Checkbox(defaults.audio, label="Driver's audio")
-        with gr.Accordion("Cropping", open=False):
+        with gr.Accordion("Cropping and batching", open=False):
             with gr.Row():
                 no_crop_source = gr.Checkbox(defaults.no_crop_source, label="Source is already a face crop")
                 no_crop_driving = gr.Checkbox(defaults.no_crop_driving, label="Driver is already cropped")
                 crop_scale = gr.Number(defaults.crop_scale, label="Crop scale", minimum=0.5, maximum=4)
                 detector = gr.Dropdown(["auto", "s3fd", "mediapipe", "haar", "dlib-hog", "dlib-cnn"],
                                        value=defaults.detector, label="Face detector")
+                batch_size = gr.Number(defaults.batch_size, label="Frames per batch", precision=0, minimum=1,
+                                       elem_id="tt-batch-size")
         run = gr.Button("Animate", variant="primary", elem_id="tt-run")
         result_video = gr.Video(label="Result", interactive=False, height=360, elem_id="tt-result")
         result_file = gr.File(label="Download", interactive=False, elem_id="tt-download")
         run_message = gr.Markdown(elem_id="tt-run-message", elem_classes="tt-message")
 
-        fields = [source_domain, driving_domain, source_box, no_crop_source, no_crop_driving, motion,
-                  start_frame, find_best_start, max_frames, paste_back, side_by_side, audio, crop_scale, detector]
+        named = {"source_domain": source_domain, "driving_domain": driving_domain, "source_box": source_box,
+                 "no_crop_source": no_crop_source, "no_crop_driving": no_crop_driving, "motion": motion,
+                 "start_frame": start_frame, "find_best_start": find_best_start, "max_frames": max_frames,
+                 "paste_back": paste_back, "side_by_side": side_by_side, "audio": audio,
+                 "crop_scale": crop_scale, "detector": detector, "batch_size": batch_size}
+        fields = list(named.values())
+
+        def fields_of(*values) -> OptionFields:  # the page's values, in `named`'s order
+            return OptionFields(**dict(zip(named, values)))
         detected_box = gr.State("")  # the face box text as detected (an unedited box is detected again)
         source_outputs = [source_annotated, source_crop, source_box, source_message, detected_box]
         driving_outputs = [driving_annotated, driving_crop, driving_message]
 
         def show_source(path, *values, detect=True):
-            view = source_preview(path, OptionFields(*values), max_mb, detect)
+            view = source_preview(path, fields_of(*values), max_mb, detect)
             return view.annotated, view.crop, view.box, view.message, view.box if detect else ""
 
         def show_driving(path, *values):
-            view = driving_preview(path, OptionFields(*values), max_mb)
+            view = driving_preview(path, fields_of(*values), max_mb)
             return view.annotated, view.crop, view.message
 
         def animate_clicked(source, driving, detected, *values, progress=gr.Progress()):
-            progress(0, desc="starting")
-            fields = OptionFields(*values)
+            progress(0, desc="loading the inputs, finding the faces")
+            fields = fields_of(*values)
             if fields.source_box.strip() == detected:  # not edited: animate detects it again (same box)
                 fields = dataclasses.replace(fields, source_box="")
-            view = run_job(animator, source, driving, fields,
-                           lambda done, total: progress((done, total), desc="animating", unit="frames"))
+            context = contextvars.copy_context()  # gradio finds the event through context variables
+
+            def report(done: int, total: int) -> None:  # called from animate's encoder thread
+                context.run(progress, (done, total), desc="animating", unit="frames")
+
+            view = run_job(animator, source, driving, fields, report)
             path = str(view.video) if view.video is not None else None
             return path, path, view.message
 

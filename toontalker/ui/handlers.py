@@ -39,6 +39,7 @@ class OptionFields:
     audio: bool = DEFAULTS.audio
     crop_scale: float = DEFAULTS.crop_scale
     detector: str = DEFAULTS.detector
+    batch_size: int = DEFAULTS.batch_size
 
     def to_options(self, *, with_box: bool = True) -> AnimateOptions:
         """``AnimateOptions`` for these fields (ConfigError / UsageError naming the field when invalid)."""
@@ -54,6 +55,7 @@ class OptionFields:
             find_best_start=bool(self.find_best_start) and relative,
             max_frames=int(self.max_frames) if self.max_frames else None,
             paste_back=self.paste_back, side_by_side=self.side_by_side, audio=self.audio,
+            batch_size=int(self.batch_size or DEFAULTS.batch_size),
         )
 
 
@@ -122,12 +124,14 @@ def describe_result(result: AnimateResult, weights_line: str) -> str:
 def run_job(animator: Animator, source: str | None, driving: str | None, fields: OptionFields,
             on_progress: ProgressCallback | None = None) -> RunView:
     """Check both uploads and the options, then ``animator.run`` (busy, bad input: a message, no video)."""
-    if not source or not driving:
-        missing = "a source image" if not source else "a driving video"
-        return RunView(None, f"**Error:** give {missing} first (upload one or pick an example)")
+    max_mb = animator.config.max_upload_mb
     try:
-        max_mb = animator.config.max_upload_mb
-        src, drv = check_upload(source, "source", max_mb), check_upload(driving, "driving", max_mb)
+        if not source:
+            return RunView(None, "**Error:** give a source image first (upload one or pick an example)")
+        src = check_upload(source, "source", max_mb)
+        if not driving:
+            return RunView(None, "**Error:** give a driving video first (upload one or pick an example)")
+        drv = check_upload(driving, "driving", max_mb)
         result = animator.run(src, drv, fields.to_options(), on_progress)
     except (ToonTalkerError, ValueError) as error:
         return RunView(None, error_line(error))

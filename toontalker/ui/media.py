@@ -72,7 +72,7 @@ def find_examples(folder: str | Path | None = None) -> ExampleMedia:
     root = Path(folder) if folder is not None else example_folder()
     if root is None or not root.is_dir():
         return ExampleMedia(None, (), ())
-    files = sorted(p.resolve() for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
+    files = sorted(p.absolute() for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
     sources = tuple(p for p in files if is_image_path(p))
     drivers = tuple(p for p in files if is_video_path(p))
-    return ExampleMedia(root.resolve(), sources, drivers)
+    return ExampleMedia(root.absolute(), sources, drivers)
