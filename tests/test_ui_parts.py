@@ -179,3 +179,18 @@ def test_ui_config_is_validated():
     with pytest.raises(UsageError, match="max_upload_mb"):
         UiConfig(max_upload_mb=0)
     assert UiConfig().host == "127.0.0.1"
+
+
+def test_the_page_offers_every_option_field():
+    pytest.importorskip("gradio", reason="the ui extra is not installed: pip install -e '.[ui]'")
+    import dataclasses
+
+    import gradio as gr
+
+    from toontalker.ui.app import _options
+    from toontalker.ui.handlers import OptionFields
+
+    with gr.Blocks():
+        box = gr.Textbox()
+        options = _options(gr, box)
+    assert list(options) == [f.name for f in dataclasses.fields(OptionFields)]
