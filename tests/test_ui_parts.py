@@ -194,3 +194,31 @@ def test_the_page_offers_every_option_field():
         box = gr.Textbox()
         options = _options(gr, box)
     assert list(options) == [f.name for f in dataclasses.fields(OptionFields)]
+
+
+def test_cli_ui_is_listed_and_says_what_is_missing(cli_runner, monkeypatch):
+    import sys
+
+    from toontalker.cli import app
+
+    assert "ui" in cli_runner.invoke(app, ["--help"]).output
+    monkeypatch.setitem(sys.modules, "gradio", None)  # as if the ui extra were not installed
+    result = cli_runner.invoke(app, ["ui", "--preset", "tiny", "--random-weights"])
+    assert result.exit_code == 1
+    assert "error: toontalker ui needs the 'ui' extra: pip install 'toontalker[ui]'" in result.output
+
+
+def test_cli_ui_on_a_busy_port_is_one_line(cli_runner, tmp_path):
+    pytest.importorskip("gradio", reason="the ui extra is not installed: pip install -e '.[ui]'")
+    import socket
+
+    from toontalker.cli import app
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli_runner.invoke(app, ["ui", "--port", str(port), "--preset", "tiny", "--random-weights",
+                                         "--work-dir", str(tmp_path / "work")])
+    assert result.exit_code == 2, result.output
+    assert f"error: cannot serve on 127.0.0.1:{port}" in result.output

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from toontalker.errors import BackendUnavailableError
+from toontalker.errors import BackendUnavailableError, UsageError
 from toontalker.ui.jobs import Animator, UiConfig
 from toontalker.ui.media import find_examples
 
@@ -24,7 +24,7 @@ def _import_gradio():
 def serve(config: UiConfig, on_ready: Callable[[str, Animator], None] | None = None) -> None:
     """Serve the page until interrupted; ``on_ready(url, animator)`` is called once it answers."""
     _import_gradio()
-    from toontalker.ui.app import CSS, build_app
+    from toontalker.ui.app import build_app  # after gradio's environment is set
 
     examples = find_examples(config.examples)
     animator = Animator(config)
@@ -32,13 +32,23 @@ def serve(config: UiConfig, on_ready: Callable[[str, Animator], None] | None = N
     try:
         app = build_app(animator, examples)
         app.queue(default_concurrency_limit=None)
-        _, url, _ = app.launch(
-            server_name=config.host, server_port=config.port, inbrowser=False, share=False, show_error=True,
-            quiet=True, prevent_thread_lock=True, allowed_paths=allowed, max_file_size=int(config.max_upload_mb * 2**20),
-            ssr_mode=False, footer_links=[], css=CSS,
-        )
+        _, url, _ = _launch(app, config, allowed)
         if on_ready is not None:
             on_ready(url, animator)
         app.block_thread()
     finally:
         animator.close()
+
+
+def _launch(app, config: UiConfig, allowed: list[str]):
+    """``app.launch`` without blocking; UsageError naming the address when it cannot listen there."""
+    from toontalker.ui.app import CSS
+
+    try:
+        return app.launch(
+            server_name=config.host, server_port=config.port, inbrowser=False, share=False, show_error=True,
+            quiet=True, prevent_thread_lock=True, allowed_paths=allowed, ssr_mode=False, footer_links=[],
+            max_file_size=int(config.max_upload_mb * 2**20), css=CSS,
+        )
+    except OSError as error:
+        raise UsageError(f"cannot serve on {config.host}:{config.port} ({error}); pick another port") from error
