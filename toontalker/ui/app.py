@@ -93,7 +93,8 @@ def build_app(animator: Animator, examples: ExampleMedia):
     import gradio as gr
 
     max_mb = animator.config.max_upload_mb
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
+    # uploads and results copied to gradio's cache: checked hourly, removed after a day
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 86400)) as app:
         gr.Markdown(f"# {TITLE}\nUpload a source image and a driving video (or pick an example), check the "
                     f"face crops, then **Animate**. Uploads up to {max_mb:g} MB.")
         gr.Markdown(f"**Weights:** {animator.weights_line}",
