@@ -67,7 +67,7 @@ def examples(request, tmp_path_factory) -> ExampleMedia:
 
 @pytest.fixture(scope="module")
 def server(examples, tmp_path_factory):
-    """``python -m toontalker ui`` on a free loopback port; yields its URL, stops it with SIGINT."""
+    """``python -m toontalker ui`` on a free loopback port; yields its URL, stops it with SIGTERM."""
     port, work = _free_port(), tmp_path_factory.mktemp("ui-work")
     weights = ([] if os.environ.get("TOONTALKER_UI_TEST_WEIGHTS") == "default"
                else ["--preset", "tiny", "--random-weights"])
@@ -86,12 +86,14 @@ def server(examples, tmp_path_factory):
             pytest.fail(f"toontalker ui did not start (exit {process.poll()}):\n{log.read_text()[-3000:]}")
         time.sleep(0.5)
     yield url
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signal.SIGTERM)
     try:
-        process.wait(10)
+        process.wait(30)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(10)
+        pytest.fail(f"toontalker ui did not stop on SIGTERM:\n{log.read_text()[-3000:]}")
+    assert process.returncode == 0, log.read_text()[-3000:]  # a clean stop
 
 
 @pytest.fixture(scope="module")

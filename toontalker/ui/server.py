@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
 
 from toontalker.errors import BackendUnavailableError, UsageError
 from toontalker.ui.jobs import Animator, UiConfig
@@ -35,9 +38,27 @@ def serve(config: UiConfig, on_ready: Callable[[str, Animator], None] | None = N
         _, url, _ = _launch(app, config, allowed)
         if on_ready is not None:
             on_ready(url, animator)
-        app.block_thread()
+        with _sigterm_stops():
+            app.block_thread()  # returns on Ctrl+C (or SIGTERM), the server closed
     finally:
         animator.close()
+
+
+@contextlib.contextmanager
+def _sigterm_stops() -> Iterator[None]:
+    """SIGTERM stops the server like Ctrl+C (a clean close: the work folder removed)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _launch(app, config: UiConfig, allowed: list[str]):
