@@ -222,3 +222,13 @@ def test_cli_ui_on_a_busy_port_is_one_line(cli_runner, tmp_path):
                                          "--work-dir", str(tmp_path / "work")])
     assert result.exit_code == 2, result.output
     assert f"error: cannot serve on 127.0.0.1:{port}" in result.output
+
+
+def test_the_weights_line_names_the_weights():
+    from toontalker.animation.weights import WeightsChoice
+    from toontalker.ui.jobs import describe_weights
+
+    assert describe_weights(WeightsChoice("default", None, False), 256) == \
+        "the shipped demo weights (toontalker/weights/default, 256 px)"
+    assert describe_weights(WeightsChoice("owner/toontalker@v1", None, False), 256) == "owner/toontalker@v1 (256 px)"
+    assert describe_weights(WeightsChoice("random:tiny", "tiny", True), 64).startswith("RANDOM WEIGHTS (tiny)")
