@@ -92,6 +92,8 @@ def test_option_fields_make_animate_options():
     assert (absolute.motion, absolute.start_frame, absolute.find_best_start) == ("absolute", 0, False)
     assert OptionFields(max_frames=0).to_options().max_frames is None
     assert OptionFields().to_options() == AnimateOptions()  # the page's defaults are animate's
+    emptied = OptionFields(start_frame=None, max_frames=None, crop_scale=None, batch_size=None, detector=None)
+    assert emptied.to_options() == AnimateOptions()  # a number field left empty is its default
     with pytest.raises(UsageError, match="face box"):
         OptionFields(source_box="10,20,oops").to_options()
 

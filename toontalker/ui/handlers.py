@@ -31,15 +31,15 @@ class OptionFields:
     no_crop_source: bool = DEFAULTS.no_crop_source
     no_crop_driving: bool = DEFAULTS.no_crop_driving
     motion: str = DEFAULTS.motion
-    start_frame: int = DEFAULTS.start_frame
+    start_frame: int | None = DEFAULTS.start_frame  # None: an emptied number field (the default)
     find_best_start: bool = DEFAULTS.find_best_start
-    max_frames: int = 0  # 0: the whole driver
+    max_frames: int | None = 0  # 0 or None: the whole driver
     paste_back: bool = DEFAULTS.paste_back
     side_by_side: bool = DEFAULTS.side_by_side
     audio: bool = DEFAULTS.audio
-    crop_scale: float = DEFAULTS.crop_scale
-    detector: str = DEFAULTS.detector
-    batch_size: int = DEFAULTS.batch_size
+    crop_scale: float | None = DEFAULTS.crop_scale
+    detector: str | None = DEFAULTS.detector
+    batch_size: int | None = DEFAULTS.batch_size
 
     def to_options(self, *, with_box: bool = True) -> AnimateOptions:
         """``AnimateOptions`` for these fields (ConfigError / UsageError naming the field when invalid)."""
@@ -48,9 +48,10 @@ class OptionFields:
         return AnimateOptions(
             source_domain=self.source_domain,  # type: ignore[arg-type]
             driving_domain=self.driving_domain,  # type: ignore[arg-type]
-            detector=self.detector, source_box=None if self.no_crop_source else box,
+            detector=self.detector or DEFAULTS.detector, source_box=None if self.no_crop_source else box,
             no_crop_source=self.no_crop_source, no_crop_driving=self.no_crop_driving,
-            crop_scale=float(self.crop_scale), motion=self.motion,  # type: ignore[arg-type]
+            crop_scale=DEFAULTS.crop_scale if self.crop_scale is None else float(self.crop_scale),
+            motion=self.motion,  # type: ignore[arg-type]
             start_frame=int(self.start_frame or 0) if relative else 0,
             find_best_start=bool(self.find_best_start) and relative,
             max_frames=int(self.max_frames) if self.max_frames else None,
