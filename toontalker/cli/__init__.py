@@ -113,7 +113,7 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from toontalker.cli import animate, bench, dataset, info, train, weights
+    from toontalker.cli import animate, bench, dataset, info, train, ui, weights
 
     app.add_typer(dataset.app, name="dataset")
     app.command("train", help=train.HELP, epilog=train.EPILOG)(train.train_command)
@@ -121,6 +121,7 @@ def _register() -> None:
     app.add_typer(bench.app, name="bench")
     app.add_typer(weights.app, name="weights")
     app.command("info", help=info.HELP, epilog=info.EPILOG)(info.info_command)
+    app.command("ui", help=ui.HELP, epilog=ui.EPILOG)(ui.ui_command)
 
 
 _register()

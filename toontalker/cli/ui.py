@@ -1,0 +1,60 @@
+"""`toontalker ui`: serve a local web page to animate without the command line (the `[ui]` extra)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from toontalker.cli.common import Device, Dtype, Seed, Weights
+
+HELP = (
+    "Serve a local web page (on 127.0.0.1) to animate a source image with a driving video: upload or pick "
+    "the example media, check the face crops, choose the options, watch the progress, download the video. "
+    "Runs the same animate as `toontalker animate`, one job at a time. Needs: pip install 'toontalker\\[ui]'."
+)
+EPILOG = """Examples:
+
+  toontalker ui                                    (then open http://127.0.0.1:7860)
+
+  toontalker ui --port 8080 --weights owner/toontalker
+
+  toontalker ui --host 0.0.0.0                     (reachable from other machines: no login, mind your network)
+
+  toontalker ui --preset tiny --random-weights     (page test only: meaningless pictures)
+"""
+
+
+def ui_command(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535, help="Port to listen on.")] = 7860,
+    weights: Weights = None,
+    preset: Annotated[Optional[str], typer.Option("--preset", help="Architecture for --random-weights: tiny, small-256, paper-256.")] = None,
+    random_weights: Annotated[bool, typer.Option("--random-weights", help="Untrained model: tests the page, the pictures are MEANINGLESS.")] = False,
+    examples: Annotated[Optional[Path], typer.Option("--examples", help="Folder of example images and videos to offer (default: the repository's examples/).")] = None,
+    max_upload_mb: Annotated[float, typer.Option("--max-upload-mb", min=0.001, help="Largest upload accepted, in MB.")] = 200.0,
+    work_dir: Annotated[Optional[Path], typer.Option("--work-dir", help="Keep the results in this folder (default: a temporary one, removed on exit).")] = None,
+    device: Device = "auto",
+    dtype: Dtype = "auto",
+    seed: Seed = 0,
+) -> None:
+    from toontalker.console import stderr_console, stdout_console
+    from toontalker.ui.jobs import UiConfig
+    from toontalker.ui.server import serve
+
+    config = UiConfig(host=host, port=port, weights=weights, preset=preset, random_weights=random_weights,
+                      device=device, dtype=dtype, max_upload_mb=max_upload_mb,
+                      examples=str(examples) if examples is not None else None,
+                      work_dir=str(work_dir) if work_dir is not None else None, seed=seed)
+    err = stderr_console()
+    if random_weights:
+        err.print(f"[bold red]RANDOM WEIGHTS ({preset or 'tiny'}): the page works; its pictures are "
+                  "meaningless.[/bold red]")
+
+    def ready(url: str, animator) -> None:
+        out = stdout_console()
+        out.print(f"toontalker ui serving on [bold]{url}[/bold] (weights: {animator.weights_line}); "
+                  "Ctrl+C to stop", soft_wrap=True)
+
+    serve(config, on_ready=ready)
