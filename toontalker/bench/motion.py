@@ -233,7 +233,7 @@ def run_motion_bench(weights: str | Path | None = None, pairs: Sequence[MotionPa
     The model is ``model`` if given, else ``baseline`` ('copy-source', at 256 px), else ``weights`` (a folder
     or hub id; None = the package's default weights). Returns per-pair rows and per-setting aggregates.
     """
-    from toontalker.bench.motion_report import write_motion_report, write_pair_figures
+    from toontalker.bench.motion_report import fmt, write_motion_report, write_pair_figures
 
     if not pairs:
         raise UsageError("no pairs given: pass SOURCE DRIVER pairs or a protocol CSV")
@@ -248,7 +248,7 @@ def run_motion_bench(weights: str | Path | None = None, pairs: Sequence[MotionPa
         rows.append(row)
         if progress:
             progress(f"pair {index + 1}/{len(pairs)} {pair.label}: driver faces {row.driver_detected}/{row.frames}, "
-                     f"output faces {row.output_detected}/{row.frames}, mouth r {row.signal('mouth').r:.2f}")
+                     f"output faces {row.output_detected}/{row.frames}, mouth r {fmt(row.signal('mouth').r)}")
     check_faces(rows, pairs)
     settings = tuple(aggregate(s, [r for r in rows if r.setting == s]) for s in dict.fromkeys(r.setting for r in rows))
     warnings = tuple(f"{r.pair_id}: {r.note} ({r.driving}); left out of the aggregates" for r in rows if r.note)
