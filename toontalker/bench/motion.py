@@ -20,7 +20,9 @@ from typing import Literal
 import numpy as np
 import torch
 
-from toontalker.bench.motion_inputs import MotionPair, read_pair
+from toontalker.bench.motion_inputs import (
+    MotionPair, PairFrames, cache_key, load_prepared, read_pair, save_prepared,
+)
 from toontalker.bench.motion_signals import (
     SIGNALS, SignalComparison, akd_mesh, compare_signals, detect_clip, nan_mean, sharpness_ratio, signal_table,
 )
@@ -36,7 +38,9 @@ Progress = Callable[[str], None]
 @dataclass(frozen=True)
 class MotionOptions:
     """``max_frames`` driving frames per pair (from the first); ``plots``: a figure and a contact sheet per
-    pair; ``crop_scale`` as animate's (for pairs read with crop 'animate')."""
+    pair; ``crop_scale`` as animate's (for pairs read with crop 'animate'). ``cache_dir``: where each pair's
+    cropped frames and driver landmarks are kept (they do not depend on the model), so that evaluating
+    other weights on the same pairs only runs the model and the output's landmarks; None = no cache."""
 
     max_frames: int = 100
     device: str = "cpu"
@@ -44,6 +48,7 @@ class MotionOptions:
     motion: Literal["relative", "absolute"] = "relative"
     plots: bool = True
     crop_scale: float = 1.8
+    cache_dir: Path | None = None
 
     def __post_init__(self) -> None:
         if self.max_frames < 2:
@@ -143,14 +148,16 @@ class ClipAnalysis:
     output_signals: np.ndarray
 
 
-def analyse_clip(source: np.ndarray, driving: np.ndarray, output: np.ndarray,
-                 truth: np.ndarray | None = None) -> ClipAnalysis:
-    """Landmarks and signals of an already reenacted clip (uint8 frames, all the same size)."""
+def analyse_clip(source: np.ndarray, driving: np.ndarray, output: np.ndarray, truth: np.ndarray | None = None,
+                 driving_marks: FrameLandmarks | None = None) -> ClipAnalysis:
+    """Landmarks and signals of an already reenacted clip (uint8 frames, all the same size);
+    ``driving_marks`` when the driver's landmarks are known already."""
     size = (driving.shape[2], driving.shape[1])
     with FaceMesh(video=False) as still:
         source_marks = detect_clip(still, source)
-    with FaceMesh(video=True) as mesh:  # one tracker per clip: tracking state must not cross clips
-        driving_marks = detect_clip(mesh, driving)
+    if driving_marks is None:
+        with FaceMesh(video=True) as mesh:  # one tracker per clip: tracking state must not cross clips
+            driving_marks = detect_clip(mesh, driving)
     with FaceMesh(video=True) as mesh:
         output_marks = detect_clip(mesh, output)
     return ClipAnalysis(source, driving, output, truth, source_marks, driving_marks, output_marks,
@@ -187,11 +194,28 @@ def score_clip(pair_id: str, setting: str, names: tuple[str, str], clip: ClipAna
 def reenact_pair(model: Reenactor, pair: MotionPair, options: MotionOptions) -> ClipAnalysis:
     """Read the pair, reenact it like ``bench quality`` and analyse the result."""
     size = int(getattr(getattr(model, "config", None), "image_size", 256))
-    frames = read_pair(pair, size, options.max_frames, options.crop_scale)
+    frames, driving_marks = prepare_pair(pair, size, options)
     generated = reenact_clip(model, to_tensor(frames.source, options.device), pair.source_domain,
                              to_tensor(frames.driving, options.device), pair.driving_domain,
                              options.batch_size, options.motion)
-    return analyse_clip(frames.source, frames.driving, to_uint8(generated), frames.truth)
+    return analyse_clip(frames.source, frames.driving, to_uint8(generated), frames.truth, driving_marks)
+
+
+def prepare_pair(pair: MotionPair, size: int, options: MotionOptions) -> tuple[PairFrames, FrameLandmarks]:
+    """The pair's model input and the driver's landmarks, from ``options.cache_dir`` when there."""
+    path = None
+    if options.cache_dir is not None:
+        key = cache_key(pair, size, options.max_frames, options.crop_scale)
+        path = Path(options.cache_dir) / f"{key}.npz"
+        if path.is_file():
+            frames, points, detected = load_prepared(path)
+            return frames, FrameLandmarks(points, detected)
+    frames = read_pair(pair, size, options.max_frames, options.crop_scale)
+    with FaceMesh(video=True) as mesh:
+        marks = detect_clip(mesh, frames.driving)
+    if path is not None:
+        save_prepared(path, frames, marks.points, marks.detected)
+    return frames, marks
 
 
 def _mean_or_none(values: Sequence[float | None]) -> float | None:

@@ -195,3 +195,42 @@ def read_pair(pair: MotionPair, size: int, max_frames: int, crop_scale: float = 
     elif pair.same_identity:
         truth = driving
     return PairFrames(source, driving, truth)
+
+
+def _file_stamp(path: Path | None) -> str:
+    if path is None:
+        return ""
+    stat = Path(path).stat()
+    return f"{Path(path).resolve()}:{stat.st_size}:{int(stat.st_mtime)}"
+
+
+def cache_key(pair: MotionPair, size: int, max_frames: int, crop_scale: float) -> str:
+    """What the prepared frames of a pair depend on: its files (path, size, mtime), crop and frame counts."""
+    import hashlib
+
+    blob = "|".join([_file_stamp(pair.source), _file_stamp(pair.driving), _file_stamp(pair.ground_truth),
+                     pair.source_domain, pair.driving_domain, str(pair.frame), str(pair.same_identity), pair.crop,
+                     str(size), str(max_frames), f"{crop_scale:.4f}", "v1"])
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:24]
+
+
+def save_prepared(path: Path, frames: PairFrames, points: np.ndarray, detected: np.ndarray) -> None:
+    """Store a pair's model input and the driver's landmarks (npz, atomically)."""
+    from toontalker.io_utils import atomic_path
+
+    arrays = {"source": frames.source, "driving": frames.driving, "points": points, "detected": detected}
+    if frames.truth is not None and frames.truth is not frames.driving:
+        arrays["truth"] = frames.truth
+    arrays["truth_is_driving"] = np.array(frames.truth is frames.driving)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as handle:
+            np.savez(handle, **arrays)
+
+
+def load_prepared(path: Path) -> tuple[PairFrames, np.ndarray, np.ndarray]:
+    """The inverse of :func:`save_prepared`: (frames, driver points, driver detected)."""
+    with np.load(path) as data:
+        driving = data["driving"]
+        truth = driving if bool(data["truth_is_driving"]) else (data["truth"] if "truth" in data else None)
+        return PairFrames(data["source"], driving, truth), data["points"], data["detected"]
