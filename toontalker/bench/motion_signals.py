@@ -94,9 +94,9 @@ def compare_series(signal: str, driver: np.ndarray, output: np.ndarray) -> Signa
     d_std, o_std = float(d.std()), float(o.std())
     if d_std <= CONSTANT_STD:
         return SignalComparison(signal, float("nan"), float("nan"), n, d_std, o_std, "driver constant")
+    if o_std <= CONSTANT_STD:  # a still output: amplitude 0 (float noise of a repeated value ignored)
+        return SignalComparison(signal, float("nan"), 0.0, n, d_std, o_std, "output constant")
     amplitude = o_std / d_std
-    if o_std <= CONSTANT_STD:
-        return SignalComparison(signal, float("nan"), amplitude, n, d_std, o_std, "output constant")
     r = float(np.corrcoef(d, o)[0, 1])
     return SignalComparison(signal, r, amplitude, n, d_std, o_std)
 
