@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.bench_fixtures import CopyDriver
+from bench_fixtures import CopyDriver, shared_manifest
 from toontalker.bench.motion import MotionOptions, run_motion_bench
 from toontalker.bench.motion_inputs import MotionPair, pairs_from_protocol
 from toontalker.errors import FaceNotFoundError, UsageError
@@ -135,3 +135,30 @@ def test_cli_runs_pairs_and_reports_bad_input_in_one_line(shared_data, tmp_path,
     bad = cli_runner.invoke(app, ["bench", "motion", f"real:{source}", f"real:{grey}", "--baseline", "copy-source",
                                   "--crop", "none", "--no-cache", "--out", str(tmp_path / "bad")])
     assert bad.exit_code != 0 and "no face in any driver frame" in bad.output and "Traceback" not in bad.output
+
+
+def test_bench_quality_includes_the_motion_table(shared_data, tmp_path):
+    from toontalker.bench.protocols import ProtocolOptions, generate_protocols
+    from toontalker.bench.quality import QualityOptions
+    from toontalker.bench.runner import Variant, quality_benchmark
+
+    manifest = shared_manifest(shared_data)
+    manifest = manifest[manifest["id"].isin(["lia_vox_driving2", "d19"])]  # one real driver, one real image
+    protocols = generate_protocols(manifest, ["same-identity", "cross-identity-real"],
+                                   ProtocolOptions(sources_per_driver=1, max_frames=6), tmp_path / "p")
+    options = QualityOptions(batch_size=4, metrics=("l1",), samples=0)
+    model = CopyDriver256()
+    report = quality_benchmark([Variant("Ours", "unused")], [p.path for p in protocols], tmp_path / "out", options,
+                               model_loader=lambda w, d: model)
+    same, cross = report.runs[0].settings
+    assert cross.motion is None  # not a cross-domain or same-identity setting
+    assert same.motion.pairs == 1 and same.motion.signal("mouth").r == pytest.approx(1.0, abs=1e-6)
+    rows = pd.read_parquet(same.pairs_path)
+    assert rows.loc[0, "motion_mouth_r"] == pytest.approx(1.0, abs=1e-6) and rows.loc[0, "motion_driver_detected"] == 6
+    assert "Motion (does the output follow the driver?)" in report.markdown.read_text()
+    # a resumed run reads the motion summary back
+    model.calls.clear()
+    again = quality_benchmark([Variant("Ours", "unused")], [p.path for p in protocols], tmp_path / "out", options,
+                              model_loader=lambda w, d: model)
+    assert model.calls == [] and again.runs[0].settings[0].motion.signals == same.motion.signals
+    assert same.motion.psnr == float("inf")  # every output frame equals its ground truth

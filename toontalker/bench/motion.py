@@ -169,8 +169,13 @@ def _reconstruction(output: np.ndarray, truth: np.ndarray) -> tuple[float, float
 
     n = min(len(output), len(truth))
     g, t = to_tensor(output[:n]), to_tensor(truth[:n])
-    values = [fn(g, t) for fn in (l1_distance, psnr, ssim)]
-    return tuple(float(v[torch.isfinite(v)].mean()) for v in values)  # type: ignore[return-value]
+    means = []
+    for fn in (l1_distance, psnr, ssim):
+        v = fn(g, t)
+        finite = v[torch.isfinite(v)]
+        # PSNR of identical frames is inf: the mean of the others, inf when every frame is identical
+        means.append(float(finite.mean()) if finite.numel() else float(v.mean()))
+    return means[0], means[1], means[2]
 
 
 def score_clip(pair_id: str, setting: str, names: tuple[str, str], clip: ClipAnalysis) -> PairMotion:
@@ -219,8 +224,9 @@ def prepare_pair(pair: MotionPair, size: int, options: MotionOptions) -> tuple[P
 
 
 def _mean_or_none(values: Sequence[float | None]) -> float | None:
-    present = [v for v in values if v is not None]
-    return nan_mean(present)[0] if present else None
+    """Mean of the values that are not None/NaN (inf counts: PSNR of exact copies), None when there are none."""
+    present = [v for v in values if v is not None and not np.isnan(v)]
+    return float(np.mean(present)) if present else None
 
 
 def aggregate(setting: str, rows: Sequence[PairMotion]) -> SettingMotion:

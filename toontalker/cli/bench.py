@@ -134,6 +134,7 @@ def quality_command(
     motion: Annotated[str, typer.Option("--motion", help="'relative' (Eq. 5, paper default) or 'absolute' (Eq. 3).")] = "relative",
     samples: Annotated[int, typer.Option("--samples", min=0, help="Rows in each contact sheet.")] = 4,
     resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Reuse finished settings in --out.")] = True,
+    motion_table: Annotated[bool, typer.Option("--motion-table/--no-motion-table", help="FaceMesh motion signals (bench motion) for same-identity and cross-domain settings.")] = True,
     seed: Seed = 0,
     quiet: Quiet = False,
     json: JsonOutput = False,
@@ -153,7 +154,7 @@ def quality_command(
         variants = parse_variants(weights, ablation or [], table)
     options = QualityOptions(device=_resolve_device(device), batch_size=batch_size,
                              metrics=tuple(metric) if metric else None, max_pairs=max_pairs, motion=motion,
-                             samples=samples, resume=resume)
+                             samples=samples, resume=resume, motion_table=motion_table)
     paths = _protocol_paths(data, out, seed, max_frames)
     report = quality_benchmark(variants, paths, out, options, table, _progress(mode), loader)
     _render(report, mode)
