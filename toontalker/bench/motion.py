@@ -168,10 +168,9 @@ def _reconstruction(output: np.ndarray, truth: np.ndarray) -> tuple[float, float
     from toontalker.metrics.pixel import l1_distance, psnr, ssim
 
     n = min(len(output), len(truth))
-    g, t = to_tensor(output[:n]), to_tensor(truth[:n])
     means = []
-    for fn in (l1_distance, psnr, ssim):
-        v = fn(g, t)
+    for fn in (l1_distance, psnr, ssim):  # in chunks: SSIM's float64 maps of 100 frames take gigabytes
+        v = torch.cat([fn(to_tensor(output[i:i + 16]), to_tensor(truth[i:i + 16])) for i in range(0, n, 16)])
         finite = v[torch.isfinite(v)]
         # PSNR of identical frames is inf: the mean of the others, inf when every frame is identical
         means.append(float(finite.mean()) if finite.numel() else float(v.mean()))
