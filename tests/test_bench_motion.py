@@ -101,7 +101,9 @@ def test_options_and_inputs_are_checked(tmp_path):
 
 
 def test_heldout_protocol_is_fixed_and_round_trips(shared_data, tmp_path):
-    from toontalker.bench.motion_heldout import HELDOUT_REAL_VIDEOS, heldout_pairs, write_heldout_protocols
+    from toontalker.bench.motion_heldout import (
+        HELDOUT_REAL_VIDEOS, copy_heldout_files, heldout_pairs, write_heldout_protocols,
+    )
 
     pairs = heldout_pairs(shared_data)
     assert len(pairs) == 20
@@ -116,6 +118,10 @@ def test_heldout_protocol_is_fixed_and_round_trips(shared_data, tmp_path):
     written = write_heldout_protocols(shared_data, tmp_path)
     again = [q for path in written for q in pairs_from_protocol(path, "animate")]
     assert [(q.source, q.driving, q.setting) for q in again] == [(p.source, p.driving, p.setting) for p in pairs]
+    copied = copy_heldout_files(shared_data, tmp_path / "copy")
+    assert len(copied) == 31  # 8 real clips, 8 THA2 clips, 7 THA2 headshots, 8 real photos
+    moved = heldout_pairs(tmp_path / "copy")
+    assert [p.pair_id for p in moved] == [p.pair_id for p in pairs]
 
 
 def test_cli_runs_pairs_and_reports_bad_input_in_one_line(shared_data, tmp_path, cli_runner):

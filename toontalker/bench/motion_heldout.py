@@ -6,12 +6,18 @@ Identities were chosen to stay out of training: a training set built from the sa
 :data:`HELDOUT_CARTOON_CHARACTERS` (the ten whose names sort last, headshot and video). Real source images
 come from ``real/images`` (portrait photos, not used by the video-based training set) and are of other people.
 
+``python -m toontalker.bench.motion_heldout DATA OUT`` copies just the protocol's files (5.7 MB) into ``OUT``
+with the same relative paths, so ``--heldout OUT`` works on a machine without the sample data folder (never
+commit that copy: the media's licences forbid it).
+
 Drivers were picked for visible mouth / eye / head motion. FaceMesh finds the face in 20-100 % of the THA2
 frames (e.g. ``yuzuriha_honami`` about half): the report shows each pair's detection rate.
 """
 
 from __future__ import annotations
 
+import shutil
+import sys
 from pathlib import Path
 
 from toontalker.bench.motion_inputs import MotionPair, protocol_rows
@@ -95,3 +101,22 @@ def write_heldout_protocols(data_root: str | Path, out_dir: str | Path, max_fram
             protocol_rows([p for p in pairs if p.setting == setting], max_frames).to_csv(tmp, index=False)
         written.append(path)
     return written
+
+
+def copy_heldout_files(data_root: str | Path, out: str | Path) -> list[Path]:
+    """Copy the files of the held-out pairs to ``out`` under their paths relative to ``data_root``."""
+    root, out = Path(data_root), Path(out)
+    files = dict.fromkeys(f for p in heldout_pairs(root) for f in (p.source, p.driving))
+    copied = []
+    for path in files:
+        target = out / path.relative_to(root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+        copied.append(target)
+    return copied
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit("usage: python -m toontalker.bench.motion_heldout DATA_ROOT OUT")
+    print(f"{len(copy_heldout_files(sys.argv[1], sys.argv[2]))} files -> {sys.argv[2]}")
