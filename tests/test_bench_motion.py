@@ -54,7 +54,7 @@ def test_copy_source_scores_amplitude_zero_and_no_correlation(shared_data, tmp_p
 def test_a_model_that_copies_the_driver_follows_it_exactly(shared_data, tmp_path):
     pair = _same_identity(shared_data)
     report = run_motion_bench(pairs=[pair], out=tmp_path, model=CopyDriver256(), label="copy driver",
-                              options=MotionOptions(max_frames=10, plots=False))
+                              max_frames=10, plots=False, device="cpu")
     row = report.pairs[0]
     for s in row.signals:
         if s.driver_std > 1e-6:
@@ -94,6 +94,8 @@ def test_no_face_in_any_driver_frame_is_a_clear_error(tmp_path):
 def test_options_and_inputs_are_checked(tmp_path):
     with pytest.raises(UsageError, match="max_frames"):
         MotionOptions(max_frames=1)
+    with pytest.raises(UsageError, match="unknown motion option"):
+        run_motion_bench(pairs=[MotionPair(Path("a.png"), Path("b.mp4"))], out=tmp_path, max_frame=3)
     with pytest.raises(UsageError, match="no pairs"):
         run_motion_bench(pairs=[], out=tmp_path, baseline="copy-source")
     with pytest.raises(UsageError, match="source_domain"):

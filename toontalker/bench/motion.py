@@ -256,13 +256,21 @@ def check_faces(rows: Sequence[PairMotion], pairs: Sequence[MotionPair]) -> None
 def run_motion_bench(weights: str | Path | None = None, pairs: Sequence[MotionPair] = (), out: str | Path = "bench-motion",
                      options: MotionOptions = MotionOptions(), *, baseline: str | None = None,
                      model: Reenactor | None = None, label: str | None = None,
-                     progress: Progress | None = None) -> MotionReport:
+                     progress: Progress | None = None, **option_fields: object) -> MotionReport:
     """Reenact every pair and measure how the output follows the driver; writes the report under ``out``.
 
     The model is ``model`` if given, else ``baseline`` ('copy-source', at 256 px), else ``weights`` (a folder
-    or hub id; None = the package's default weights). Returns per-pair rows and per-setting aggregates.
+    or hub id; None = the package's default weights). ``option_fields`` override fields of ``options``
+    (``max_frames=100, device="cpu"``). Returns per-pair rows and per-setting aggregates.
     """
+    import dataclasses
+
     from toontalker.bench.motion_report import fmt, write_motion_report, write_pair_figures
+
+    unknown = set(option_fields) - {f.name for f in dataclasses.fields(MotionOptions)}
+    if unknown:
+        raise UsageError(f"unknown motion option(s): {', '.join(sorted(unknown))}")
+    options = dataclasses.replace(options, **option_fields)  # type: ignore[arg-type]
 
     if not pairs:
         raise UsageError("no pairs given: pass SOURCE DRIVER pairs or a protocol CSV")
