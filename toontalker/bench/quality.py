@@ -39,6 +39,8 @@ DEFAULT_METRICS: dict[str, tuple[str, ...]] = {
     "paired-cartoon": ("l1", "psnr", "ssim", "lpips", "cpbd"),
 }
 
+MOTION_SETTINGS = ("same-identity", "real-to-cartoon", "cartoon-to-real")  # settings that get the motion table
+
 Progress = Callable[[str], None]
 
 
@@ -65,6 +67,7 @@ class QualityOptions:
     fid_reference_frames: int = 2000
     samples: int = 4
     resume: bool = True
+    motion_table: bool = True  # bench motion's signals for the settings of MOTION_SETTINGS (FaceMesh, offline)
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -83,6 +86,7 @@ class SettingResult:
     metrics: tuple[MetricSummary, ...]
     pairs_path: Path
     contact_sheet: Path | None
+    motion: object | None = None  # a toontalker.bench.motion.SettingMotion for MOTION_SETTINGS
 
     def metric(self, name: str) -> MetricSummary | None:
         return next((m for m in self.metrics if m.name == name), None)
@@ -152,6 +156,8 @@ def run_setting(model: Reenactor, pairs: pd.DataFrame, suite: MetricSuite, optio
     device = options.device
     acc = _Accumulator([], {}, [])
     reference_frames: list[np.ndarray] = []
+    motion_rows: list = []
+    measure_motion = options.motion_table and setting in MOTION_SETTINGS
     for index, (_, pair) in enumerate(pairs.iterrows()):
         source_u8 = read_frames(pair["source_path"], size, start=int(pair["frame"]), count=1)[:1]
         driving_u8 = read_frames(pair["driving_path"], size, count=int(pair["driving_frames"]))
@@ -170,6 +176,11 @@ def run_setting(model: Reenactor, pairs: pd.DataFrame, suite: MetricSuite, optio
         for name, values in scores.items():
             acc.per_frame.setdefault(name, []).append(values)
         acc.rows.append(_pair_row(pair, scores, len(generated)))
+        if measure_motion:
+            from toontalker.bench.motion_quality import pair_motion
+
+            motion_rows.append(pair_motion(pair, source_u8, driving_u8, generated_u8, target_u8))
+            acc.rows[-1].update(motion_rows[-1].columns)
         reference_frames.append(source_u8)
         if len(acc.samples) < options.samples:
             mid = len(generated_u8) // 2
@@ -191,15 +202,21 @@ def run_setting(model: Reenactor, pairs: pd.DataFrame, suite: MetricSuite, optio
     with atomic_path(pairs_path) as tmp:
         pd.DataFrame(acc.rows).to_parquet(tmp, index=False)
     sheet = write_contact_sheet(acc.samples, out_dir / f"contact-{setting}.png") if acc.samples else None
+    motion = None
+    if measure_motion:
+        from toontalker.bench.motion import aggregate
+
+        motion = aggregate(setting, [m.row for m in motion_rows])
     result = SettingResult(setting, len(acc.rows), sum(r["frames_scored"] for r in acc.rows),
-                           tuple(summaries.values()), pairs_path, sheet)
+                           tuple(summaries.values()), pairs_path, sheet, motion)
     return result
 
 
 def run_key(pairs: pd.DataFrame, metrics: tuple[str, ...], options: QualityOptions, model_id: str) -> str:
     """What a finished setting must match to be reused: the pairs, metrics, motion mode and model."""
     blob = json.dumps({"pairs": pairs.astype(str).to_dict(orient="records"), "metrics": list(metrics),
-                       "motion": options.motion, "model": model_id}, sort_keys=True)
+                       "motion": options.motion, "model": model_id,
+                       **({"motion_table": True} if options.motion_table else {})}, sort_keys=True)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
@@ -221,7 +238,13 @@ def load_finished(out_dir: Path, setting: str, key: str) -> SettingResult | None
     data = payload["result"]
     metrics = tuple(MetricSummary(**m) for m in data["metrics"])
     sheet = Path(data["contact_sheet"]) if data["contact_sheet"] else None
-    return SettingResult(data["setting"], data["pairs"], data["frames"], metrics, Path(data["pairs_path"]), sheet)
+    motion = None
+    if data.get("motion"):
+        from toontalker.bench.motion_quality import setting_motion_from_json
+
+        motion = setting_motion_from_json(data["motion"])
+    return SettingResult(data["setting"], data["pairs"], data["frames"], metrics, Path(data["pairs_path"]), sheet,
+                         motion)
 
 
 def run_quality(model: Reenactor, protocol_paths: list[Path], out_dir: Path, options: QualityOptions,

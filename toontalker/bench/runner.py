@@ -112,6 +112,10 @@ def quality_benchmark(variants: Sequence[Variant], protocol_paths: Sequence[Path
     settings = [r.setting for r in runs[0].settings]
     tables = [table] if table is not None else main_tables_for(settings)
     views = [paper_table(t, runs) for t in tables] + [all_metrics_table(runs)]
+    from toontalker.bench.motion_quality import motion_table
+
+    motion = motion_table(runs)
+    views += [motion] if motion is not None else []
     notes = [f"{v.label}: weights {v.weights}" for v in variants] + [
         f"device {options.device}, batch {options.batch_size}, {options.motion} motion",
         "paper numbers come from the paper's own data (VoxCeleb / its Disney-style set); ours from the "

@@ -140,6 +140,7 @@ def quality_command(
     motion: Annotated[str, typer.Option("--motion", help="'relative' (Eq. 5, paper default) or 'absolute' (Eq. 3).")] = "relative",
     samples: Annotated[int, typer.Option("--samples", min=0, help="Rows in each contact sheet.")] = 4,
     resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Reuse finished settings in --out.")] = True,
+    motion_table: Annotated[bool, typer.Option("--motion-table/--no-motion-table", help="FaceMesh motion signals (bench motion) for same-identity and cross-domain settings.")] = True,
     seed: Seed = 0,
     quiet: Quiet = False,
     json: JsonOutput = False,
@@ -159,7 +160,7 @@ def quality_command(
         variants = parse_variants(weights, ablation or [], table)
     options = QualityOptions(device=_resolve_device(device), batch_size=batch_size,
                              metrics=tuple(metric) if metric else None, max_pairs=max_pairs, motion=motion,
-                             samples=samples, resume=resume)
+                             samples=samples, resume=resume, motion_table=motion_table)
     paths = _protocol_paths(data, out, seed, max_frames)
     report = quality_benchmark(variants, paths, out, options, table, _progress(mode), loader)
     _render(report, mode)
@@ -214,8 +215,9 @@ def _resolve_device(device: str) -> str:
 
 
 # -- commands of other modules, one line each ------------------------------------------------------------
-from toontalker.cli import bench_loader, bench_speed, bench_train  # noqa: E402
+from toontalker.cli import bench_loader, bench_motion, bench_speed, bench_train  # noqa: E402
 
 register(bench_speed.speed_command, "speed", bench_speed.HELP, bench_speed.EPILOG)
 register(bench_train.train_step_command, "train-step", bench_train.HELP, bench_train.EPILOG)
 register(bench_loader.loader_command, "loader", bench_loader.HELP, bench_loader.EPILOG)
+register(bench_motion.motion_command, "motion", bench_motion.HELP, bench_motion.EPILOG)

@@ -8,7 +8,21 @@ Signals (one home for them: dataset landmarks, training region weights and ``ben
 
 - ``mouth_opening``: inner-lip gap (points 13-14) / face height (forehead 10 - chin 152).
 - ``eye_openings``: eye aspect ratio per eye, (|p2-p6| + |p3-p5|) / (2 |p1-p4|) on the lid and corner points.
+- ``head_pose``: yaw / pitch / roll in degrees, a landmark proxy from FaceMesh's own 3D points (below).
+- ``face_centre``: the mesh centroid relative to the image centre, in face heights (x right, y down).
 - ``region_boxes``: square-ish boxes around the mouth and each eye (for region-weighted losses).
+
+Head pose proxy: no external 3D face model is used. FaceMesh already returns 3D points (``z`` in pixel
+scale), so the head's axes are read off rigid points of the mesh: the *across* axis is the sum of the
+vectors outer eye corner -> outer eye corner (33 -> 263) and mouth corner -> mouth corner (61 -> 291); the
+*up* axis is nose tip -> forehead (1 -> 10), made orthogonal to it (Gram-Schmidt). Then
+yaw = atan2(across_z, across_x) (the face turning about the vertical axis moves one side away in depth),
+roll = atan2(across_y, across_x) (the eye line tilting in the image) and pitch = atan2(up_z, -up_y) (the
+up axis leaning in depth). Angles are uncalibrated: pitch carries a constant offset from the nose's
+depth, and every angle depends on how well FaceMesh fits the face; compare them *relative* to a reference
+frame (as ``bench motion`` does), not as absolute degrees. Signs (image coordinates, y down, z away from
+the camera): yaw > 0 when the image-right side of the face is farther away, roll > 0 when the image-right
+eye is lower, pitch grows when the forehead leans away from the camera (head tilted back).
 """
 
 from __future__ import annotations
@@ -32,6 +46,9 @@ RIGHT_EYE_EAR = (33, 160, 158, 133, 153, 144)
 LEFT_EYE_EAR = (362, 385, 387, 263, 373, 380)
 RIGHT_EYE_POINTS = (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246)
 LEFT_EYE_POINTS = (362, 382, 381, 380, 374, 373, 390, 249, 263, 466, 388, 387, 386, 385, 384, 398)
+# rigid points of the head pose proxy: outer eye corners, mouth corners, nose tip, forehead
+EYE_OUTER = (33, 263)
+MOUTH_CORNERS = (61, 291)
 REGIONS: dict[str, tuple[int, ...]] = {"mouth": MOUTH_POINTS, "right_eye": RIGHT_EYE_POINTS, "left_eye": LEFT_EYE_POINTS}
 
 
@@ -147,6 +164,34 @@ def eye_aspect_ratio(points: np.ndarray, eye: tuple[int, ...]) -> np.ndarray:
 def eye_openings(points: np.ndarray) -> np.ndarray:
     """(..., 468, 2|3) -> (..., 2): eye aspect ratio of the image-left (subject's right) and image-right eye."""
     return np.stack([eye_aspect_ratio(points, RIGHT_EYE_EAR), eye_aspect_ratio(points, LEFT_EYE_EAR)], axis=-1)
+
+
+def head_pose(points: np.ndarray) -> np.ndarray:
+    """(..., 468, 3) -> (..., 3): yaw, pitch, roll in degrees (the landmark proxy of the module docstring).
+
+    Needs the ``z`` coordinate (FaceMesh's 3D output). NaN where the points are NaN.
+    """
+    if points.shape[-1] != 3:
+        raise ValueError(f"head_pose needs 3D points (..., {MESH_POINTS}, 3), got {points.shape}")
+    p = points.astype(np.float64)
+    across = (p[..., EYE_OUTER[1], :] - p[..., EYE_OUTER[0], :]) + (p[..., MOUTH_CORNERS[1], :] - p[..., MOUTH_CORNERS[0], :])
+    across = across / np.maximum(np.linalg.norm(across, axis=-1, keepdims=True), 1e-9)
+    up = p[..., FOREHEAD, :] - p[..., NOSE_TIP, :]
+    up = up - (up * across).sum(axis=-1, keepdims=True) * across
+    up = up / np.maximum(np.linalg.norm(up, axis=-1, keepdims=True), 1e-9)
+    yaw = np.degrees(np.arctan2(across[..., 2], across[..., 0]))
+    roll = np.degrees(np.arctan2(across[..., 1], across[..., 0]))
+    pitch = np.degrees(np.arctan2(up[..., 2], -up[..., 1]))
+    return np.stack([yaw, pitch, roll], axis=-1).astype(np.float32)
+
+
+def face_centre(points: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
+    """(..., 468, 2|3) and the image's (width, height) -> (..., 2): the mesh centroid's offset from the image
+    centre, divided by the face height (x right, y down; 0.1 = a tenth of a face height)."""
+    W, H = image_size
+    centroid = points[..., :2].mean(axis=-2)
+    offset = centroid - np.array([W / 2.0, H / 2.0], dtype=np.float64)
+    return (offset / np.maximum(face_height(points), 1e-6)[..., None]).astype(np.float32)
 
 
 def region_boxes(points: np.ndarray, *, margin: float = 0.35, min_side: float = 0.0) -> np.ndarray:
