@@ -170,3 +170,18 @@ def test_bench_quality_includes_the_motion_table(shared_data, tmp_path):
                               model_loader=lambda w, d: model)
     assert model.calls == [] and again.runs[0].settings[0].motion.signals == same.motion.signals
     assert same.motion.psnr == float("inf")  # every output frame equals its ground truth
+
+
+def test_heldout_drivers_are_held_out_of_the_training_split():
+    """The protocol's real drivers are people the sample-data training split leaves out."""
+    import importlib.util
+    from pathlib import Path
+
+    from toontalker.bench.motion_heldout import HELDOUT_REAL_VIDEOS
+
+    spec = importlib.util.spec_from_file_location(
+        "identities", Path(__file__).resolve().parents[1] / "scripts" / "sample_data_identities.py")
+    identities = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(identities)
+    people = {identities.person_of(Path(v).stem) for v in HELDOUT_REAL_VIDEOS}
+    assert people <= set(identities.HELD_OUT), people - set(identities.HELD_OUT)

@@ -24,8 +24,8 @@ from toontalker.bench.motion_inputs import MotionPair, protocol_rows
 from toontalker.errors import InputError
 from toontalker.io_utils import atomic_path
 
-HELDOUT_REAL_VIDEOS = ("liveportrait_d5.mp4", "liveportrait_d7.mp4", "liveportrait_d10.mp4", "liax_driving1.mp4",
-                       "liax_driving2.mp4", "liax_driving7.mp4", "fomm_08.mp4", "eamm_happy.mp4")
+HELDOUT_REAL_VIDEOS = ("headgan_driving.mp4", "xportrait_driving_video.mp4", "dagan_driving.mp4", "liax_driving1.mp4",
+                       "liax_driving2.mp4", "actalker_video.mp4", "fomm_08.mp4", "eamm_happy.mp4")
 HELDOUT_CARTOON_CHARACTERS = ("yumeno_lilith", "yumeoi_kakeru", "yunohara_izumi", "yuugasaki_umi", "yuuhi_riri",
                               "yuuki_chihiro", "yuukoku_robel", "yuzuki_choko", "yuzuki_roa", "yuzuriha_honami")
 REAL_SOURCES = ("vtoonify_038648.jpg", "liveportrait_s1.jpg", "jojogan_iu.jpeg", "sadtalker_happy.png",
@@ -33,18 +33,18 @@ REAL_SOURCES = ("vtoonify_038648.jpg", "liveportrait_s1.jpg", "jojogan_iu.jpeg",
 
 # (setting, driver, source); real drivers are names in real/videos, cartoon ones THA2 character names
 HELDOUT_PAIRS: tuple[tuple[str, str, str], ...] = (
-    ("same-identity", "liveportrait_d5.mp4", "liveportrait_d5.mp4"),
-    ("same-identity", "liveportrait_d7.mp4", "liveportrait_d7.mp4"),
+    ("same-identity", "headgan_driving.mp4", "headgan_driving.mp4"),
+    ("same-identity", "xportrait_driving_video.mp4", "xportrait_driving_video.mp4"),
     ("same-identity", "liax_driving1.mp4", "liax_driving1.mp4"),
     ("same-identity", "eamm_happy.mp4", "eamm_happy.mp4"),
-    ("cross-identity-real", "liveportrait_d10.mp4", "vtoonify_038648.jpg"),
+    ("cross-identity-real", "dagan_driving.mp4", "vtoonify_038648.jpg"),
     ("cross-identity-real", "liax_driving2.mp4", "liveportrait_s1.jpg"),
-    ("cross-identity-real", "liax_driving7.mp4", "jojogan_iu.jpeg"),
+    ("cross-identity-real", "actalker_video.mp4", "jojogan_iu.jpeg"),
     ("cross-identity-real", "fomm_08.mp4", "sadtalker_happy.png"),
-    ("real-to-cartoon", "liveportrait_d7.mp4", "yumeoi_kakeru"),
-    ("real-to-cartoon", "liax_driving7.mp4", "yuugasaki_umi"),
+    ("real-to-cartoon", "xportrait_driving_video.mp4", "yumeoi_kakeru"),
+    ("real-to-cartoon", "actalker_video.mp4", "yuugasaki_umi"),
     ("real-to-cartoon", "eamm_happy.mp4", "yuzuki_roa"),
-    ("real-to-cartoon", "liveportrait_d10.mp4", "yuukoku_robel"),
+    ("real-to-cartoon", "dagan_driving.mp4", "yuukoku_robel"),
     ("cartoon-to-real", "yuuhi_riri", "lia_taylor.png"),
     ("cartoon-to-real", "yuuki_chihiro", "dualstylegan_019706.jpg"),
     ("cartoon-to-real", "yuukoku_robel", "liveportrait_s11.jpg"),
