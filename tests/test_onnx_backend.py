@@ -1,0 +1,112 @@
+"""The per-frame core: ONNX export (equivalence with torch, dynamic batch), the animate backends
+(torch eager, onnx, compiled core padding) give the same frames, and the option checks. Tiny preset, random
+weights: equivalence does not depend on the weight values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from toontalker.animation.api import AnimateOptions, animate
+from toontalker.animation.core import CoreRunner, FrameCore, flatten_source, motion_offset, pad_batch
+from toontalker.errors import ConfigError, InputError
+from toontalker.model import ModelConfig, ToonTalker
+from toontalker.video import VideoWriter, read_image, write_image
+
+pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
+pytest.importorskip("onnx", reason="the onnx extra is not installed")
+
+
+@pytest.fixture(scope="module")
+def tiny() -> ToonTalker:
+    torch.manual_seed(0)
+    return ToonTalker(ModelConfig.from_name("tiny")).eval()
+
+
+def test_frame_core_equals_the_model_api(tiny):
+    size = tiny.config.image_size
+    source, frames = torch.rand(1, 3, size, size) * 2 - 1, torch.rand(3, 3, size, size) * 2 - 1
+    with torch.inference_mode():
+        src = tiny.encode_source(source, "cartoon")
+        w = tiny.encode_driving(frames, "real")
+        expected = tiny.render(src, tiny.relative_motion(src, w, w[:1]))
+        core = FrameCore(tiny, "cartoon", "real", len(src.features))
+        got = core(frames, motion_offset(src, "relative", w[:1]), *flatten_source(src))
+    assert got.shape == expected.shape == (3, 3, size, size)
+    assert torch.allclose(got, expected, atol=1e-5)
+
+
+def test_onnx_export_matches_torch_at_another_batch_size(tiny, tmp_path):
+    from toontalker.animation.onnx_core import OnnxExportConfig, export_onnx
+
+    result = export_onnx(None, tmp_path / "core.onnx", OnnxExportConfig(source_domain="real",
+                         driving_domain="cartoon"), model=tiny)
+    assert result.path.is_file() and result.bytes > 100_000  # the weights are in the graph
+    assert result.max_abs_difference is not None and result.max_abs_difference < 1e-4
+    assert [p.name for p in tmp_path.iterdir()] == ["core.onnx"]  # no temporary files left
+
+
+def test_onnx_graph_of_other_weights_is_refused(tiny, tmp_path):
+    from toontalker.animation.onnx_core import OnnxFrameCore, export_frame_core
+
+    path = export_frame_core(tiny, tmp_path / "core.onnx")
+    session = OnnxFrameCore(path)
+    with pytest.raises(InputError, match="source tensors"):
+        session.set_source((torch.zeros(1),))
+    with pytest.raises(InputError, match="not found"):
+        OnnxFrameCore(tmp_path / "missing.onnx")
+
+
+def test_pad_batch_repeats_the_last_frame():
+    x = torch.arange(2.0).view(2, 1, 1, 1).expand(2, 3, 2, 2)
+    padded = pad_batch(x, 5)
+    assert padded.shape == (5, 3, 2, 2) and padded[:, 0, 0, 0].tolist() == [0, 1, 1, 1, 1]
+    assert pad_batch(x, 2) is x
+
+
+def test_runners_agree_on_relative_and_absolute_motion(tiny, tmp_path):
+    from toontalker.animation.onnx_core import export_frame_core
+
+    path = export_frame_core(tiny, tmp_path / "core.onnx")
+    size = tiny.config.image_size
+    frames = torch.rand(5, 3, size, size) * 2 - 1
+    with torch.inference_mode():
+        src = tiny.encode_source(torch.rand(1, 3, size, size) * 2 - 1, "cartoon")
+    for motion in ("relative", "absolute"):
+        eager = CoreRunner(tiny, src, "real", motion=motion)
+        onnx = CoreRunner(tiny, src, "real", motion=motion, backend="onnx", onnx_path=path)
+        with torch.inference_mode():
+            a, b = eager(frames), onnx(frames)
+            a2, b2 = eager(frames[2:]), onnx(frames[2:])  # the reference stays the first frame seen
+        assert a.shape == b.shape == (5, 3, size, size)
+        assert float((a - b).abs().max()) < 1e-4 and float((a2 - b2).abs().max()) < 1e-4
+
+
+def test_animate_onnx_backend_matches_torch(tiny, tmp_path, monkeypatch):
+    monkeypatch.setenv("TOONTALKER_HOME", str(tmp_path / "home"))
+    rng = np.random.default_rng(0)
+    driver = tmp_path / "drive.mp4"
+    with VideoWriter(driver, 10, crf=0) as writer:
+        writer.write(rng.integers(0, 256, (6, 64, 64, 3), dtype=np.uint8))
+    source = tmp_path / "source.png"
+    write_image(source, rng.integers(0, 256, (64, 64, 3), dtype=np.uint8))
+    outputs = {}
+    for backend in ("torch", "onnx"):
+        options = AnimateOptions(no_crop_source=True, no_crop_driving=True, batch_size=4, backend=backend)
+        result = animate(source, driver, tmp_path / backend, options=options, model=tiny)
+        assert result.frames == 6 and result.backend == backend and result.device == "cpu"
+        outputs[backend] = np.stack([read_image(p).rgb for p in sorted((tmp_path / backend).iterdir())])
+    diff = np.abs(outputs["torch"].astype(int) - outputs["onnx"].astype(int))
+    assert diff.max() <= 1  # uint8 rounding of fp32 outputs that differ by < 1e-4
+    assert len(list((tmp_path / "home" / "onnx").glob("*-cartoon-from-real.onnx"))) == 1  # cached export
+
+
+def test_backend_option_checks():
+    with pytest.raises(ConfigError, match="compile"):
+        AnimateOptions(backend="onnx", compile=True)
+    with pytest.raises(ConfigError, match="onnx_model"):
+        AnimateOptions(onnx_model="core.onnx")
+    with pytest.raises(ConfigError, match="backend"):
+        AnimateOptions(backend="tensorrt")  # type: ignore[arg-type]
