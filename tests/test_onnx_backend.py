@@ -38,21 +38,28 @@ def test_frame_core_equals_the_model_api(tiny):
     assert torch.allclose(got, expected, atol=1e-5)
 
 
-def test_onnx_export_matches_torch_at_another_batch_size(tiny, tmp_path):
+@pytest.fixture(scope="module")
+def exported(tiny, tmp_path_factory):
+    """The tiny model's graph for a real source driven by a cartoon, checked against torch by export_onnx."""
     from toontalker.animation.onnx_core import OnnxExportConfig, export_onnx
 
-    result = export_onnx(None, tmp_path / "core.onnx", OnnxExportConfig(source_domain="real",
-                         driving_domain="cartoon"), model=tiny)
+    folder = tmp_path_factory.mktemp("onnx")
+    result = export_onnx(None, folder / "core.onnx", OnnxExportConfig(source_domain="real", driving_domain="cartoon"),
+                         model=tiny)
+    return result, folder
+
+
+def test_onnx_export_matches_torch_at_another_batch_size(exported):
+    result, folder = exported
     assert result.path.is_file() and result.bytes > 100_000  # the weights are in the graph
     assert result.max_abs_difference is not None and result.max_abs_difference < 1e-4
-    assert [p.name for p in tmp_path.iterdir()] == ["core.onnx"]  # no temporary files left
+    assert [p.name for p in folder.iterdir()] == ["core.onnx"]  # no temporary files left
 
 
-def test_onnx_graph_of_other_weights_is_refused(tiny, tmp_path):
-    from toontalker.animation.onnx_core import OnnxFrameCore, export_frame_core
+def test_onnx_graph_of_other_weights_is_refused(exported, tmp_path):
+    from toontalker.animation.onnx_core import OnnxFrameCore
 
-    path = export_frame_core(tiny, tmp_path / "core.onnx")
-    session = OnnxFrameCore(path)
+    session = OnnxFrameCore(exported[0].path)
     with pytest.raises(InputError, match="source tensors"):
         session.set_source((torch.zeros(1),))
     with pytest.raises(InputError, match="not found"):
@@ -66,17 +73,15 @@ def test_pad_batch_repeats_the_last_frame():
     assert pad_batch(x, 2) is x
 
 
-def test_runners_agree_on_relative_and_absolute_motion(tiny, tmp_path):
-    from toontalker.animation.onnx_core import export_frame_core
-
-    path = export_frame_core(tiny, tmp_path / "core.onnx")
+def test_runners_agree_on_relative_and_absolute_motion(tiny, exported):
+    path = exported[0].path
     size = tiny.config.image_size
     frames = torch.rand(5, 3, size, size) * 2 - 1
     with torch.inference_mode():
-        src = tiny.encode_source(torch.rand(1, 3, size, size) * 2 - 1, "cartoon")
+        src = tiny.encode_source(torch.rand(1, 3, size, size) * 2 - 1, "real")
     for motion in ("relative", "absolute"):
-        eager = CoreRunner(tiny, src, "real", motion=motion)
-        onnx = CoreRunner(tiny, src, "real", motion=motion, backend="onnx", onnx_path=path)
+        eager = CoreRunner(tiny, src, "cartoon", motion=motion)
+        onnx = CoreRunner(tiny, src, "cartoon", motion=motion, backend="onnx", onnx_path=path)
         with torch.inference_mode():
             a, b = eager(frames), onnx(frames)
             a2, b2 = eager(frames[2:]), onnx(frames[2:])  # the reference stays the first frame seen
@@ -110,3 +115,12 @@ def test_backend_option_checks():
         AnimateOptions(onnx_model="core.onnx")
     with pytest.raises(ConfigError, match="backend"):
         AnimateOptions(backend="tensorrt")  # type: ignore[arg-type]
+
+
+def test_cli_rejects_bad_backend_and_domain(cli_runner, tmp_path):
+    from toontalker.cli import app
+
+    result = cli_runner.invoke(app, ["weights", "export-onnx", str(tmp_path / "x.onnx"), "--source-domain", "anime"])
+    assert result.exit_code == 2 and not (tmp_path / "x.onnx").exists()
+    result = cli_runner.invoke(app, ["animate", "a.png", "b.mp4", "-o", str(tmp_path / "o.mp4"), "--backend", "trt"])
+    assert result.exit_code == 2 and "--backend" in result.output

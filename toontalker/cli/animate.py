@@ -77,7 +77,7 @@ def animate_command(
     batch_size: Annotated[int, typer.Option("--batch-size", "-b", min=1, help="Driving frames per inference batch.")] = 16,
     backend: Annotated[str, typer.Option("--backend", help="Inference backend: torch, or onnx (onnxruntime on the CPU, fp32; exports and caches the graph on first use; needs the onnx extra).")] = "torch",
     onnx_model: Annotated[Optional[Path], typer.Option("--onnx-model", help="With --backend onnx: a graph from `toontalker weights export-onnx` (else the cached export).")] = None,
-    compile_core: Annotated[bool, typer.Option("--compile", help="torch.compile the per-frame core: faster batches after a one-off compile (about 2 minutes on a 2-core CPU for small-256, 1-2 minutes on a GPU).")] = False,
+    compile_core: Annotated[bool, typer.Option("--compile", help="torch.compile the per-frame core (torch backend): faster batches after a one-off compile before the first batch. Compiling small-256 took 22 minutes on a busy 2-core CPU (needs a C++ compiler), 1-2 minutes on a GPU; for long drivers only.")] = False,
     device: Device = "auto",
     dtype: Dtype = "auto",
     seed: Seed = 0,
