@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
@@ -69,13 +70,22 @@ def example_inputs(model, source_domain: str, driving_domain: str, batch: int,
 
 def export_frame_core(model, path: str | Path, source_domain: str = "cartoon", driving_domain: str = "real",
                       example_batch: int = 2) -> Path:
-    """Write the FrameCore of ``model`` (fp32, on the CPU) as an ONNX graph to ``path`` (atomically)."""
+    """Write the FrameCore of ``model`` (fp32, on the CPU) as an ONNX graph to ``path`` (atomically).
+
+    The trace records the branches taken for a batch-1 source and ``example_batch`` frames: with
+    ``example_batch >= 2`` that is the broadcast path (attention and warping fold the B frames against the
+    one source), which is exact for every B >= 1; at batch 1 the same-batch path would be recorded instead,
+    which breaks other batch sizes. The tracer's warnings about those branches are therefore silenced.
+    """
+    if example_batch < 2:
+        raise ValueError("example_batch must be >= 2 (see the docstring)")
     _require_onnx()
     model = model.float().cpu().eval()
     core, inputs = example_inputs(model, source_domain, driving_domain, example_batch)
     names = input_names(len(inputs) - 2)
     path = Path(path)
-    with atomic_path(path) as tmp, torch.no_grad():
+    with atomic_path(path) as tmp, torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
         torch.onnx.export(core, inputs, str(tmp), input_names=names, output_names=["images"],
                           dynamic_axes={"frames": {0: "batch"}, "images": {0: "batch"}},
                           opset_version=OPSET, dynamo=False)
