@@ -95,16 +95,19 @@ def export_frame_core(model, path: str | Path, source_domain: str = "cartoon", d
 class OnnxFrameCore:
     """An onnxruntime session of an exported FrameCore; ``set_source`` once, then call per batch.
 
-    ``threads``: intra-op threads (None: onnxruntime's default, one per core).
+    ``threads``: intra-op threads (None: onnxruntime's default, one per core). ``spin``: let idle worker
+    threads spin-wait (onnxruntime's default); off by default because animate's decode and encode threads
+    share the cores.
     """
 
-    def __init__(self, path: str | Path, threads: int | None = None) -> None:
+    def __init__(self, path: str | Path, threads: int | None = None, spin: bool = False) -> None:
         ort = _onnxruntime()
         self.path = Path(path)
         if not self.path.is_file():
             raise InputError(f"{self.path}: ONNX model not found")
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
         if threads is not None:
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
