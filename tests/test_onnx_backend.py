@@ -126,3 +126,29 @@ def test_cli_rejects_bad_backend_and_domain(cli_runner, tmp_path):
     assert result.exit_code == 2 and not (tmp_path / "x.onnx").exists()
     result = cli_runner.invoke(app, ["animate", "a.png", "b.mp4", "-o", str(tmp_path / "o.mp4"), "--backend", "trt"])
     assert result.exit_code == 2 and "--backend" in result.output
+
+
+@pytest.mark.slow
+def test_cli_animate_onnx_backend_on_real_data(shared_data, tmp_path, cli_runner, monkeypatch):
+    """The CLI with --backend onnx on a real driver (face tracking on): the same PNG frames as torch, within
+    rounding; the graph exported on first use lands in the cache."""
+    import json
+
+    from toontalker.cli import app
+
+    monkeypatch.setenv("TOONTALKER_HOME", str(tmp_path / "home"))
+    source = shared_data / "cartoon/images/tha2_headshots/aiba_uiha.png"
+    driver = shared_data / "real/videos/sadtalker_WDA_AlexandriaOcasioCortez_000.mp4"
+    frames = {}
+    for backend in ("torch", "onnx"):
+        out = tmp_path / backend
+        result = cli_runner.invoke(app, ["animate", str(source), str(driver), "-o", str(out), "--max-frames", "6",
+                                         "--preset", "tiny", "--random-weights", "--batch-size", "4",
+                                         "--backend", backend, "--json"])
+        assert result.exit_code == 0, result.output
+        report = json.loads(result.stdout)
+        assert report["backend"] == backend and report["frames"] == 6
+        frames[backend] = np.stack([read_image(p).rgb for p in sorted(out.iterdir())]).astype(int)
+    assert frames["torch"].shape == (6, 64, 64, 3)
+    assert np.abs(frames["torch"] - frames["onnx"]).max() <= 1
+    assert len(list((tmp_path / "home" / "onnx").glob("*.onnx"))) == 1
