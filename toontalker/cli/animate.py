@@ -125,7 +125,8 @@ def animate_command(
     audio = ", audio" if result.audio else ""
     out.print(f"wrote [bold]{result.output}[/bold] ({result.output_kind}, {result.frames} frames, "
               f"{result.width}x{result.height}, {result.fps:g} fps{audio}) in {result.seconds:.1f} s "
-              f"({result.frames_per_second:.1f} frames/s on {result.device} {result.dtype})")
+              f"({result.frames_per_second:.1f} frames/s on {result.device} {result.dtype}"
+              f"{'' if result.backend == 'torch' else ', ' + result.backend})")
     ref = f", reference frame {result.reference_frame}" if result.reference_frame is not None else ""
     out.print(f"motion {result.motion}{ref}; source face by {result.source_face_found_by}; "
               f"driving face lost in {result.driving_frames_lost} frames; weights {result.weights}")
