@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from toontalker.animation.compose import PasteBack, side_by_side, to_model_tensor, to_uint8_frames
+from toontalker.animation.core import Backend, CoreRunner
 from toontalker.animation.driving import DrivingBatch, first_face_box, track_and_crop
 from toontalker.animation.pipeline import run_pipeline
 from toontalker.animation.sinks import open_sink, output_kind
@@ -63,6 +64,9 @@ class AnimateOptions(ConfigBase):
     side_by_side: bool = False  # output source | driving | result
     audio: bool = True  # mux the driver's audio into video outputs
     batch_size: int = 16
+    backend: Backend = "torch"  # onnx: the per-frame core in onnxruntime (CPU, fp32; needs the onnx extra)
+    onnx_model: str | None = None  # backend onnx: an exported graph (weights export --onnx); else cached export
+    compile: bool = False  # torch.compile the per-frame core (slow start, see docs/animate.md)
     device: str = "auto"
     dtype: str = "auto"  # auto: bf16 on GPU, fp32 on CPU
     preset: str | None = None  # with random_weights: the architecture to build
@@ -93,6 +97,9 @@ class AnimateOptions(ConfigBase):
                     "start_frame / find_best_start only apply to relative motion")
         self._check(not (self.source_box is not None and self.no_crop_source),
                     "source_box and no_crop_source exclude each other")
+        self._check(self.backend in ("torch", "onnx"), f"backend must be 'torch' or 'onnx', got {self.backend!r}")
+        self._check(self.backend == "onnx" or self.onnx_model is None, "onnx_model needs backend 'onnx'")
+        self._check(not (self.compile and self.backend == "onnx"), "compile applies to the torch backend only")
         if self.max_frames is not None:
             self._check(self.start_frame < self.max_frames,
                         f"start_frame {self.start_frame} is past max_frames {self.max_frames}")
@@ -120,6 +127,7 @@ class AnimateResult:
     dtype: str
     weights: str
     warnings: tuple[str, ...] = field(default=())
+    backend: str = "torch"  # torch | torch+compile | onnx
 
 
 ProgressCallback = Callable[[int, int], None]  # (frames done, frames expected)
@@ -202,8 +210,10 @@ def _animate(source: Path, driving: Path, output: Path, weights: str | Path | No
     _check_paths(source, driving, output)
     kind = output_kind(output)
     warnings: list[str] = []
-    device = resolve_device(options.device)
+    device = resolve_device("cpu" if options.backend == "onnx" and options.device == "auto" else options.device)
     dtype = resolve_dtype(options.dtype, device)
+    if options.backend == "onnx" and (device.type != "cpu" or dtype != torch.float32):
+        raise UsageError(f"the onnx backend runs on the CPU in fp32 (asked: {device}, {dtype_name(dtype)})")
     enable_fast_kernels(device)
 
     driver = _open_driver(driving, options.max_frames)
@@ -273,18 +283,13 @@ def _animate(source: Path, driving: Path, output: Path, weights: str | Path | No
     lost = [0]
     done = [0]
 
+    runner = CoreRunner(model, src, options.driving_domain, motion=motion, reference=reference,
+                        backend=options.backend, compile_mode="default" if options.compile else None,
+                        batch_size=options.batch_size, onnx_path=options.onnx_model)
+
     def infer(batch: DrivingBatch) -> tuple[DrivingBatch, np.ndarray]:
-        nonlocal reference
         with torch.inference_mode(), _autocast(device, dtype):
-            x = to_model_tensor(batch.crops, device)
-            w_r2d = model.encode_driving(x, options.driving_domain)
-            if motion == "relative":
-                if reference is None:  # the first frame of the stream is the reference
-                    reference = w_r2d[:1]
-                w_s2d = model.relative_motion(src, w_r2d, reference)
-            else:
-                w_s2d = model.absolute_motion(src, w_r2d)
-            rendered = model.render(src, w_s2d)
+            rendered = runner(to_model_tensor(batch.crops, device))
         return batch, to_uint8_frames(rendered)
 
     audio = (options.audio and kind == "video" and driver.info is not None and driver.info.has_audio)
@@ -317,7 +322,7 @@ def _animate(source: Path, driving: Path, output: Path, weights: str | Path | No
         width=out_size[0], height=out_size[1], audio=audio, motion=motion, reference_frame=reference_frame,
         source_box=src_face.box.as_tuple(), source_face_found_by=src_face.found_by,
         driving_frames_lost=lost[0], device=str(device), dtype=dtype_name(dtype), weights=choice.source,
-        warnings=tuple(warnings),
+        warnings=tuple(warnings), backend=options.backend + ("+compile" if options.compile else ""),
     )
 
 

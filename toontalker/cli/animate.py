@@ -52,6 +52,15 @@ def _domain(value: str, option: str) -> str:
     return value
 
 
+def _backend(value: str) -> str:
+    from toontalker.errors import UsageError
+
+    value = value.lower()
+    if value not in ("torch", "onnx"):
+        raise UsageError(f"--backend {value!r}: expected 'torch' or 'onnx'")
+    return value
+
+
 def animate_command(
     source: Annotated[Path, typer.Argument(help="Source image with the face to animate.")],
     driving: Annotated[Path, typer.Argument(help="Driving video (or image) giving the motion.")],
@@ -78,6 +87,9 @@ def animate_command(
     side_by_side: Annotated[bool, typer.Option("--side-by-side", help="Write source | driving | result panels.")] = False,
     no_audio: Annotated[bool, typer.Option("--no-audio", help="Do not copy the driver's audio.")] = False,
     batch_size: Annotated[int, typer.Option("--batch-size", "-b", min=1, help="Driving frames per inference batch.")] = 16,
+    backend: Annotated[str, typer.Option("--backend", help="Inference backend: torch, or onnx (onnxruntime on the CPU, fp32; exports and caches the graph on first use; needs the onnx extra).")] = "torch",
+    onnx_model: Annotated[Optional[Path], typer.Option("--onnx-model", help="With --backend onnx: a graph from `toontalker weights export-onnx` (else the cached export).")] = None,
+    compile_core: Annotated[bool, typer.Option("--compile", help="torch.compile the per-frame core (torch backend): faster batches after a one-off compile before the first batch. Compiling small-256 took 22 minutes on a busy 2-core CPU (needs a C++ compiler), 1-2 minutes on a GPU; for long drivers only.")] = False,
     device: Device = "auto",
     dtype: Dtype = "auto",
     seed: Seed = 0,
@@ -98,6 +110,8 @@ def animate_command(
         motion="absolute" if absolute else "relative", start_frame=start_frame, find_best_start=find_best_start,
         max_frames=max_frames, paste_back=paste_back, feather=feather, side_by_side=side_by_side,
         audio=not no_audio, batch_size=batch_size, device=device, dtype=dtype, preset=preset,
+        backend=_backend(backend), onnx_model=str(onnx_model) if onnx_model is not None else None,
+        compile=compile_core,
         random_weights=random_weights, seed=seed,
     )
     err = stderr_console()
@@ -123,7 +137,8 @@ def animate_command(
     audio = ", audio" if result.audio else ""
     out.print(f"wrote [bold]{result.output}[/bold] ({result.output_kind}, {result.frames} frames, "
               f"{result.width}x{result.height}, {result.fps:g} fps{audio}) in {result.seconds:.1f} s "
-              f"({result.frames_per_second:.1f} frames/s on {result.device} {result.dtype})")
+              f"({result.frames_per_second:.1f} frames/s on {result.device} {result.dtype}"
+              f"{'' if result.backend == 'torch' else ', ' + result.backend})")
     ref = f", reference frame {result.reference_frame}" if result.reference_frame is not None else ""
     out.print(f"motion {result.motion}{ref}; source face by {result.source_face_found_by}; "
               f"driving face lost in {result.driving_frames_lost} frames; weights {result.weights}")

@@ -169,3 +169,42 @@ def convert_command(
     elif not mode.quiet:
         stderr_console().print(f"converted {checkpoint} -> {out}")
         stdout_console().print(f"{out}: {info.parameters:,} parameters, {info.dtype}, {len(info.files)} files, {_size(info.total_bytes)}")
+
+
+@app.command(
+    "export-onnx",
+    help=(
+        "Export the per-frame animate core (motion encoding, motion transfer, rendering) of a weights folder to "
+        "ONNX, for `animate --backend onnx --onnx-model FILE` (onnxruntime on the CPU). The graph is checked "
+        "against torch on random inputs. Needs the onnx extra: pip install 'toontalker[onnx]'."
+    ),
+    epilog=(
+        "Examples:\n\n  toontalker weights export-onnx core.onnx\n\n"
+        "  toontalker weights export-onnx real-from-cartoon.onnx --weights runs/release --source-domain real "
+        "--driving-domain cartoon"
+    ),
+)
+def export_onnx_command(
+    output: Annotated[Path, typer.Argument(help="The .onnx file to write.")],
+    weights: Annotated[
+        Optional[str], typer.Option("--weights", "-w", help="Weights folder or hub id (default: the shipped weights).")
+    ] = None,
+    source_domain: Annotated[str, typer.Option("--source-domain", help="Domain of the source: cartoon or real.")] = "cartoon",
+    driving_domain: Annotated[str, typer.Option("--driving-domain", help="Domain of the driver: real or cartoon.")] = "real",
+    no_check: Annotated[bool, typer.Option("--no-check", help="Skip the onnxruntime-vs-torch comparison.")] = False,
+    quiet: Quiet = False,
+    json: JsonOutput = False,
+) -> None:
+    from toontalker.animation.onnx_core import OnnxExportConfig, export_onnx
+
+    mode = output_mode(quiet, json)
+    config = OnnxExportConfig(source_domain=source_domain.lower(), driving_domain=driving_domain.lower(),  # type: ignore[arg-type]
+                              check=not no_check)
+    result = export_onnx(weights, output, config)
+    if mode.json:
+        print_json(result)
+    elif not mode.quiet:
+        check = ("not checked" if result.max_abs_difference is None
+                 else f"max |onnx - torch| = {result.max_abs_difference:.2e}")
+        stdout_console().print(f"wrote {result.path} ({_size(result.bytes)}, {result.source_domain} from "
+                               f"{result.driving_domain}) in {result.seconds:.1f} s; {check}")

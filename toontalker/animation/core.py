@@ -1,0 +1,123 @@
+"""The per-frame animate core as one module with tensor inputs only (for ``torch.compile`` and ONNX export).
+
+animate encodes the source once; what runs for every batch of driving crops is
+
+    w_{r->d} = T_{r->d}(Em(x_d), p)                (encode_driving)
+    w_{s->d} = offset + w_{r->d}                   (Eq. 5 or Eq. 3, see :func:`motion_offset`)
+    x        = G(T_B(w_{s->d}, S), S)              (render)
+
+:class:`FrameCore` is that computation with the encoded source flattened to plain tensors
+(:func:`flatten_source`): S (one tensor per resolution, low -> high) and T_B's keys/values, so the whole
+thing can be traced (ONNX) or compiled without the :class:`~toontalker.model.toontalker.SourceEncoding`
+dataclass in its signature.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import torch
+from torch import Tensor, nn
+
+from toontalker.model.toontalker import SourceEncoding
+
+
+def motion_offset(src: SourceEncoding, motion: Literal["relative", "absolute"],
+                  reference: Tensor | None = None) -> Tensor:
+    """The frame-independent part of w_{s->d}: (1, K, d).
+
+    Relative (Eq. 5): (w_{s->r} + w_{r->s}) - w_{r->1}; absolute (Eq. 3): w_{s->r}. Then w_{s->d} = offset + w_{r->d}.
+    """
+    if motion == "absolute":
+        return src.w_s2r
+    if reference is None:
+        raise ValueError("relative motion needs the reference frame's code w_{r->1}")
+    return src.w_s2s - reference
+
+
+def flatten_source(src: SourceEncoding) -> tuple[Tensor, ...]:
+    """S_1..S_n (low -> high resolution), then keys_1, values_1, ..., keys_m, values_m of T_B."""
+    return (*src.features, *(t for kv in src.memory for t in kv))
+
+
+class FrameCore(nn.Module):
+    """forward(frames (B, 3, H, W) in [-1, 1], offset (1, K, d), *flatten_source(src)) -> images (B, 3, H, W).
+
+    The source tensors have batch 1 and broadcast over the B driving frames.
+    """
+
+    def __init__(self, model: nn.Module, source_domain: str, driving_domain: str, num_features: int) -> None:
+        super().__init__()
+        self.model = model
+        self.source_domain = source_domain
+        self.driving_domain = driving_domain
+        self.num_features = num_features
+
+    def forward(self, frames: Tensor, offset: Tensor, *source: Tensor) -> Tensor:
+        features = tuple(source[:self.num_features])
+        flat = source[self.num_features:]
+        memory = tuple((flat[i], flat[i + 1]) for i in range(0, len(flat), 2))
+        src = SourceEncoding(features=features, w_s2r=offset, w_r2s=offset, domain=self.source_domain,
+                             memory=memory)
+        w_r2d = self.model.encode_driving(frames, self.driving_domain)
+        return self.model.render(src, offset + w_r2d)
+
+
+Backend = Literal["torch", "onnx"]
+
+
+def pad_batch(frames: Tensor, size: int) -> Tensor:
+    """(n, 3, H, W) -> (size, 3, H, W), the last frame repeated: a compiled core then sees one shape only."""
+    n = frames.shape[0]
+    if n >= size:
+        return frames
+    return torch.cat((frames, frames[-1:].expand(size - n, -1, -1, -1)), dim=0)
+
+
+class CoreRunner:
+    """Runs the per-frame work for one encoded source: torch eager, ``torch.compile``d, or onnxruntime.
+
+    ``runner(frames (B, 3, H, W)) -> images (B, 3, H, W)``. Relative motion uses ``reference`` (w_{r->1},
+    (1, K, d)), or the first frame it is given when that is None. The eager path calls the model's public API
+    (encode_driving, relative/absolute_motion, render); the compiled and ONNX paths run :class:`FrameCore`,
+    the compiled one on batches padded to ``batch_size`` (one compilation, not one per batch shape).
+    """
+
+    def __init__(self, model: nn.Module, src: SourceEncoding, driving_domain: str, *,
+                 motion: Literal["relative", "absolute"] = "relative", reference: Tensor | None = None,
+                 backend: Backend = "torch", compile_mode: str | None = None, batch_size: int = 16,
+                 onnx_path: str | Path | None = None) -> None:
+        self.model, self.src, self.driving_domain = model, src, driving_domain
+        self.motion, self.reference = motion, reference
+        self.batch_size = batch_size
+        self.core: nn.Module | None = None
+        self.onnx = None
+        if backend == "onnx":
+            from toontalker.animation.onnx_core import OnnxFrameCore, cached_export
+
+            path = onnx_path if onnx_path is not None else cached_export(model, src.domain, driving_domain)
+            self.onnx = OnnxFrameCore(path)
+            self.onnx.set_source(flatten_source(src))
+        elif compile_mode is not None:
+            core = FrameCore(model, src.domain, driving_domain, len(src.features)).eval()
+            self.core = torch.compile(core, mode=compile_mode, dynamic=False)
+
+    def __call__(self, frames: Tensor) -> Tensor:
+        if self.onnx is None and self.core is None:
+            return self._eager(frames)
+        if self.motion == "relative" and self.reference is None:
+            self.reference = self.model.encode_driving(frames[:1], self.driving_domain)
+        offset = motion_offset(self.src, self.motion, self.reference)
+        if self.onnx is not None:
+            return self.onnx(frames, offset)
+        n = frames.shape[0]
+        return self.core(pad_batch(frames, self.batch_size), offset, *flatten_source(self.src))[:n]
+
+    def _eager(self, frames: Tensor) -> Tensor:
+        w_r2d = self.model.encode_driving(frames, self.driving_domain)
+        if self.motion == "absolute":
+            return self.model.render(self.src, self.model.absolute_motion(self.src, w_r2d))
+        if self.reference is None:  # the first frame of the stream is the reference
+            self.reference = w_r2d[:1]
+        return self.model.render(self.src, self.model.relative_motion(self.src, w_r2d, self.reference))
