@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from toontalker.errors import BackendUnavailableError
+from toontalker.faces.native_logs import WarmUp
 
 MESH_POINTS = 468
 
@@ -94,10 +95,12 @@ class FaceMesh:
     def __init__(self, *, video: bool = True, min_detection_confidence: float = 0.3,
                  min_tracking_confidence: float = 0.3) -> None:
         face_mesh = _import_face_mesh()
+        self._warm_up = WarmUp()
         try:
-            self._mesh = face_mesh.FaceMesh(static_image_mode=not video, max_num_faces=1, refine_landmarks=False,
-                                            min_detection_confidence=min_detection_confidence,
-                                            min_tracking_confidence=min_tracking_confidence)
+            with self._warm_up.muted():
+                self._mesh = face_mesh.FaceMesh(static_image_mode=not video, max_num_faces=1, refine_landmarks=False,
+                                                min_detection_confidence=min_detection_confidence,
+                                                min_tracking_confidence=min_tracking_confidence)
         except RuntimeError as exc:  # e.g. protobuf 5+: "Failed to parse" its graph config
             raise BackendUnavailableError(
                 f"FaceMesh could not start (mediapipe 0.10.21 needs protobuf < 5): {str(exc).splitlines()[0]}"
@@ -107,8 +110,9 @@ class FaceMesh:
     def detect(self, rgb: np.ndarray) -> np.ndarray | None:
         """rgb (H, W, 3) uint8 -> (468, 3) float32 pixels, or None when no face is found."""
         H, W = rgb.shape[:2]
-        with self._lock:
+        with self._lock, self._warm_up.muted():  # mediapipe's native start-up log lines
             result = self._mesh.process(np.ascontiguousarray(rgb))
+        self._warm_up.done(bool(result.multi_face_landmarks))
         if not result.multi_face_landmarks:
             return None
         marks = result.multi_face_landmarks[0].landmark
