@@ -31,7 +31,7 @@ from toontalker.config import ConfigBase
 from toontalker.dataset.manifest import ClipRecord, clip_path, dataset_root, read_manifest, records_to_frame, write_manifest
 from toontalker.dataset.storage import FORMATS, ClipCache, ClipWriter, clip_relpath
 from toontalker.errors import InputError
-from toontalker.train.data import open_pair_dataset
+from toontalker.train.data import PairOptions, open_pair_dataset
 from toontalker.train.stream import StreamSampler, TrainStream
 
 
@@ -129,7 +129,8 @@ def write_format_copy(dataset: Path, records: list[ClipRecord], fmt: str, size: 
 
 def _batches(folder: Path, workers: int, options: LoaderBenchOptions) -> tuple[DataLoader, Iterator]:
     """The training loader over ``folder`` (as train() builds it for one process)."""
-    pairs = open_pair_dataset(folder, "real", options.size, split=None, augment=options.augment, seed=options.seed)
+    pairs = open_pair_dataset(folder, "real", options.size,
+                              PairOptions(split=None, augment=options.augment, seed=options.seed))
     stream = TrainStream(pairs, None, options.seed)
     loader = DataLoader(stream, batch_size=options.batch, sampler=StreamSampler(options.batch, 1, 0, 1),
                         num_workers=workers, prefetch_factor=4 if workers > 0 else None)
