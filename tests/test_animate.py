@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from animate_fakes import FakeToonTalker  # noqa: E402
 
 TINY = ["--preset", "tiny", "--random-weights", "--batch-size", "4"]
-CARTOON_SOURCE = "cartoon_headshot.png"  # 256^2 RGBA anime headshot with a detectable face
+CARTOON_SOURCE = "cartoon_portrait.jpg"  # 256^2 3D-cartoon portrait with a detectable face
 REAL_DRIVER = "real_driver.mp4"  # 320^2, 25 fps, 100 frames, with audio
 REAL_SOURCE = "real_portrait.jpg"  # 256x256 portrait
 CARTOON_DRIVER = "cartoon_driver.mp4"  # 256^2, 24 fps, 96 frames, no audio, the face fills the frame

@@ -38,9 +38,9 @@ def test_real_video_drives_cartoon_and_training_reduces_loss(examples, tmp_path)
     torch.manual_seed(0)
     config = ModelConfig.from_name("tiny")
     size = config.image_size
-    headshot = examples / "cartoon_headshot.png"
-    bgra = cv2.imread(str(headshot), cv2.IMREAD_UNCHANGED)
-    cartoon = _to_tensor(cv2.cvtColor(bgra[..., :3], cv2.COLOR_BGR2RGB), size)[None]
+    headshot = examples / "cartoon_portrait.jpg"
+    bgr = cv2.imread(str(headshot), cv2.IMREAD_COLOR)
+    cartoon = _to_tensor(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), size)[None]
     real = _video_frames(examples / "real_driver.mp4", 8, size)
     model = ToonTalker(config)
 

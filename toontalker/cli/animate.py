@@ -17,7 +17,7 @@ HELP = (
 )
 EPILOG = """Examples:
 
-  toontalker animate examples/cartoon_headshot.png examples/real_driver.mp4 -o animated.mp4 --side-by-side
+  toontalker animate examples/cartoon_portrait.jpg examples/real_driver.mp4 -o animated.mp4 --side-by-side
 
   toontalker animate character.png speech.mp4 -o out.mp4
 

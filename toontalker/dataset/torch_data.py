@@ -140,15 +140,15 @@ def _flip_regions(boxes: torch.Tensor) -> torch.Tensor:
     return flipped[[0, 2, 1]]
 
 
-def _augment(images: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
-    """The same flip and colour change for every image in ``images``.
+def _augment(images: list[np.ndarray], rng: np.random.Generator, flip: bool | None = None) -> list[np.ndarray]:
+    """The same flip and colour change for every image in ``images`` (``flip`` drawn from ``rng`` unless given).
 
     Saturation ``s`` (x -> gray + s (x - gray), gray the channel mean), then contrast ``c`` and brightness
     ``b`` about the image mean m (x -> (x - m) c + m b): one affine colour map c S x + m (b - c), with
     S = s I + (1 - s) / 3 (saturation keeps m), applied by ``cv2.transform`` in one pass on uint8 (rounded
     and clipped to [0, 255]; ~16x less CPU than the same maths in float32 numpy).
     """
-    flip = _augment_flips(rng)
+    flip = _augment_flips(rng) if flip is None else flip
     brightness, contrast, saturation = rng.uniform(0.9, 1.1, size=3)
     colour = contrast * (saturation * np.eye(3) + (1.0 - saturation) / 3.0)
     out = []
@@ -254,11 +254,10 @@ class FramePairDataset(_SeededDataset):
         signals = self.clips.expression(clip)
         regions = no_regions() if signals is None else torch.from_numpy(signals.boxes[j].astype(np.float32))
         if self.augment:
-            state = rng.bit_generator.state
-            if _augment_flips(rng):
+            flip = _augment_flips(rng)
+            if flip:
                 regions = _flip_regions(regions)
-            rng.bit_generator.state = state  # _augment draws the same flip again
-            images = _augment(images, rng)
+            images = _augment(images, rng, flip)
         row = self.clips.frame.iloc[clip]
         return FramePair(to_tensor(images[0]), to_tensor(images[1]), str(row["domain"]), str(row["id"]), regions)
 
