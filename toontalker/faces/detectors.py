@@ -29,7 +29,7 @@ import numpy as np
 from toontalker.cache import find_weights, known_weights
 from toontalker.errors import BackendUnavailableError, UsageError
 from toontalker.faces.boxes import Box, non_max_suppression
-from toontalker.faces.native_logs import WarmUp
+from toontalker.faces.native_logs import WarmUp, native_stderr_muted
 
 DOMAINS = ("real", "cartoon")
 
@@ -177,23 +177,23 @@ class MediapipeDetector(FaceDetector):
             from mediapipe.python.solutions import face_detection
         except Exception as exc:  # noqa: BLE001 - mediapipe fails in many ways (protobuf, numpy ABI)
             raise BackendUnavailableError(f"mediapipe: import failed: {type(exc).__name__}: {exc}") from exc
-        self._warm_up = WarmUp()
-        with self._warm_up.muted():  # mediapipe's native start-up log lines (faces/native_logs.py)
+        with native_stderr_muted():  # mediapipe's native start-up log lines (faces/native_logs.py)
             self._models = [face_detection.FaceDetection(model_selection=m, min_detection_confidence=min_confidence)
                             for m in (1, 0)]
+        self._warm_ups = [WarmUp() for _ in self._models]  # each graph logs when it first runs
         self._lock = threading.Lock()  # mediapipe graphs are not re-entrant
 
     def _detect(self, rgb: np.ndarray) -> list[Box]:
         H, W = rgb.shape[:2]
-        with self._lock, self._warm_up.muted():
-            for model in self._models:
-                result = model.process(rgb)
+        with self._lock:
+            for model, warm_up in zip(self._models, self._warm_ups):
+                with warm_up.muted():
+                    result = model.process(rgb)
+                warm_up.done(bool(result.detections))
                 if result.detections:
                     break
             else:
-                self._warm_up.done(False)
                 return []
-        self._warm_up.done(True)
         boxes = []
         for det in result.detections:
             rb = det.location_data.relative_bounding_box
