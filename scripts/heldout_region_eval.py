@@ -1,6 +1,6 @@
 """Held-out reconstruction with an eye on the expression regions: for each weights folder, same-identity pairs
 of the test split (the driving frame chosen, of 8, for the largest mouth/eye change: `expression_pairs=1`),
-reconstructed as in training (Eq. 3). Prints and writes JSON: full-frame L1 and copy gain, and the copy gain
+reconstructed as in training (Eq. 3), in either domain (``--domain``). Prints and writes JSON: full-frame L1 and copy gain, and the copy gain
 inside the driving frame's mouth + eye boxes (1 - L1_regions(output) / L1_regions(source)).
 
     python scripts/heldout_region_eval.py DATASET WEIGHTS_DIR [WEIGHTS_DIR ...] --pairs 24 --json out.json
@@ -20,17 +20,17 @@ from toontalker.train.regions import masked_mean, region_mask
 
 
 @torch.no_grad()
-def evaluate(dataset: str, weights: str, pairs: int, device: str) -> dict[str, float]:
+def evaluate(dataset: str, weights: str, pairs: int, device: str, domain: str = "real") -> dict[str, float]:
     model = from_pretrained(weights, device=device, dtype=torch.float32).eval()
     size = model.config.image_size
-    probe = FramePairDataset(dataset, split="test", domain="real", size=size)
-    data = FramePairDataset(dataset, split="test", domain="real", size=size, seed=1234, expression_pairs=1.0,
+    probe = FramePairDataset(dataset, split="test", domain=domain, size=size)
+    data = FramePairDataset(dataset, split="test", domain=domain, size=size, seed=1234, expression_pairs=1.0,
                             length=len(probe) * pairs)
     sums = {"l1": 0.0, "copy_l1": 0.0, "region_l1": 0.0, "region_copy_l1": 0.0, "n": 0}
     for batch in DataLoader(data, batch_size=32, num_workers=4):
         source, driving = batch.source.to(device), batch.driving.to(device)
-        encoded = model.encode_source(source, "real")
-        output = model.render(encoded, model.absolute_motion(encoded, model.encode_driving(driving, "real")))
+        encoded = model.encode_source(source, domain)
+        output = model.render(encoded, model.absolute_motion(encoded, model.encode_driving(driving, domain)))
         mask = region_mask(batch.driving_regions.to(device), size, size)
         n = source.shape[0]
         sums["l1"] += float((output - driving).abs().mean()) * n
@@ -52,11 +52,12 @@ def main() -> None:
     parser.add_argument("weights", nargs="+")
     parser.add_argument("--pairs", type=int, default=24, help="pairs per test clip")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--domain", default="real", choices=["real", "cartoon"], help="the dataset's domain")
     parser.add_argument("--json")
     args = parser.parse_args()
     results = {}
     for w in args.weights:
-        results[w] = evaluate(args.dataset, w, args.pairs, args.device)
+        results[w] = evaluate(args.dataset, w, args.pairs, args.device, args.domain)
         r = results[w]
         print(f"{w}: pairs {r['pairs']}  L1 {r['l1']:.4f} (copy {r['copy_l1']:.4f}, gain {r['copy_gain']:+.3f})  "
               f"regions L1 {r['region_l1']:.4f} (copy {r['region_copy_l1']:.4f}, gain {r['region_copy_gain']:+.3f})",
