@@ -69,7 +69,7 @@ class AnimateOptions(ConfigBase):
     compile: bool = False  # torch.compile the per-frame core (slow start, see docs/animate.md)
     device: str = "auto"
     dtype: str = "auto"  # auto: bf16 on GPU, fp32 on CPU
-    preset: str | None = None  # with random_weights: the architecture to build
+    preset: str | None = None  # with random_weights: the architecture to build; else the weights must match it
     random_weights: bool = False  # untrained model: tests the pipeline, output meaningless
     seed: int = 0
 
