@@ -108,3 +108,12 @@ def test_class_methods_follow_huggingface_hub_names(tiny_weights, tmp_path, monk
     assert 'ToonTalker.from_pretrained("owner/toon")' in card and "library_name: toontalker" in card
     # the old import path that earlier model cards name still loads
     assert toontalker.hub.from_pretrained is weights.from_pretrained
+
+
+def test_card_info_refuses_metrics_that_are_no_finite_numbers() -> None:
+    from toontalker.weights import CardInfo
+
+    assert CardInfo(metrics=(("FID real->cartoon", 28.5),)).metrics[0][1] == 28.5
+    for metrics in ((("FID", float("nan")),), (("", 1.0),), (("FID", "28.5"),)):
+        with pytest.raises(UsageError, match="card metric"):
+            CardInfo(metrics=metrics)  # type: ignore[arg-type]

@@ -89,7 +89,9 @@ def _usage_lines(info: CardInfo) -> list[str]:
     return lines + (["", "## Notes", "", info.notes] if info.notes else [])
 
 
-def build_card(info: CardInfo, config: ModelConfig, counts: ParameterCounts, dtype: str, files: list[str]) -> ModelCard:
+def build_card(
+    info: CardInfo, config: ModelConfig, *, counts: ParameterCounts, dtype: str, files: list[str]
+) -> ModelCard:
     """The card of weights with ``config`` stored as ``dtype`` in ``files`` (``card.save(path)`` writes it)."""
     from huggingface_hub import ModelCard, ModelCardData
 

@@ -72,7 +72,7 @@ def _write_tensors(state: dict[str, torch.Tensor], staging: Path, max_bytes: int
     return sorted(set(json.loads(index.read_text(encoding="utf-8"))["weight_map"].values()))
 
 
-def _write_config(model: ToonTalker, staging: Path, dtype_name: str, names: list[str]) -> None:
+def _write_config(model: ToonTalker, staging: Path, *, dtype_name: str, names: list[str]) -> None:
     from toontalker import __version__
 
     config = {
@@ -118,8 +118,9 @@ def save_pretrained(
     apply_default_mode(staging, directory=True)
     try:
         names = _write_tensors(state, staging, max_bytes)
-        _write_config(model, staging, dtype_name, names)
-        model_card = build_card(card or CardInfo(), model.config, model.parameter_counts(), dtype_name, names)
+        _write_config(model, staging, dtype_name=dtype_name, names=names)
+        model_card = build_card(card or CardInfo(), model.config, counts=model.parameter_counts(), dtype=dtype_name,
+                                files=names)
         model_card.save(staging / CARD_NAME)
         _publish(staging, directory)
     finally:
