@@ -33,7 +33,7 @@ CONFIGS = {  # name -> AnimateOptions fields
 def end_to_end(args: argparse.Namespace) -> dict:
     from toontalker.animation.api import AnimateOptions, animate
     from toontalker.animation.onnx_core import cached_export
-    from toontalker.animation.weights import load_model
+    from toontalker.weights import load_model
 
     model, _ = load_model(args.weights, None, False)
     t0 = time.perf_counter()
@@ -80,7 +80,7 @@ def startup(args: argparse.Namespace) -> dict:
     from toontalker.animation.core import CoreRunner
     from toontalker.animation.driving import first_face_box
     from toontalker.animation.source import prepare_source
-    from toontalker.animation.weights import load_model
+    from toontalker.weights import load_model
     from toontalker.faces import get_detector
     from toontalker.video import iter_frames, probe
 

@@ -15,7 +15,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from toontalker.dataset.torch_data import FramePairDataset
-from toontalker.hub import from_pretrained
+from toontalker.weights import from_pretrained
 from toontalker.train.regions import masked_mean, region_mask
 
 

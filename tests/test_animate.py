@@ -179,7 +179,7 @@ def test_usage_errors_exit_2(tmp_path, cli_runner):
     result = _invoke(cli_runner, "a.png", "b.mp4", "-o", tmp_path / "o.mp4", "--start-frame", "3",
                      "--find-best-start")
     assert result.exit_code == 2 and "exclude each other" in result.stderr
-    from toontalker.animation.weights import default_weights, load_model
+    from toontalker.weights import default_weights, load_model
 
     if default_weights() is None:
         with pytest.raises(UsageError, match="--preset tiny names an architecture"):
@@ -211,10 +211,10 @@ def test_argument_errors_come_before_the_model_loads(examples, tmp_path, cli_run
 
 @pytest.mark.slow
 def test_weights_folder_round_trip(examples, tmp_path):
-    """Weights saved with hub.save_pretrained load by folder and drive the same pipeline."""
+    """Weights saved with weights.save_pretrained load by folder and drive the same pipeline."""
     import torch
 
-    from toontalker.hub import save_pretrained
+    from toontalker.weights import save_pretrained
     from toontalker.model import ModelConfig, ToonTalker
 
     torch.manual_seed(1)

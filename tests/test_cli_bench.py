@@ -62,7 +62,7 @@ def test_bench_quality_and_paired_end_to_end_with_the_tiny_model(cli_runner, sha
     weights saved with save_pretrained): numbers meaningless, pipeline real."""
     import torch
 
-    from toontalker.hub import save_pretrained
+    from toontalker.weights import save_pretrained
     from toontalker.model import ModelConfig, ToonTalker
 
     torch.manual_seed(0)

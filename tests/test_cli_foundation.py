@@ -50,7 +50,7 @@ def test_info_json_tells_the_truth(cli_runner) -> None:
 
     for key, entry in weights.items():
         assert entry["present"] == Path(entry["path"]).is_file(), key
-    from toontalker.animation.weights import default_weights
+    from toontalker.weights import default_weights
 
     shipped = default_weights()
     assert info["default_weights"] == (str(shipped) if shipped is not None else None)

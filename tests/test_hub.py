@@ -16,16 +16,16 @@ from huggingface_hub import constants
 
 from toontalker.cli import app
 from toontalker.errors import InputError, WeightsError
-from toontalker.hub import (
+from toontalker.model import ModelConfig, ToonTalker
+from toontalker.weights import (
     INDEX_NAME,
+    CardInfo,
     from_pretrained,
     load_folder,
     pull,
     save_pretrained,
     weights_info,
 )
-from toontalker.model import ModelConfig, ToonTalker
-from toontalker.model_card import ModelCard
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,7 +38,7 @@ def tiny_model() -> ToonTalker:
 
 @pytest.fixture(scope="module")
 def weights_dir(tmp_path_factory, tiny_model) -> Path:
-    return save_pretrained(tiny_model, tmp_path_factory.mktemp("w") / "release", card=ModelCard(training_data="none"))
+    return save_pretrained(tiny_model, tmp_path_factory.mktemp("w") / "release", card=CardInfo(training_data="none"))
 
 
 def render(model: ToonTalker, seed: int = 0) -> torch.Tensor:

@@ -290,7 +290,7 @@ def test_motion_skip_keeps_the_codes_input_dependent_at_init(cfg) -> None:
 
 
 def test_motion_skip_off_is_the_paper_layout(cfg, tmp_path) -> None:
-    from toontalker.hub import read_config
+    from toontalker.weights import read_config
 
     model = ToonTalker(cfg.replace(motion_skip=False))
     assert model.driving_query.skip is None and model.domains["real"].backward_transformer.residual_gain is None

@@ -11,7 +11,7 @@ import pytest
 import torch
 from model_helpers import one_torch_thread  # noqa: F401 (autouse fixture)
 
-from toontalker.hub import from_pretrained, save_pretrained
+from toontalker.weights import from_pretrained, save_pretrained
 from toontalker.model import ModelConfig, ToonTalker
 
 

@@ -227,7 +227,7 @@ def test_cli_ui_on_a_busy_port_is_one_line(cli_runner, tmp_path):
 
 
 def test_the_weights_line_names_the_weights():
-    from toontalker.animation.weights import WeightsChoice
+    from toontalker.weights import WeightsChoice
     from toontalker.ui.jobs import describe_weights
 
     assert describe_weights(WeightsChoice("default", None, False), 256) == \

@@ -25,9 +25,9 @@ _LAZY = {
     "AnimateResult": ("toontalker.animation.api", "AnimateResult"),
     "ToonTalker": ("toontalker.model", "ToonTalker"),
     "ModelConfig": ("toontalker.model", "ModelConfig"),
-    "from_pretrained": ("toontalker.hub", "from_pretrained"),
-    "save_pretrained": ("toontalker.hub", "save_pretrained"),
-    "default_weights": ("toontalker.animation.weights", "default_weights"),
+    "from_pretrained": ("toontalker.weights", "from_pretrained"),
+    "save_pretrained": ("toontalker.weights", "save_pretrained"),
+    "default_weights": ("toontalker.weights", "default_weights"),
 }
 
 __all__ = ["ToonTalkerError", "__version__", *_LAZY]

@@ -155,7 +155,7 @@ def _backends() -> tuple[BackendStatus, ...]:
 
 
 def _default_weights() -> str | None:
-    from toontalker.animation.weights import default_weights
+    from toontalker.weights.default import default_weights
 
     folder = default_weights()
     return str(folder) if folder is not None else None

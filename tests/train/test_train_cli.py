@@ -68,7 +68,7 @@ def test_both_stages_end_to_end_on_shared_data(cli_runner, shared_data: Path, tm
     conv = cli_runner.invoke(app, ["weights", "convert", str(s2 / "checkpoints" / "step-00000003"), str(release),
                                    "--dtype", "fp16"])
     assert conv.exit_code == 0, conv.output
-    from toontalker.hub import from_pretrained
+    from toontalker.weights import from_pretrained
 
     model = from_pretrained(release)
     assert model.config.image_size == 64

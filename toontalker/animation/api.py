@@ -26,7 +26,7 @@ from toontalker.animation.driving import DrivingBatch, first_face_box, track_and
 from toontalker.animation.pipeline import run_pipeline
 from toontalker.animation.sinks import open_sink, output_kind
 from toontalker.animation.source import SourceFace, prepare_source
-from toontalker.animation.weights import WeightsChoice, load_model
+from toontalker.weights.default import WeightsChoice, load_model
 from toontalker.config import ConfigBase
 from toontalker.devices import dtype_name, enable_fast_kernels, resolve_device, resolve_dtype
 from toontalker.errors import InputError, OutputError, UsageError
@@ -69,7 +69,7 @@ class AnimateOptions(ConfigBase):
     compile: bool = False  # torch.compile the per-frame core (slow start, see docs/animate.md)
     device: str = "auto"
     dtype: str = "auto"  # auto: bf16 on GPU, fp32 on CPU
-    preset: str | None = None  # with random_weights: the architecture to build
+    preset: str | None = None  # with random_weights: the architecture to build; else the weights must match it
     random_weights: bool = False  # untrained model: tests the pipeline, output meaningless
     seed: int = 0
 
@@ -195,7 +195,7 @@ def animate(
 
     ``output``'s suffix picks the format: .mp4/.mov/.mkv/.webm (driver audio muxed), .gif, an image suffix
     (a driving image), or no suffix for a folder of PNG frames. ``weights`` is a folder or hub id; without
-    it the package's default weights (see :func:`toontalker.animation.weights.default_weights`); or pass
+    it the package's default weights (see :func:`toontalker.weights.default_weights`); or pass
     an already loaded ``model`` (a ToonTalker) to reuse it across calls.
     Raises a :class:`~toontalker.errors.ToonTalkerError` subclass naming the file on bad input; nothing is
     left at ``output`` unless the call succeeds (not even the folders made for it).

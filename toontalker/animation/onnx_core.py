@@ -203,7 +203,7 @@ def export_onnx(weights: str | Path | None, output: str | Path, config: OnnxExpo
     With ``config.check`` the graph is run with onnxruntime on random inputs and compared with torch;
     a difference above ``config.tolerance`` raises :class:`WeightsError` and removes the file.
     """
-    from toontalker.animation.weights import load_model
+    from toontalker.weights import load_model
 
     if model is None:
         model, _ = load_model(weights, None, False)

@@ -304,7 +304,7 @@ def _resolve_model(weights: str | Path | None, baseline: str | None, model: Reen
             raise UsageError("give weights or a baseline, not both")
         return make_baseline(baseline), label or BASELINE_LABELS[baseline]
     if weights is None:
-        from toontalker.animation.weights import default_weights
+        from toontalker.weights import default_weights
 
         weights = default_weights()
         if weights is None:

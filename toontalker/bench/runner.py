@@ -50,9 +50,9 @@ def make_protocols(manifest: Path, out_dir: Path, settings: Sequence[str], optio
 
 
 def load_model(weights: str, device: str) -> Reenactor:
-    """A ToonTalker from a weights folder or hub id (toontalker.hub.from_pretrained), in eval mode."""
+    """A ToonTalker from a weights folder or hub id (toontalker.weights.from_pretrained), in eval mode."""
     try:
-        from toontalker.hub import from_pretrained
+        from toontalker.weights import from_pretrained
     except ImportError as exc:
         raise UsageError(f"the model is not part of this build ({exc})") from exc
     from toontalker.devices import enable_fast_kernels

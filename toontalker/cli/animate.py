@@ -68,7 +68,7 @@ def animate_command(
     source_domain: Annotated[str, typer.Option("--source-domain", help="Domain of SOURCE: cartoon or real.")] = "cartoon",
     driving_domain: Annotated[str, typer.Option("--driving-domain", help="Domain of DRIVING: real or cartoon.")] = "real",
     weights: AnimateWeights = None,
-    preset: Annotated[Optional[str], typer.Option("--preset", help="Architecture for --random-weights: tiny, small-256, paper-256.")] = None,
+    preset: Annotated[Optional[str], typer.Option("--preset", help="Architecture for --random-weights: tiny, small-256, paper-256; without it, the weights must be this preset (else exit 2).")] = None,
     random_weights: Annotated[bool, typer.Option("--random-weights", help="Untrained model: tests the pipeline, the pictures are MEANINGLESS.")] = False,
     detector: Annotated[str, typer.Option("--detector", help="Face detector: auto (per domain), s3fd, mediapipe, haar, dlib-hog, dlib-cnn.")] = "auto",
     source_box: Annotated[Optional[str], typer.Option("--source-box", metavar="X0,Y0,X1,Y1", help="The source face box in pixels (skips detection).")] = None,

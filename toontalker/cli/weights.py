@@ -50,7 +50,7 @@ def info_command(
     quiet: Quiet = False,
     json: JsonOutput = False,
 ) -> None:
-    from toontalker.hub import weights_info
+    from toontalker.weights import weights_info
 
     mode = output_mode(quiet, json)
     info = weights_info(weights, revision, cache_dir=cache_dir)
@@ -87,7 +87,7 @@ def pull_command(
     quiet: Quiet = False,
     json: JsonOutput = False,
 ) -> None:
-    from toontalker.hub import load_folder, parse_hub_id, resolve_weights
+    from toontalker.weights import load_folder, parse_hub_id, resolve_weights
 
     if parse_hub_id(repo_id) is None:
         raise UsageError(f"{repo_id}: not a hub id of the form owner/name[@revision]")
@@ -115,7 +115,7 @@ def push_command(
     quiet: Quiet = False,
     json: JsonOutput = False,
 ) -> None:
-    from toontalker.hub import parse_hub_id, push
+    from toontalker.weights import parse_hub_id, push
 
     if parse_hub_id(repo_id) is None or "@" in repo_id:
         raise UsageError(f"{repo_id}: not a hub repo id of the form owner/name")
@@ -148,8 +148,7 @@ def convert_command(
     quiet: Quiet = False,
     json: JsonOutput = False,
 ) -> None:
-    from toontalker.hub import convert_checkpoint, weights_info
-    from toontalker.model_card import ModelCard
+    from toontalker.weights import CardInfo, convert_checkpoint, weights_info
 
     metrics = []
     for item in metric or []:
@@ -160,7 +159,7 @@ def convert_command(
             raise UsageError(f"--metric {item!r}: expected NAME=NUMBER") from None
         if not sep or not name.strip():
             raise UsageError(f"--metric {item!r}: expected NAME=NUMBER")
-    card = ModelCard(training_data=training_data or "not stated", metrics=tuple(metrics))
+    card = CardInfo(training_data=training_data or "not stated", metrics=tuple(metrics))
     mode = output_mode(quiet, json)
     out = convert_checkpoint(checkpoint, out_dir, dtype=dtype, card=card, max_shard_size=max_shard_size)
     info = weights_info(out)

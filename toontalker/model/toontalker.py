@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor, nn
@@ -28,6 +30,9 @@ from toontalker.model.config import ModelConfig
 from toontalker.model.generator import Generator
 from toontalker.model.motion_encoder import MotionEncoder
 from toontalker.model.query_transformer import MotionBase, build_query_transformer
+
+if TYPE_CHECKING:
+    from toontalker.weights.card import CardInfo
 
 DOMAINS: tuple[str, ...] = ("real", "cartoon")
 DOMAIN_COMPONENTS: tuple[str, ...] = (
@@ -228,3 +233,52 @@ class ToonTalker(nn.Module):
         counts = {name: _count(getattr(parts, name)) for name in DOMAIN_COMPONENTS}
         shared = sum(_count(getattr(self, name)) for name in SHARED_COMPONENTS)
         return ParameterCounts(**counts, per_domain=_count(parts), shared=shared, total=_count(self))
+
+    # -- weights: huggingface_hub's method names; the code lives in toontalker.weights -----------------------
+    @classmethod
+    def from_pretrained(
+        cls,
+        pretrained_model_name_or_path: str | Path,
+        *,
+        revision: str | None = None,
+        cache_dir: str | Path | None = None,
+        device: str | torch.device = "cpu",
+        dtype: str | torch.dtype | None = None,
+    ) -> ToonTalker:
+        """A weights folder or hub id ``owner/name[@revision]``, loaded strictly, in eval mode
+        (:func:`toontalker.weights.from_pretrained`)."""
+        from toontalker.weights import from_pretrained
+
+        return from_pretrained(pretrained_model_name_or_path, revision, device=device, dtype=dtype, cache_dir=cache_dir)
+
+    def save_pretrained(
+        self,
+        save_directory: str | Path,
+        *,
+        card: CardInfo | None = None,
+        dtype: str | torch.dtype | None = None,
+        max_shard_size: int | str = "2GB",
+    ) -> Path:
+        """config.json, (sharded) safetensors and the model card in ``save_directory``
+        (:func:`toontalker.weights.save_pretrained`)."""
+        from toontalker.weights import save_pretrained
+
+        return save_pretrained(self, save_directory, card=card, dtype=dtype, max_shard_size=max_shard_size)
+
+    def push_to_hub(
+        self,
+        repo_id: str,
+        *,
+        commit_message: str = "Upload ToonTalker weights",
+        private: bool = False,
+        token: str | None = None,
+        branch: str | None = None,
+        card: CardInfo | None = None,
+        dtype: str | torch.dtype | None = None,
+    ) -> str:
+        """Save to a temporary folder and upload it to hub repo ``repo_id``; -> the commit URL
+        (:func:`toontalker.weights.push_model`)."""
+        from toontalker.weights import push_model
+
+        return push_model(self, repo_id, card=card, dtype=dtype, revision=branch, private=private,
+                          commit_message=commit_message, token=token)

@@ -3,7 +3,7 @@
 A checkpoint is a folder ``RUN/checkpoints/step-00001000/`` holding
 
 * ``model.safetensors`` + ``config.json`` -- the ToonTalker weights alone (no discriminators), written by
-  :func:`toontalker.hub.save_pretrained`: what ``toontalker weights convert`` and ``from_pretrained`` read;
+  :func:`toontalker.weights.save_pretrained`: what ``toontalker weights convert`` and ``from_pretrained`` read;
 * ``trainer_state.pt`` -- everything a bit-exact ``--resume`` needs: model and discriminator weights in
   fp32, both optimisers, the step, the RNG states of every process (python, numpy, torch, CUDA), the data
   stream position and dataset sizes, and the resolved recipe (read back with ``weights_only=True``);

@@ -32,7 +32,7 @@ from toontalker.train.data import PairOptions, open_pair_dataset
 from toontalker.train.distributed import (
     DistInfo, any_rank_true, barrier, gather_objects, reduce_mean, setup_distributed, teardown_distributed,
 )
-from toontalker.train.export import export_release
+from toontalker.weights.export import export_release
 from toontalker.train.monitor import RunMonitor
 from toontalker.train.perceptual import VGG19Features
 from toontalker.train.recipe import TrainRecipe, build_recipe
@@ -119,7 +119,7 @@ def _data_note(real: Any, cartoon: Any) -> str:
 def resolve_init_weights(name: str) -> str:
     """``init_weights`` as given, with ``default`` meaning the shipped demo weights' folder."""
     if name == "default":
-        from toontalker.animation.weights import default_weights
+        from toontalker.weights import default_weights
 
         folder = default_weights()
         if folder is None:

@@ -111,7 +111,7 @@ class Trainer:
     def load_weights(self, name_or_path: str) -> None:
         """Fine-tuning start: the model weights of a weights folder or hub id (strict, same model config);
         the discriminators keep their fresh initialisation."""
-        from toontalker.hub import from_pretrained
+        from toontalker.weights import from_pretrained
 
         model = from_pretrained(name_or_path)
         if model.config.to_dict() != self.model_config.to_dict():

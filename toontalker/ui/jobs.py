@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from toontalker.animation.api import AnimateOptions, AnimateResult, ProgressCallback, animate
-from toontalker.animation.weights import WeightsChoice, load_model
+from toontalker.weights.default import WeightsChoice, load_model
 from toontalker.config import ConfigBase
 from toontalker.errors import ToonTalkerError
 
