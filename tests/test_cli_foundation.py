@@ -8,7 +8,8 @@ import sys
 
 import typer
 
-from toontalker.cli import ToonTalkerGroup, app
+from toontalker.cli import app
+from toontalker.cli.shell import guard_commands
 from toontalker.errors import InputError, UsageError
 
 
@@ -19,14 +20,13 @@ def test_help_lists_groups(cli_runner) -> None:
         assert group in result.output
 
 
-def test_help_shows_examples_and_no_flag_types(cli_runner) -> None:
+def test_help_shows_examples_and_option_types(cli_runner) -> None:
     for args in ([], ["dataset"], ["bench"], ["weights"], ["animate"], ["train"]):
         result = cli_runner.invoke(app, [*args, "--help"], env={"COLUMNS": "160"})
         assert result.exit_code == 0, (args, result.output)
         assert "Examples" in result.output, args
-        assert "<bool>" not in result.output, args  # on/off flags take no value
     animate_help = cli_runner.invoke(app, ["animate", "--help"], env={"COLUMNS": "160"}).output
-    assert "--side-by-side" in animate_help and "<path>" in animate_help  # other options keep their types
+    assert "--side-by-side" in animate_help and "<path>" in animate_help  # options show their types
     assert "shipped with the package" in animate_help  # the --weights default
     assert "no toontalker weights are published" in cli_runner.invoke(app, ["weights", "--help"]).output
 
@@ -60,7 +60,7 @@ def test_info_json_tells_the_truth(cli_runner) -> None:
 
 
 def _error_app(error: Exception) -> typer.Typer:
-    demo = typer.Typer(cls=ToonTalkerGroup)
+    demo = typer.Typer()
 
     @demo.command()
     def fail() -> None:
@@ -70,6 +70,7 @@ def _error_app(error: Exception) -> typer.Typer:
     def other() -> None:
         pass
 
+    guard_commands(demo)
     return demo
 
 
