@@ -35,7 +35,7 @@ def test_bench_errors_are_one_line(cli_runner, tmp_path):
     result = cli_runner.invoke(app, ["bench", "quality", "--data", str(tmp_path), "--ablation", "full=x"])
     assert result.exit_code == 2 and "--ablation needs --table 5, 6 or 7" in result.output
     result = cli_runner.invoke(app, ["bench", "paired", "--data", str(tmp_path), "-w", "x", "--source", "nope"])
-    assert result.exit_code == 2 and "--source must be" in result.output
+    assert result.exit_code == 2 and "'nope' is not one of" in result.output
 
 
 def _built_dataset(cli_runner, shared_data, tmp_path):

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from toontalker.cli.choices import Detector, Domain, InferenceBackend
 from toontalker.cli.common import Device, Dtype, JsonOutput, Quiet, Seed, output_mode
 from toontalker.console import print_json, stderr_console, stdout_console
 
@@ -43,34 +44,16 @@ AnimateWeights = Annotated[
 ]
 
 
-def _domain(value: str, option: str) -> str:
-    from toontalker.errors import UsageError
-
-    value = value.lower()
-    if value not in ("real", "cartoon"):
-        raise UsageError(f"{option} {value!r}: expected 'real' or 'cartoon'")
-    return value
-
-
-def _backend(value: str) -> str:
-    from toontalker.errors import UsageError
-
-    value = value.lower()
-    if value not in ("torch", "onnx"):
-        raise UsageError(f"--backend {value!r}: expected 'torch' or 'onnx'")
-    return value
-
-
 def animate_command(
     source: Annotated[Path, typer.Argument(help="Source image with the face to animate.")],
     driving: Annotated[Path, typer.Argument(help="Driving video (or image) giving the motion.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Output file (.mp4 .mov .mkv .webm .gif .png ...) or folder for PNG frames.")],
-    source_domain: Annotated[str, typer.Option("--source-domain", help="Domain of SOURCE: cartoon or real.")] = "cartoon",
-    driving_domain: Annotated[str, typer.Option("--driving-domain", help="Domain of DRIVING: real or cartoon.")] = "real",
+    source_domain: Annotated[Domain, typer.Option("--source-domain", case_sensitive=False, help="Domain of SOURCE: cartoon or real.")] = "cartoon",
+    driving_domain: Annotated[Domain, typer.Option("--driving-domain", case_sensitive=False, help="Domain of DRIVING: real or cartoon.")] = "real",
     weights: AnimateWeights = None,
     preset: Annotated[Optional[str], typer.Option("--preset", help="Architecture for --random-weights: tiny, small-256, paper-256.")] = None,
     random_weights: Annotated[bool, typer.Option("--random-weights", help="Untrained model: tests the pipeline, the pictures are MEANINGLESS.")] = False,
-    detector: Annotated[str, typer.Option("--detector", help="Face detector: auto (per domain), s3fd, mediapipe, haar, dlib-hog, dlib-cnn.")] = "auto",
+    detector: Annotated[Detector, typer.Option("--detector", help="Face detector: auto (per domain), s3fd, mediapipe, haar, dlib-hog, dlib-cnn.")] = "auto",
     source_box: Annotated[Optional[str], typer.Option("--source-box", metavar="X0,Y0,X1,Y1", help="The source face box in pixels (skips detection).")] = None,
     no_crop: Annotated[bool, typer.Option("--no-crop", help="Both inputs are already face crops: use whole frames.")] = False,
     no_crop_source: Annotated[bool, typer.Option("--no-crop-source", help="SOURCE is already a face crop.")] = False,
@@ -87,7 +70,7 @@ def animate_command(
     side_by_side: Annotated[bool, typer.Option("--side-by-side", help="Write source | driving | result panels.")] = False,
     no_audio: Annotated[bool, typer.Option("--no-audio", help="Do not copy the driver's audio.")] = False,
     batch_size: Annotated[int, typer.Option("--batch-size", "-b", min=1, help="Driving frames per inference batch.")] = 16,
-    backend: Annotated[str, typer.Option("--backend", help="Inference backend: torch, or onnx (onnxruntime on the CPU, fp32; exports and caches the graph on first use; needs the onnx extra).")] = "torch",
+    backend: Annotated[InferenceBackend, typer.Option("--backend", case_sensitive=False, help="Inference backend: torch, or onnx (onnxruntime on the CPU, fp32; exports and caches the graph on first use; needs the onnx extra).")] = "torch",
     onnx_model: Annotated[Optional[Path], typer.Option("--onnx-model", help="With --backend onnx: a graph from `toontalker weights export-onnx` (else the cached export).")] = None,
     compile_core: Annotated[bool, typer.Option("--compile", help="torch.compile the per-frame core (torch backend): faster batches after a one-off compile before the first batch. Compiling small-256 took 22 minutes on a busy 2-core CPU (needs a C++ compiler), 1-2 minutes on a GPU; for long drivers only.")] = False,
     device: Device = "auto",
@@ -102,15 +85,14 @@ def animate_command(
     mode = output_mode(quiet, json)
     box = parse_box(source_box).as_tuple() if source_box else None
     options = AnimateOptions(
-        source_domain=_domain(source_domain, "--source-domain"),  # type: ignore[arg-type]
-        driving_domain=_domain(driving_domain, "--driving-domain"),  # type: ignore[arg-type]
+        source_domain=source_domain, driving_domain=driving_domain,
         detector=detector, source_box=box,
         no_crop_source=no_crop or no_crop_source, no_crop_driving=no_crop or no_crop_driving,
         crop_scale=crop_scale, detect_every=detect_every, smooth_frames=smooth_frames,
         motion="absolute" if absolute else "relative", start_frame=start_frame, find_best_start=find_best_start,
         max_frames=max_frames, paste_back=paste_back, feather=feather, side_by_side=side_by_side,
         audio=not no_audio, batch_size=batch_size, device=device, dtype=dtype, preset=preset,
-        backend=_backend(backend), onnx_model=str(onnx_model) if onnx_model is not None else None,
+        backend=backend, onnx_model=str(onnx_model) if onnx_model is not None else None,
         compile=compile_core,
         random_weights=random_weights, seed=seed,
     )

@@ -13,6 +13,8 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
+from toontalker.cli import choices
+from toontalker.cli.choices import Setting, values
 from toontalker.cli.common import Baseline, BaselineSize, Device, JsonOutput, Quiet, Seed, Weights, output_mode
 from toontalker.console import OutputMode, print_json, stderr_console, stdout_console
 
@@ -30,14 +32,14 @@ def register(command: Callable, name: str, help: str, epilog: str) -> None:
     app.command(name, help=help, epilog=epilog)(command)
 
 
-ALL_SETTINGS = ("same-identity", "cross-identity-real", "cross-identity-cartoon", "real-to-cartoon", "cartoon-to-real")
+ALL_SETTINGS = values(Setting)
 
 Out = Annotated[Path, typer.Option("--out", "-o", help="Output folder (created; reruns resume in it).")]
 BatchSize = Annotated[int, typer.Option("--batch-size", "-b", min=1, help="Driving frames per model call.")]
 MaxPairs = Annotated[Optional[int], typer.Option("--max-pairs", min=1, help="Use only the first N pairs of each protocol.")]
 MaxFrames = Annotated[Optional[int], typer.Option("--max-frames", min=2, help="Driving frames per pair (from the first).")]
 Metrics = Annotated[Optional[list[str]], typer.Option("--metric", "-m", help="Metric to compute (repeatable; default: the setting's paper metrics + offline variants).")]
-Settings = Annotated[Optional[list[str]], typer.Option("--setting", "-s", help=f"Protocol setting (repeatable): {', '.join(ALL_SETTINGS)}. Default: all.")]
+Settings = Annotated[Optional[list[Setting]], typer.Option("--setting", "-s", help="Protocol setting (repeatable). Default: all. (paired-cartoon: bench paired.)")]
 
 
 def _progress(mode: OutputMode):
@@ -86,7 +88,7 @@ def protocol_command(
 
     mode = output_mode(quiet, json)
     options = ProtocolOptions(drivers, sources_per_driver, max_frames, seed)
-    written = make_protocols(data, out, list(setting or ALL_SETTINGS), options)
+    written = make_protocols(data, out, list(values(setting) if setting else ALL_SETTINGS), options)
     if mode.json:
         print_json(written)
     elif not mode.quiet:
@@ -137,7 +139,7 @@ def quality_command(
     batch_size: BatchSize = 16,
     max_pairs: MaxPairs = None,
     max_frames: MaxFrames = None,
-    motion: Annotated[str, typer.Option("--motion", help="'relative' (Eq. 5, paper default) or 'absolute' (Eq. 3).")] = "relative",
+    motion: Annotated[choices.Motion, typer.Option("--motion", help="'relative' (Eq. 5, paper default) or 'absolute' (Eq. 3).")] = "relative",
     samples: Annotated[int, typer.Option("--samples", min=0, help="Rows in each contact sheet.")] = 4,
     resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Reuse finished settings in --out.")] = True,
     motion_table: Annotated[bool, typer.Option("--motion-table/--no-motion-table", help="FaceMesh motion signals (bench motion) for same-identity and cross-domain settings.")] = True,
@@ -179,7 +181,7 @@ def paired_command(
     baseline: Baseline = None,
     baseline_size: BaselineSize = 256,
     out: Out = Path("bench-paired"),
-    source: Annotated[str, typer.Option("--source", help="'face-image' (rest-pose face PNG) or 'gt-first-frame'.")] = "face-image",
+    source: Annotated[choices.PairedSource, typer.Option("--source", help="'face-image' (rest-pose face PNG) or 'gt-first-frame'.")] = "face-image",
     include_self: Annotated[bool, typer.Option("--include-self", help="Also score targets driven by their own clip.")] = False,
     metric: Metrics = None,
     device: Device = "auto",
@@ -198,8 +200,6 @@ def paired_command(
     if (weights is None) == (baseline is None):
         raise UsageError("give --weights (a weights folder or hub id) or --baseline copy-source, not both")
     variant, loader = (Variant("Ours", weights), load_model) if baseline is None else baseline_variant(baseline, baseline_size)
-    if source not in ("face-image", "gt-first-frame"):
-        raise UsageError(f"--source must be 'face-image' or 'gt-first-frame', not {source!r}")
     mode = output_mode(quiet, json)
     options = QualityOptions(device=_resolve_device(device), batch_size=batch_size,
                              metrics=tuple(metric) if metric else None, max_pairs=max_pairs, samples=samples,

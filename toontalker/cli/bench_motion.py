@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
+from toontalker.cli import choices
 from toontalker.cli.common import Baseline, Device, JsonOutput, Quiet, Weights, output_mode
 from toontalker.console import print_json, stderr_console, stdout_console
 
@@ -30,13 +31,13 @@ def motion_command(
     weights: Weights = None,
     baseline: Baseline = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (created).")] = Path("bench-motion"),
-    source_domain: Annotated[str, typer.Option("--source-domain", help="Domain of un-prefixed sources: real | cartoon.")] = "cartoon",
-    driving_domain: Annotated[str, typer.Option("--driving-domain", help="Domain of un-prefixed drivers: real | cartoon.")] = "real",
-    crop: Annotated[Optional[str], typer.Option("--crop", help="'animate' (find and track the faces as animate does) or 'none' (whole frames, for pre-cropped dataset items). Default: none for --protocol, animate otherwise.")] = None,
+    source_domain: Annotated[choices.Domain, typer.Option("--source-domain", help="Domain of un-prefixed sources: real | cartoon.")] = "cartoon",
+    driving_domain: Annotated[choices.Domain, typer.Option("--driving-domain", help="Domain of un-prefixed drivers: real | cartoon.")] = "real",
+    crop: Annotated[Optional[choices.MotionCrop], typer.Option("--crop", help="'animate' (find and track the faces as animate does) or 'none' (whole frames, for pre-cropped dataset items). Default: none for --protocol, animate otherwise.")] = None,
     max_frames: Annotated[int, typer.Option("--max-frames", min=2, help="Driving frames per pair (from the first).")] = 100,
     device: Device = "auto",
     batch_size: Annotated[int, typer.Option("--batch-size", "-b", min=1, help="Driving frames per model call.")] = 16,
-    motion: Annotated[str, typer.Option("--motion", help="'relative' (Eq. 5, animate's default) or 'absolute' (Eq. 3).")] = "relative",
+    motion: Annotated[choices.Motion, typer.Option("--motion", help="'relative' (Eq. 5, animate's default) or 'absolute' (Eq. 3).")] = "relative",
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="A figure, a contact sheet and a series CSV per pair.")] = True,
     cache: Annotated[Optional[Path], typer.Option("--cache", help="Keep each pair's cropped frames and driver landmarks here (reused by later runs on the same pairs). Default: TOONTALKER_HOME/bench-motion.")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")] = False,

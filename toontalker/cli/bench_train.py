@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from toontalker.cli import choices
 from toontalker.cli.common import Device, JsonOutput, JsonReport, Quiet, output_mode
 from toontalker.console import print_json, stderr_console, stdout_console, write_json
 
@@ -26,10 +27,10 @@ def train_step_command(
     preset: Annotated[Optional[list[str]], typer.Option("--preset", help="Model preset (repeatable).")] = None,
     stage: Annotated[Optional[list[int]], typer.Option("--stage", min=1, max=2, help="Stage (repeatable).")] = None,
     batch: Annotated[Optional[list[int]], typer.Option("--batch", min=1, help="Global batch (repeatable).")] = None,
-    precision: Annotated[str, typer.Option("--precision", help="auto (bf16 on CUDA), bf16 or fp32.")] = "auto",
+    precision: Annotated[choices.Precision, typer.Option("--precision", help="auto (bf16 on CUDA), bf16 or fp32.")] = "auto",
     channels_last: Annotated[bool, typer.Option("--channels-last/--no-channels-last")] = True,
     compile_step: Annotated[bool, typer.Option("--compile", help="torch.compile the step's objectives.")] = False,
-    perceptual: Annotated[str, typer.Option("--perceptual", help="vgg19 or dfm.")] = "vgg19",
+    perceptual: Annotated[choices.Perceptual, typer.Option("--perceptual", help="vgg19 or dfm.")] = "vgg19",
     warmup: Annotated[int, typer.Option("--warmup", min=0)] = 3,
     steps: Annotated[int, typer.Option("--steps", min=1, help="Timed steps (median reported).")] = 10,
     device: Device = "auto",

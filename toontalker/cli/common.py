@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from toontalker.cli import choices
 from toontalker.console import OutputMode
 
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
@@ -15,7 +16,8 @@ Device = Annotated[
     str, typer.Option("--device", help="Torch device: 'auto' (CUDA if present, else CPU), 'cpu', 'cuda', 'cuda:1'.")
 ]
 Dtype = Annotated[
-    str, typer.Option("--dtype", help="Compute dtype: 'auto' (bf16 on GPU, fp32 on CPU), 'fp32', 'bf16', 'fp16'.")
+    choices.Dtype,
+    typer.Option("--dtype", case_sensitive=False, help="Compute dtype: 'auto' (bf16 on GPU, fp32 on CPU), 'fp32', 'bf16', 'fp16'."),
 ]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed (runs are reproducible for a given seed).")]
 Workers = Annotated[int, typer.Option("--workers", "-j", min=1, help="Parallel worker processes.")]
@@ -33,7 +35,7 @@ Weights = Annotated[
 
 
 Baseline = Annotated[
-    Optional[str],
+    Optional[choices.BaselineName],
     typer.Option("--baseline", help="Score a no-reenactment baseline instead of weights: 'copy-source' (output = source frame)."),
 ]
 BaselineSize = Annotated[

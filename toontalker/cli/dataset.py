@@ -9,6 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from toontalker.cli import choices
 from toontalker.cli.common import JsonOutput, Quiet, Seed, Workers, output_mode
 from toontalker.console import OutputMode, print_json, stderr_console, stdout_console
 
@@ -20,10 +21,10 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-Domain = Annotated[str, typer.Option("--domain", "-d", help="'real' or 'cartoon'.")]
+Domain = Annotated[choices.Domain, typer.Option("--domain", "-d", help="'real' or 'cartoon'.")]
 Size = Annotated[int, typer.Option("--size", help="Side of the stored square clips, pixels.")]
-Format = Annotated[str, typer.Option("--format", help="Clip storage: jpg (default), png, npy or mp4 (see docs/dataset.md).")]
-IdentityFrom = Annotated[str, typer.Option(
+Format = Annotated[choices.ClipFormat, typer.Option("--format", help="Clip storage: jpg (default), png, npy or mp4 (see docs/dataset.md).")]
+IdentityFrom = Annotated[choices.IdentityFrom, typer.Option(
     "--identity-from", help="Identity of a clip: 'stem' (file name), 'parent' (folder name) or 'pattern'.")]
 IdentityPattern = Annotated[str, typer.Option(
     "--identity-pattern", help="With --identity-from pattern: a regex on the file stem; group 1 is the identity.")]
@@ -111,7 +112,7 @@ def build_command(
     domain: Domain = "real",
     size: Size = 256,
     fmt: Format = "jpg",
-    detector: Annotated[str, typer.Option("--detector", help="auto, s3fd, mediapipe, haar, dlib-hog or dlib-cnn.")] = "auto",
+    detector: Annotated[choices.Detector, typer.Option("--detector", help="auto, s3fd, mediapipe, haar, dlib-hog or dlib-cnn.")] = "auto",
     scale: Annotated[float, typer.Option("--scale", help="Crop side / side of the box covering the face over the clip.")] = 1.8,
     min_frames: Annotated[int, typer.Option("--min-frames", help="Drop clips shorter than this.")] = 25,
     max_frames: Annotated[int, typer.Option("--max-frames", help="Split longer clips into pieces (0: no limit).")] = 0,
@@ -120,7 +121,7 @@ def build_command(
     max_lost: Annotated[int, typer.Option("--max-lost", help="Frames the face may be missed before its clip ends.")] = 5,
     detect_every: Annotated[int, typer.Option("--detect-every", help="Run the detector on every N-th frame (interpolate between).")] = 1,
     smooth: Annotated[int, typer.Option("--smooth", help="Moving-average window over face boxes, frames (1: off).")] = 5,
-    scenes: Annotated[str, typer.Option("--scenes", help="Scene-cut detector: content, adaptive or none.")] = "content",
+    scenes: Annotated[choices.SceneDetector, typer.Option("--scenes", help="Scene-cut detector: content, adaptive or none.")] = "content",
     scene_threshold: Annotated[float, typer.Option("--scene-threshold", help="ContentDetector threshold (lower: more cuts).")] = 27.0,
     box: Annotated[str, typer.Option("--box", help="Manual crop X0,Y0,X1,Y1 (source px) for every video; no detection.")] = "",
     no_crop: Annotated[bool, typer.Option("--no-crop", help="Already-cropped videos: centre square, no detection.")] = False,
@@ -291,7 +292,7 @@ def split_command(
     dataset: Annotated[Path, typer.Argument(help="Dataset folder (or its manifest).")],
     test: Annotated[float, typer.Option("--test", help="Test groups per domain: a fraction (<1) or a count.")] = 0.15,
     val: Annotated[float, typer.Option("--val", help="Validation groups per domain: a fraction or a count.")] = 0.0,
-    by: Annotated[str, typer.Option("--by", help="Group by 'identity' or 'source' video; a group never spans splits.")] = "identity",
+    by: Annotated[choices.SplitBy, typer.Option("--by", help="Group by 'identity' or 'source' video; a group never spans splits.")] = "identity",
     seed: Seed = 0,
     quiet: Quiet = False,
     json: JsonOutput = False,
