@@ -40,6 +40,14 @@ class Setting(str, Enum):
     cartoon_to_real = "cartoon-to-real"
 
 
+class PrecisionChoice(str, Enum):
+    """A training-step precision (repeatable options; train.recipe.Precision)."""
+
+    auto = "auto"
+    bf16 = "bf16"
+    fp32 = "fp32"
+
+
 class ClipFormatChoice(str, Enum):
     """A clip storage format (repeatable options)."""
 

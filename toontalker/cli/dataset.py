@@ -375,10 +375,11 @@ def verify_command(
 
 
 @app.command("detectors", epilog="Examples:\n\n  toontalker dataset detectors\n\n"
-                                 "  toontalker dataset detectors --measure ../shared/data --max-items 20")
+                                 "  toontalker dataset detectors --measure ../shared/data --max-items 40 --frames-per-video 2")
 def detectors_command(
     measure: Annotated[Optional[Path], typer.Option("--measure", help="Measure hit rates on a data folder laid out like ../shared/data.")] = None,
-    max_items: Annotated[int, typer.Option("--max-items", help="Items per group when measuring.")] = 40,
+    max_items: Annotated[int, typer.Option("--max-items", min=1, help="Items per group when measuring (spread evenly).")] = 40,
+    frames_per_video: Annotated[int, typer.Option("--frames-per-video", min=1, help="Frames sampled from each video when measuring.")] = 3,
     quiet: Quiet = False,
     json: JsonOutput = False,
 ) -> None:
@@ -388,7 +389,8 @@ def detectors_command(
 
     mode = output_mode(quiet, json)
     status = available_detectors()
-    results = measure_all(measure, [n for n, s in status.items() if s == "ok"], max_items)[0] if measure else []
+    usable = [name for name, state in status.items() if state == "ok"]
+    results = measure_all(measure, usable, max_items=max_items, frames_per_video=frames_per_video)[0] if measure else []
     if mode.json:
         print_json({"backends": status, "auto": AUTO_ORDER, "hit_rates": results})
         return
