@@ -33,7 +33,7 @@ def test_bench_errors_are_one_line(cli_runner, tmp_path):
     result = cli_runner.invoke(app, ["bench", "protocol", "--data", str(tmp_path / "missing.csv")])
     assert result.exit_code == 1 and "missing.csv: manifest not found" in result.output
     result = cli_runner.invoke(app, ["bench", "quality", "--data", str(tmp_path), "--ablation", "full=x"])
-    assert result.exit_code == 2 and "--ablation needs --table 5, 6 or 7" in result.output
+    assert result.exit_code == 2 and "ablation variants need table 5, 6 or 7" in result.output
     result = cli_runner.invoke(app, ["bench", "paired", "--data", str(tmp_path), "-w", "x", "--source", "nope"])
     assert result.exit_code == 2 and "'nope' is not one of" in result.output
 

@@ -110,11 +110,11 @@ def import_clips(src_dir: Path, out_dir: Path, options: ImportOptions,
                  progress: ProgressCallback | None = None) -> BuildSummary:
     """Import every clip under ``src_dir`` into the dataset at ``out_dir`` (created or extended)."""
     if options.domain not in DOMAINS:
-        raise UsageError(f"--domain {options.domain!r}: expected one of {', '.join(DOMAINS)}")
+        raise UsageError(f"domain {options.domain!r}: expected one of {', '.join(DOMAINS)}")
     check_format(options.format)
     check_identity_options(options.identity_from, options.identity_pattern)
     if options.size < 16 or options.fps <= 0:
-        raise UsageError("--size must be >= 16 and --fps > 0")
+        raise UsageError(f"size must be >= 16 and fps > 0, got size {options.size} and fps {options.fps}")
     src_dir, out_dir = Path(src_dir), Path(out_dir)
     scan = scan_sources(src_dir, options.identity_from, options.identity_pattern,
                         namespace=f"import:{options.domain}", accept=_accept)
