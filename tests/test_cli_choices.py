@@ -12,7 +12,7 @@ def test_choices_mirror_the_library() -> None:
     from toontalker.bench.baselines import BASELINES
     from toontalker.bench.motion_inputs import CROPS
     from toontalker.bench.protocols import SETTINGS
-    from toontalker.dataset.pipeline import SCENE_DETECTORS
+    from toontalker.dataset.options import SCENE_DETECTORS
     from toontalker.dataset.sources import IDENTITY_SOURCES
     from toontalker.dataset.split import GROUP_BY
     from toontalker.dataset.storage import FORMATS

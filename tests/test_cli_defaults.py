@@ -6,11 +6,18 @@ import dataclasses
 
 import typer
 
+import pytest
+
 from toontalker.animation.options import AnimateOptions
 from toontalker.cli import app
+from toontalker.dataset.options import BuildConfig, ImportOptions
 
-# CLI parameter -> AnimateOptions field, where the names differ
-RENAMED = {"compile_core": "compile"}
+# command, its options dataclass, CLI parameter -> field where the names differ, how many must be shared
+COMMANDS = [
+    (["animate"], AnimateOptions, {"compile_core": "compile"}, 15),
+    (["dataset", "build"], BuildConfig, {"fmt": "format", "iou": "iou_threshold", "scenes": "scene_detector"}, 19),
+    (["dataset", "import"], ImportOptions, {"fmt": "format"}, 7),
+]
 
 
 def _command(path: list[str]):
@@ -21,11 +28,12 @@ def _command(path: list[str]):
     return command
 
 
-def test_animate_defaults_are_animate_options_defaults() -> None:
-    fields = {f.name: f.default for f in dataclasses.fields(AnimateOptions)}
-    params = {p.name: p.default for p in _command(["animate"]).params}
-    shared = {name: RENAMED.get(name, name) for name in params if RENAMED.get(name, name) in fields}
-    assert len(shared) >= 15, shared  # domains, detector, crop, tracking, motion, output, batch, backend, device
+@pytest.mark.parametrize(("path", "options", "renamed", "at_least"), COMMANDS, ids=lambda v: str(v))
+def test_cli_defaults_are_the_options_defaults(path, options, renamed, at_least) -> None:
+    fields = {f.name: f.default for f in dataclasses.fields(options)}
+    params = {p.name: p.default for p in _command(path).params}
+    shared = {name: renamed.get(name, name) for name in params if renamed.get(name, name) in fields}
+    assert len(shared) >= at_least, shared
     for param, field in shared.items():
         assert params[param] == fields[field], (param, params[param], fields[field])
 

@@ -9,7 +9,7 @@ import typer
 
 from toontalker.animation.options import AnimateOptions
 from toontalker.cli.choices import Detector, Domain, InferenceBackend
-from toontalker.cli.common import Device, Dtype, JsonOutput, Quiet, Seed, output_mode
+from toontalker.cli.common import Device, Dtype, JsonOutput, Quiet, Seed, option_defaults, output_mode
 from toontalker.console import print_json, stderr_console, stdout_console
 
 HELP = (
@@ -38,7 +38,7 @@ EPILOG = """Examples:
 """
 
 
-DEFAULTS = AnimateOptions()  # the CLI's defaults are the library's: one home (animation/options.py)
+DEFAULTS = option_defaults(AnimateOptions)  # the library's defaults: one home (animation/options.py)
 
 AnimateWeights = Annotated[
     Optional[str],

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
-from typing import Annotated, Optional
+from types import SimpleNamespace
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -41,6 +43,14 @@ Baseline = Annotated[
 BaselineSize = Annotated[
     int, typer.Option("--baseline-size", min=8, help="Image size the --baseline works at (a model's own size otherwise).")
 ]
+
+
+def option_defaults(options_class: Any) -> SimpleNamespace:
+    """The field defaults of a library options dataclass, read without building one (no checks run), so
+    an option's CLI default is the library's: ``DEFAULTS = option_defaults(AnimateOptions)``, then
+    ``= DEFAULTS.crop_scale``."""
+    return SimpleNamespace(**{f.name: f.default for f in dataclasses.fields(options_class)
+                              if f.default is not dataclasses.MISSING})
 
 
 def output_mode(quiet: bool, json: bool) -> OutputMode:

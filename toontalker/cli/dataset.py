@@ -10,8 +10,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from toontalker.cli import choices
-from toontalker.cli.common import JsonOutput, Quiet, Seed, Workers, output_mode
+from toontalker.cli.common import JsonOutput, Quiet, Seed, Workers, option_defaults, output_mode
 from toontalker.console import OutputMode, print_json, stderr_console, stdout_console
+from toontalker.dataset.options import BuildConfig, ImportOptions
+
+BUILD = option_defaults(BuildConfig)  # the library's defaults: one home (dataset/options.py)
+IMPORT = option_defaults(ImportOptions)
 
 app = typer.Typer(
     help="Build training-ready face clips from raw videos: build, import, landmarks, merge, split, stats, verify.",
@@ -109,25 +113,25 @@ BUILD_EPILOG = """Examples:
 def build_command(
     raw_dir: Annotated[Path, typer.Argument(help="Folder of raw videos (searched recursively).")],
     out_dir: Annotated[Path, typer.Argument(help="Dataset folder to create or resume.")],
-    domain: Domain = "real",
-    size: Size = 256,
-    fmt: Format = "jpg",
-    detector: Annotated[choices.Detector, typer.Option("--detector", help="auto, s3fd, mediapipe, haar, dlib-hog or dlib-cnn.")] = "auto",
-    scale: Annotated[float, typer.Option("--scale", help="Crop side / side of the box covering the face over the clip.")] = 1.8,
-    min_frames: Annotated[int, typer.Option("--min-frames", help="Drop clips shorter than this.")] = 25,
-    max_frames: Annotated[int, typer.Option("--max-frames", help="Split longer clips into pieces (0: no limit).")] = 0,
-    min_face: Annotated[int, typer.Option("--min-face", help="Drop clips whose median face box side is below this (source px).")] = 48,
-    iou: Annotated[float, typer.Option("--iou", help="New clip when the face box overlaps the last one less than this.")] = 0.3,
-    max_lost: Annotated[int, typer.Option("--max-lost", help="Frames the face may be missed before its clip ends.")] = 5,
-    detect_every: Annotated[int, typer.Option("--detect-every", help="Run the detector on every N-th frame (interpolate between).")] = 1,
-    smooth: Annotated[int, typer.Option("--smooth", help="Moving-average window over face boxes, frames (1: off).")] = 5,
-    scenes: Annotated[choices.SceneDetector, typer.Option("--scenes", help="Scene-cut detector: content, adaptive or none.")] = "content",
-    scene_threshold: Annotated[float, typer.Option("--scene-threshold", help="ContentDetector threshold (lower: more cuts).")] = 27.0,
-    box: Annotated[str, typer.Option("--box", help="Manual crop X0,Y0,X1,Y1 (source px) for every video; no detection.")] = "",
-    no_crop: Annotated[bool, typer.Option("--no-crop", help="Already-cropped videos: centre square, no detection.")] = False,
-    identity_from: IdentityFrom = "stem",
-    identity_pattern: IdentityPattern = "",
-    landmarks: Landmarks = True,
+    domain: Domain = BUILD.domain,
+    size: Size = BUILD.size,
+    fmt: Format = BUILD.format,
+    detector: Annotated[choices.Detector, typer.Option("--detector", help="auto, s3fd, mediapipe, haar, dlib-hog or dlib-cnn.")] = BUILD.detector,
+    scale: Annotated[float, typer.Option("--scale", help="Crop side / side of the box covering the face over the clip.")] = BUILD.scale,
+    min_frames: Annotated[int, typer.Option("--min-frames", help="Drop clips shorter than this.")] = BUILD.min_frames,
+    max_frames: Annotated[int, typer.Option("--max-frames", help="Split longer clips into pieces (0: no limit).")] = BUILD.max_frames,
+    min_face: Annotated[int, typer.Option("--min-face", help="Drop clips whose median face box side is below this (source px).")] = BUILD.min_face,
+    iou: Annotated[float, typer.Option("--iou", help="New clip when the face box overlaps the last one less than this.")] = BUILD.iou_threshold,
+    max_lost: Annotated[int, typer.Option("--max-lost", help="Frames the face may be missed before its clip ends.")] = BUILD.max_lost,
+    detect_every: Annotated[int, typer.Option("--detect-every", help="Run the detector on every N-th frame (interpolate between).")] = BUILD.detect_every,
+    smooth: Annotated[int, typer.Option("--smooth", help="Moving-average window over face boxes, frames (1: off).")] = BUILD.smooth,
+    scenes: Annotated[choices.SceneDetector, typer.Option("--scenes", help="Scene-cut detector: content, adaptive or none.")] = BUILD.scene_detector,
+    scene_threshold: Annotated[float, typer.Option("--scene-threshold", help="ContentDetector threshold (lower: more cuts).")] = BUILD.scene_threshold,
+    box: Annotated[str, typer.Option("--box", help="Manual crop X0,Y0,X1,Y1 (source px) for every video; no detection.")] = BUILD.box,
+    no_crop: Annotated[bool, typer.Option("--no-crop", help="Already-cropped videos: centre square, no detection.")] = BUILD.no_crop,
+    identity_from: IdentityFrom = BUILD.identity_from,
+    identity_pattern: IdentityPattern = BUILD.identity_pattern,
+    landmarks: Landmarks = BUILD.landmarks,
     workers: Workers = 1,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Delete OUT_DIR's clips and manifest and start again.")] = False,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Process again the videos that failed last time.")] = False,
@@ -141,7 +145,6 @@ def build_command(
 ) -> None:
     """Cut raw videos into face clips: scenes, face tracks, one stable square crop per clip, a manifest."""
     from toontalker.dataset.build import build_dataset
-    from toontalker.dataset.pipeline import BuildConfig
     from toontalker.dataset.shards import Shard
     from toontalker.dataset.split import split_dataset
     from toontalker.errors import ConfigError, UsageError
@@ -180,18 +183,18 @@ IMPORT_EPILOG = """Examples:
 def import_command(
     src_dir: Annotated[Path, typer.Argument(help="Folder of cropped clips: videos and/or folders of frames.")],
     out_dir: Annotated[Path, typer.Argument(help="Dataset folder to create or extend.")],
-    domain: Domain = "real",
-    size: Size = 256,
-    fmt: Format = "jpg",
-    fps: Annotated[float, typer.Option("--fps", help="Frame rate of frame folders.")] = 25.0,
-    identity_from: IdentityFrom = "parent",
-    identity_pattern: IdentityPattern = "",
-    landmarks: Landmarks = True,
+    domain: Domain = IMPORT.domain,
+    size: Size = IMPORT.size,
+    fmt: Format = IMPORT.format,
+    fps: Annotated[float, typer.Option("--fps", help="Frame rate of frame folders.")] = IMPORT.fps,
+    identity_from: IdentityFrom = IMPORT.identity_from,
+    identity_pattern: IdentityPattern = IMPORT.identity_pattern,
+    landmarks: Landmarks = IMPORT.landmarks,
     quiet: Quiet = False,
     json: JsonOutput = False,
 ) -> None:
     """Register already-cropped clips (videos or frame folders) without face cropping."""
-    from toontalker.dataset.importer import ImportOptions, import_clips
+    from toontalker.dataset.importer import import_clips
 
     mode = output_mode(quiet, json)
     options = ImportOptions(domain=domain, size=size, format=fmt, fps=fps, identity_from=identity_from,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +26,7 @@ from toontalker.dataset.build import (
 )
 from toontalker.dataset.landmark_pass import landmark_result, process_mesh
 from toontalker.dataset.manifest import ClipRecord
+from toontalker.dataset.options import ImportOptions  # re-exported: its home is dataset/options.py
 from toontalker.dataset.pipeline import VideoResult
 from toontalker.dataset.sources import SourceVideo, check_identity_options, scan_sources
 from toontalker.dataset.storage import ClipWriter, check_format, clip_relpath
@@ -35,18 +35,6 @@ from toontalker.faces import Box, crop_resize
 from toontalker.faces.detectors import DOMAINS
 from toontalker.io_utils import atomic_write_text
 from toontalker.video import is_image_path, is_video_path, iter_frames, probe, read_image
-
-
-@dataclass(frozen=True)
-class ImportOptions:
-    domain: str = "real"
-    size: int = 256
-    format: str = "jpg"
-    fps: float = 25.0  # for frame folders
-    min_frames: int = 2
-    identity_from: str = "parent"
-    identity_pattern: str = ""
-    landmarks: bool = True  # FaceMesh landmarks of every imported clip
 
 
 def _is_frame_folder(path: Path) -> bool:
