@@ -87,7 +87,7 @@ def protocol_command(
     from toontalker.bench.runner import make_protocols
 
     mode = output_mode(quiet, json)
-    options = ProtocolOptions(drivers, sources_per_driver, max_frames, seed)
+    options = ProtocolOptions(drivers=drivers, sources_per_driver=sources_per_driver, max_frames=max_frames, seed=seed)
     written = make_protocols(data, out, list(values(setting) if setting else ALL_SETTINGS), options)
     if mode.json:
         print_json(written)
@@ -109,7 +109,7 @@ def _protocol_paths(data: list[Path], out: Path, seed: int, max_frames: Optional
         elif item.is_dir() and any(item.glob("*.csv")) and not (item / "manifest.csv").is_file():
             paths += sorted(item.glob("*.csv"))
         elif item.exists():
-            options = ProtocolOptions(max_frames=max_frames if max_frames is not None else 100, seed=seed)
+            options = ProtocolOptions(seed=seed) if max_frames is None else ProtocolOptions(max_frames=max_frames, seed=seed)
             made = make_protocols(item, out / "protocols", ALL_SETTINGS, options)
             paths += [p.path for p in made if p.pairs > 0]
         else:
@@ -163,8 +163,8 @@ def quality_command(
     options = QualityOptions(device=_resolve_device(device), batch_size=batch_size,
                              metrics=tuple(metric) if metric else None, max_pairs=max_pairs, motion=motion,
                              samples=samples, resume=resume, motion_table=motion_table)
-    paths = _protocol_paths(data, out, seed, max_frames)
-    report = quality_benchmark(variants, paths, out, options, table, _progress(mode), loader)
+    paths = _protocol_paths(data, out, seed=seed, max_frames=max_frames)
+    report = quality_benchmark(variants, paths, out, options, table=table, progress=_progress(mode), model_loader=loader)
     _render(report, mode)
 
 
@@ -204,7 +204,8 @@ def paired_command(
     options = QualityOptions(device=_resolve_device(device), batch_size=batch_size,
                              metrics=tuple(metric) if metric else None, max_pairs=max_pairs, samples=samples,
                              resume=resume)
-    report = paired_benchmark(variant, data, out, options, source, include_self, max_frames, _progress(mode), loader)
+    report = paired_benchmark(variant, data, out, options, source=source, include_self=include_self, max_frames=max_frames,
+                              progress=_progress(mode), model_loader=loader)
     _render(report, mode)
 
 

@@ -162,8 +162,8 @@ def build_command(
         raise UsageError(str(exc)) from exc
     progress, update = _progress(mode, "build")
     with progress:
-        summary = build_dataset(raw_dir, out_dir, config, workers, overwrite, retry_failed, update,
-                                shard=Shard.parse(shard) if shard is not None else None)
+        summary = build_dataset(raw_dir, out_dir, config, workers=workers, overwrite=overwrite, retry_failed=retry_failed,
+                                progress=update, shard=Shard.parse(shard) if shard is not None else None)
     if test is not None and summary.manifest is not None:
         split_dataset(out_dir, test=test, seed=seed)
     _render_summary(summary, mode, "built")
@@ -304,7 +304,7 @@ def split_command(
     from toontalker.dataset.split import split_dataset
 
     mode = output_mode(quiet, json)
-    summary = split_dataset(dataset, test, val, seed, by)
+    summary = split_dataset(dataset, test=test, val=val, seed=seed, group_by=by)
     if mode.json:
         print_json(summary)
     elif not mode.quiet:
@@ -330,7 +330,7 @@ def stats_command(
     from toontalker.dataset.inspect import dataset_stats
 
     mode = output_mode(quiet, json)
-    stats = dataset_stats(dataset, sheet, count, seed)
+    stats = dataset_stats(dataset, sheet=sheet, sheet_count=count, seed=seed)
     if mode.json:
         print_json(stats)
         return
