@@ -85,6 +85,19 @@ def test_errors_are_one_line_with_exit_codes(cli_runner, monkeypatch) -> None:
     assert result.exit_code == 2
 
 
+def test_interrupt_and_full_disk_are_one_line(cli_runner, monkeypatch) -> None:
+    import errno
+
+    monkeypatch.delenv("TOONTALKER_DEBUG", raising=False)
+    result = cli_runner.invoke(_error_app(KeyboardInterrupt()), ["fail"])
+    assert result.exit_code == 130 and "interrupted" in result.output
+    full = OSError(errno.ENOSPC, "No space left on device", "out.mp4")
+    result = cli_runner.invoke(_error_app(full), ["fail"])
+    assert result.exit_code == 1 and "error: out.mp4: cannot write: No space left on device" in result.output
+    result = cli_runner.invoke(_error_app(OSError(errno.EACCES, "other")), ["fail"])  # not a write refusal
+    assert isinstance(result.exception, OSError)
+
+
 def test_debug_shows_traceback(cli_runner, monkeypatch) -> None:
     monkeypatch.setenv("TOONTALKER_DEBUG", "1")
     result = cli_runner.invoke(_error_app(InputError("boom")), ["fail"])
