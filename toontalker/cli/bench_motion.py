@@ -71,12 +71,9 @@ def collect_pairs(paths: list[str], protocols: list[Path], heldout: Path | None,
                   driving_domain: str, crop: str | None) -> list:
     """Positional SOURCE DRIVER pairs, protocol CSVs and the held-out protocol, in that order."""
     from toontalker.bench.motion_heldout import heldout_pairs
-    from toontalker.bench.motion_inputs import DOMAINS, MotionPair, pairs_from_protocol, split_domain
+    from toontalker.bench.motion_inputs import MotionPair, pairs_from_protocol, split_domain
     from toontalker.errors import UsageError
 
-    for name, value in (("--source-domain", source_domain), ("--driving-domain", driving_domain)):
-        if value not in DOMAINS:
-            raise UsageError(f"{name} must be real or cartoon, not {value!r}")
     if len(paths) % 2:
         raise UsageError(f"pairs come as SOURCE DRIVER: got {len(paths)} path(s), the last one has no driver")
     pairs = []
