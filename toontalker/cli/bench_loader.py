@@ -42,16 +42,12 @@ def loader_command(
 ) -> None:
     from rich.table import Table
 
-    from toontalker.errors import ConfigError, UsageError
     from toontalker.train.bench_loader import LoaderBenchOptions, LoaderTiming, run_loader_bench
 
     mode = output_mode(quiet, json)
-    try:
-        options = LoaderBenchOptions(formats=values(fmt) if fmt else ("jpg", "npy", "mp4"), workers=tuple(workers or (0, 1, 2)),
-                                     batch=batch, size=size, clips=clips, max_frames=max_frames, seconds=seconds,
-                                     augment=augment, target=target, seed=seed)
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from exc
+    options = LoaderBenchOptions(formats=values(fmt) if fmt else ("jpg", "npy", "mp4"), workers=tuple(workers or (0, 1, 2)),
+                                 batch=batch, size=size, clips=clips, max_frames=max_frames, seconds=seconds,
+                                 augment=augment, target=target, seed=seed)  # a ConfigError is a usage error: exit 2
     err = stderr_console()
 
     def on_row(row: LoaderTiming) -> None:

@@ -147,19 +147,16 @@ def build_command(
     from toontalker.dataset.build import build_dataset
     from toontalker.dataset.shards import Shard
     from toontalker.dataset.split import split_dataset
-    from toontalker.errors import ConfigError, UsageError
+    from toontalker.errors import UsageError
 
     mode = output_mode(quiet, json)
     if shard is not None and test is not None:
         raise UsageError("--test splits the whole dataset: split after dataset merge (merge --test), not per shard")
-    try:
-        config = BuildConfig(domain=domain, size=size, format=fmt, detector=detector, scale=scale,
-                             min_frames=min_frames, max_frames=max_frames, min_face=min_face, iou_threshold=iou,
-                             max_lost=max_lost, detect_every=detect_every, smooth=smooth, scene_detector=scenes,
-                             scene_threshold=scene_threshold, no_crop=no_crop, box=box,
-                             identity_from=identity_from, identity_pattern=identity_pattern, landmarks=landmarks)
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from exc
+    config = BuildConfig(domain=domain, size=size, format=fmt, detector=detector, scale=scale,  # ConfigError: exit 2
+                         min_frames=min_frames, max_frames=max_frames, min_face=min_face, iou_threshold=iou,
+                         max_lost=max_lost, detect_every=detect_every, smooth=smooth, scene_detector=scenes,
+                         scene_threshold=scene_threshold, no_crop=no_crop, box=box,
+                         identity_from=identity_from, identity_pattern=identity_pattern, landmarks=landmarks)
     progress, update = _progress(mode, "build")
     with progress:
         summary = build_dataset(raw_dir, out_dir, config, workers=workers, overwrite=overwrite, retry_failed=retry_failed,
