@@ -15,7 +15,9 @@ from rich.table import Table
 
 from toontalker.cli import choices
 from toontalker.cli.choices import Setting, values
-from toontalker.cli.common import Baseline, BaselineSize, Device, JsonOutput, Quiet, Seed, Weights, output_mode
+from toontalker.bench.options import ProtocolOptions, QualityOptions
+from toontalker.cli.common import (Baseline, BaselineSize, Device, JsonOutput, Quiet, Seed, Weights, option_defaults,
+                                    output_mode)
 from toontalker.console import OutputMode, print_json, stderr_console, stdout_console
 
 app = typer.Typer(
@@ -25,6 +27,10 @@ app = typer.Typer(
            "  toontalker bench quality -w runs/stage2 --data protocols/ --out bench/quality",
     no_args_is_help=True,
 )
+
+
+PROTOCOL = option_defaults(ProtocolOptions)  # the library's defaults: one home (bench/options.py)
+QUALITY = option_defaults(QualityOptions)
 
 
 def register(command: Callable, name: str, help: str, epilog: str) -> None:
@@ -77,13 +83,12 @@ def protocol_command(
     out: Out = Path("protocols"),
     setting: Settings = None,
     drivers: Annotated[Optional[int], typer.Option("--drivers", min=1, help="Driving clips per setting (default: all test clips).")] = None,
-    sources_per_driver: Annotated[int, typer.Option("--sources-per-driver", min=1, help="Sources each clip drives (paper: 5).")] = 5,
-    max_frames: MaxFrames = 100,
-    seed: Seed = 0,
+    sources_per_driver: Annotated[int, typer.Option("--sources-per-driver", min=1, help="Sources each clip drives (paper: 5).")] = PROTOCOL.sources_per_driver,
+    max_frames: MaxFrames = PROTOCOL.max_frames,
+    seed: Seed = PROTOCOL.seed,
     quiet: Quiet = False,
     json: JsonOutput = False,
 ) -> None:
-    from toontalker.bench.protocols import ProtocolOptions
     from toontalker.bench.runner import make_protocols
 
     mode = output_mode(quiet, json)
@@ -98,7 +103,6 @@ def protocol_command(
 
 def _protocol_paths(data: list[Path], out: Path, seed: int, max_frames: Optional[int]) -> list[Path]:
     """CSV files as given; a folder of CSVs expands to them; a dataset (manifest) gets protocols made."""
-    from toontalker.bench.protocols import ProtocolOptions
     from toontalker.bench.runner import make_protocols
     from toontalker.errors import InputError
 
@@ -136,18 +140,17 @@ def quality_command(
     out: Out = Path("bench-quality"),
     metric: Metrics = None,
     device: Device = "auto",
-    batch_size: BatchSize = 16,
+    batch_size: BatchSize = QUALITY.batch_size,
     max_pairs: MaxPairs = None,
     max_frames: MaxFrames = None,
-    motion: Annotated[choices.Motion, typer.Option("--motion", help="'relative' (Eq. 5, paper default) or 'absolute' (Eq. 3).")] = "relative",
-    samples: Annotated[int, typer.Option("--samples", min=0, help="Rows in each contact sheet.")] = 4,
-    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Reuse finished settings in --out.")] = True,
-    motion_table: Annotated[bool, typer.Option("--motion-table/--no-motion-table", help="FaceMesh motion signals (bench motion) for same-identity and cross-domain settings.")] = True,
+    motion: Annotated[choices.Motion, typer.Option("--motion", help="'relative' (Eq. 5, paper default) or 'absolute' (Eq. 3).")] = QUALITY.motion,
+    samples: Annotated[int, typer.Option("--samples", min=0, help="Rows in each contact sheet.")] = QUALITY.samples,
+    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Reuse finished settings in --out.")] = QUALITY.resume,
+    motion_table: Annotated[bool, typer.Option("--motion-table/--no-motion-table", help="FaceMesh motion signals (bench motion) for same-identity and cross-domain settings.")] = QUALITY.motion_table,
     seed: Seed = 0,
     quiet: Quiet = False,
     json: JsonOutput = False,
 ) -> None:
-    from toontalker.bench.quality import QualityOptions
     from toontalker.bench.runner import baseline_variant, load_model, parse_variants, quality_benchmark
     from toontalker.errors import UsageError
 
@@ -185,15 +188,14 @@ def paired_command(
     include_self: Annotated[bool, typer.Option("--include-self", help="Also score targets driven by their own clip.")] = False,
     metric: Metrics = None,
     device: Device = "auto",
-    batch_size: BatchSize = 16,
+    batch_size: BatchSize = QUALITY.batch_size,
     max_pairs: MaxPairs = None,
     max_frames: MaxFrames = None,
-    samples: Annotated[int, typer.Option("--samples", min=0, help="Rows in the contact sheet.")] = 4,
-    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Reuse a finished run in --out.")] = True,
+    samples: Annotated[int, typer.Option("--samples", min=0, help="Rows in the contact sheet.")] = QUALITY.samples,
+    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Reuse a finished run in --out.")] = QUALITY.resume,
     quiet: Quiet = False,
     json: JsonOutput = False,
 ) -> None:
-    from toontalker.bench.quality import QualityOptions
     from toontalker.bench.runner import Variant, baseline_variant, load_model, paired_benchmark
     from toontalker.errors import UsageError
 
