@@ -12,6 +12,7 @@ from toontalker.animation.options import AnimateOptions
 from toontalker.bench.options import MotionOptions, ProtocolOptions, QualityOptions
 from toontalker.cli import app
 from toontalker.dataset.options import BuildConfig, ImportOptions
+from toontalker.ui.options import UiConfig
 
 NOT_DEVICE = {"device": None}  # bench commands resolve "auto" themselves; their options take a resolved device
 
@@ -25,6 +26,7 @@ COMMANDS = [
     (["bench", "quality"], QualityOptions, NOT_DEVICE, 6),
     (["bench", "paired"], QualityOptions, NOT_DEVICE, 4),
     (["bench", "motion"], MotionOptions, NOT_DEVICE, 4),
+    (["ui"], UiConfig, {}, 11),
 ]
 
 
