@@ -198,7 +198,7 @@ def test_argument_errors_come_before_the_model_loads(examples, tmp_path, cli_run
     cases = {
         "unknown output type '.xyz'": ["-o", tmp_path / "out.xyz"],
         "an image output holds one frame": ["-o", tmp_path / "out.png"],
-        "detector 'nope'": ["-o", tmp_path / "o.mp4", "--detector", "nope"],
+        "'nope' is not one of": ["-o", tmp_path / "o.mp4", "--detector", "nope"],
         "preset 'huge'": ["-o", tmp_path / "o.mp4", "--preset", "huge", "--random-weights"],
     }
     for expected, args in cases.items():

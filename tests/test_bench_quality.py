@@ -76,11 +76,11 @@ def test_variant_parsing():
     assert parse_variants("w", [], None) == [Variant("Ours", "w")]
     assert parse_variants(None, ["full=a", "w/o analogy=b"], 5)[1] == Variant("w/o analogy", "b")
     assert parse_variants(None, ["lambda_m=20=runs/lm20"], 6) == [Variant("lambda_m=20", "runs/lm20")]
-    with pytest.raises(UsageError, match="--table 5, 6 or 7"):
+    with pytest.raises(UsageError, match="table 5, 6 or 7"):
         parse_variants(None, ["full=a"], None)
     with pytest.raises(UsageError, match="Table 7 rows are"):
         parse_variants(None, ["bogus=a"], 7)
-    with pytest.raises(UsageError, match="give --weights"):
+    with pytest.raises(UsageError, match="give weights"):
         parse_variants(None, [], None)
 
 

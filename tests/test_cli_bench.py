@@ -33,9 +33,9 @@ def test_bench_errors_are_one_line(cli_runner, tmp_path):
     result = cli_runner.invoke(app, ["bench", "protocol", "--data", str(tmp_path / "missing.csv")])
     assert result.exit_code == 1 and "missing.csv: manifest not found" in result.output
     result = cli_runner.invoke(app, ["bench", "quality", "--data", str(tmp_path), "--ablation", "full=x"])
-    assert result.exit_code == 2 and "--ablation needs --table 5, 6 or 7" in result.output
+    assert result.exit_code == 2 and "ablation variants need table 5, 6 or 7" in result.output
     result = cli_runner.invoke(app, ["bench", "paired", "--data", str(tmp_path), "-w", "x", "--source", "nope"])
-    assert result.exit_code == 2 and "--source must be" in result.output
+    assert result.exit_code == 2 and "'nope' is not one of" in result.output
 
 
 def _built_dataset(cli_runner, shared_data, tmp_path):
@@ -96,3 +96,28 @@ def test_bench_quality_and_paired_end_to_end_with_the_tiny_model(cli_runner, sha
     payload = json.loads(result.stdout)
     psnr = payload["runs"][0]["settings"][0]["metrics"][0]
     assert psnr["name"] == "psnr" and psnr["count"] == 4 * 3 and psnr["value"] > 0
+
+
+def test_bench_storage_command(cli_runner, examples, tmp_path):
+    """The former `python -m toontalker.dataset.storage_bench`, as a Typer command."""
+    out = tmp_path / "storage.json"
+    result = cli_runner.invoke(app, ["bench", "storage", str(examples), "--clips", "1", "--frames", "4",
+                                     "--size", "32", "--pairs", "3", "-o", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [r["fmt"] for r in rows] == ["jpg", "png", "npy", "mp4"]
+    assert all(r["frames_per_s"] > 0 and r["kib_per_frame"] > 0 for r in rows)
+    assert json.loads(out.read_text()) == rows
+    empty = cli_runner.invoke(app, ["bench", "storage", str(tmp_path / "none")])
+    assert empty.exit_code == 1 and "none: not a folder" in empty.output and "Traceback" not in empty.output
+
+
+def test_dataset_detectors_measure_options(cli_runner, tmp_path):
+    """The former `python -m toontalker.faces.hitrate`: `dataset detectors --measure` takes its options."""
+    result = cli_runner.invoke(app, ["dataset", "detectors", "--measure", str(tmp_path), "--max-items", "2",
+                                     "--frames-per-video", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert "haar" in report["backends"] and report["hit_rates"] == []  # no media in an empty folder
+    bad = cli_runner.invoke(app, ["dataset", "detectors", "--measure", str(tmp_path), "--frames-per-video", "0"])
+    assert bad.exit_code == 2

@@ -8,7 +8,8 @@ import sys
 
 import typer
 
-from toontalker.cli import ToonTalkerGroup, app
+from toontalker.cli import app
+from toontalker.cli.shell import guard_commands
 from toontalker.errors import InputError, UsageError
 
 
@@ -19,14 +20,13 @@ def test_help_lists_groups(cli_runner) -> None:
         assert group in result.output
 
 
-def test_help_shows_examples_and_no_flag_types(cli_runner) -> None:
+def test_help_shows_examples_and_option_types(cli_runner) -> None:
     for args in ([], ["dataset"], ["bench"], ["weights"], ["animate"], ["train"]):
         result = cli_runner.invoke(app, [*args, "--help"], env={"COLUMNS": "160"})
         assert result.exit_code == 0, (args, result.output)
         assert "Examples" in result.output, args
-        assert "<bool>" not in result.output, args  # on/off flags take no value
     animate_help = cli_runner.invoke(app, ["animate", "--help"], env={"COLUMNS": "160"}).output
-    assert "--side-by-side" in animate_help and "<path>" in animate_help  # other options keep their types
+    assert "--side-by-side" in animate_help and "<path>" in animate_help  # options show their types
     assert "shipped with the package" in animate_help  # the --weights default
     assert "no toontalker weights are published" in cli_runner.invoke(app, ["weights", "--help"]).output
 
@@ -60,7 +60,7 @@ def test_info_json_tells_the_truth(cli_runner) -> None:
 
 
 def _error_app(error: Exception) -> typer.Typer:
-    demo = typer.Typer(cls=ToonTalkerGroup)
+    demo = typer.Typer()
 
     @demo.command()
     def fail() -> None:
@@ -70,6 +70,7 @@ def _error_app(error: Exception) -> typer.Typer:
     def other() -> None:
         pass
 
+    guard_commands(demo)
     return demo
 
 
@@ -82,6 +83,19 @@ def test_errors_are_one_line_with_exit_codes(cli_runner, monkeypatch) -> None:
     assert "Traceback" not in result.output
     result = cli_runner.invoke(_error_app(UsageError("bad option")), ["fail"])
     assert result.exit_code == 2
+
+
+def test_interrupt_and_full_disk_are_one_line(cli_runner, monkeypatch) -> None:
+    import errno
+
+    monkeypatch.delenv("TOONTALKER_DEBUG", raising=False)
+    result = cli_runner.invoke(_error_app(KeyboardInterrupt()), ["fail"])
+    assert result.exit_code == 130 and "interrupted" in result.output
+    full = OSError(errno.ENOSPC, "No space left on device", "out.mp4")
+    result = cli_runner.invoke(_error_app(full), ["fail"])
+    assert result.exit_code == 1 and "error: out.mp4: cannot write: No space left on device" in result.output
+    result = cli_runner.invoke(_error_app(OSError(errno.EACCES, "other")), ["fail"])  # not a write refusal
+    assert isinstance(result.exception, OSError)
 
 
 def test_debug_shows_traceback(cli_runner, monkeypatch) -> None:

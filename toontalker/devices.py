@@ -22,14 +22,14 @@ def resolve_device(name: str = "auto") -> torch.device:
     try:
         device = torch.device(name)
     except RuntimeError as exc:
-        raise UsageError(f"--device {name!r}: not a torch device (use auto, cpu, cuda, cuda:N)") from exc
+        raise UsageError(f"device {name!r}: not a torch device (use auto, cpu, cuda, cuda:N)") from exc
     if device.type == "cuda":
         if not torch.cuda.is_available():
-            raise UsageError(f"--device {name}: CUDA is not available on this machine (use --device cpu)")
+            raise UsageError(f"device {name!r}: CUDA is not available on this machine (use the device cpu)")
         if device.index is not None and device.index >= torch.cuda.device_count():
-            raise UsageError(f"--device {name}: only {torch.cuda.device_count()} CUDA device(s) here")
+            raise UsageError(f"device {name!r}: only {torch.cuda.device_count()} CUDA device(s) here")
     if device.type == "mps" and not torch.backends.mps.is_available():
-        raise UsageError(f"--device {name}: MPS is not available on this machine")
+        raise UsageError(f"device {name!r}: MPS is not available on this machine")
     return device
 
 
@@ -41,10 +41,10 @@ def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
             return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         return torch.float32
     if name not in DTYPES:
-        raise UsageError(f"--dtype {name!r}: expected auto, fp32, bf16 or fp16")
+        raise UsageError(f"dtype {name!r}: expected auto, fp32, bf16 or fp16")
     dtype = DTYPES[name]
     if dtype != torch.float32 and device.type == "cpu" and dtype == torch.float16:
-        raise UsageError("--dtype fp16 is not supported on CPU (use fp32 or bf16)")
+        raise UsageError("dtype fp16 is not supported on CPU (use fp32 or bf16)")
     return dtype
 
 

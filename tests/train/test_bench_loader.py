@@ -49,4 +49,4 @@ def test_bench_loader_command(tiny_dataset: Path, cli_runner, tmp_path: Path) ->
     assert report["target"] == 3600.0 and report["cores_needed"]["npy"] >= 1
     assert json.loads((tmp_path / "loader.json").read_text()) == report
     bad = cli_runner.invoke(app, ["bench", "loader", str(tiny_dataset), "--format", "gif"])
-    assert bad.exit_code == 2 and "formats must be some of" in bad.output
+    assert bad.exit_code == 2 and "'gif' is not one of" in bad.output

@@ -7,17 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from toontalker.train.bench_step import main
 
+def test_bench_step_runs_both_stages(cli_runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from toontalker.cli import app
 
-def test_bench_step_runs_both_stages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "no-weights"))
     out = tmp_path / "bench.json"
-    results = main(["--preset", "tiny", "--stage", "1", "2", "--batch", "2", "--warmup", "0", "--steps", "1",
-                    "--device", "cpu", "--channels-last", "off", "--json", str(out)])
-    assert [(r.stage, r.batch, r.status) for r in results] == [(1, 2, "ok"), (2, 2, "ok")]
-    assert all(r.images_per_s > 0 and r.precision == "fp32" for r in results)
-    assert "random" in results[0].vgg_weights
+    result = cli_runner.invoke(app, ["bench", "train-step", "--preset", "tiny", "--stage", "1", "--stage", "2",
+                                     "--batch", "2", "--warmup", "0", "--steps", "1", "--device", "cpu",
+                                     "--no-channels-last", "--precision", "fp32", "-o", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    results = json.loads(result.stdout)
+    assert [(r["stage"], r["batch"], r["status"]) for r in results] == [(1, 2, "ok"), (2, 2, "ok")]
+    assert all(r["images_per_s"] > 0 and r["precision"] == "fp32" for r in results)
+    assert "random" in results[0]["vgg_weights"]
     assert [r["stage"] for r in json.loads(out.read_text())] == [1, 2]
 
 

@@ -24,7 +24,7 @@ def test_missing_vgg_is_one_clear_line(cli_runner, tmp_path: Path, monkeypatch: 
     result = cli_runner.invoke(app, ["train", "--stage", "1", "--data", str(tmp_path), "--preset", "tiny",
                                      "--out", str(tmp_path / "run"), "--device", "cpu"])
     assert result.exit_code == 1
-    assert "vgg19-dcbb9e9d.pth" in result.output and "--perceptual dfm" in result.output
+    assert "vgg19-dcbb9e9d.pth" in result.output and "perceptual 'dfm'" in result.output
     assert "Traceback" not in result.output
 
 

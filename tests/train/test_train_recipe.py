@@ -22,7 +22,7 @@ def test_paper_presets_hold_the_papers_hyper_parameters() -> None:
 def test_for_stage_errors_name_the_choices() -> None:
     with pytest.raises(ConfigError, match="unknown training preset 'huge'.*paper-256, small-256, tiny"):
         TrainRecipe.for_stage("huge", 1)
-    with pytest.raises(ConfigError, match="stage-1 recipe, but --stage 2"):
+    with pytest.raises(ConfigError, match="stage-1 recipe, but stage 2"):
         TrainRecipe.for_stage("paper-256-stage1", 2)
 
 
@@ -38,7 +38,7 @@ def test_micro_batch_splits_the_global_batch() -> None:
 def test_resume_may_change_only_safe_fields() -> None:
     saved = TrainRecipe.for_stage("tiny", 1)
     saved.replace(iterations=99, log_every=7).check_resume_compatible(saved)
-    with pytest.raises(ConfigError, match="--resume cannot change lr"):
+    with pytest.raises(ConfigError, match="a resumed run cannot change lr"):
         saved.replace(lr=1.0).check_resume_compatible(saved)
 
 
@@ -46,7 +46,7 @@ def test_build_recipe_from_yaml_with_overrides(tmp_path: Path) -> None:
     path = TrainRecipe.for_stage("small-256", 2, lambda_m=40.0).save(tmp_path / "recipe.yaml")
     r = build_recipe(2, config_file=str(path), overrides=("analogy=false", "batch_size=16"))
     assert (r.lambda_m, r.analogy, r.batch_size, r.model) == (40.0, False, 16, "small-256")
-    with pytest.raises(ConfigError, match="stage-2 recipe, but --stage 1"):
+    with pytest.raises(ConfigError, match="stage-2 recipe, but stage 1"):
         build_recipe(1, config_file=str(path))
     init = TrainRecipe.for_stage("tiny", 1, model_overrides=("heads=2",))
     r2 = build_recipe(2, init_recipe=init)

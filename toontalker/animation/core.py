@@ -20,6 +20,7 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
+from toontalker.animation.options import Backend
 from toontalker.model.toontalker import SourceEncoding
 
 
@@ -62,9 +63,6 @@ class FrameCore(nn.Module):
                              memory=memory)
         w_r2d = self.model.encode_driving(frames, self.driving_domain)
         return self.model.render(src, offset + w_r2d)
-
-
-Backend = Literal["torch", "onnx"]
 
 
 def pad_batch(frames: Tensor, size: int) -> Tensor:

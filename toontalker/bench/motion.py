@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import torch
@@ -27,38 +26,13 @@ from toontalker.bench.motion_signals import (
     SIGNALS, SignalComparison, akd_mesh, compare_signals, detect_clip, nan_mean, sharpness_ratio, signal_table,
 )
 from toontalker.bench.frames import to_tensor
+from toontalker.bench.options import MotionOptions  # re-exported: its home is bench/options.py
 from toontalker.bench.quality import Reenactor, reenact_clip
 from toontalker.errors import FaceNotFoundError, UsageError
 from toontalker.faces.landmarks import FaceMesh, FrameLandmarks
 from toontalker.metrics.base import to_uint8
 
 Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class MotionOptions:
-    """``max_frames`` driving frames per pair (from the first); ``plots``: a figure and a contact sheet per
-    pair; ``crop_scale`` as animate's (for pairs read with crop 'animate'). ``cache_dir``: where each pair's
-    cropped frames and driver landmarks are kept (they do not depend on the model), so that evaluating
-    other weights on the same pairs only runs the model and the output's landmarks; None = no cache."""
-
-    max_frames: int = 100
-    device: str = "cpu"
-    batch_size: int = 16
-    motion: Literal["relative", "absolute"] = "relative"
-    plots: bool = True
-    crop_scale: float = 1.8
-    cache_dir: Path | None = None
-
-    def __post_init__(self) -> None:
-        if self.max_frames < 2:
-            raise UsageError(f"max_frames must be at least 2 (frame 0 is the motion reference), got {self.max_frames}")
-        if self.batch_size < 1:
-            raise UsageError(f"batch_size must be at least 1, got {self.batch_size}")
-        if self.motion not in ("relative", "absolute"):
-            raise UsageError(f"motion must be 'relative' or 'absolute', not {self.motion!r}")
-        if self.crop_scale <= 0:
-            raise UsageError(f"crop_scale must be positive, got {self.crop_scale}")
 
 
 @dataclass(frozen=True)

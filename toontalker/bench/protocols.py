@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from toontalker.bench.options import ProtocolOptions  # re-exported: its home is bench/options.py
 from toontalker.errors import InputError, UsageError
 from toontalker.io_utils import atomic_path
 
@@ -60,23 +61,6 @@ SETTINGS: dict[str, SettingSpec] = {
         SettingSpec("paired-cartoon", "cartoon", "cartoon", False, ()),
     )
 }
-
-
-@dataclass(frozen=True)
-class ProtocolOptions:
-    """How many pairs to draw: ``drivers`` clips per setting (None = all test clips), ``sources_per_driver``
-    sources each (paper: 5), ``max_frames`` driving frames per pair (None = whole clip)."""
-
-    drivers: int | None = None
-    sources_per_driver: int = 5
-    max_frames: int | None = 100
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.sources_per_driver < 1:
-            raise UsageError("sources_per_driver must be at least 1")
-        if self.max_frames is not None and self.max_frames < 2:
-            raise UsageError("max_frames must be at least 2 (frame 0 is the motion reference)")
 
 
 def setting_spec(name: str) -> SettingSpec:

@@ -16,16 +16,16 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 import torch
 
 from toontalker.bench.frames import read_frames, to_tensor
+from toontalker.bench.options import QualityOptions  # re-exported: its home is bench/options.py
 from toontalker.bench.protocols import read_protocol, setting_spec
 from toontalker.bench.scoring import Clip, MetricSuite, compute_fid
-from toontalker.errors import UsageError
 from toontalker.io_utils import atomic_path, atomic_write_text
 from toontalker.metrics import MetricSummary
 from toontalker.metrics.base import to_uint8
@@ -52,28 +52,6 @@ class Reenactor(Protocol):
     def relative_motion(self, src, w_r2d: torch.Tensor, w_r2start: torch.Tensor) -> torch.Tensor: ...
     def absolute_motion(self, src, w_r2d: torch.Tensor) -> torch.Tensor: ...
     def render(self, src, w_s2d: torch.Tensor) -> torch.Tensor: ...
-
-
-@dataclass(frozen=True)
-class QualityOptions:
-    """``metrics`` None = each setting's defaults (:data:`DEFAULT_METRICS`); ``max_pairs`` caps each
-    protocol; ``fid_reference_frames`` caps the reference set; ``samples`` rows in each contact sheet."""
-
-    device: str = "cpu"
-    batch_size: int = 16
-    metrics: tuple[str, ...] | None = None
-    max_pairs: int | None = None
-    motion: Literal["relative", "absolute"] = "relative"
-    fid_reference_frames: int = 2000
-    samples: int = 4
-    resume: bool = True
-    motion_table: bool = True  # bench motion's signals for the settings of MOTION_SETTINGS (FaceMesh, offline)
-
-    def __post_init__(self) -> None:
-        if self.batch_size < 1:
-            raise UsageError("batch size must be at least 1")
-        if self.motion not in ("relative", "absolute"):
-            raise UsageError(f"motion must be 'relative' or 'absolute', not {self.motion!r}")
 
 
 @dataclass(frozen=True)

@@ -75,21 +75,21 @@ def parse_variants(weights: str | None, ablations: Sequence[str], table: int | N
     """``--weights W`` -> one 'Ours' variant; ``--ablation LABEL=W`` (repeatable) with ``--table 5|6|7``."""
     if ablations:
         if table not in ABLATION_TABLES:
-            raise UsageError("--ablation needs --table 5, 6 or 7")
+            raise UsageError("ablation variants need table 5, 6 or 7")
         variants = []
         for item in ablations:
             label, sep, path = item.rpartition("=")  # labels may hold "=" (lambda_m=20)
             if not sep or not label or not path:
-                raise UsageError(f"--ablation {item!r}: expected LABEL=WEIGHTS, e.g. 'w/o analogy=runs/noanalogy'")
+                raise UsageError(f"ablation {item!r}: expected LABEL=WEIGHTS, e.g. 'w/o analogy=runs/noanalogy'")
             known = table_methods(table)
             if label not in known:
-                raise UsageError(f"--ablation {item!r}: Table {table} rows are {', '.join(known)}")
+                raise UsageError(f"ablation {item!r}: Table {table} rows are {', '.join(known)}")
             variants.append(Variant(label, path))
         return variants
     if weights is None:
-        raise UsageError("give --weights (or --ablation LABEL=WEIGHTS with --table)")
+        raise UsageError("give weights (or ablation variants LABEL=WEIGHTS with a table)")
     if table is not None and table in ABLATION_TABLES:
-        raise UsageError(f"Table {table} compares variants: give them with --ablation LABEL=WEIGHTS")
+        raise UsageError(f"Table {table} compares variants: give them as ablations LABEL=WEIGHTS")
     return [Variant("Ours", weights)]
 
 

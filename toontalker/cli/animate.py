@@ -7,7 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from toontalker.cli.common import Device, Dtype, JsonOutput, Quiet, Seed, output_mode
+from toontalker.animation.options import AnimateOptions
+from toontalker.cli.choices import Detector, Domain, InferenceBackend
+from toontalker.cli.common import Device, Dtype, JsonOutput, Quiet, Seed, option_defaults, output_mode
 from toontalker.console import print_json, stderr_console, stdout_console
 
 HELP = (
@@ -36,6 +38,8 @@ EPILOG = """Examples:
 """
 
 
+DEFAULTS = option_defaults(AnimateOptions)  # the library's defaults: one home (animation/options.py)
+
 AnimateWeights = Annotated[
     Optional[str],
     typer.Option("--weights", "-w", help="Weights folder or Hugging Face hub id (OWNER/NAME or OWNER/NAME@REVISION). "
@@ -43,74 +47,55 @@ AnimateWeights = Annotated[
 ]
 
 
-def _domain(value: str, option: str) -> str:
-    from toontalker.errors import UsageError
-
-    value = value.lower()
-    if value not in ("real", "cartoon"):
-        raise UsageError(f"{option} {value!r}: expected 'real' or 'cartoon'")
-    return value
-
-
-def _backend(value: str) -> str:
-    from toontalker.errors import UsageError
-
-    value = value.lower()
-    if value not in ("torch", "onnx"):
-        raise UsageError(f"--backend {value!r}: expected 'torch' or 'onnx'")
-    return value
-
-
 def animate_command(
     source: Annotated[Path, typer.Argument(help="Source image with the face to animate.")],
     driving: Annotated[Path, typer.Argument(help="Driving video (or image) giving the motion.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Output file (.mp4 .mov .mkv .webm .gif .png ...) or folder for PNG frames.")],
-    source_domain: Annotated[str, typer.Option("--source-domain", help="Domain of SOURCE: cartoon or real.")] = "cartoon",
-    driving_domain: Annotated[str, typer.Option("--driving-domain", help="Domain of DRIVING: real or cartoon.")] = "real",
+    source_domain: Annotated[Domain, typer.Option("--source-domain", case_sensitive=False, help="Domain of SOURCE: cartoon or real.")] = DEFAULTS.source_domain,
+    driving_domain: Annotated[Domain, typer.Option("--driving-domain", case_sensitive=False, help="Domain of DRIVING: real or cartoon.")] = DEFAULTS.driving_domain,
     weights: AnimateWeights = None,
     preset: Annotated[Optional[str], typer.Option("--preset", help="Architecture for --random-weights: tiny, small-256, paper-256; without it, the weights must be this preset (else exit 2).")] = None,
-    random_weights: Annotated[bool, typer.Option("--random-weights", help="Untrained model: tests the pipeline, the pictures are MEANINGLESS.")] = False,
-    detector: Annotated[str, typer.Option("--detector", help="Face detector: auto (per domain), s3fd, mediapipe, haar, dlib-hog, dlib-cnn.")] = "auto",
+    random_weights: Annotated[bool, typer.Option("--random-weights", help="Untrained model: tests the pipeline, the pictures are MEANINGLESS.")] = DEFAULTS.random_weights,
+    detector: Annotated[Detector, typer.Option("--detector", help="Face detector: auto (per domain), s3fd, mediapipe, haar, dlib-hog, dlib-cnn.")] = DEFAULTS.detector,
     source_box: Annotated[Optional[str], typer.Option("--source-box", metavar="X0,Y0,X1,Y1", help="The source face box in pixels (skips detection).")] = None,
     no_crop: Annotated[bool, typer.Option("--no-crop", help="Both inputs are already face crops: use whole frames.")] = False,
     no_crop_source: Annotated[bool, typer.Option("--no-crop-source", help="SOURCE is already a face crop.")] = False,
     no_crop_driving: Annotated[bool, typer.Option("--no-crop-driving", help="DRIVING is already cropped to the face.")] = False,
-    crop_scale: Annotated[float, typer.Option("--crop-scale", help="Crop side as a multiple of the face box's longer side.")] = 1.8,
-    detect_every: Annotated[int, typer.Option("--detect-every", min=1, help="Detect the driving face every N frames.")] = 1,
-    smooth_frames: Annotated[int, typer.Option("--smooth-frames", min=0, help="Average the driving box over 2N+1 frames.")] = 4,
-    start_frame: Annotated[int, typer.Option("--start-frame", min=0, help="Relative motion: the driving frame that maps to the source's pose.")] = 0,
-    find_best_start: Annotated[bool, typer.Option("--find-best-start", help="Relative motion: use the driving frame whose motion code is nearest the source's.")] = False,
+    crop_scale: Annotated[float, typer.Option("--crop-scale", help="Crop side as a multiple of the face box's longer side.")] = DEFAULTS.crop_scale,
+    detect_every: Annotated[int, typer.Option("--detect-every", min=1, help="Detect the driving face every N frames.")] = DEFAULTS.detect_every,
+    smooth_frames: Annotated[int, typer.Option("--smooth-frames", min=0, help="Average the driving box over 2N+1 frames.")] = DEFAULTS.smooth_frames,
+    start_frame: Annotated[int, typer.Option("--start-frame", min=0, help="Relative motion: the driving frame that maps to the source's pose.")] = DEFAULTS.start_frame,
+    find_best_start: Annotated[bool, typer.Option("--find-best-start", help="Relative motion: use the driving frame whose motion code is nearest the source's.")] = DEFAULTS.find_best_start,
     absolute: Annotated[bool, typer.Option("--absolute", help="Absolute motion (Eq. 3) instead of relative (Eq. 5).")] = False,
-    max_frames: Annotated[Optional[int], typer.Option("--max-frames", min=1, help="Animate only the first N driving frames.")] = None,
-    paste_back: Annotated[bool, typer.Option("--paste-back", help="Blend the animated face back into the full source image.")] = False,
-    feather: Annotated[float, typer.Option("--feather", help="Paste-back blend ramp, fraction of the crop side.")] = 0.12,
-    side_by_side: Annotated[bool, typer.Option("--side-by-side", help="Write source | driving | result panels.")] = False,
+    max_frames: Annotated[Optional[int], typer.Option("--max-frames", min=1, help="Animate only the first N driving frames.")] = DEFAULTS.max_frames,
+    paste_back: Annotated[bool, typer.Option("--paste-back", help="Blend the animated face back into the full source image.")] = DEFAULTS.paste_back,
+    feather: Annotated[float, typer.Option("--feather", help="Paste-back blend ramp, fraction of the crop side.")] = DEFAULTS.feather,
+    side_by_side: Annotated[bool, typer.Option("--side-by-side", help="Write source | driving | result panels.")] = DEFAULTS.side_by_side,
     no_audio: Annotated[bool, typer.Option("--no-audio", help="Do not copy the driver's audio.")] = False,
-    batch_size: Annotated[int, typer.Option("--batch-size", "-b", min=1, help="Driving frames per inference batch.")] = 16,
-    backend: Annotated[str, typer.Option("--backend", help="Inference backend: torch, or onnx (onnxruntime on the CPU, fp32; exports and caches the graph on first use; needs the onnx extra).")] = "torch",
+    batch_size: Annotated[int, typer.Option("--batch-size", "-b", min=1, help="Driving frames per inference batch.")] = DEFAULTS.batch_size,
+    backend: Annotated[InferenceBackend, typer.Option("--backend", case_sensitive=False, help="Inference backend: torch, or onnx (onnxruntime on the CPU, fp32; exports and caches the graph on first use; needs the onnx extra).")] = DEFAULTS.backend,
     onnx_model: Annotated[Optional[Path], typer.Option("--onnx-model", help="With --backend onnx: a graph from `toontalker weights export-onnx` (else the cached export).")] = None,
-    compile_core: Annotated[bool, typer.Option("--compile", help="torch.compile the per-frame core (torch backend): faster batches after a one-off compile before the first batch. Compiling small-256 took 22 minutes on a busy 2-core CPU (needs a C++ compiler), 1-2 minutes on a GPU; for long drivers only.")] = False,
-    device: Device = "auto",
-    dtype: Dtype = "auto",
-    seed: Seed = 0,
+    compile_core: Annotated[bool, typer.Option("--compile", help="torch.compile the per-frame core (torch backend): faster batches after a one-off compile before the first batch. Compiling small-256 took 22 minutes on a busy 2-core CPU (needs a C++ compiler), 1-2 minutes on a GPU; for long drivers only.")] = DEFAULTS.compile,
+    device: Device = DEFAULTS.device,
+    dtype: Dtype = DEFAULTS.dtype,  # type: ignore[assignment]
+    seed: Seed = DEFAULTS.seed,
     quiet: Quiet = False,
     json: JsonOutput = False,
 ) -> None:
-    from toontalker.animation.api import AnimateOptions, animate
+    from toontalker.animation.api import animate
     from toontalker.animation.source import parse_box
 
     mode = output_mode(quiet, json)
     box = parse_box(source_box).as_tuple() if source_box else None
     options = AnimateOptions(
-        source_domain=_domain(source_domain, "--source-domain"),  # type: ignore[arg-type]
-        driving_domain=_domain(driving_domain, "--driving-domain"),  # type: ignore[arg-type]
+        source_domain=source_domain, driving_domain=driving_domain,
         detector=detector, source_box=box,
         no_crop_source=no_crop or no_crop_source, no_crop_driving=no_crop or no_crop_driving,
         crop_scale=crop_scale, detect_every=detect_every, smooth_frames=smooth_frames,
         motion="absolute" if absolute else "relative", start_frame=start_frame, find_best_start=find_best_start,
         max_frames=max_frames, paste_back=paste_back, feather=feather, side_by_side=side_by_side,
         audio=not no_audio, batch_size=batch_size, device=device, dtype=dtype, preset=preset,
-        backend=_backend(backend), onnx_model=str(onnx_model) if onnx_model is not None else None,
+        backend=backend, onnx_model=str(onnx_model) if onnx_model is not None else None,
         compile=compile_core,
         random_weights=random_weights, seed=seed,
     )

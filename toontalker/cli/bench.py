@@ -13,7 +13,11 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from toontalker.cli.common import Baseline, BaselineSize, Device, JsonOutput, Quiet, Seed, Weights, output_mode
+from toontalker.cli import choices
+from toontalker.cli.choices import Setting, values
+from toontalker.bench.options import ProtocolOptions, QualityOptions
+from toontalker.cli.common import (Baseline, BaselineSize, Device, JsonOutput, Quiet, Seed, Weights, option_defaults,
+                                    output_mode)
 from toontalker.console import OutputMode, print_json, stderr_console, stdout_console
 
 app = typer.Typer(
@@ -25,19 +29,23 @@ app = typer.Typer(
 )
 
 
+PROTOCOL = option_defaults(ProtocolOptions)  # the library's defaults: one home (bench/options.py)
+QUALITY = option_defaults(QualityOptions)
+
+
 def register(command: Callable, name: str, help: str, epilog: str) -> None:
     """Add another module's command to the ``bench`` group."""
     app.command(name, help=help, epilog=epilog)(command)
 
 
-ALL_SETTINGS = ("same-identity", "cross-identity-real", "cross-identity-cartoon", "real-to-cartoon", "cartoon-to-real")
+ALL_SETTINGS = values(Setting)
 
 Out = Annotated[Path, typer.Option("--out", "-o", help="Output folder (created; reruns resume in it).")]
 BatchSize = Annotated[int, typer.Option("--batch-size", "-b", min=1, help="Driving frames per model call.")]
 MaxPairs = Annotated[Optional[int], typer.Option("--max-pairs", min=1, help="Use only the first N pairs of each protocol.")]
 MaxFrames = Annotated[Optional[int], typer.Option("--max-frames", min=2, help="Driving frames per pair (from the first).")]
 Metrics = Annotated[Optional[list[str]], typer.Option("--metric", "-m", help="Metric to compute (repeatable; default: the setting's paper metrics + offline variants).")]
-Settings = Annotated[Optional[list[str]], typer.Option("--setting", "-s", help=f"Protocol setting (repeatable): {', '.join(ALL_SETTINGS)}. Default: all.")]
+Settings = Annotated[Optional[list[Setting]], typer.Option("--setting", "-s", help="Protocol setting (repeatable). Default: all. (paired-cartoon: bench paired.)")]
 
 
 def _progress(mode: OutputMode):
@@ -75,18 +83,17 @@ def protocol_command(
     out: Out = Path("protocols"),
     setting: Settings = None,
     drivers: Annotated[Optional[int], typer.Option("--drivers", min=1, help="Driving clips per setting (default: all test clips).")] = None,
-    sources_per_driver: Annotated[int, typer.Option("--sources-per-driver", min=1, help="Sources each clip drives (paper: 5).")] = 5,
-    max_frames: MaxFrames = 100,
-    seed: Seed = 0,
+    sources_per_driver: Annotated[int, typer.Option("--sources-per-driver", min=1, help="Sources each clip drives (paper: 5).")] = PROTOCOL.sources_per_driver,
+    max_frames: MaxFrames = PROTOCOL.max_frames,
+    seed: Seed = PROTOCOL.seed,
     quiet: Quiet = False,
     json: JsonOutput = False,
 ) -> None:
-    from toontalker.bench.protocols import ProtocolOptions
     from toontalker.bench.runner import make_protocols
 
     mode = output_mode(quiet, json)
-    options = ProtocolOptions(drivers, sources_per_driver, max_frames, seed)
-    written = make_protocols(data, out, list(setting or ALL_SETTINGS), options)
+    options = ProtocolOptions(drivers=drivers, sources_per_driver=sources_per_driver, max_frames=max_frames, seed=seed)
+    written = make_protocols(data, out, list(values(setting) if setting else ALL_SETTINGS), options)
     if mode.json:
         print_json(written)
     elif not mode.quiet:
@@ -96,7 +103,6 @@ def protocol_command(
 
 def _protocol_paths(data: list[Path], out: Path, seed: int, max_frames: Optional[int]) -> list[Path]:
     """CSV files as given; a folder of CSVs expands to them; a dataset (manifest) gets protocols made."""
-    from toontalker.bench.protocols import ProtocolOptions
     from toontalker.bench.runner import make_protocols
     from toontalker.errors import InputError
 
@@ -107,7 +113,7 @@ def _protocol_paths(data: list[Path], out: Path, seed: int, max_frames: Optional
         elif item.is_dir() and any(item.glob("*.csv")) and not (item / "manifest.csv").is_file():
             paths += sorted(item.glob("*.csv"))
         elif item.exists():
-            options = ProtocolOptions(max_frames=max_frames if max_frames is not None else 100, seed=seed)
+            options = ProtocolOptions(seed=seed) if max_frames is None else ProtocolOptions(max_frames=max_frames, seed=seed)
             made = make_protocols(item, out / "protocols", ALL_SETTINGS, options)
             paths += [p.path for p in made if p.pairs > 0]
         else:
@@ -134,18 +140,17 @@ def quality_command(
     out: Out = Path("bench-quality"),
     metric: Metrics = None,
     device: Device = "auto",
-    batch_size: BatchSize = 16,
+    batch_size: BatchSize = QUALITY.batch_size,
     max_pairs: MaxPairs = None,
     max_frames: MaxFrames = None,
-    motion: Annotated[str, typer.Option("--motion", help="'relative' (Eq. 5, paper default) or 'absolute' (Eq. 3).")] = "relative",
-    samples: Annotated[int, typer.Option("--samples", min=0, help="Rows in each contact sheet.")] = 4,
-    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Reuse finished settings in --out.")] = True,
-    motion_table: Annotated[bool, typer.Option("--motion-table/--no-motion-table", help="FaceMesh motion signals (bench motion) for same-identity and cross-domain settings.")] = True,
+    motion: Annotated[choices.Motion, typer.Option("--motion", help="'relative' (Eq. 5, paper default) or 'absolute' (Eq. 3).")] = QUALITY.motion,
+    samples: Annotated[int, typer.Option("--samples", min=0, help="Rows in each contact sheet.")] = QUALITY.samples,
+    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Reuse finished settings in --out.")] = QUALITY.resume,
+    motion_table: Annotated[bool, typer.Option("--motion-table/--no-motion-table", help="FaceMesh motion signals (bench motion) for same-identity and cross-domain settings.")] = QUALITY.motion_table,
     seed: Seed = 0,
     quiet: Quiet = False,
     json: JsonOutput = False,
 ) -> None:
-    from toontalker.bench.quality import QualityOptions
     from toontalker.bench.runner import baseline_variant, load_model, parse_variants, quality_benchmark
     from toontalker.errors import UsageError
 
@@ -161,8 +166,8 @@ def quality_command(
     options = QualityOptions(device=_resolve_device(device), batch_size=batch_size,
                              metrics=tuple(metric) if metric else None, max_pairs=max_pairs, motion=motion,
                              samples=samples, resume=resume, motion_table=motion_table)
-    paths = _protocol_paths(data, out, seed, max_frames)
-    report = quality_benchmark(variants, paths, out, options, table, _progress(mode), loader)
+    paths = _protocol_paths(data, out, seed=seed, max_frames=max_frames)
+    report = quality_benchmark(variants, paths, out, options, table=table, progress=_progress(mode), model_loader=loader)
     _render(report, mode)
 
 
@@ -179,32 +184,30 @@ def paired_command(
     baseline: Baseline = None,
     baseline_size: BaselineSize = 256,
     out: Out = Path("bench-paired"),
-    source: Annotated[str, typer.Option("--source", help="'face-image' (rest-pose face PNG) or 'gt-first-frame'.")] = "face-image",
+    source: Annotated[choices.PairedSource, typer.Option("--source", help="'face-image' (rest-pose face PNG) or 'gt-first-frame'.")] = "face-image",
     include_self: Annotated[bool, typer.Option("--include-self", help="Also score targets driven by their own clip.")] = False,
     metric: Metrics = None,
     device: Device = "auto",
-    batch_size: BatchSize = 16,
+    batch_size: BatchSize = QUALITY.batch_size,
     max_pairs: MaxPairs = None,
     max_frames: MaxFrames = None,
-    samples: Annotated[int, typer.Option("--samples", min=0, help="Rows in the contact sheet.")] = 4,
-    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Reuse a finished run in --out.")] = True,
+    samples: Annotated[int, typer.Option("--samples", min=0, help="Rows in the contact sheet.")] = QUALITY.samples,
+    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Reuse a finished run in --out.")] = QUALITY.resume,
     quiet: Quiet = False,
     json: JsonOutput = False,
 ) -> None:
-    from toontalker.bench.quality import QualityOptions
     from toontalker.bench.runner import Variant, baseline_variant, load_model, paired_benchmark
     from toontalker.errors import UsageError
 
     if (weights is None) == (baseline is None):
         raise UsageError("give --weights (a weights folder or hub id) or --baseline copy-source, not both")
     variant, loader = (Variant("Ours", weights), load_model) if baseline is None else baseline_variant(baseline, baseline_size)
-    if source not in ("face-image", "gt-first-frame"):
-        raise UsageError(f"--source must be 'face-image' or 'gt-first-frame', not {source!r}")
     mode = output_mode(quiet, json)
     options = QualityOptions(device=_resolve_device(device), batch_size=batch_size,
                              metrics=tuple(metric) if metric else None, max_pairs=max_pairs, samples=samples,
                              resume=resume)
-    report = paired_benchmark(variant, data, out, options, source, include_self, max_frames, _progress(mode), loader)
+    report = paired_benchmark(variant, data, out, options, source=source, include_self=include_self, max_frames=max_frames,
+                              progress=_progress(mode), model_loader=loader)
     _render(report, mode)
 
 
@@ -215,9 +218,10 @@ def _resolve_device(device: str) -> str:
 
 
 # -- commands of other modules, one line each ------------------------------------------------------------
-from toontalker.cli import bench_loader, bench_motion, bench_speed, bench_train  # noqa: E402
+from toontalker.cli import bench_loader, bench_motion, bench_speed, bench_storage, bench_train  # noqa: E402
 
 register(bench_speed.speed_command, "speed", bench_speed.HELP, bench_speed.EPILOG)
 register(bench_train.train_step_command, "train-step", bench_train.HELP, bench_train.EPILOG)
 register(bench_loader.loader_command, "loader", bench_loader.HELP, bench_loader.EPILOG)
+register(bench_storage.storage_command, "storage", bench_storage.HELP, bench_storage.EPILOG)
 register(bench_motion.motion_command, "motion", bench_motion.HELP, bench_motion.EPILOG)

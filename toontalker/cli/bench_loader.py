@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from toontalker.cli.choices import ClipFormatChoice, values
 from toontalker.cli.common import JsonOutput, JsonReport, Quiet, Seed, output_mode
 from toontalker.console import print_json, stderr_console, stdout_console, write_json
 
@@ -25,7 +26,7 @@ EPILOG = """Examples:
 
 def loader_command(
     dataset: Annotated[Path, typer.Argument(help="A dataset folder (toontalker dataset build/import).")],
-    fmt: Annotated[Optional[list[str]], typer.Option("--format", help="Clip format (repeatable): jpg, png, npy, mp4.")] = None,
+    fmt: Annotated[Optional[list[ClipFormatChoice]], typer.Option("--format", help="Clip format (repeatable).")] = None,
     workers: Annotated[Optional[list[int]], typer.Option("--workers", min=0, help="DataLoader workers (repeatable).")] = None,
     batch: Annotated[int, typer.Option("--batch", min=1, help="Pairs per batch (one process's micro-batch).")] = 32,
     size: Annotated[int, typer.Option("--size", min=8, help="Frame side the loader resizes to.")] = 256,
@@ -41,16 +42,12 @@ def loader_command(
 ) -> None:
     from rich.table import Table
 
-    from toontalker.errors import ConfigError, UsageError
     from toontalker.train.bench_loader import LoaderBenchOptions, LoaderTiming, run_loader_bench
 
     mode = output_mode(quiet, json)
-    try:
-        options = LoaderBenchOptions(formats=tuple(fmt or ("jpg", "npy", "mp4")), workers=tuple(workers or (0, 1, 2)),
-                                     batch=batch, size=size, clips=clips, max_frames=max_frames, seconds=seconds,
-                                     augment=augment, target=target, seed=seed)
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from exc
+    options = LoaderBenchOptions(formats=values(fmt) if fmt else ("jpg", "npy", "mp4"), workers=tuple(workers or (0, 1, 2)),
+                                 batch=batch, size=size, clips=clips, max_frames=max_frames, seconds=seconds,
+                                 augment=augment, target=target, seed=seed)  # a ConfigError is a usage error: exit 2
     err = stderr_console()
 
     def on_row(row: LoaderTiming) -> None:

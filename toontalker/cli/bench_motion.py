@@ -8,7 +8,9 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from toontalker.cli.common import Baseline, Device, JsonOutput, Quiet, Weights, output_mode
+from toontalker.cli import choices
+from toontalker.bench.options import MotionOptions
+from toontalker.cli.common import Baseline, Device, JsonOutput, Quiet, Weights, option_defaults, output_mode
 from toontalker.console import print_json, stderr_console, stdout_console
 
 HELP = ("Measure whether outputs follow their driver: FaceMesh mouth / eye / head-pose / position series of "
@@ -20,6 +22,8 @@ pair (it drives its own first frame; ground truth = the clip).\n\nExamples:\n
   toontalker bench motion --heldout ../shared/data --baseline copy-source --out bench/motion-copy\n
   toontalker bench motion -w runs/stage2 --protocol protocols/real-to-cartoon.csv --crop none"""
 
+MOTION = option_defaults(MotionOptions)  # the library's defaults: one home (bench/options.py)
+
 Paths = Annotated[Optional[list[str]], typer.Argument(help="SOURCE DRIVER [SOURCE DRIVER ...] ([real:|cartoon:]path).", show_default=False)]
 
 
@@ -30,20 +34,20 @@ def motion_command(
     weights: Weights = None,
     baseline: Baseline = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (created).")] = Path("bench-motion"),
-    source_domain: Annotated[str, typer.Option("--source-domain", help="Domain of un-prefixed sources: real | cartoon.")] = "cartoon",
-    driving_domain: Annotated[str, typer.Option("--driving-domain", help="Domain of un-prefixed drivers: real | cartoon.")] = "real",
-    crop: Annotated[Optional[str], typer.Option("--crop", help="'animate' (find and track the faces as animate does) or 'none' (whole frames, for pre-cropped dataset items). Default: none for --protocol, animate otherwise.")] = None,
-    max_frames: Annotated[int, typer.Option("--max-frames", min=2, help="Driving frames per pair (from the first).")] = 100,
+    source_domain: Annotated[choices.Domain, typer.Option("--source-domain", help="Domain of un-prefixed sources: real | cartoon.")] = "cartoon",
+    driving_domain: Annotated[choices.Domain, typer.Option("--driving-domain", help="Domain of un-prefixed drivers: real | cartoon.")] = "real",
+    crop: Annotated[Optional[choices.MotionCrop], typer.Option("--crop", help="'animate' (find and track the faces as animate does) or 'none' (whole frames, for pre-cropped dataset items). Default: none for --protocol, animate otherwise.")] = None,
+    max_frames: Annotated[int, typer.Option("--max-frames", min=2, help="Driving frames per pair (from the first).")] = MOTION.max_frames,
     device: Device = "auto",
-    batch_size: Annotated[int, typer.Option("--batch-size", "-b", min=1, help="Driving frames per model call.")] = 16,
-    motion: Annotated[str, typer.Option("--motion", help="'relative' (Eq. 5, animate's default) or 'absolute' (Eq. 3).")] = "relative",
-    plots: Annotated[bool, typer.Option("--plots/--no-plots", help="A figure, a contact sheet and a series CSV per pair.")] = True,
+    batch_size: Annotated[int, typer.Option("--batch-size", "-b", min=1, help="Driving frames per model call.")] = MOTION.batch_size,
+    motion: Annotated[choices.Motion, typer.Option("--motion", help="'relative' (Eq. 5, animate's default) or 'absolute' (Eq. 3).")] = MOTION.motion,
+    plots: Annotated[bool, typer.Option("--plots/--no-plots", help="A figure, a contact sheet and a series CSV per pair.")] = MOTION.plots,
     cache: Annotated[Optional[Path], typer.Option("--cache", help="Keep each pair's cropped frames and driver landmarks here (reused by later runs on the same pairs). Default: TOONTALKER_HOME/bench-motion.")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")] = False,
     quiet: Quiet = False,
     json: JsonOutput = False,
 ) -> None:
-    from toontalker.bench.motion import MotionOptions, run_motion_bench
+    from toontalker.bench.motion import run_motion_bench
     from toontalker.bench.motion_report import report_json
     from toontalker.cli.bench import _resolve_device
 
@@ -70,12 +74,9 @@ def collect_pairs(paths: list[str], protocols: list[Path], heldout: Path | None,
                   driving_domain: str, crop: str | None) -> list:
     """Positional SOURCE DRIVER pairs, protocol CSVs and the held-out protocol, in that order."""
     from toontalker.bench.motion_heldout import heldout_pairs
-    from toontalker.bench.motion_inputs import DOMAINS, MotionPair, pairs_from_protocol, split_domain
+    from toontalker.bench.motion_inputs import MotionPair, pairs_from_protocol, split_domain
     from toontalker.errors import UsageError
 
-    for name, value in (("--source-domain", source_domain), ("--driving-domain", driving_domain)):
-        if value not in DOMAINS:
-            raise UsageError(f"{name} must be real or cartoon, not {value!r}")
     if len(paths) % 2:
         raise UsageError(f"pairs come as SOURCE DRIVER: got {len(paths)} path(s), the last one has no driver")
     pairs = []

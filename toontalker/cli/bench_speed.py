@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from toontalker.cli.choices import CompileMode
 from toontalker.cli.common import Device, JsonOutput, JsonReport, Quiet, output_mode
 from toontalker.console import print_json, stderr_console, stdout_console, write_json
 
@@ -47,7 +48,7 @@ def speed_command(
     warmup: Annotated[Optional[int], typer.Option("--warmup", min=0, help="Untimed warm-up iterations per row.")] = None,
     channels_last: Annotated[bool, typer.Option("--channels-last", help="Weights and inputs in channels_last memory format.")] = False,
     cast_weights: Annotated[bool, typer.Option("--cast-weights", help="Cast the weights to the dtype (else autocast over fp32 weights).")] = False,
-    compile_mode: Annotated[Optional[str], typer.Option("--compile", help="torch.compile the core with this mode (default, reduce-overhead, max-autotune).")] = None,
+    compile_mode: Annotated[Optional[CompileMode], typer.Option("--compile", help="torch.compile the core with this mode (default, reduce-overhead, max-autotune).")] = None,
     device: Device = "auto",
     output: JsonReport = None,
     quiet: Quiet = False,

@@ -6,6 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from toontalker.cli import choices
+from toontalker.cli.choices import PrecisionChoice, values
 from toontalker.cli.common import Device, JsonOutput, JsonReport, Quiet, output_mode
 from toontalker.console import print_json, stderr_console, stdout_console, write_json
 
@@ -19,6 +21,8 @@ EPILOG = """Examples:
   toontalker bench train-step --preset paper-256 --preset small-256 --batch 16 --batch 32
 
   toontalker bench train-step --preset paper-256 --stage 2 --batch 8 --compile -o bench-train.json
+
+  toontalker bench train-step --preset tiny --stage 1 --stage 2 --precision bf16 --precision fp32 --device cpu
 """
 
 
@@ -26,10 +30,10 @@ def train_step_command(
     preset: Annotated[Optional[list[str]], typer.Option("--preset", help="Model preset (repeatable).")] = None,
     stage: Annotated[Optional[list[int]], typer.Option("--stage", min=1, max=2, help="Stage (repeatable).")] = None,
     batch: Annotated[Optional[list[int]], typer.Option("--batch", min=1, help="Global batch (repeatable).")] = None,
-    precision: Annotated[str, typer.Option("--precision", help="auto (bf16 on CUDA), bf16 or fp32.")] = "auto",
+    precision: Annotated[Optional[list[PrecisionChoice]], typer.Option("--precision", help="auto (bf16 on CUDA), bf16 or fp32 (repeatable; default: auto).")] = None,
     channels_last: Annotated[bool, typer.Option("--channels-last/--no-channels-last")] = True,
     compile_step: Annotated[bool, typer.Option("--compile", help="torch.compile the step's objectives.")] = False,
-    perceptual: Annotated[str, typer.Option("--perceptual", help="vgg19 or dfm.")] = "vgg19",
+    perceptual: Annotated[choices.Perceptual, typer.Option("--perceptual", help="vgg19 or dfm.")] = "vgg19",
     warmup: Annotated[int, typer.Option("--warmup", min=0)] = 3,
     steps: Annotated[int, typer.Option("--steps", min=1, help="Timed steps (median reported).")] = 10,
     device: Device = "auto",
@@ -48,8 +52,10 @@ def train_step_command(
         if mode.show_progress:
             err.print(f"{row.preset} stage {row.stage} batch {row.batch}: {row.images_per_s} img/s ({row.status})")
 
-    rows = run_step_bench(tuple(preset or ["paper-256"]), tuple(stage or [1]), tuple(batch or [16, 32]),
-                          (precision,), (channels_last,), (compile_step,), perceptual, warmup, steps, device, on_row)
+    rows = run_step_bench(presets=tuple(preset or ["paper-256"]), stages=tuple(stage or [1]),
+                          batches=tuple(batch or [16, 32]), precisions=values(precision) if precision else ("auto",),
+                          channels_last=(channels_last,), compiled=(compile_step,), perceptual=perceptual,
+                          warmup=warmup, steps=steps, device=device, on_row=on_row)
     if output is not None:
         write_json(output, rows)
     if mode.json:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
-from typing import Annotated, Optional
+from types import SimpleNamespace
+from typing import Annotated, Any, Optional
 
 import typer
 
+from toontalker.cli import choices
 from toontalker.console import OutputMode
 
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
@@ -15,7 +18,8 @@ Device = Annotated[
     str, typer.Option("--device", help="Torch device: 'auto' (CUDA if present, else CPU), 'cpu', 'cuda', 'cuda:1'.")
 ]
 Dtype = Annotated[
-    str, typer.Option("--dtype", help="Compute dtype: 'auto' (bf16 on GPU, fp32 on CPU), 'fp32', 'bf16', 'fp16'.")
+    choices.Dtype,
+    typer.Option("--dtype", case_sensitive=False, help="Compute dtype: 'auto' (bf16 on GPU, fp32 on CPU), 'fp32', 'bf16', 'fp16'."),
 ]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed (runs are reproducible for a given seed).")]
 Workers = Annotated[int, typer.Option("--workers", "-j", min=1, help="Parallel worker processes.")]
@@ -33,12 +37,20 @@ Weights = Annotated[
 
 
 Baseline = Annotated[
-    Optional[str],
+    Optional[choices.BaselineName],
     typer.Option("--baseline", help="Score a no-reenactment baseline instead of weights: 'copy-source' (output = source frame)."),
 ]
 BaselineSize = Annotated[
     int, typer.Option("--baseline-size", min=8, help="Image size the --baseline works at (a model's own size otherwise).")
 ]
+
+
+def option_defaults(options_class: Any) -> SimpleNamespace:
+    """The field defaults of a library options dataclass, read without building one (no checks run), so
+    an option's CLI default is the library's: ``DEFAULTS = option_defaults(AnimateOptions)``, then
+    ``= DEFAULTS.crop_scale``."""
+    return SimpleNamespace(**{f.name: f.default for f in dataclasses.fields(options_class)
+                              if f.default is not dataclasses.MISSING})
 
 
 def output_mode(quiet: bool, json: bool) -> OutputMode:

@@ -9,8 +9,13 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from toontalker.cli.common import JsonOutput, Quiet, Seed, Workers, output_mode
+from toontalker.cli import choices
+from toontalker.cli.common import JsonOutput, Quiet, Seed, Workers, option_defaults, output_mode
 from toontalker.console import OutputMode, print_json, stderr_console, stdout_console
+from toontalker.dataset.options import BuildConfig, ImportOptions
+
+BUILD = option_defaults(BuildConfig)  # the library's defaults: one home (dataset/options.py)
+IMPORT = option_defaults(ImportOptions)
 
 app = typer.Typer(
     help="Build training-ready face clips from raw videos: build, import, landmarks, merge, split, stats, verify.",
@@ -20,10 +25,10 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-Domain = Annotated[str, typer.Option("--domain", "-d", help="'real' or 'cartoon'.")]
+Domain = Annotated[choices.Domain, typer.Option("--domain", "-d", help="'real' or 'cartoon'.")]
 Size = Annotated[int, typer.Option("--size", help="Side of the stored square clips, pixels.")]
-Format = Annotated[str, typer.Option("--format", help="Clip storage: jpg (default), png, npy or mp4 (see docs/dataset.md).")]
-IdentityFrom = Annotated[str, typer.Option(
+Format = Annotated[choices.ClipFormat, typer.Option("--format", help="Clip storage: jpg (default), png, npy or mp4 (see docs/dataset.md).")]
+IdentityFrom = Annotated[choices.IdentityFrom, typer.Option(
     "--identity-from", help="Identity of a clip: 'stem' (file name), 'parent' (folder name) or 'pattern'.")]
 IdentityPattern = Annotated[str, typer.Option(
     "--identity-pattern", help="With --identity-from pattern: a regex on the file stem; group 1 is the identity.")]
@@ -108,25 +113,25 @@ BUILD_EPILOG = """Examples:
 def build_command(
     raw_dir: Annotated[Path, typer.Argument(help="Folder of raw videos (searched recursively).")],
     out_dir: Annotated[Path, typer.Argument(help="Dataset folder to create or resume.")],
-    domain: Domain = "real",
-    size: Size = 256,
-    fmt: Format = "jpg",
-    detector: Annotated[str, typer.Option("--detector", help="auto, s3fd, mediapipe, haar, dlib-hog or dlib-cnn.")] = "auto",
-    scale: Annotated[float, typer.Option("--scale", help="Crop side / side of the box covering the face over the clip.")] = 1.8,
-    min_frames: Annotated[int, typer.Option("--min-frames", help="Drop clips shorter than this.")] = 25,
-    max_frames: Annotated[int, typer.Option("--max-frames", help="Split longer clips into pieces (0: no limit).")] = 0,
-    min_face: Annotated[int, typer.Option("--min-face", help="Drop clips whose median face box side is below this (source px).")] = 48,
-    iou: Annotated[float, typer.Option("--iou", help="New clip when the face box overlaps the last one less than this.")] = 0.3,
-    max_lost: Annotated[int, typer.Option("--max-lost", help="Frames the face may be missed before its clip ends.")] = 5,
-    detect_every: Annotated[int, typer.Option("--detect-every", help="Run the detector on every N-th frame (interpolate between).")] = 1,
-    smooth: Annotated[int, typer.Option("--smooth", help="Moving-average window over face boxes, frames (1: off).")] = 5,
-    scenes: Annotated[str, typer.Option("--scenes", help="Scene-cut detector: content, adaptive or none.")] = "content",
-    scene_threshold: Annotated[float, typer.Option("--scene-threshold", help="ContentDetector threshold (lower: more cuts).")] = 27.0,
-    box: Annotated[str, typer.Option("--box", help="Manual crop X0,Y0,X1,Y1 (source px) for every video; no detection.")] = "",
-    no_crop: Annotated[bool, typer.Option("--no-crop", help="Already-cropped videos: centre square, no detection.")] = False,
-    identity_from: IdentityFrom = "stem",
-    identity_pattern: IdentityPattern = "",
-    landmarks: Landmarks = True,
+    domain: Domain = BUILD.domain,
+    size: Size = BUILD.size,
+    fmt: Format = BUILD.format,
+    detector: Annotated[choices.Detector, typer.Option("--detector", help="auto, s3fd, mediapipe, haar, dlib-hog or dlib-cnn.")] = BUILD.detector,
+    scale: Annotated[float, typer.Option("--scale", help="Crop side / side of the box covering the face over the clip.")] = BUILD.scale,
+    min_frames: Annotated[int, typer.Option("--min-frames", help="Drop clips shorter than this.")] = BUILD.min_frames,
+    max_frames: Annotated[int, typer.Option("--max-frames", help="Split longer clips into pieces (0: no limit).")] = BUILD.max_frames,
+    min_face: Annotated[int, typer.Option("--min-face", help="Drop clips whose median face box side is below this (source px).")] = BUILD.min_face,
+    iou: Annotated[float, typer.Option("--iou", help="New clip when the face box overlaps the last one less than this.")] = BUILD.iou_threshold,
+    max_lost: Annotated[int, typer.Option("--max-lost", help="Frames the face may be missed before its clip ends.")] = BUILD.max_lost,
+    detect_every: Annotated[int, typer.Option("--detect-every", help="Run the detector on every N-th frame (interpolate between).")] = BUILD.detect_every,
+    smooth: Annotated[int, typer.Option("--smooth", help="Moving-average window over face boxes, frames (1: off).")] = BUILD.smooth,
+    scenes: Annotated[choices.SceneDetector, typer.Option("--scenes", help="Scene-cut detector: content, adaptive or none.")] = BUILD.scene_detector,
+    scene_threshold: Annotated[float, typer.Option("--scene-threshold", help="ContentDetector threshold (lower: more cuts).")] = BUILD.scene_threshold,
+    box: Annotated[str, typer.Option("--box", help="Manual crop X0,Y0,X1,Y1 (source px) for every video; no detection.")] = BUILD.box,
+    no_crop: Annotated[bool, typer.Option("--no-crop", help="Already-cropped videos: centre square, no detection.")] = BUILD.no_crop,
+    identity_from: IdentityFrom = BUILD.identity_from,
+    identity_pattern: IdentityPattern = BUILD.identity_pattern,
+    landmarks: Landmarks = BUILD.landmarks,
     workers: Workers = 1,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Delete OUT_DIR's clips and manifest and start again.")] = False,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Process again the videos that failed last time.")] = False,
@@ -140,26 +145,22 @@ def build_command(
 ) -> None:
     """Cut raw videos into face clips: scenes, face tracks, one stable square crop per clip, a manifest."""
     from toontalker.dataset.build import build_dataset
-    from toontalker.dataset.pipeline import BuildConfig
     from toontalker.dataset.shards import Shard
     from toontalker.dataset.split import split_dataset
-    from toontalker.errors import ConfigError, UsageError
+    from toontalker.errors import UsageError
 
     mode = output_mode(quiet, json)
     if shard is not None and test is not None:
         raise UsageError("--test splits the whole dataset: split after dataset merge (merge --test), not per shard")
-    try:
-        config = BuildConfig(domain=domain, size=size, format=fmt, detector=detector, scale=scale,
-                             min_frames=min_frames, max_frames=max_frames, min_face=min_face, iou_threshold=iou,
-                             max_lost=max_lost, detect_every=detect_every, smooth=smooth, scene_detector=scenes,
-                             scene_threshold=scene_threshold, no_crop=no_crop, box=box,
-                             identity_from=identity_from, identity_pattern=identity_pattern, landmarks=landmarks)
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from exc
+    config = BuildConfig(domain=domain, size=size, format=fmt, detector=detector, scale=scale,  # ConfigError: exit 2
+                         min_frames=min_frames, max_frames=max_frames, min_face=min_face, iou_threshold=iou,
+                         max_lost=max_lost, detect_every=detect_every, smooth=smooth, scene_detector=scenes,
+                         scene_threshold=scene_threshold, no_crop=no_crop, box=box,
+                         identity_from=identity_from, identity_pattern=identity_pattern, landmarks=landmarks)
     progress, update = _progress(mode, "build")
     with progress:
-        summary = build_dataset(raw_dir, out_dir, config, workers, overwrite, retry_failed, update,
-                                shard=Shard.parse(shard) if shard is not None else None)
+        summary = build_dataset(raw_dir, out_dir, config, workers=workers, overwrite=overwrite, retry_failed=retry_failed,
+                                progress=update, shard=Shard.parse(shard) if shard is not None else None)
     if test is not None and summary.manifest is not None:
         split_dataset(out_dir, test=test, seed=seed)
     _render_summary(summary, mode, "built")
@@ -179,18 +180,18 @@ IMPORT_EPILOG = """Examples:
 def import_command(
     src_dir: Annotated[Path, typer.Argument(help="Folder of cropped clips: videos and/or folders of frames.")],
     out_dir: Annotated[Path, typer.Argument(help="Dataset folder to create or extend.")],
-    domain: Domain = "real",
-    size: Size = 256,
-    fmt: Format = "jpg",
-    fps: Annotated[float, typer.Option("--fps", help="Frame rate of frame folders.")] = 25.0,
-    identity_from: IdentityFrom = "parent",
-    identity_pattern: IdentityPattern = "",
-    landmarks: Landmarks = True,
+    domain: Domain = IMPORT.domain,
+    size: Size = IMPORT.size,
+    fmt: Format = IMPORT.format,
+    fps: Annotated[float, typer.Option("--fps", help="Frame rate of frame folders.")] = IMPORT.fps,
+    identity_from: IdentityFrom = IMPORT.identity_from,
+    identity_pattern: IdentityPattern = IMPORT.identity_pattern,
+    landmarks: Landmarks = IMPORT.landmarks,
     quiet: Quiet = False,
     json: JsonOutput = False,
 ) -> None:
     """Register already-cropped clips (videos or frame folders) without face cropping."""
-    from toontalker.dataset.importer import ImportOptions, import_clips
+    from toontalker.dataset.importer import import_clips
 
     mode = output_mode(quiet, json)
     options = ImportOptions(domain=domain, size=size, format=fmt, fps=fps, identity_from=identity_from,
@@ -291,7 +292,7 @@ def split_command(
     dataset: Annotated[Path, typer.Argument(help="Dataset folder (or its manifest).")],
     test: Annotated[float, typer.Option("--test", help="Test groups per domain: a fraction (<1) or a count.")] = 0.15,
     val: Annotated[float, typer.Option("--val", help="Validation groups per domain: a fraction or a count.")] = 0.0,
-    by: Annotated[str, typer.Option("--by", help="Group by 'identity' or 'source' video; a group never spans splits.")] = "identity",
+    by: Annotated[choices.SplitBy, typer.Option("--by", help="Group by 'identity' or 'source' video; a group never spans splits.")] = "identity",
     seed: Seed = 0,
     quiet: Quiet = False,
     json: JsonOutput = False,
@@ -300,7 +301,7 @@ def split_command(
     from toontalker.dataset.split import split_dataset
 
     mode = output_mode(quiet, json)
-    summary = split_dataset(dataset, test, val, seed, by)
+    summary = split_dataset(dataset, test=test, val=val, seed=seed, group_by=by)
     if mode.json:
         print_json(summary)
     elif not mode.quiet:
@@ -326,7 +327,7 @@ def stats_command(
     from toontalker.dataset.inspect import dataset_stats
 
     mode = output_mode(quiet, json)
-    stats = dataset_stats(dataset, sheet, count, seed)
+    stats = dataset_stats(dataset, sheet=sheet, sheet_count=count, seed=seed)
     if mode.json:
         print_json(stats)
         return
@@ -374,10 +375,11 @@ def verify_command(
 
 
 @app.command("detectors", epilog="Examples:\n\n  toontalker dataset detectors\n\n"
-                                 "  toontalker dataset detectors --measure ../shared/data --max-items 20")
+                                 "  toontalker dataset detectors --measure ../shared/data --max-items 40 --frames-per-video 2")
 def detectors_command(
     measure: Annotated[Optional[Path], typer.Option("--measure", help="Measure hit rates on a data folder laid out like ../shared/data.")] = None,
-    max_items: Annotated[int, typer.Option("--max-items", help="Items per group when measuring.")] = 40,
+    max_items: Annotated[int, typer.Option("--max-items", min=1, help="Items per group when measuring (spread evenly).")] = 40,
+    frames_per_video: Annotated[int, typer.Option("--frames-per-video", min=1, help="Frames sampled from each video when measuring.")] = 3,
     quiet: Quiet = False,
     json: JsonOutput = False,
 ) -> None:
@@ -387,7 +389,8 @@ def detectors_command(
 
     mode = output_mode(quiet, json)
     status = available_detectors()
-    results = measure_all(measure, [n for n, s in status.items() if s == "ok"], max_items)[0] if measure else []
+    usable = [name for name, state in status.items() if state == "ok"]
+    results = measure_all(measure, usable, max_items=max_items, frames_per_video=frames_per_video)[0] if measure else []
     if mode.json:
         print_json({"backends": status, "auto": AUTO_ORDER, "hit_rates": results})
         return

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from toontalker.cli import choices
 from toontalker.cli.common import ConfigFile, Device, JsonOutput, Overrides, Quiet, Seed, output_mode
 from toontalker.console import print_json, stderr_console, stdout_console
 from toontalker.errors import EXIT_INTERRUPTED
@@ -54,7 +55,7 @@ Resume = Annotated[bool, typer.Option("--resume", help="Continue the run in --ou
 NoAnalogy = Annotated[bool, typer.Option("--no-analogy", help="Stage 2 without the analogy constraint (Table 5).")]
 LambdaM = Annotated[Optional[float], typer.Option("--lambda-m", min=0.0, help="Weight of the analogy loss (paper: 20).")]
 PerceptualOpt = Annotated[
-    Optional[str],
+    Optional[choices.Perceptual],
     typer.Option("--perceptual", help="vgg19 (default; needs vgg19-dcbb9e9d.pth cached) or dfm (D feature matching)."),
 ]
 

@@ -7,7 +7,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from toontalker.cli.common import Device, Dtype, Seed, Weights
+from toontalker.cli.common import Device, Dtype, Seed, Weights, option_defaults
+from toontalker.ui.options import UiConfig
+
+DEFAULTS = option_defaults(UiConfig)  # the library's defaults: one home (ui/options.py)
 
 HELP = (
     "Serve a local web page (on 127.0.0.1) to animate a source image with a driving video: upload or pick "
@@ -27,20 +30,19 @@ EPILOG = """Examples:
 
 
 def ui_command(
-    host: Annotated[str, typer.Option("--host", help="Address to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535, help="Port to listen on.")] = 7860,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (127.0.0.1: this machine only).")] = DEFAULTS.host,
+    port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535, help="Port to listen on.")] = DEFAULTS.port,
     weights: Weights = None,
     preset: Annotated[Optional[str], typer.Option("--preset", help="Architecture for --random-weights: tiny, small-256, paper-256.")] = None,
-    random_weights: Annotated[bool, typer.Option("--random-weights", help="Untrained model: tests the page, the pictures are MEANINGLESS.")] = False,
+    random_weights: Annotated[bool, typer.Option("--random-weights", help="Untrained model: tests the page, the pictures are MEANINGLESS.")] = DEFAULTS.random_weights,
     examples: Annotated[Optional[Path], typer.Option("--examples", help="Folder of example images and videos to offer (default: the repository's examples/).")] = None,
-    max_upload_mb: Annotated[float, typer.Option("--max-upload-mb", min=0.001, help="Largest upload accepted, in MB.")] = 200.0,
+    max_upload_mb: Annotated[float, typer.Option("--max-upload-mb", min=0.001, help="Largest upload accepted, in MB.")] = DEFAULTS.max_upload_mb,
     work_dir: Annotated[Optional[Path], typer.Option("--work-dir", help="Keep the results in this folder (default: a temporary one, removed on exit).")] = None,
-    device: Device = "auto",
-    dtype: Dtype = "auto",
-    seed: Seed = 0,
+    device: Device = DEFAULTS.device,
+    dtype: Dtype = DEFAULTS.dtype,  # type: ignore[assignment]
+    seed: Seed = DEFAULTS.seed,
 ) -> None:
     from toontalker.console import stderr_console, stdout_console
-    from toontalker.ui.jobs import UiConfig
     from toontalker.ui.server import serve
 
     config = UiConfig(host=host, port=port, weights=weights, preset=preset, random_weights=random_weights,

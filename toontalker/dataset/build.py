@@ -93,7 +93,7 @@ def _check_settings(out_dir: Path, config: BuildConfig, overwrite: bool) -> None
         try:
             previous = BuildConfig.load(settings)
         except Exception as exc:  # noqa: BLE001 - any unreadable settings file means: start over explicitly
-            raise UsageError(f"{settings}: unreadable ({exc}); use --overwrite to start this folder again") from exc
+            raise UsageError(f"{settings}: unreadable ({exc}); build with overwrite to start this folder again") from exc
         if previous.replace(landmarks=config.landmarks) != config:  # landmarks on/off: same clips
             changed = [k for k, v in config.to_dict().items() if previous.to_dict().get(k) != v]
             raise UsageError(f"{out_dir} was built with other settings ({', '.join(changed)} differ); "
@@ -175,7 +175,7 @@ def build_dataset(raw_dir: Path, out_dir: Path, config: BuildConfig, workers: in
     """
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     if workers < 1:
-        raise UsageError(f"--workers must be >= 1, got {workers}")
+        raise UsageError(f"workers must be >= 1, got {workers}")
     scan = scan_sources(raw_dir, config.identity_from, config.identity_pattern, namespace=config.domain)
     if out_dir.resolve() == raw_dir.resolve() or raw_dir.resolve() in out_dir.resolve().parents:
         raise UsageError(f"{out_dir}: OUT_DIR must not be inside RAW_DIR {raw_dir}")

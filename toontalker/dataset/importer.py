@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +26,7 @@ from toontalker.dataset.build import (
 )
 from toontalker.dataset.landmark_pass import landmark_result, process_mesh
 from toontalker.dataset.manifest import ClipRecord
+from toontalker.dataset.options import ImportOptions  # re-exported: its home is dataset/options.py
 from toontalker.dataset.pipeline import VideoResult
 from toontalker.dataset.sources import SourceVideo, check_identity_options, scan_sources
 from toontalker.dataset.storage import ClipWriter, check_format, clip_relpath
@@ -35,18 +35,6 @@ from toontalker.faces import Box, crop_resize
 from toontalker.faces.detectors import DOMAINS
 from toontalker.io_utils import atomic_write_text
 from toontalker.video import is_image_path, is_video_path, iter_frames, probe, read_image
-
-
-@dataclass(frozen=True)
-class ImportOptions:
-    domain: str = "real"
-    size: int = 256
-    format: str = "jpg"
-    fps: float = 25.0  # for frame folders
-    min_frames: int = 2
-    identity_from: str = "parent"
-    identity_pattern: str = ""
-    landmarks: bool = True  # FaceMesh landmarks of every imported clip
 
 
 def _is_frame_folder(path: Path) -> bool:
@@ -110,11 +98,11 @@ def import_clips(src_dir: Path, out_dir: Path, options: ImportOptions,
                  progress: ProgressCallback | None = None) -> BuildSummary:
     """Import every clip under ``src_dir`` into the dataset at ``out_dir`` (created or extended)."""
     if options.domain not in DOMAINS:
-        raise UsageError(f"--domain {options.domain!r}: expected one of {', '.join(DOMAINS)}")
+        raise UsageError(f"domain {options.domain!r}: expected one of {', '.join(DOMAINS)}")
     check_format(options.format)
     check_identity_options(options.identity_from, options.identity_pattern)
     if options.size < 16 or options.fps <= 0:
-        raise UsageError("--size must be >= 16 and --fps > 0")
+        raise UsageError(f"size must be >= 16 and fps > 0, got size {options.size} and fps {options.fps}")
     src_dir, out_dir = Path(src_dir), Path(out_dir)
     scan = scan_sources(src_dir, options.identity_from, options.identity_pattern,
                         namespace=f"import:{options.domain}", accept=_accept)

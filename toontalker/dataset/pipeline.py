@@ -18,72 +18,17 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
 
 import cv2
 import numpy as np
 
-from toontalker.config import ConfigBase
 from toontalker.dataset.manifest import ClipRecord
+from toontalker.dataset.options import BuildConfig  # re-exported: its home is dataset/options.py
 from toontalker.dataset.sources import SourceVideo
-from toontalker.dataset.storage import FORMATS, ClipWriter, clip_relpath
+from toontalker.dataset.storage import ClipWriter, clip_relpath
 from toontalker.errors import ToonTalkerError
 from toontalker.faces import Box, FaceDetector, crop_resize, smooth_boxes, square_box, stable_box, track_boxes
-from toontalker.faces.detectors import BACKENDS, DOMAINS
 from toontalker.video import VideoInfo, iter_frames, probe
-
-SCENE_DETECTORS = ("content", "adaptive", "none")
-
-
-@dataclass(frozen=True)
-class BuildConfig(ConfigBase):
-    """How ``dataset build`` turns raw videos into clips (saved as build-<domain>.json in the output folder)."""
-
-    domain: str = "real"
-    size: int = 256
-    format: str = "jpg"
-    detector: str = "auto"
-    scale: float = 1.8
-    min_frames: int = 25
-    max_frames: int = 0
-    min_face: int = 48
-    iou_threshold: float = 0.3
-    max_lost: int = 5
-    detect_every: int = 1
-    smooth: int = 5
-    scene_detector: str = "content"
-    scene_threshold: float = 27.0
-    no_crop: bool = False
-    box: str = ""
-    identity_from: str = "stem"
-    identity_pattern: str = ""
-    landmarks: bool = True  # FaceMesh landmarks of every clip (dataset/landmarks.py); not a clip setting
-
-    PRESETS: ClassVar[dict[str, dict]] = {"default": {}, "cartoon": {"domain": "cartoon"}}
-
-    def __post_init__(self) -> None:
-        self._check(self.domain in DOMAINS, f"domain must be one of {DOMAINS}, got {self.domain!r}")
-        self._check(self.size >= 16, f"size must be >= 16, got {self.size}")
-        self._check(self.format in FORMATS, f"format must be one of {FORMATS}, got {self.format!r}")
-        self._check(self.detector == "auto" or self.detector in BACKENDS,
-                    f"detector must be auto or one of {tuple(BACKENDS)}, got {self.detector!r}")
-        self._check(self.scale >= 1.0, f"scale must be >= 1, got {self.scale}")
-        self._check(self.min_frames >= 1, "min_frames must be >= 1")
-        self._check(self.max_frames == 0 or self.max_frames >= self.min_frames,
-                    "max_frames must be 0 (no limit) or >= min_frames")
-        self._check(self.min_face >= 0, "min_face must be >= 0")
-        self._check(0.0 < self.iou_threshold < 1.0, "iou_threshold must be in (0, 1)")
-        self._check(self.max_lost >= 0 and self.detect_every >= 1 and self.smooth >= 1,
-                    "max_lost >= 0, detect_every >= 1 and smooth >= 1 are required")
-        self._check(self.scene_detector in SCENE_DETECTORS,
-                    f"scene_detector must be one of {SCENE_DETECTORS}, got {self.scene_detector!r}")
-        self._check(not (self.no_crop and self.box), "no_crop and box exclude each other")
-        if self.box:
-            Box.parse(self.box)
-
-    @property
-    def needs_detector(self) -> bool:
-        return not (self.no_crop or self.box)
 
 
 @dataclass(frozen=True)

@@ -59,14 +59,14 @@ def identity_of(rel: str, source: str, pattern: str) -> str:
 
 def check_identity_options(source: str, pattern: str) -> None:
     if source not in IDENTITY_SOURCES:
-        raise UsageError(f"--identity-from {source!r}: expected one of {', '.join(IDENTITY_SOURCES)}")
+        raise UsageError(f"identity_from {source!r}: expected one of {', '.join(IDENTITY_SOURCES)}")
     if source == "pattern":
         if not pattern:
-            raise UsageError("--identity-from pattern needs --identity-pattern REGEX")
+            raise UsageError("identity_from 'pattern' needs an identity_pattern (a regular expression)")
         try:
             re.compile(pattern)
         except re.error as exc:
-            raise UsageError(f"--identity-pattern {pattern!r}: not a valid regular expression ({exc})") from exc
+            raise UsageError(f"identity_pattern {pattern!r}: not a valid regular expression ({exc})") from exc
 
 
 def scan_sources(raw_dir: Path, identity_from: str = "stem", identity_pattern: str = "", namespace: str = "",

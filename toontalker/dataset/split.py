@@ -43,7 +43,7 @@ def assign_splits(frame: pd.DataFrame, test: float = 0.15, val: float = 0.0, see
     video) appears in two splits.
     """
     if group_by not in GROUP_BY:
-        raise UsageError(f"--by {group_by!r}: expected one of {', '.join(GROUP_BY)}")
+        raise UsageError(f"group_by {group_by!r}: expected one of {', '.join(GROUP_BY)}")
     frame = frame.copy()
     frame["split"] = "train"
     for domain in sorted(frame["domain"].unique()):

@@ -1,6 +1,6 @@
 """Measure clip storage formats for training-side reads: random frame pairs per second, bytes per frame.
 
-    python -m toontalker.dataset.storage_bench ../shared/data/cartoon/videos/tha2_characters --clips 8
+    toontalker bench storage ../shared/data/cartoon/videos/tha2_characters --clips 8
 
 Writes each clip (first ``--frames`` frames at ``--size``) in every format to a temporary folder, then reads
 ``--pairs`` random frame pairs from random clips, each time from a fresh reader cache of ``--cache`` clips
@@ -9,7 +9,6 @@ Writes each clip (first ``--frames`` frames at ``--size``) in every format to a 
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
 from collections.abc import Sequence
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from toontalker.dataset.storage import FORMATS, ClipCache, ClipWriter, clip_relpath
+from toontalker.errors import InputError
 from toontalker.video import is_video_path, read_frames
 
 
@@ -60,21 +60,11 @@ def bench_formats(videos: Sequence[Path], size: int = 256, frames: int = 150, pa
     return results
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m toontalker.dataset.storage_bench",
-                                     description=__doc__.split("\n")[0])
-    parser.add_argument("folder", type=Path, help="folder of videos to use as clips")
-    parser.add_argument("--clips", type=int, default=8)
-    parser.add_argument("--size", type=int, default=256)
-    parser.add_argument("--frames", type=int, default=150)
-    parser.add_argument("--pairs", type=int, default=200)
-    parser.add_argument("--cache", type=int, default=2)
-    args = parser.parse_args(argv)
-    videos = sorted(p for p in args.folder.iterdir() if is_video_path(p))[: args.clips]
-    print("| format | random-pair read (frames/s) | KiB/frame | write (frames/s) |\n|---|---|---|---|")
-    for r in bench_formats(videos, args.size, args.frames, args.pairs, args.cache):
-        print(f"| {r.fmt} | {r.frames_per_s:.0f} | {r.kib_per_frame:.1f} | {r.write_frames_per_s:.0f} |")
-
-
-if __name__ == "__main__":
-    main()
+def pick_videos(folder: Path, clips: int) -> list[Path]:
+    """The first ``clips`` videos of ``folder`` (by name); InputError when there is none."""
+    if not folder.is_dir():
+        raise InputError(f"{folder}: not a folder")
+    videos = sorted(p for p in folder.iterdir() if is_video_path(p))[:clips]
+    if not videos:
+        raise InputError(f"{folder}: no videos in this folder")
+    return videos

@@ -12,7 +12,7 @@ Backends (each ``detect(rgb uint8 (H, W, 3)) -> list[Box]``, best first):
   ~5 ms a frame, and by far the best hit rate on cartoon faces measured here: the ``auto`` choice for
   cartoons (and for real faces when S3FD's weights are missing).
 
-Measured hit rates per domain are in docs/dataset.md (``python -m toontalker.faces.hitrate``).
+Measured hit rates per domain are in docs/dataset.md (``toontalker dataset detectors --measure``).
 """
 
 from __future__ import annotations

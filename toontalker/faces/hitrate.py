@@ -4,12 +4,11 @@ A *hit* is an image (or sampled video frame) in which the detector returns at le
 in these folders shows one face, so the hit rate is the detector's recall there (false positives would
 only add to it; the crops written by ``dataset build`` show whether the hits are faces).
 
-    python -m toontalker.faces.hitrate ../shared/data --max-items 40 --frames-per-video 3
+    toontalker dataset detectors --measure ../shared/data --max-items 40 --frames-per-video 3
 """
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -122,21 +121,3 @@ def markdown_table(results: Sequence[HitRate]) -> str:
         ms = sum(r.ms_per_item * r.items for r in rows) / max(sum(r.items for r in rows), 1)
         lines.append(f"| {d} | " + " | ".join(f"{100 * r.rate:.0f}%" for r in rows) + f" | {ms:.0f} |")
     return "\n".join(lines)
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m toontalker.faces.hitrate", description=__doc__.split("\n")[0])
-    parser.add_argument("root", type=Path, help="data folder with real/ and cartoon/ (e.g. ../shared/data)")
-    parser.add_argument("--detectors", default=",".join(BACKENDS), help="comma-separated backends")
-    parser.add_argument("--max-items", type=int, default=40, help="items per group (spread evenly)")
-    parser.add_argument("--frames-per-video", type=int, default=3)
-    args = parser.parse_args(argv)
-    results, unavailable = measure_all(args.root, args.detectors.split(","), args.max_items, args.frames_per_video)
-    if results:
-        print(markdown_table(results))
-    for name, reason in unavailable.items():
-        print(f"\n{name}: unavailable: {reason}")
-
-
-if __name__ == "__main__":
-    main()

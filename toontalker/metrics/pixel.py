@@ -16,6 +16,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from toontalker.errors import UsageError
 from toontalker.metrics.base import check_pair, to_unit_range
 
 
@@ -54,7 +55,7 @@ def ssim(generated: torch.Tensor, target: torch.Tensor, sigma: float = 1.5) -> t
     B, C, H, W = generated.shape
     window = gaussian_window(sigma).to(generated.device)
     if H < window.numel() or W < window.numel():
-        raise ValueError(f"ssim: images of {H}x{W} are smaller than the {window.numel()}-tap window")
+        raise UsageError(f"ssim: images of {H}x{W} are smaller than the {window.numel()}-tap window")
     x = to_unit_range(generated).double().reshape(B * C, 1, H, W)
     y = to_unit_range(target).double().reshape(B * C, 1, H, W)
     c1, c2 = 0.01**2, 0.03**2

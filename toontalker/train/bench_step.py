@@ -5,19 +5,17 @@ for G and D), on synthetic batches already on the device, so the figure is the s
 loading is measured by the dataset tools). The VGG19 of the perceptual loss gets *random* weights when the
 ImageNet file is not cached: the same compute, so the same time; the output says which was used.
 
-    python -m toontalker.train.bench_step --preset paper-256 small-256 --stage 1 --batch 16 32 64 \\
-        --compile both --json bench-train.json
+    toontalker bench train-step --preset paper-256 --preset small-256 --stage 1 --batch 16 --batch 32 \\
+        --compile -o bench-train.json
 """
 
 from __future__ import annotations
 
-import argparse
 import itertools
-import json
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 
@@ -136,32 +134,3 @@ def run_step_bench(
         if on_row is not None:
             on_row(timing)
     return results
-
-
-def main(argv: list[str] | None = None) -> list[StepTiming]:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--preset", nargs="+", default=["paper-256"], help="model presets (tiny, small-256, paper-256)")
-    parser.add_argument("--stage", nargs="+", type=int, default=[1], choices=[1, 2])
-    parser.add_argument("--batch", nargs="+", type=int, default=[16, 32])
-    parser.add_argument("--precision", nargs="+", default=["auto"], choices=["auto", "bf16", "fp32"])
-    parser.add_argument("--channels-last", default="on", choices=["on", "off", "both"])
-    parser.add_argument("--compile", default="off", choices=["on", "off", "both"])
-    parser.add_argument("--perceptual", default="vgg19", choices=["vgg19", "dfm"])
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--steps", type=int, default=10)
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--json", default=None, help="write the results as a JSON list to this file")
-    args = parser.parse_args(argv)
-    both = {"on": (True,), "off": (False,), "both": (False, True)}
-    results = run_step_bench(tuple(args.preset), tuple(args.stage), tuple(args.batch), tuple(args.precision),
-                             both[args.channels_last], both[args.compile], args.perceptual, args.warmup,
-                             args.steps, args.device, on_row=lambda row: print(json.dumps(asdict(row)), flush=True))
-    if args.json:
-        from toontalker.io_utils import atomic_write_text
-
-        atomic_write_text(args.json, json.dumps([asdict(r) for r in results], indent=2) + "\n")
-    return results
-
-
-if __name__ == "__main__":
-    main()

@@ -19,7 +19,7 @@ def discriminator_features(discriminator: nn.Module, image: Tensor) -> list[Tens
     stem = getattr(discriminator, "stem", None)
     blocks = getattr(discriminator, "blocks", None)
     if stem is None or not isinstance(blocks, nn.Sequential):
-        raise ConfigError("--perceptual dfm needs a discriminator with .stem and .blocks (toontalker's D has them)")
+        raise ConfigError("perceptual 'dfm' needs a discriminator with .stem and .blocks (toontalker's D has them)")
     x = stem(image)
     features = [x]
     for block in blocks:

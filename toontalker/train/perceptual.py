@@ -90,7 +90,7 @@ def vgg19_features(weights: str | Path | None = None, device: torch.device | str
         where = path if path is not None else entry.expected_path
         raise BackendUnavailableError(
             f"{where}: VGG19 weights for the perceptual loss not found; {entry.how_to_get()} "
-            "(or choose discriminator feature matching explicitly with --perceptual dfm)"
+            "(or choose discriminator feature matching explicitly: perceptual 'dfm')"
         )
     module = VGG19Features()
     state = load_vgg19_state(path)

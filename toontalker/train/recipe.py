@@ -132,7 +132,7 @@ class TrainRecipe(ConfigBase):
             raise ConfigError(f"unknown training preset {preset!r}; choose one of: {', '.join(bases)}")
         recipe = cls.from_name(name, **overrides)
         if recipe.stage != stage:
-            raise ConfigError(f"preset {name!r} is a stage-{recipe.stage} recipe, but --stage {stage} was given")
+            raise ConfigError(f"preset {name!r} is a stage-{recipe.stage} recipe, but stage {stage} was asked for")
         return recipe
 
     @property
@@ -156,7 +156,7 @@ class TrainRecipe(ConfigBase):
         changed = sorted(k for k in mine if mine[k] != theirs[k] and k not in RESUMABLE_FIELDS)
         if changed:
             raise ConfigError(
-                f"--resume cannot change {', '.join(changed)} (the checkpoint was trained with "
+                f"a resumed run cannot change {', '.join(changed)} (the checkpoint was trained with "
                 + ", ".join(f"{k}={theirs[k]!r}" for k in changed)
                 + f"); only {', '.join(sorted(RESUMABLE_FIELDS))} may change"
             )
@@ -179,14 +179,14 @@ def build_recipe(
     elif config_file is not None:
         recipe = TrainRecipe.load(config_file)
         if recipe.stage != stage:
-            raise ConfigError(f"{config_file}: a stage-{recipe.stage} recipe, but --stage {stage} was given")
+            raise ConfigError(f"{config_file}: a stage-{recipe.stage} recipe, but stage {stage} was asked for")
         if preset is not None:
-            raise ConfigError("give either --config or --preset, not both")
+            raise ConfigError(f"{config_file}: give either a config file or a preset ({preset!r}), not both")
     elif preset is None and init_recipe is not None:
         recipe = TrainRecipe.for_stage(init_recipe.model, stage).replace(model_overrides=init_recipe.model_overrides)
     else:
         recipe = TrainRecipe.for_stage(preset or "paper-256", stage)
     recipe = recipe.with_overrides(list(overrides))
     if recipe.stage != stage:
-        raise ConfigError(f"the recipe is for stage {recipe.stage}, but --stage {stage} was given")
+        raise ConfigError(f"the recipe is for stage {recipe.stage}, but stage {stage} was asked for")
     return recipe

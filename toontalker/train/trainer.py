@@ -100,9 +100,9 @@ class Trainer:
         """Stage-2 initialisation (Sec. 3.3): the stage-1 weights, then real -> cartoon copies of every
         domain-specific component (Ea, Em, p, T_B, G, and D)."""
         if self.recipe.stage != 2:
-            raise ConfigError("--init applies to stage 2 only")
+            raise ConfigError("a stage-1 initialisation (init) applies to stage 2 only")
         if state["recipe"]["stage"] != 1:
-            raise TrainingError(f"--init must point at a stage-1 run, got a stage-{state['recipe']['stage']} checkpoint")
+            raise TrainingError(f"init must point at a stage-1 run, got a stage-{state['recipe']['stage']} checkpoint")
         self.model.load_state_dict(state["model"])
         self.model.copy_domain("real", "cartoon")
         self.discriminators["real"].load_state_dict(state["discriminators"]["real"])

@@ -16,34 +16,12 @@ from pathlib import Path
 
 from toontalker.animation.api import AnimateOptions, AnimateResult, ProgressCallback, animate
 from toontalker.weights.default import WeightsChoice, load_model
-from toontalker.config import ConfigBase
 from toontalker.errors import ToonTalkerError
+from toontalker.ui.options import UiConfig  # re-exported: its home is ui/options.py
 
 
 class BusyError(ToonTalkerError):
     """Another animation is running in this server process."""
-
-
-@dataclass(frozen=True)
-class UiConfig(ConfigBase):
-    """How ``toontalker ui`` serves: address, the weights every run uses, upload limit, example folder."""
-
-    host: str = "127.0.0.1"
-    port: int = 7860
-    weights: str | None = None  # folder or hub id; None: the shipped default weights
-    preset: str | None = None  # with random_weights: the architecture to build
-    random_weights: bool = False  # untrained model: tests the page, output meaningless
-    device: str = "auto"
-    dtype: str = "auto"
-    max_upload_mb: float = 200.0
-    examples: str | None = None  # folder of example media; None: the repository's examples/
-    work_dir: str | None = None  # where results are written; None: a new temporary folder
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        self._check(0 <= self.port <= 65535, f"port must be in 0..65535, got {self.port}")
-        self._check(self.max_upload_mb > 0, f"max_upload_mb must be positive, got {self.max_upload_mb}")
-        self._check(bool(self.host.strip()), "host must not be empty")
 
 
 @dataclass(frozen=True)
