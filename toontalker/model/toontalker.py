@@ -220,9 +220,6 @@ class ToonTalker(nn.Module):
             for name, param in getattr(self, component).named_parameters():
                 yield f"{component}.{name}", param
 
-    def shared_parameters(self) -> Iterator[nn.Parameter]:
-        return (p for _, p in self.named_shared_parameters())
-
     def parameter_counts(self) -> ParameterCounts:
         parts = self.domains["real"]
         counts = {name: _count(getattr(parts, name)) for name in DOMAIN_COMPONENTS}
