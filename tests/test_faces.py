@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from toontalker.errors import BackendUnavailableError, InputError, UsageError
+from toontalker.errors import BackendUnavailableError, UsageError
 from toontalker.faces import Box, crop_resize, get_detector, smooth_boxes, square_box, stable_box, track_boxes
 from toontalker.faces.detectors import BACKENDS, S3fdDetector
 
@@ -15,8 +15,9 @@ def test_box_iou_and_parse():
     assert a.iou(b) == pytest.approx(50 / 150)
     assert a.iou(Box(20, 20, 30, 30)) == 0.0
     assert Box.parse("1,2,30,40").as_tuple() == (1, 2, 30, 40)
-    with pytest.raises(InputError, match="X0,Y0,X1,Y1"):
+    with pytest.raises(UsageError, match="X0,Y0,X1,Y1"):
         Box.parse("30,2,1,40")
+    assert Box.parse(" 1, 2 30 40").as_tuple() == (1, 2, 30, 40)  # commas and/or spaces
     with pytest.raises(ValueError):
         Box(5, 5, 5, 10)
 

@@ -10,7 +10,6 @@ w_{r->s}), or absolute (Eq. 3).
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,14 +27,14 @@ from toontalker.animation.sinks import open_sink, output_kind
 from toontalker.animation.source import SourceFace, prepare_source
 from toontalker.animation.weights import WeightsChoice, load_model
 from toontalker.config import ConfigBase
-from toontalker.devices import dtype_name, enable_fast_kernels, resolve_device, resolve_dtype
+from toontalker.conventions import CROP_SCALE, DOMAINS, Domain
+from toontalker.devices import autocast, dtype_name, enable_fast_kernels, resolve_device, resolve_dtype
 from toontalker.errors import InputError, OutputError, UsageError
 from toontalker.faces import BACKENDS, Box, get_detector
 from toontalker.io_utils import ensure_parent_writable, folders_removed_on_error
 from toontalker.video import VideoInfo, is_image_path, iter_frames, probe, read_image
 from toontalker.video_checks import frame_times, is_variable_rate
 
-Domain = Literal["real", "cartoon"]
 DEFAULT_IMAGE_FPS = 25.0
 
 
@@ -51,7 +50,7 @@ class AnimateOptions(ConfigBase):
     source_box: tuple[float, float, float, float] | None = None  # the source face, pixels X0,Y0,X1,Y1
     no_crop_source: bool = False  # the source is already a face crop
     no_crop_driving: bool = False  # the driver is already cropped to the face
-    crop_scale: float = 1.8  # crop side = crop_scale x the face box's longer side
+    crop_scale: float = CROP_SCALE  # crop side = crop_scale x the face box's longer side
     detect_every: int = 1  # run the driving face detector every N frames (boxes held in between)
     detect_side: int = 384  # driving frames are shrunk to this longer side for detection (speed)
     smooth_frames: int = 4  # the driving box is averaged over 2 * smooth_frames + 1 frames
@@ -75,7 +74,7 @@ class AnimateOptions(ConfigBase):
 
     def __post_init__(self) -> None:
         for name in ("source_domain", "driving_domain"):
-            self._check(getattr(self, name) in ("real", "cartoon"), f"{name} must be 'real' or 'cartoon'")
+            self._check(getattr(self, name) in DOMAINS, f"{name} must be one of {', '.join(DOMAINS)}")
         self._check(self.detector == "auto" or self.detector in BACKENDS,
                     f"detector {self.detector!r}: expected auto or one of {', '.join(BACKENDS)}")
         if self.preset is not None:
@@ -131,12 +130,6 @@ class AnimateResult:
 
 
 ProgressCallback = Callable[[int, int], None]  # (frames done, frames expected)
-
-
-def _autocast(device: torch.device, dtype: torch.dtype) -> contextlib.AbstractContextManager:
-    if dtype == torch.float32:
-        return contextlib.nullcontext()
-    return torch.autocast(device_type=device.type, dtype=dtype)
 
 
 @dataclass
@@ -264,8 +257,7 @@ def _animate(source: Path, driving: Path, output: Path, weights: str | Path | No
                               options.crop_scale, options.detect_every, options.smooth_frames, initial_box,
                               keep_frames, keep_views)
 
-    autocast = _autocast(device, dtype)
-    with torch.inference_mode(), autocast:
+    with torch.inference_mode(), autocast(device, dtype):
         src = model.encode_source(to_model_tensor(src_face.crop[None], device), options.source_domain)
         reference: torch.Tensor | None = None
         reference_frame: int | None = 0 if motion == "relative" else None
@@ -288,7 +280,7 @@ def _animate(source: Path, driving: Path, output: Path, weights: str | Path | No
                         batch_size=options.batch_size, onnx_path=options.onnx_model)
 
     def infer(batch: DrivingBatch) -> tuple[DrivingBatch, np.ndarray]:
-        with torch.inference_mode(), _autocast(device, dtype):
+        with torch.inference_mode(), autocast(device, dtype):
             rendered = runner(to_model_tensor(batch.crops, device))
         return batch, to_uint8_frames(rendered)
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from toontalker.conventions import CROP_SCALE
 from toontalker.faces import Box, FaceDetector, crop_resize, square_box
 from toontalker.video import VideoInfo, iter_frames
 
@@ -141,7 +142,7 @@ def track_and_crop(
     detector: FaceDetector | None,
     size: int,
     batch_size: int,
-    crop_scale: float = 1.8,
+    crop_scale: float = CROP_SCALE,
     detect_every: int = 1,
     lookahead: int = 4,
     initial_box: Box | None = None,

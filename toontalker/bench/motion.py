@@ -28,6 +28,7 @@ from toontalker.bench.motion_signals import (
 )
 from toontalker.bench.frames import to_tensor
 from toontalker.bench.quality import Reenactor, reenact_clip
+from toontalker.conventions import CROP_SCALE
 from toontalker.errors import FaceNotFoundError, UsageError
 from toontalker.faces.landmarks import FaceMesh, FrameLandmarks
 from toontalker.metrics.base import to_uint8
@@ -47,7 +48,7 @@ class MotionOptions:
     batch_size: int = 16
     motion: Literal["relative", "absolute"] = "relative"
     plots: bool = True
-    crop_scale: float = 1.8
+    crop_scale: float = CROP_SCALE
     cache_dir: Path | None = None
 
     def __post_init__(self) -> None:

@@ -9,6 +9,7 @@ import typer
 
 from toontalker.cli.common import Device, Dtype, JsonOutput, Quiet, Seed, output_mode
 from toontalker.console import print_json, stderr_console, stdout_console
+from toontalker.conventions import CROP_SCALE, DOMAINS
 
 HELP = (
     "Animate the face in SOURCE (an image: png/jpg/webp, any size, alpha or grayscale) with the motion of "
@@ -47,7 +48,7 @@ def _domain(value: str, option: str) -> str:
     from toontalker.errors import UsageError
 
     value = value.lower()
-    if value not in ("real", "cartoon"):
+    if value not in DOMAINS:
         raise UsageError(f"{option} {value!r}: expected 'real' or 'cartoon'")
     return value
 
@@ -75,7 +76,7 @@ def animate_command(
     no_crop: Annotated[bool, typer.Option("--no-crop", help="Both inputs are already face crops: use whole frames.")] = False,
     no_crop_source: Annotated[bool, typer.Option("--no-crop-source", help="SOURCE is already a face crop.")] = False,
     no_crop_driving: Annotated[bool, typer.Option("--no-crop-driving", help="DRIVING is already cropped to the face.")] = False,
-    crop_scale: Annotated[float, typer.Option("--crop-scale", help="Crop side as a multiple of the face box's longer side.")] = 1.8,
+    crop_scale: Annotated[float, typer.Option("--crop-scale", help="Crop side as a multiple of the face box's longer side.")] = CROP_SCALE,
     detect_every: Annotated[int, typer.Option("--detect-every", min=1, help="Detect the driving face every N frames.")] = 1,
     smooth_frames: Annotated[int, typer.Option("--smooth-frames", min=0, help="Average the driving box over 2N+1 frames.")] = 4,
     start_frame: Annotated[int, typer.Option("--start-frame", min=0, help="Relative motion: the driving frame that maps to the source's pose.")] = 0,
@@ -97,10 +98,10 @@ def animate_command(
     json: JsonOutput = False,
 ) -> None:
     from toontalker.animation.api import AnimateOptions, animate
-    from toontalker.animation.source import parse_box
+    from toontalker.faces import Box
 
     mode = output_mode(quiet, json)
-    box = parse_box(source_box).as_tuple() if source_box else None
+    box = Box.parse(source_box, "--source-box").as_tuple() if source_box else None
     options = AnimateOptions(
         source_domain=_domain(source_domain, "--source-domain"),  # type: ignore[arg-type]
         driving_domain=_domain(driving_domain, "--driving-domain"),  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from toontalker.cli.common import JsonOutput, Quiet, Seed, Workers, output_mode
 from toontalker.console import OutputMode, print_json, stderr_console, stdout_console
+from toontalker.conventions import CROP_SCALE
 
 app = typer.Typer(
     help="Build training-ready face clips from raw videos: build, import, landmarks, merge, split, stats, verify.",
@@ -112,7 +113,7 @@ def build_command(
     size: Size = 256,
     fmt: Format = "jpg",
     detector: Annotated[str, typer.Option("--detector", help="auto, s3fd, mediapipe, haar, dlib-hog or dlib-cnn.")] = "auto",
-    scale: Annotated[float, typer.Option("--scale", help="Crop side / side of the box covering the face over the clip.")] = 1.8,
+    scale: Annotated[float, typer.Option("--scale", help="Crop side / side of the box covering the face over the clip.")] = CROP_SCALE,
     min_frames: Annotated[int, typer.Option("--min-frames", help="Drop clips shorter than this.")] = 25,
     max_frames: Annotated[int, typer.Option("--max-frames", help="Split longer clips into pieces (0: no limit).")] = 0,
     min_face: Annotated[int, typer.Option("--min-face", help="Drop clips whose median face box side is below this (source px).")] = 48,

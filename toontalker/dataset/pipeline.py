@@ -28,8 +28,9 @@ from toontalker.dataset.manifest import ClipRecord
 from toontalker.dataset.sources import SourceVideo
 from toontalker.dataset.storage import FORMATS, ClipWriter, clip_relpath
 from toontalker.errors import ToonTalkerError
+from toontalker.conventions import CROP_SCALE, DOMAINS
 from toontalker.faces import Box, FaceDetector, crop_resize, smooth_boxes, square_box, stable_box, track_boxes
-from toontalker.faces.detectors import BACKENDS, DOMAINS
+from toontalker.faces.detectors import BACKENDS
 from toontalker.video import VideoInfo, iter_frames, probe
 
 SCENE_DETECTORS = ("content", "adaptive", "none")
@@ -43,7 +44,7 @@ class BuildConfig(ConfigBase):
     size: int = 256
     format: str = "jpg"
     detector: str = "auto"
-    scale: float = 1.8
+    scale: float = CROP_SCALE
     min_frames: int = 25
     max_frames: int = 0
     min_face: int = 48

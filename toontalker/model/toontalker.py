@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from toontalker.conventions import DOMAINS, Domain, check_domain
 from toontalker.errors import InputError, UsageError
 from toontalker.model.appearance_encoder import AppearanceEncoder
 from toontalker.model.attention import KeyValue
@@ -29,7 +30,6 @@ from toontalker.model.generator import Generator
 from toontalker.model.motion_encoder import MotionEncoder
 from toontalker.model.query_transformer import MotionBase, build_query_transformer
 
-DOMAINS: tuple[str, ...] = ("real", "cartoon")
 DOMAIN_COMPONENTS: tuple[str, ...] = (
     "appearance_encoder", "motion_encoder", "motion_base", "backward_transformer", "generator",
 )
@@ -43,7 +43,7 @@ class SourceEncoding:
     features: tuple[Tensor, ...]
     w_s2r: Tensor
     w_r2s: Tensor
-    domain: str
+    domain: Domain
     memory: tuple[KeyValue, ...] = ()
 
     @property
@@ -130,10 +130,8 @@ class ToonTalker(nn.Module):
         self.driving_query = build_query_transformer(config)  # T_{r->d}
 
     # -- checks ------------------------------------------------------------------------------------------
-    def _domain(self, domain: str) -> DomainModel:
-        if domain not in DOMAINS:
-            raise UsageError(f"unknown domain {domain!r}; choose 'real' or 'cartoon'")
-        return self.domains[domain]  # type: ignore[return-value]
+    def _domain(self, domain: Domain | str) -> DomainModel:
+        return self.domains[check_domain(domain)]  # type: ignore[return-value]
 
     def _check_images(self, images: Tensor, what: str) -> None:
         size = self.config.image_size
@@ -141,7 +139,7 @@ class ToonTalker(nn.Module):
             raise InputError(f"{what}: expected a (B, 3, {size}, {size}) tensor, got {tuple(images.shape)}")
 
     # -- the typed API -----------------------------------------------------------------------------------
-    def encode_source(self, image: Tensor, domain: str) -> SourceEncoding:
+    def encode_source(self, image: Tensor, domain: Domain) -> SourceEncoding:
         """image (B, 3, H, W) in [-1, 1] -> SourceEncoding: S = Ea(x_s), w_{s->r}, w_{r->s}, T_B keys/values."""
         self._check_images(image, "source image")
         parts = self._domain(domain)
@@ -156,7 +154,7 @@ class ToonTalker(nn.Module):
             memory=parts.backward_transformer.memory(features),
         )
 
-    def encode_driving(self, frames: Tensor, domain: str) -> Tensor:
+    def encode_driving(self, frames: Tensor, domain: Domain) -> Tensor:
         """frames (B, 3, H, W) -> w_{r->d} = T_{r->d}(Em(x_d), p) of shape (B, K, d)."""
         self._check_images(frames, "driving frames")
         parts = self._domain(domain)
