@@ -1,10 +1,12 @@
 """The driving side of animate: stream frames, track the face with a smoothed box, crop each frame.
 
-Tracking, streaming with bounded memory:
+Tracking, streaming with bounded memory (the tracker itself, :class:`~toontalker.faces.tracking.FaceTrackState`
+and :class:`~toontalker.faces.tracking.BoxSmoother`, lives in :mod:`toontalker.faces.tracking` with its
+parameters, :data:`~toontalker.faces.tracking.ANIMATE_TRACKING`):
 
 * detection every ``detect_every`` frames; of the faces found, the one overlapping the current box most
-  is taken; a face elsewhere replaces it only after ``reacquire_after`` detections in a row disagree (a
-  cut to another shot), so a passer-by never steals the track;
+  is taken; a face elsewhere replaces it only after 5 detections in a row disagree (a cut to another
+  shot), so a passer-by never steals the track;
 * frames where detection finds no face keep the last good box (counted as *lost*; the run never stops);
 * before the first detection the box comes from a quick low-resolution scan of the opening seconds;
   a driver with no face at all is cropped as the whole frame (counted lost);
@@ -23,6 +25,7 @@ import numpy as np
 
 from toontalker.conventions import CROP_SCALE
 from toontalker.faces import Box, FaceDetector, crop_resize, square_box
+from toontalker.faces.tracking import BoxSmoother, FaceTrackState
 from toontalker.video import VideoInfo, iter_frames
 
 
@@ -39,72 +42,6 @@ class DrivingBatch:
 
     def __len__(self) -> int:
         return len(self.crops)
-
-
-@dataclass
-class FaceTrackState:
-    """The box follower: association, hold-on-loss and re-acquisition (no smoothing; see BoxSmoother)."""
-
-    box: Box | None = None
-    disagreements: int = 0
-    reacquire_after: int = 5
-    min_iou: float = 0.1
-
-    def update(self, faces: list[Box]) -> tuple[Box | None, bool]:
-        """Feed one detection result; returns (box to use, lost?)."""
-        if not faces:
-            return self.box, True
-        if self.box is None:
-            self.box = faces[0]
-            return self.box, False
-        best = max(faces, key=lambda f: f.iou(self.box))  # type: ignore[arg-type]
-        if best.iou(self.box) >= self.min_iou:
-            self.box, self.disagreements = best, 0
-            return self.box, False
-        self.disagreements += 1
-        if self.disagreements >= self.reacquire_after:
-            self.box, self.disagreements = faces[0], 0
-            return self.box, False
-        return self.box, True
-
-
-class BoxSmoother:
-    """Centred moving average of box centre and side over ``2 * lookahead + 1`` frames, streaming."""
-
-    def __init__(self, lookahead: int) -> None:
-        self.lookahead = lookahead
-        self._history: deque[np.ndarray] = deque(maxlen=2 * lookahead + 1)
-        self._emitted = 0
-        self._pushed = 0
-
-    @staticmethod
-    def _vec(box: Box) -> np.ndarray:
-        cx, cy = box.center
-        return np.array([cx, cy, max(box.width, box.height)], dtype=np.float64)
-
-    def push(self, box: Box) -> list[Box]:
-        """Add the next frame's box; returns the smoothed boxes now final (at most one)."""
-        self._history.append(self._vec(box))
-        self._pushed += 1
-        if self._pushed <= self.lookahead:
-            return []
-        return [self._emit()]
-
-    def flush(self) -> list[Box]:
-        """The remaining smoothed boxes at the end of the video."""
-        out = []
-        while self._emitted < self._pushed:
-            self._history.append(self._history[-1])  # repeat the last box past the end
-            out.append(self._emit())
-        return out
-
-    def _emit(self) -> Box:
-        # the window is centred on frame `_emitted`: frames before it that are still held, and lookahead after
-        held_before = min(self._emitted, self.lookahead)
-        window = list(self._history)[-(held_before + self.lookahead + 1):]
-        cx, cy, side = np.mean(window, axis=0)
-        self._emitted += 1
-        return Box(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
 
 
 def view_box(box: Box, image_w: int, image_h: int) -> Box:

@@ -31,6 +31,7 @@ from toontalker.errors import ToonTalkerError
 from toontalker.conventions import CROP_SCALE, DOMAINS
 from toontalker.faces import Box, FaceDetector, crop_resize, smooth_boxes, square_box, stable_box, track_boxes
 from toontalker.faces.detectors import BACKENDS
+from toontalker.faces.tracking import DATASET_TRACKING, TrackConfig
 from toontalker.video import VideoInfo, iter_frames, probe
 
 SCENE_DETECTORS = ("content", "adaptive", "none")
@@ -48,8 +49,8 @@ class BuildConfig(ConfigBase):
     min_frames: int = 25
     max_frames: int = 0
     min_face: int = 48
-    iou_threshold: float = 0.3
-    max_lost: int = 5
+    iou_threshold: float = DATASET_TRACKING.min_iou
+    max_lost: int = DATASET_TRACKING.patience
     detect_every: int = 1
     smooth: int = 5
     scene_detector: str = "content"
@@ -81,6 +82,11 @@ class BuildConfig(ConfigBase):
         self._check(not (self.no_crop and self.box), "no_crop and box exclude each other")
         if self.box:
             Box.parse(self.box)
+
+    @property
+    def tracking(self) -> TrackConfig:
+        """How this build follows a face (:data:`~toontalker.faces.tracking.DATASET_TRACKING` by default)."""
+        return TrackConfig(min_iou=self.iou_threshold, nested_centres=True, patience=self.max_lost)
 
     @property
     def needs_detector(self) -> bool:
@@ -168,7 +174,7 @@ def plan_clips(scenes: Sequence[tuple[int, int]], detections: Sequence[list[Box]
             candidates = [(start, end, crop, crop.width)]
         else:
             candidates = []
-            for track in track_boxes(detections[start:end], config.iou_threshold, config.max_lost, start):
+            for track in track_boxes(detections[start:end], config.tracking, start_frame=start):
                 if track.median_face_side() < config.min_face:
                     dropped["small"] += 1
                     continue
