@@ -66,7 +66,8 @@ class Reenactment:
 
 @dataclass(frozen=True, eq=False)
 class Analogy:
-    """Output of ``ToonTalker.analogy`` (Eq. 6-9): the synthetic face x_g and the four canonical codes."""
+    """Output of ``ToonTalker.analogy`` (Eq. 6-9): the synthetic face x_g ``(B, 3, H, W)`` in the source's
+    domain and the four canonical codes ``(B, K, d)``; ``motion_loss()`` is Eq. 9 (training's L_motion)."""
 
     image: Tensor
     w_r2s: Tensor
@@ -76,16 +77,17 @@ class Analogy:
 
     @property
     def relative_generated(self) -> Tensor:
-        """w_{r->g} - w_{r->s}: motion from the source to the synthetic face."""
-        return self.w_r2g - self.w_r2s
+        """w_{r->g} - w_{r->s}: motion from the source to the synthetic face (fp32)."""
+        return self.w_r2g.float() - self.w_r2s.float()
 
     @property
     def relative_driving(self) -> Tensor:
-        """w_{r->b} - w_{r->a}: motion between the two driving faces."""
-        return self.w_r2b - self.w_r2a
+        """w_{r->b} - w_{r->a}: motion between the two driving faces (fp32)."""
+        return self.w_r2b.float() - self.w_r2a.float()
 
     def motion_loss(self) -> Tensor:
-        """Eq. 9: mean over the batch of the L1 norm of the difference, divided by K*d (a mean abs error)."""
+        """Eq. 9: mean over the batch of the L1 norm of the difference, divided by K*d (a mean abs error);
+        a scalar in fp32, also under autocast."""
         return (self.relative_generated - self.relative_driving).abs().mean()
 
 
@@ -186,16 +188,16 @@ class ToonTalker(nn.Module):
         w_s2d = self.absolute_motion(encoded, w_r2d)
         return Reenactment(image=self.render(encoded, w_s2d), w_s2d=w_s2d)
 
-    def analogy(
-        self, source: Tensor, start: Tensor, driving: Tensor, source_domain: str, driving_domain: str
-    ) -> Analogy:
-        """The analogy pass (Eq. 6-8): drive ``source`` by the relative motion start -> driving, re-encode x_g."""
-        encoded = self.encode_source(source, source_domain)
-        w_r2a = self.encode_driving(start, driving_domain)
-        w_r2b = self.encode_driving(driving, driving_domain)
-        image = self.render(encoded, self.relative_motion(encoded, w_r2b, w_r2a))
-        w_r2g = self.encode_driving(image, source_domain)
-        return Analogy(image=image, w_r2s=encoded.w_r2s, w_r2a=w_r2a, w_r2b=w_r2b, w_r2g=w_r2g)
+    def analogy(self, source: SourceEncoding, w_r2a: Tensor, w_r2b: Tensor) -> Analogy:
+        """The analogy pass (Eq. 6-8) on encodings the caller already has (training reuses its reconstruction's).
+
+        ``source``: x_s of one domain (its ``w_r2s`` is T_{r->d}(E_m(x_s), p), Eq. 7); ``w_r2a``, ``w_r2b``:
+        ``(B, K, d)`` driving codes of two faces a, b of the other domain (Eq. 7). The relative motion a -> b
+        drives x_s (Eq. 6 = Eq. 5 with '1' = a, d = b); the synthetic face x_g is re-encoded (Eq. 8).
+        """
+        image = self.render(source, self.relative_motion(source, w_r2b, w_r2a))
+        w_r2g = self.encode_driving(image, source.domain)
+        return Analogy(image=image, w_r2s=source.w_r2s, w_r2a=w_r2a, w_r2b=w_r2b, w_r2g=w_r2g)
 
     # -- stage 2 and parameter groups ----------------------------------------------------------------------
     @torch.no_grad()
