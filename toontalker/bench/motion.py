@@ -20,6 +20,7 @@ from typing import Literal
 import numpy as np
 import torch
 
+from toontalker.animation.core import Reenactor
 from toontalker.bench.motion_inputs import (
     MotionPair, PairFrames, cache_key, load_prepared, read_pair, save_prepared,
 )
@@ -27,7 +28,7 @@ from toontalker.bench.motion_signals import (
     SIGNALS, SignalComparison, akd_mesh, compare_signals, detect_clip, nan_mean, sharpness_ratio, signal_table,
 )
 from toontalker.bench.frames import to_tensor
-from toontalker.bench.quality import Reenactor, reenact_clip
+from toontalker.bench.quality import reenact_clip
 from toontalker.conventions import CROP_SCALE
 from toontalker.errors import FaceNotFoundError, UsageError
 from toontalker.faces.landmarks import FaceMesh, FrameLandmarks

@@ -1,7 +1,8 @@
 """`bench quality`: run protocols through a model and score the outputs.
 
 Per pair: the source image is encoded once (``encode_source``), the first driving frame is the motion
-reference, and driving frames go through the model in batches with relative motion (paper Eq. 5):
+reference, and driving frames go through animate's per-batch step
+(:class:`~toontalker.animation.core.CoreRunner`) with relative motion (paper Eq. 5):
 ``w_{s->d} = (w_{s->r} + w_{r->s}) + (w_{r->d} - w_{r->start})``. Outputs are scored by a
 :class:`~toontalker.bench.scoring.MetricSuite`; per-pair rows go to parquet, summaries to the report.
 
@@ -16,12 +17,13 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 import torch
 
+from toontalker.animation.core import CoreRunner, Reenactor
 from toontalker.bench.frames import read_frames, to_tensor
 from toontalker.bench.protocols import read_protocol, setting_spec
 from toontalker.bench.scoring import Clip, MetricSuite, compute_fid
@@ -42,16 +44,6 @@ DEFAULT_METRICS: dict[str, tuple[str, ...]] = {
 MOTION_SETTINGS = ("same-identity", "real-to-cartoon", "cartoon-to-real")  # settings that get the motion table
 
 Progress = Callable[[str], None]
-
-
-class Reenactor(Protocol):
-    """The part of :class:`toontalker.model.ToonTalker` the bench uses (docs/architecture.md)."""
-
-    def encode_source(self, image: torch.Tensor, domain: str): ...
-    def encode_driving(self, frames: torch.Tensor, domain: str) -> torch.Tensor: ...
-    def relative_motion(self, src, w_r2d: torch.Tensor, w_r2start: torch.Tensor) -> torch.Tensor: ...
-    def absolute_motion(self, src, w_r2d: torch.Tensor) -> torch.Tensor: ...
-    def render(self, src, w_s2d: torch.Tensor) -> torch.Tensor: ...
 
 
 @dataclass(frozen=True)
@@ -97,21 +89,16 @@ def reenact_clip(model: Reenactor, source: torch.Tensor, source_domain: str, dri
                  driving_domain: str, batch_size: int, motion: str = "relative") -> torch.Tensor:
     """Animate ``source`` ``(1, 3, H, W)`` with ``driving`` ``(N, 3, H, W)`` (both in ``[-1, 1]``).
 
-    The source is encoded once; ``driving[0]`` is the start frame of relative motion. Returns
+    The source is encoded once; ``driving[0]`` (encoded on its own) is the start frame of relative motion;
+    each batch runs animate's step (:class:`~toontalker.animation.core.CoreRunner`, eager). Returns
     ``(N, 3, H, W)`` on the CPU, clamped to ``[-1, 1]``.
     """
-    N = driving.shape[0]
     src = model.encode_source(source, source_domain)
-    w_start = model.encode_driving(driving[:1], driving_domain)
-    outputs = []
-    for begin in range(0, N, batch_size):
-        batch = driving[begin:begin + batch_size]
-        w_r2d = model.encode_driving(batch, driving_domain)
-        if motion == "relative":
-            w_s2d = model.relative_motion(src, w_r2d, w_start.expand_as(w_r2d))
-        else:
-            w_s2d = model.absolute_motion(src, w_r2d)
-        outputs.append(model.render(src, w_s2d).float().clamp(-1, 1).cpu())
+    reference = model.encode_driving(driving[:1], driving_domain) if motion == "relative" else None
+    runner = CoreRunner(model, src, driving_domain, motion=motion, reference=reference,  # type: ignore[arg-type]
+                        batch_size=batch_size)
+    outputs = [runner(driving[begin:begin + batch_size]).float().clamp(-1, 1).cpu()
+               for begin in range(0, driving.shape[0], batch_size)]
     return torch.cat(outputs)
 
 
