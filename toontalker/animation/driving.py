@@ -26,7 +26,42 @@ import numpy as np
 from toontalker.conventions import CROP_SCALE
 from toontalker.faces import Box, FaceDetector, crop_resize, square_box
 from toontalker.faces.tracking import BoxSmoother, FaceTrackState
-from toontalker.video import VideoInfo, iter_frames
+from toontalker.video import VideoInfo, is_image_path, iter_frames, probe, read_image
+from toontalker.video_checks import frame_times, is_variable_rate
+
+
+DEFAULT_IMAGE_FPS = 25.0  # the frame rate of a driving image's one-frame "video"
+
+
+@dataclass
+class Driver:
+    """The driving input: a video (streamed) or one image."""
+
+    path: Path
+    info: VideoInfo | None  # None for an image
+    image: np.ndarray | None
+    fps: float
+    frames: int
+    constant_rate: float | None = None  # a variable-frame-rate video is resampled to this even rate
+
+    def batches(self, batch_size: int, max_frames: int | None) -> Iterator[np.ndarray]:
+        if self.image is not None:
+            yield self.image[None]
+            return
+        yield from iter_frames(self.path, batch_size, max_frames=max_frames, info=self.info,
+                               constant_rate=self.constant_rate)
+
+
+def open_driver(path: Path, max_frames: int | None) -> Driver:
+    """The driver; a variable-frame-rate video is read on an even grid at its average rate following its
+    timestamps, so output frame i shows what the driver shows at i / fps and its audio stays in sync."""
+    if is_image_path(path):
+        return Driver(path, None, read_image(path).on_background(), DEFAULT_IMAGE_FPS, 1)
+    info = probe(path)
+    rate = info.fps if is_variable_rate(frame_times(path)) else None
+    total = max(1, int(round(info.duration * info.fps))) if rate is not None else info.frames
+    frames = total if max_frames is None else min(total, max_frames)
+    return Driver(path, info, None, info.fps, frames, rate)
 
 
 @dataclass(frozen=True)
