@@ -161,7 +161,8 @@ def animate(
     left at ``output`` unless the call succeeds (not even the folders made for it).
     """
     with folders_removed_on_error(output):
-        return _animate(Path(source), Path(driving), Path(output), weights, options, on_progress, model)
+        return _animate(Path(source), Path(driving), Path(output), weights=weights, options=options,
+                        on_progress=on_progress, model=model)
 
 
 @dataclass(frozen=True)
@@ -204,28 +205,29 @@ class _StreamCounts:
     height: int = 0
 
 
-def _animate(source: Path, driving: Path, output: Path, weights: str | Path | None, options: AnimateOptions,
+def _animate(source: Path, driving: Path, output: Path, *, weights: str | Path | None, options: AnimateOptions,
              on_progress: ProgressCallback | None, model: torch.nn.Module | None) -> AnimateResult:
     t0 = time.perf_counter()
     warnings: list[str] = []
-    plan = _plan(source, driving, output, options, warnings)
-    model, choice = _model(model, weights, options, warnings)
+    plan = _plan(source, driving, output, options=options, warnings=warnings)
+    model, choice = _model(model, weights, options=options, warnings=warnings)
     model = model.to(plan.device)
     size = model.config.image_size
     src_face: SourceFace = prepare_source(
-        source, size, options.source_domain, options.detector,
-        Box(*options.source_box) if options.source_box is not None else None,
-        options.no_crop_source, options.crop_scale)
-    crops = _driving_crops(plan.driver, driving, size, options, warnings)
+        source, size, options.source_domain, detector=options.detector,
+        source_box=Box(*options.source_box) if options.source_box is not None else None,
+        no_crop=options.no_crop_source, crop_scale=options.crop_scale)
+    crops = _driving_crops(plan.driver, driving, size=size, options=options, warnings=warnings)
     with torch.inference_mode(), autocast(plan.device, plan.dtype):
         src = model.encode_source(to_model_tensor(src_face.crop[None], plan.device), options.source_domain)
-        reference_frame, reference = _reference(model, src, crops, plan, options)
+        reference_frame, reference = _reference(model, src, crops=crops, plan=plan, options=options)
     runner = CoreRunner(model, src, options.driving_domain, motion=plan.motion, reference=reference,
                         backend=options.backend, compile_mode="default" if options.compile else None,
                         batch_size=options.batch_size, onnx_path=options.onnx_model)
     audio = options.audio and plan.kind == "video" and plan.driver.info is not None and plan.driver.info.has_audio
     t_stream = time.perf_counter()
-    counts = _stream(plan, crops, runner, src_face, output, options, audio=audio, on_progress=on_progress)
+    counts = _stream(plan, crops, runner=runner, src_face=src_face, output=output, options=options, audio=audio,
+                     on_progress=on_progress)
     stream_seconds = time.perf_counter() - t_stream
     if counts.lost:
         warnings.append(f"{driving}: the face was lost in {counts.lost} of {counts.frames} frames (previous box held)")
@@ -240,7 +242,7 @@ def _animate(source: Path, driving: Path, output: Path, weights: str | Path | No
     )
 
 
-def _plan(source: Path, driving: Path, output: Path, options: AnimateOptions, warnings: list[str]) -> _Plan:
+def _plan(source: Path, driving: Path, output: Path, *, options: AnimateOptions, warnings: list[str]) -> _Plan:
     """Paths, device and dtype, the driver and the motion mode; every error the arguments alone show."""
     _check_paths(source, driving, output)
     kind = output_kind(output)
@@ -265,7 +267,7 @@ def _plan(source: Path, driving: Path, output: Path, options: AnimateOptions, wa
     return _Plan(kind=kind, device=device, dtype=dtype, driver=driver, motion=motion)
 
 
-def _model(model: torch.nn.Module | None, weights: str | Path | None, options: AnimateOptions,
+def _model(model: torch.nn.Module | None, weights: str | Path | None, *, options: AnimateOptions,
            warnings: list[str]) -> tuple[torch.nn.Module, WeightsChoice]:
     """The model passed in, or the one ``weights`` / the options name (see :func:`load_model`)."""
     if model is None:
@@ -277,7 +279,7 @@ def _model(model: torch.nn.Module | None, weights: str | Path | None, options: A
     return model, choice
 
 
-def _driving_crops(driver: Driver, driving: Path, size: int, options: AnimateOptions,
+def _driving_crops(driver: Driver, driving: Path, *, size: int, options: AnimateOptions,
                    warnings: list[str]) -> _DrivingCrops:
     """The driving detector and the box tracking starts from (the first face of the opening seconds)."""
     detector = None if options.no_crop_driving else get_detector(options.detector, options.driving_domain)
@@ -296,22 +298,24 @@ def _driving_crops(driver: Driver, driving: Path, size: int, options: AnimateOpt
     return _DrivingCrops(driver=driver, detector=detector, initial_box=initial_box, size=size, options=options)
 
 
-def _reference(model: torch.nn.Module, src: SourceEncoding, crops: _DrivingCrops, plan: _Plan,
+def _reference(model: torch.nn.Module, src: SourceEncoding, *, crops: _DrivingCrops, plan: _Plan,
                options: AnimateOptions) -> tuple[int | None, torch.Tensor | None]:
     """Relative motion's reference frame ('1' of Eq. 5) and its code w_{r->1} (1, K, d); None for the code
     means the first streamed frame (encoded with its batch), None for both means absolute motion."""
     if plan.motion != "relative":
         return None, None
     if options.find_best_start:
-        return _best_start(model, src, crops.stream(options.max_frames), plan.device, options.driving_domain)
+        return _best_start(model, src, crops.stream(options.max_frames), device=plan.device,
+                           domain=options.driving_domain)
     if options.start_frame > 0:
         stream = crops.stream(options.start_frame + options.smooth_frames + 1)
-        return options.start_frame, _code_at(model, stream, options.start_frame, plan.device, options.driving_domain)
+        code = _code_at(model, stream, options.start_frame, device=plan.device, domain=options.driving_domain)
+        return options.start_frame, code
     return 0, None
 
 
-def _stream(plan: _Plan, crops: _DrivingCrops, runner: CoreRunner, src_face: SourceFace, output: Path,
-            options: AnimateOptions, *, audio: bool, on_progress: ProgressCallback | None) -> _StreamCounts:
+def _stream(plan: _Plan, crops: _DrivingCrops, *, runner: CoreRunner, src_face: SourceFace, output: Path,
+            options: AnimateOptions, audio: bool, on_progress: ProgressCallback | None) -> _StreamCounts:
     """decode + track + crop (thread) -> the per-batch step (this thread) -> compose + encode (thread)."""
     keep_full_frames = options.side_by_side and options.paste_back
     paste = PasteBack(src_face.image, src_face.box, options.feather) if options.paste_back else None
@@ -344,7 +348,8 @@ def _stream(plan: _Plan, crops: _DrivingCrops, runner: CoreRunner, src_face: Sou
     return counts
 
 
-def _code_at(model, stream: Iterator[DrivingBatch], frame: int, device: torch.device, domain: str) -> torch.Tensor:
+def _code_at(model: torch.nn.Module, stream: Iterator[DrivingBatch], frame: int, *, device: torch.device,
+             domain: str) -> torch.Tensor:
     """w_{r->d} of driving frame ``frame``, cropped exactly as the main stream will crop it."""
     for batch in stream:
         if batch.start <= frame < batch.start + len(batch):
@@ -353,8 +358,8 @@ def _code_at(model, stream: Iterator[DrivingBatch], frame: int, device: torch.de
     raise InputError(f"driving frame {frame} could not be decoded")
 
 
-def _best_start(model, src, stream: Iterator[DrivingBatch], device: torch.device,
-                domain: str) -> tuple[int, torch.Tensor]:
+def _best_start(model: torch.nn.Module, src: SourceEncoding, stream: Iterator[DrivingBatch], *,
+                device: torch.device, domain: str) -> tuple[int, torch.Tensor]:
     """The driving frame whose w_{r->d} is nearest (L2) to the source's w_{r->s}: its index and code."""
     target = src.w_r2s.float().flatten(1)
     best: tuple[float, int, torch.Tensor] | None = None

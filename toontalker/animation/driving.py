@@ -56,12 +56,12 @@ def open_driver(path: Path, max_frames: int | None) -> Driver:
     """The driver; a variable-frame-rate video is read on an even grid at its average rate following its
     timestamps, so output frame i shows what the driver shows at i / fps and its audio stays in sync."""
     if is_image_path(path):
-        return Driver(path, None, read_image(path).on_background(), DEFAULT_IMAGE_FPS, 1)
+        return Driver(path, info=None, image=read_image(path).on_background(), fps=DEFAULT_IMAGE_FPS, frames=1)
     info = probe(path)
     rate = info.fps if is_variable_rate(frame_times(path)) else None
     total = max(1, int(round(info.duration * info.fps))) if rate is not None else info.frames
     frames = total if max_frames is None else min(total, max_frames)
-    return Driver(path, info, None, info.fps, frames, rate)
+    return Driver(path, info=info, image=None, fps=info.fps, frames=frames, constant_rate=rate)
 
 
 @dataclass(frozen=True)
@@ -154,9 +154,9 @@ def track_and_crop(
 
     def take(n: int) -> DrivingBatch:
         nonlocal start
-        batch = DrivingBatch(start, np.stack(out_crops[:n]), tuple(out_boxes[:n]), tuple(out_lost[:n]),
-                             np.stack(out_frames[:n]) if keep_frames else None,
-                             np.stack(out_views[:n]) if keep_views else None)
+        batch = DrivingBatch(start=start, crops=np.stack(out_crops[:n]), boxes=tuple(out_boxes[:n]),
+                             lost=tuple(out_lost[:n]), frames=np.stack(out_frames[:n]) if keep_frames else None,
+                             views=np.stack(out_views[:n]) if keep_views else None)
         del out_crops[:n], out_boxes[:n], out_lost[:n], out_frames[:n], out_views[:n]
         start += n
         return batch

@@ -202,8 +202,8 @@ def reenact_pair(model: Reenactor, pair: MotionPair, options: MotionOptions) -> 
     size = int(getattr(getattr(model, "config", None), "image_size", 256))
     frames, driving_marks = prepare_pair(pair, size, options)
     generated = reenact_clip(model, to_tensor(frames.source, options.device), pair.source_domain,
-                             to_tensor(frames.driving, options.device), pair.driving_domain,
-                             options.batch_size, options.motion)
+                             to_tensor(frames.driving, options.device), driving_domain=pair.driving_domain,
+                             batch_size=options.batch_size, motion=options.motion)
     return analyse_clip(frames.source, frames.driving, to_uint8(generated), frames.truth, driving_marks)
 
 

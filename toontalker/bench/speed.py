@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
+from torch import nn
 
 from toontalker.animation.core import CoreRunner
 from toontalker.config import ConfigBase
@@ -97,7 +98,7 @@ def _peak_memory_mb(device: torch.device) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def _time(step: Callable[[], torch.Tensor], device: torch.device, iters: int, warmup: int) -> list[float]:
+def _time(step: Callable[[], torch.Tensor], device: torch.device, *, iters: int, warmup: int) -> list[float]:
     for _ in range(warmup):
         step()
     if device.type == "cuda":
@@ -119,7 +120,7 @@ def _time(step: Callable[[], torch.Tensor], device: torch.device, iters: int, wa
     return times
 
 
-def measure(model, preset: str, batch_size: int, dtype: torch.dtype, device: torch.device,
+def measure(model: nn.Module, preset: str, *, batch_size: int, dtype: torch.dtype, device: torch.device,
             cfg: SpeedBenchConfig) -> SpeedRow:
     """Time the core of ``model`` (already on ``device``) at one batch size and dtype."""
     size = model.config.image_size
@@ -139,7 +140,7 @@ def measure(model, preset: str, batch_size: int, dtype: torch.dtype, device: tor
         w_start = model.encode_driving(frames[:1], "real")
         runner = CoreRunner(model, src, "real", reference=w_start, compile_mode=cfg.compile_mode,
                             batch_size=batch_size)
-        times = _time(lambda: runner(frames), device, cfg.iters, cfg.warmup)
+        times = _time(lambda: runner(frames), device, iters=cfg.iters, warmup=cfg.warmup)
     median = statistics.median(times)
     p90 = sorted(times)[min(len(times) - 1, int(0.9 * len(times)))]
     return SpeedRow(preset=preset, image_size=size, params_m=round(params, 2), batch_size=batch_size,
@@ -149,11 +150,13 @@ def measure(model, preset: str, batch_size: int, dtype: torch.dtype, device: tor
                     peak_memory_mb=_peak_memory_mb(device))
 
 
-def _failed_row(preset: str, size: int, params: float, batch_size: int, dtype: torch.dtype,
+def _failed_row(preset: str, *, size: int, params: float, batch_size: int, dtype: torch.dtype,
                 cfg: SpeedBenchConfig, error: str) -> SpeedRow:
     nan = float("nan")
-    return SpeedRow(preset, size, round(params, 2), batch_size, dtype_name(dtype), cfg.channels_last,
-                    cfg.cast_weights, cfg.compile_mode, nan, nan, nan, nan, nan, error)
+    return SpeedRow(preset=preset, image_size=size, params_m=round(params, 2), batch_size=batch_size,
+                    dtype=dtype_name(dtype), channels_last=cfg.channels_last, cast_weights=cfg.cast_weights,
+                    compiled=cfg.compile_mode, ms_per_batch=nan, ms_per_batch_p90=nan, ms_per_frame=nan,
+                    frames_per_second=nan, peak_memory_mb=nan, error=error)
 
 
 def run_speed_bench(cfg: SpeedBenchConfig, on_row: Callable[[SpeedRow], None] | None = None) -> SpeedReport:
@@ -176,9 +179,10 @@ def run_speed_bench(cfg: SpeedBenchConfig, on_row: Callable[[SpeedRow], None] | 
                 model = model.to(memory_format=torch.channels_last)
             for batch_size in cfg.batch_sizes:
                 try:
-                    row = measure(model, preset, batch_size, dtype, device, cfg)
+                    row = measure(model, preset, batch_size=batch_size, dtype=dtype, device=device, cfg=cfg)
                 except torch.OutOfMemoryError:
-                    row = _failed_row(preset, base.config.image_size, params, batch_size, dtype, cfg, "out of memory")
+                    row = _failed_row(preset, size=base.config.image_size, params=params, batch_size=batch_size,
+                                      dtype=dtype, cfg=cfg, error="out of memory")
                     if device.type == "cuda":
                         torch.cuda.empty_cache()
                 rows.append(row)

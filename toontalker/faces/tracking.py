@@ -136,8 +136,8 @@ def track_boxes(
         if current:
             boxes = _fill(current, examined)
             detected = sum(1 for b in current if b is not None)
-            tracks.append(FaceTrack(start_frame + track_start, start_frame + track_start + len(boxes),
-                                    tuple(boxes), detected))
+            tracks.append(FaceTrack(start=start_frame + track_start, end=start_frame + track_start + len(boxes),
+                                    boxes=tuple(boxes), detected=detected))
         current, examined, last_good, lost = [], [], None, 0
 
     for index, found in enumerate(detections):

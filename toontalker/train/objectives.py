@@ -19,6 +19,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from toontalker.model.toontalker import SourceEncoding
 from toontalker.train.gan import discriminator_loss, generator_adv_loss, r1_penalty
 from toontalker.train.recipe import TrainRecipe
 from toontalker.train.regions import masked_mean, region_copy_gain, region_mask
@@ -120,13 +121,14 @@ class GeneratorObjective(nn.Module):
                     images.update({"cartoon_source": batch.cartoon.source, "cartoon_driving": batch.cartoon.driving,
                                    "cartoon_output": out_c})
                 if self.recipe.analogy:
-                    loss = loss + self._analogy(src_r, w_r2b, src_c, w_r2d_c, terms, fake, images, want_images)
+                    loss = loss + self._analogy(src_r, w_r2b, src_c, w_r2d_c, terms=terms, fake=fake, images=images,
+                                                want_images=want_images)
         terms["total"] = loss.detach()
         return GeneratorStepOutput(loss=loss, terms=terms, real=real, fake=fake, images=images)
 
     def _analogy(
-        self, src_r: Any, w_r2b: Tensor, src_c: Any, w_r2d_c: Tensor, terms: dict[str, Tensor],
-        fake: dict[str, Tensor], images: dict[str, Tensor], want_images: bool,
+        self, src_r: SourceEncoding, w_r2b: Tensor, src_c: SourceEncoding, w_r2d_c: Tensor, *,
+        terms: dict[str, Tensor], fake: dict[str, Tensor], images: dict[str, Tensor], want_images: bool,
     ) -> Tensor:
         """lambda_m (L^{R->C} + L^{C->R}) + L_adv^C + L_adv^R on the synthetic faces (Eq. 9, 10, 12).
 
