@@ -4,8 +4,8 @@ The core is what animate runs per driving batch, the same object
 (:class:`~toontalker.animation.core.CoreRunner`; ``compile_mode``: its ``torch.compile``d path, as
 ``animate --compile`` runs it), with the source and the reference frame encoded once (outside the timing):
 motion encoding of B driving crops (Em + T_{r->d}), relative motion transfer (Eq. 5) and rendering
-(T_B + G). Decoding, cropping and encoding are excluded (they run on other threads in animate). Inputs are random tensors at the preset's resolution; weights are random (speed does not depend
-on their values).
+(T_B + G). Decoding, cropping and encoding are excluded (they run on other threads in animate). Inputs
+are random tensors at the preset's resolution; weights are random (speed does not depend on their values).
 
 On CUDA each iteration is timed with CUDA events after ``warmup`` iterations and the median is reported;
 on CPU with ``perf_counter``. Peak memory is ``torch.cuda.max_memory_allocated`` on CUDA and the process's

@@ -99,14 +99,14 @@ def _seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _as_dataset(data: PairDataset | Path | str | None, domain: str, recipe: TrainRecipe,
+def _as_dataset(data: PairDataset | Path | str | None, domain: str, *, recipe: TrainRecipe,
                 image_size: int) -> PairDataset | None:
     if data is None or not isinstance(data, (str, Path)):
         return data
     options = PairOptions(split=recipe.data_split, augment=recipe.augment, seed=recipe.seed,
                           expression_pairs=recipe.expression_pairs,
                           need_landmarks=recipe.lambda_region > 0 or recipe.expression_pairs > 0)
-    return open_pair_dataset(Path(data), domain, image_size, options)
+    return open_pair_dataset(Path(data), domain, image_size=image_size, options=options)
 
 
 def _data_note(real: Any, cartoon: Any) -> str:
@@ -149,7 +149,7 @@ def latest_checkpoint(out: Path) -> Path:
     return existing[-1][1]
 
 
-def resolve_start(recipe: TrainRecipe, out: Path, resume: bool, init: Path | None) -> RunStart:
+def resolve_start(recipe: TrainRecipe, out: Path, *, resume: bool, init: Path | None) -> RunStart:
     """Resume (the newest checkpoint, its recipe compatible with ``recipe``), start stage 2 from the stage-1
     run ``init`` (same model), or start fresh; every inconsistency is an error here, before any work."""
     if resume:
@@ -201,7 +201,7 @@ def train(
         raise UsageError("stage 2 needs cartoon data (--cartoon-data)")
     if recipe.stage == 1 and cartoon is not None:
         raise UsageError("stage 1 trains on real videos only: drop --cartoon-data")
-    start = resolve_start(recipe, out, resume, Path(init) if init is not None else None)
+    start = resolve_start(recipe, out, resume=resume, init=Path(init) if init is not None else None)
     info = setup_distributed(device)
     try:
         return _run(start, info, real=real, cartoon=cartoon, out=out, stop_at=stop_at, vgg=vgg, console=console,
@@ -216,8 +216,8 @@ def _prepare(start: RunStart, info: DistInfo, *, real: Any, cartoon: Any, out: P
     recipe = start.recipe
     trainer = Trainer(recipe, info, vgg=vgg)
     image_size = trainer.model_config.image_size
-    stream = TrainStream(_as_dataset(real, "real", recipe, image_size),
-                         _as_dataset(cartoon, "cartoon", recipe, image_size), recipe.seed)
+    stream = TrainStream(_as_dataset(real, "real", recipe=recipe, image_size=image_size),
+                         _as_dataset(cartoon, "cartoon", recipe=recipe, image_size=image_size), recipe.seed)
     if start.stage1 is not None:
         trainer.load_stage1(start.stage1)
     elif start.resume is None and recipe.init_weights is not None:
@@ -233,11 +233,12 @@ def _prepare(start: RunStart, info: DistInfo, *, real: Any, cartoon: Any, out: P
     return trainer, stream
 
 
-def _batches(stream: TrainStream, start: RunStart, info: DistInfo, micro: int) -> tuple[Iterator[Any], bool]:
+def _batches(stream: TrainStream, start: RunStart, info: DistInfo, *, micro: int) -> tuple[Iterator[Any], bool]:
     """The data loader's iterator (``micro`` pairs per process and batch) from the start step, and whether a
     resume restored the RNG states exactly."""
     recipe = start.recipe
-    sampler = StreamSampler(micro, info.world_size, info.rank, recipe.grad_accum, start_step=start.start_step)
+    sampler = StreamSampler(micro, world_size=info.world_size, rank=info.rank, grad_accum=recipe.grad_accum,
+                            start_step=start.start_step)
     loader = DataLoader(stream, batch_size=micro, sampler=sampler, num_workers=recipe.num_workers,
                         pin_memory=info.device.type == "cuda", persistent_workers=recipe.num_workers > 0,
                         prefetch_factor=4 if recipe.num_workers > 0 else None,
@@ -266,16 +267,17 @@ def _run(start: RunStart, info: DistInfo, *, real: Any, cartoon: Any, out: Path,
     micro = recipe.micro_batch(info.world_size)
     _seed_everything(recipe.seed + info.rank)
     trainer, stream = _prepare(start, info, real=real, cartoon=cartoon, out=out, vgg=vgg)
-    batches, exact_rng = _batches(stream, start, info, micro)
+    batches, exact_rng = _batches(stream, start, info, micro=micro)
     if info.is_main:
         out.mkdir(parents=True, exist_ok=True)
         recipe.save(out / "recipe.yaml")
         ckpt.remove_leftovers(out)  # half-written checkpoint folders of a killed run
-    monitor = RunMonitor(out, recipe.iterations, start.start_step, recipe.batch_size, enabled=info.is_main,
+    monitor = RunMonitor(out, total_steps=recipe.iterations, start_step=start.start_step,
+                         images_per_step=recipe.batch_size, enabled=info.is_main,
                          show_progress=show_progress and console.is_terminal, console=console)
     if start.resume is not None and start.start_step:
         monitor.message(f"resumed {out} at step {start.start_step}"
-                        f"{_resize_note(start.resume, recipe, info, exact_rng)}")
+                        f"{_resize_note(start.resume, recipe, info=info, exact_rng=exact_rng)}")
     progress = _Progress(step=start.start_step, last_checkpoint=(
         ckpt.list_checkpoints(out)[-1][1] if start.start_step and info.is_main else None))
     end = recipe.iterations if stop_at is None else min(stop_at, recipe.iterations)
@@ -333,7 +335,7 @@ class _Loop:
                 return
 
 
-def _resize_note(state: dict[str, Any], recipe: TrainRecipe, info: DistInfo, exact_rng: bool) -> str:
+def _resize_note(state: dict[str, Any], recipe: TrainRecipe, *, info: DistInfo, exact_rng: bool) -> str:
     """What changed when a run resumes on another number of processes (empty when nothing did)."""
     if exact_rng:
         return ""
@@ -357,7 +359,7 @@ def _save(trainer: Trainer, recipe: TrainRecipe, info: DistInfo, *, out: Path, s
                  "world_size": info.world_size}
         saved = ckpt.save_checkpoint(
             out, step, state,
-            export=lambda folder: export_release(trainer.model, folder, recipe, step, data_note),
+            export=lambda folder: export_release(trainer.model, folder, recipe, step=step, data_note=data_note),
             recipe_yaml=yaml.safe_dump(recipe.to_dict(), sort_keys=False), keep_last=recipe.keep_last,
         ).path
     barrier(info)
