@@ -189,8 +189,8 @@ class _DrivingCrops:
     def stream(self, max_frames: int | None, keep_frames: bool = False,
                keep_views: bool = False) -> Iterator[DrivingBatch]:
         o = self.options
-        return track_and_crop(self.driver.batches(o.batch_size, max_frames), self.detector, self.size,
-                              o.batch_size, crop_scale=o.crop_scale, detect_every=o.detect_every,
+        return track_and_crop(self.driver.batches(o.batch_size, max_frames), self.detector, size=self.size,
+                              batch_size=o.batch_size, crop_scale=o.crop_scale, detect_every=o.detect_every,
                               lookahead=o.smooth_frames, initial_box=self.initial_box, keep_frames=keep_frames,
                               keep_views=keep_views)
 
