@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from toontalker.animation.compose import PasteBack, feather_mask, side_by_side, to_model_tensor, to_uint8_frames
-from toontalker.animation.driving import BoxSmoother, FaceTrackState, track_and_crop
+from toontalker.animation.driving import track_and_crop
+from toontalker.faces.tracking import ANIMATE_TRACKING, DATASET_TRACKING, BoxSmoother, FaceTrackState, TrackConfig
 from toontalker.animation.pipeline import run_pipeline
 from toontalker.animation.sinks import ImageSink, PngSequenceSink, output_kind
 from toontalker.errors import UsageError
@@ -76,13 +77,24 @@ def test_box_smoother_with_no_lookahead_is_identity():
 
 
 def test_track_holds_the_last_box_when_lost_and_reacquires_after_a_cut():
-    state = FaceTrackState(reacquire_after=3)
+    state = FaceTrackState(config=TrackConfig(min_iou=0.1, nested_centres=False, patience=2))
     a, b = Box(0, 0, 10, 10), Box(100, 100, 110, 110)
     assert state.update([a]) == (a, False)
     assert state.update([]) == (a, True)  # lost: hold
     assert state.update([b]) == (a, True)  # another face elsewhere: not yet
     assert state.update([b]) == (a, True)
     assert state.update([b]) == (b, False)  # third disagreement in a row: re-acquire
+
+
+def test_animate_tracking_keeps_any_overlap_and_reacquires_at_the_fifth_disagreement():
+    a, shifted, far = Box(0, 0, 10, 10), Box(7, 0, 17, 10), Box(100, 100, 110, 110)
+    assert ANIMATE_TRACKING.match([shifted], a) == shifted  # IoU 0.18: the same face for animate ...
+    assert DATASET_TRACKING.match([shifted], a) is None  # ... not for dataset build (IoU >= 0.3 or nested)
+    state = FaceTrackState()
+    assert state.config == ANIMATE_TRACKING and state.update([a]) == (a, False)
+    for _ in range(4):
+        assert state.update([far]) == (a, True)
+    assert state.update([far]) == (far, False)
 
 
 class _FakeDetector:

@@ -20,7 +20,7 @@ from toontalker.errors import UsageError
 def test_copy_source_repeats_the_source_for_every_driving_frame():
     source = torch.rand(1, 3, 32, 32) * 2 - 1
     driving = torch.rand(7, 3, 32, 32) * 2 - 1
-    out = reenact_clip(CopySource(BaselineConfig(32)), source, "real", driving, "cartoon", batch_size=3)
+    out = reenact_clip(CopySource(BaselineConfig(32)), source, "real", driving, driving_domain="cartoon", batch_size=3)
     assert out.shape == (7, 3, 32, 32)
     assert torch.equal(out, source.expand(7, -1, -1, -1))
     with pytest.raises(UsageError, match="unknown baseline 'nope'"):

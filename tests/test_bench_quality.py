@@ -100,7 +100,7 @@ def test_fid_in_the_pipeline_uses_outputs_against_source_images(shared_data, tmp
     pairs = generate_pairs(shared_manifest(shared_data), "real-to-cartoon",
                            ProtocolOptions(sources_per_driver=2, max_frames=3, seed=0)).iloc[:3]
     suite = MetricSuite(("fid",), "cpu", fid_extractor=colour_stats)
-    result = run_setting(CopyDriver(), pairs, suite, QualityOptions(samples=0), tmp_path)
+    result = run_setting(CopyDriver(), pairs, suite, options=QualityOptions(samples=0), out_dir=tmp_path)
     outputs = np.concatenate([read_frames(p, 64, count=3) for p in pairs["driving_path"]])
     sources = np.concatenate([read_frames(p, 64, start=int(f), count=1)[:1]
                               for p, f in zip(pairs["source_path"], pairs["frame"])])

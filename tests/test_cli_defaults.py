@@ -57,3 +57,11 @@ def test_import_of_the_cli_stays_light() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_build_defaults_are_the_dataset_tracker():
+    """dataset/options.py stays light (no OpenCV), so it repeats the tracker's numbers: they must agree."""
+    from toontalker.dataset.options import BuildConfig
+    from toontalker.faces.tracking import DATASET_TRACKING
+
+    assert BuildConfig().tracking == DATASET_TRACKING

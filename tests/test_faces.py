@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from toontalker.errors import BackendUnavailableError, InputError, UsageError
-from toontalker.faces import Box, crop_resize, get_detector, smooth_boxes, square_box, stable_box, track_boxes
+from toontalker.errors import BackendUnavailableError, UsageError
+from toontalker.faces import (
+    DATASET_TRACKING, Box, TrackConfig, crop_resize, get_detector, smooth_boxes, square_box, stable_box, track_boxes,
+)
 from toontalker.faces.detectors import BACKENDS, S3fdDetector
 
 
@@ -15,8 +17,9 @@ def test_box_iou_and_parse():
     assert a.iou(b) == pytest.approx(50 / 150)
     assert a.iou(Box(20, 20, 30, 30)) == 0.0
     assert Box.parse("1,2,30,40").as_tuple() == (1, 2, 30, 40)
-    with pytest.raises(InputError, match="X0,Y0,X1,Y1"):
+    with pytest.raises(UsageError, match="X0,Y0,X1,Y1"):
         Box.parse("30,2,1,40")
+    assert Box.parse(" 1, 2 30 40").as_tuple() == (1, 2, 30, 40)  # commas and/or spaces
     with pytest.raises(ValueError):
         Box(5, 5, 5, 10)
 
@@ -49,14 +52,14 @@ def _box_at(x: float) -> list[Box]:
 
 def test_track_follows_moving_face_and_breaks_on_jump():
     dets = [_box_at(10 + i) for i in range(20)] + [_box_at(200) for _ in range(20)]
-    tracks = track_boxes(dets, iou_threshold=0.3, max_lost=2)
+    tracks = track_boxes(dets, TrackConfig(min_iou=0.3, nested_centres=True, patience=2))
     assert [(t.start, t.end) for t in tracks] == [(0, 20), (22, 40)]  # new track after max_lost jumped frames
     assert tracks[0].boxes[5].x0 == 15 and tracks[1].boxes[0].x0 == 200
 
 
 def test_track_holds_lost_frames_interpolates_unexamined_and_trims_tail():
     dets: list = [_box_at(10), None, _box_at(14), [], _box_at(14), [], [], [], [], []]
-    (track,) = track_boxes(dets, max_lost=5, start_frame=100)
+    (track,) = track_boxes(dets, DATASET_TRACKING, start_frame=100)
     assert (track.start, track.end) == (100, 105)  # trailing lost frames cut off
     assert track.boxes[1].x0 == pytest.approx(12)  # not examined: interpolated
     assert track.boxes[3].x0 == pytest.approx(14)  # examined, missed: last good box held

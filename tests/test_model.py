@@ -214,7 +214,9 @@ def test_every_parameter_gets_gradient_within_domain(cfg, model) -> None:
 
 def test_every_parameter_gets_gradient_cross_domain(cfg, model) -> None:
     """Analogy pass real -> cartoon: cartoon's Ea, Em, p, T_B, G; real's Em, p; both shared transformers."""
-    result = model.analogy(images(cfg, 2), images(cfg, 2, seed=4), images(cfg, 2, seed=5), "cartoon", "real")
+    source = model.encode_source(images(cfg, 2), "cartoon")
+    result = model.analogy(source, w_r2a=model.encode_driving(images(cfg, 2, seed=4), "real"),
+                           w_r2b=model.encode_driving(images(cfg, 2, seed=5), "real"))
     assert result.image.shape == (2, 3, cfg.image_size, cfg.image_size)
     loss = (result.image * torch.randn_like(result.image)).sum() + result.motion_loss()
     loss.backward()

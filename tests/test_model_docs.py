@@ -27,3 +27,23 @@ def test_parameter_table_matches_the_model() -> None:
             measured = [c.appearance_encoder, c.motion_encoder, c.motion_base, c.backward_transformer, c.generator,
                         c.per_domain, c.shared, c.total, d]
             assert values == measured, preset
+
+
+def test_every_class_in_the_symbol_table_exists() -> None:
+    """Each class (`Name`, `Name.method`) of the paper-symbol table is defined in the module its row names
+    (or, like `ToonTalker.source_query` in the query transformers' row, is the model's public class)."""
+    import importlib
+
+    import toontalker.model
+
+    checked = 0
+    for line in DOC.read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 4 or not re.fullmatch(r"`model/\w+\.py`", cells[3]):
+            continue
+        module = importlib.import_module("toontalker." + cells[3].strip("`")[:-3].replace("/", "."))
+        for name in re.findall(r"`([A-Z]\w*)[`.(]", cells[2]):
+            assert hasattr(module, name) or hasattr(toontalker.model, name), \
+                f"docs/model.md names {name} in {cells[3]}, which has no such class"
+            checked += 1
+    assert checked >= 20

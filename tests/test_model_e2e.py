@@ -11,6 +11,7 @@ import pytest
 import torch
 from model_helpers import one_torch_thread  # noqa: F401 (autouse fixture)
 
+from toontalker.animation.core import CoreRunner
 from toontalker.weights import from_pretrained, save_pretrained
 from toontalker.model import ModelConfig, ToonTalker
 
@@ -44,10 +45,8 @@ def test_real_video_drives_cartoon_and_training_reduces_loss(examples, tmp_path)
     real = _video_frames(examples / "real_driver.mp4", 8, size)
     model = ToonTalker(config)
 
-    with torch.no_grad():
-        source = model.encode_source(cartoon, "cartoon")
-        w = model.encode_driving(real, "real")
-        out = model.render(source, model.relative_motion(source, w, w[:1]))
+    with torch.no_grad():  # animate's per-batch step, the first frame as the reference
+        out = CoreRunner(model, model.encode_source(cartoon, "cartoon"), "real")(real)
     assert out.shape == (8, 3, size, size) and torch.isfinite(out).all()
     assert not torch.allclose(out[1], out[5])  # different driving frames give different images
 

@@ -53,7 +53,7 @@ class ConfigBase:
 
     # -- dict / file round trips -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        return _to_plain(self)
+        return to_jsonable(self)
 
     @classmethod
     def from_dict(cls: type[C], data: dict[str, Any]) -> C:
@@ -94,7 +94,7 @@ class ConfigBase:
 
     # -- overrides ---------------------------------------------------------------------------------------
     def replace(self: C, **changes: Any) -> C:
-        return self.from_dict({**self.to_dict(), **_to_plain(changes)})
+        return self.from_dict({**self.to_dict(), **to_jsonable(changes)})
 
     def with_overrides(self: C, assignments: typing.Iterable[str]) -> C:
         """Apply ``KEY=VALUE`` strings; dotted keys reach into nested configs."""
@@ -128,13 +128,17 @@ class ConfigBase:
             raise ConfigError(f"{type(self).__name__}: {message}")
 
 
-def _to_plain(value: Any) -> Any:
+def to_jsonable(value: Any) -> Any:
+    """Dataclasses (configs, typed results), paths and tuples as plain JSON/YAML values; dict keys as strings.
+
+    The one serialiser of the package: configs' ``to_dict`` and the CLI's ``--json`` output
+    (:mod:`toontalker.console`) both use it."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
-        return {k: _to_plain(v) for k, v in value.items()}
+        return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_to_plain(v) for v in value]
+        return [to_jsonable(v) for v in value]
     if isinstance(value, Path):
         return str(value)
     return value

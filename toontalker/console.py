@@ -6,7 +6,6 @@ that ``--json`` output stays machine-readable.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 from dataclasses import dataclass
@@ -14,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+
+from toontalker.config import to_jsonable  # the one serialiser; re-exported for the commands
 
 
 @dataclass(frozen=True)
@@ -37,19 +38,6 @@ def stdout_console() -> Console:
 
 def stderr_console() -> Console:
     return Console(file=sys.stderr, soft_wrap=True)
-
-
-def to_jsonable(value: Any) -> Any:
-    """Dataclasses, paths and tuples as plain JSON values."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    return value
 
 
 def json_text(value: Any) -> str:

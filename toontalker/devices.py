@@ -1,17 +1,25 @@
 """Device and dtype choice, explicit: ``resolve_device("auto")`` / ``resolve_dtype("auto", device)``.
 
 ``auto`` means CUDA when present, else CPU; the dtype ``auto`` means bf16 on CUDA (fp16 where the GPU has no
-bf16) and fp32 on CPU. Nothing here is global state: callers pass the results on.
+bf16, unless the caller cannot use fp16: training) and fp32 on CPU. Nothing here is global state: callers
+pass the results on. The one table of dtype names: short ("fp32", what options take and results report) and
+torch's ("float32", what config.json's ``torch_dtype`` holds) both parse; :func:`dtype_name` and
+:func:`torch_dtype_name` write them.
 """
 
 from __future__ import annotations
+
+import contextlib
 
 import torch
 
 from toontalker.errors import UsageError
 
-DTYPES = {"fp32": torch.float32, "float32": torch.float32, "bf16": torch.bfloat16, "bfloat16": torch.bfloat16,
-          "fp16": torch.float16, "float16": torch.float16}
+DTYPES: dict[str, torch.dtype] = {
+    "fp32": torch.float32, "float32": torch.float32,
+    "bf16": torch.bfloat16, "bfloat16": torch.bfloat16,
+    "fp16": torch.float16, "float16": torch.float16,
+}
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -33,12 +41,13 @@ def resolve_device(name: str = "auto") -> torch.device:
     return device
 
 
-def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
-    """The compute dtype: ``auto`` is bf16 (or fp16) on CUDA and fp32 elsewhere; half types only on GPUs."""
+def resolve_dtype(name: str, device: torch.device, *, fp16_fallback: bool = True) -> torch.dtype:
+    """The compute dtype: ``auto`` is bf16 on CUDA (fp16 on a GPU without bf16 when ``fp16_fallback``) and
+    fp32 elsewhere; fp16 only on GPUs."""
     name = name.strip().lower()
     if name == "auto":
         if device.type == "cuda":
-            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+            return torch.bfloat16 if not fp16_fallback or torch.cuda.is_bf16_supported() else torch.float16
         return torch.float32
     if name not in DTYPES:
         raise UsageError(f"dtype {name!r}: expected auto, fp32, bf16 or fp16")
@@ -48,8 +57,30 @@ def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
     return dtype
 
 
+def parse_dtype(value: str | torch.dtype | None) -> torch.dtype | None:
+    """A storage dtype by either name (no ``auto``); None and torch dtypes pass through."""
+    if value is None or isinstance(value, torch.dtype):
+        return value
+    if value not in DTYPES:
+        raise UsageError(f"unknown dtype {value!r}; choose fp32, fp16 or bf16")
+    return DTYPES[value]
+
+
 def dtype_name(dtype: torch.dtype) -> str:
+    """The short name: fp32, bf16, fp16."""
     return {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}.get(dtype, str(dtype))
+
+
+def torch_dtype_name(dtype: torch.dtype) -> str:
+    """torch's name (float32, bfloat16, float16): config.json's ``torch_dtype``."""
+    return str(dtype).removeprefix("torch.")
+
+
+def autocast(device: torch.device, dtype: torch.dtype) -> contextlib.AbstractContextManager:
+    """Autocast to ``dtype`` on ``device``; nothing for fp32 (inference: animate, bench speed)."""
+    if dtype == torch.float32:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=dtype)
 
 
 def enable_fast_kernels(device: torch.device) -> None:

@@ -82,8 +82,8 @@ def test_resume_note_names_the_process_change_and_the_grad_accum_that_keeps_the_
 
     recipe = TrainRecipe.for_stage("paper-256", 1)  # batch 64, grad_accum 1
     state = {"rng": [{}] * 8, "recipe": recipe.to_dict()}
-    assert _resize_note(state, recipe, DistInfo(world_size=8), exact_rng=True) == ""
-    assert _resize_note(state, recipe, DistInfo(), exact_rng=False) == (
+    assert _resize_note(state, recipe, info=DistInfo(world_size=8), exact_rng=True) == ""
+    assert _resize_note(state, recipe, info=DistInfo(), exact_rng=False) == (
         " (8 -> 1 processes; RNG states reseeded; micro-batch 8 -> 64, --set grad_accum=8 keeps it)")
     kept = recipe.replace(grad_accum=4)
-    assert _resize_note(state, kept, DistInfo(world_size=2), exact_rng=False) == " (8 -> 2 processes; RNG states reseeded)"
+    assert _resize_note(state, kept, info=DistInfo(world_size=2), exact_rng=False) == " (8 -> 2 processes; RNG states reseeded)"

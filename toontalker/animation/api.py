@@ -10,31 +10,29 @@ w_{r->s}), or absolute (Eq. 3).
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import torch
 
 from toontalker.animation.compose import PasteBack, side_by_side, to_model_tensor, to_uint8_frames
 from toontalker.animation.core import CoreRunner
-from toontalker.animation.driving import DrivingBatch, first_face_box, track_and_crop
+from toontalker.animation.driving import Driver, DrivingBatch, first_face_box, open_driver, track_and_crop
 from toontalker.animation.options import AnimateOptions  # re-exported: its home is animation/options.py
 from toontalker.animation.pipeline import run_pipeline
 from toontalker.animation.sinks import open_sink, output_kind
 from toontalker.animation.source import SourceFace, prepare_source
 from toontalker.weights.default import WeightsChoice, load_model
-from toontalker.devices import dtype_name, enable_fast_kernels, resolve_device, resolve_dtype
+from toontalker.devices import autocast, dtype_name, enable_fast_kernels, resolve_device, resolve_dtype
 from toontalker.errors import InputError, OutputError, UsageError
-from toontalker.faces import Box, get_detector
+from toontalker.faces import Box, FaceDetector, get_detector
 from toontalker.io_utils import ensure_parent_writable, folders_removed_on_error
-from toontalker.video import VideoInfo, is_image_path, iter_frames, probe, read_image
-from toontalker.video_checks import frame_times, is_variable_rate
+from toontalker.model.toontalker import SourceEncoding
 
-DEFAULT_IMAGE_FPS = 25.0
 
 
 @dataclass(frozen=True)
@@ -63,43 +61,6 @@ class AnimateResult:
 
 
 ProgressCallback = Callable[[int, int], None]  # (frames done, frames expected)
-
-
-def _autocast(device: torch.device, dtype: torch.dtype) -> contextlib.AbstractContextManager:
-    if dtype == torch.float32:
-        return contextlib.nullcontext()
-    return torch.autocast(device_type=device.type, dtype=dtype)
-
-
-@dataclass
-class _Driver:
-    """The driving input: a video (streamed) or one image."""
-
-    path: Path
-    info: VideoInfo | None  # None for an image
-    image: np.ndarray | None
-    fps: float
-    frames: int
-    constant_rate: float | None = None  # a variable-frame-rate video is resampled to this even rate
-
-    def batches(self, batch_size: int, max_frames: int | None) -> Iterator[np.ndarray]:
-        if self.image is not None:
-            yield self.image[None]
-            return
-        yield from iter_frames(self.path, batch_size, max_frames=max_frames, info=self.info,
-                               constant_rate=self.constant_rate)
-
-
-def _open_driver(path: Path, max_frames: int | None) -> _Driver:
-    """The driver; a variable-frame-rate video is read on an even grid at its average rate following its
-    timestamps, so output frame i shows what the driver shows at i / fps and its audio stays in sync."""
-    if is_image_path(path):
-        return _Driver(path, None, read_image(path).on_background(), DEFAULT_IMAGE_FPS, 1)
-    info = probe(path)
-    rate = info.fps if is_variable_rate(frame_times(path)) else None
-    total = max(1, int(round(info.duration * info.fps))) if rate is not None else info.frames
-    frames = total if max_frames is None else min(total, max_frames)
-    return _Driver(path, info, None, info.fps, frames, rate)
 
 
 def _check_paths(source: Path, driving: Path, output: Path) -> None:
@@ -133,22 +94,97 @@ def animate(
     left at ``output`` unless the call succeeds (not even the folders made for it).
     """
     with folders_removed_on_error(output):
-        return _animate(Path(source), Path(driving), Path(output), weights, options, on_progress, model)
+        return _animate(Path(source), Path(driving), Path(output), weights=weights, options=options,
+                        on_progress=on_progress, model=model)
 
 
-def _animate(source: Path, driving: Path, output: Path, weights: str | Path | None, options: AnimateOptions,
+@dataclass(frozen=True)
+class _Plan:
+    """What a call will do, resolved from the arguments before any weights load (errors come first)."""
+
+    kind: str  # output kind
+    device: torch.device
+    dtype: torch.dtype
+    driver: Driver
+    motion: Literal["relative", "absolute"]  # absolute for a single driving image
+
+
+@dataclass(frozen=True)
+class _DrivingCrops:
+    """How the driving frames are tracked and cropped; ``stream`` can be opened more than once (reference)."""
+
+    driver: Driver
+    detector: FaceDetector | None  # None: pre-cropped driver (no_crop_driving)
+    initial_box: Box | None
+    size: int
+    options: AnimateOptions
+
+    def stream(self, max_frames: int | None, keep_frames: bool = False,
+               keep_views: bool = False) -> Iterator[DrivingBatch]:
+        o = self.options
+        return track_and_crop(self.driver.batches(o.batch_size, max_frames), self.detector, size=self.size,
+                              batch_size=o.batch_size, crop_scale=o.crop_scale, detect_every=o.detect_every,
+                              lookahead=o.smooth_frames, initial_box=self.initial_box, keep_frames=keep_frames,
+                              keep_views=keep_views)
+
+
+@dataclass
+class _StreamCounts:
+    """What the encode side has written so far."""
+
+    frames: int = 0
+    lost: int = 0
+    width: int = 0
+    height: int = 0
+
+
+def _animate(source: Path, driving: Path, output: Path, *, weights: str | Path | None, options: AnimateOptions,
              on_progress: ProgressCallback | None, model: torch.nn.Module | None) -> AnimateResult:
     t0 = time.perf_counter()
+    warnings: list[str] = []
+    plan = _plan(source, driving, output, options=options, warnings=warnings)
+    model, choice = _model(model, weights, options=options, warnings=warnings)
+    model = model.to(plan.device)
+    size = model.config.image_size
+    src_face: SourceFace = prepare_source(
+        source, size, options.source_domain, detector=options.detector,
+        source_box=Box(*options.source_box) if options.source_box is not None else None,
+        no_crop=options.no_crop_source, crop_scale=options.crop_scale)
+    crops = _driving_crops(plan.driver, driving, size=size, options=options, warnings=warnings)
+    with torch.inference_mode(), autocast(plan.device, plan.dtype):
+        src = model.encode_source(to_model_tensor(src_face.crop[None], plan.device), options.source_domain)
+        reference_frame, reference = _reference(model, src, crops=crops, plan=plan, options=options)
+    runner = CoreRunner(model, src, options.driving_domain, motion=plan.motion, reference=reference,
+                        backend=options.backend, compile_mode="default" if options.compile else None,
+                        batch_size=options.batch_size, onnx_path=options.onnx_model)
+    audio = options.audio and plan.kind == "video" and plan.driver.info is not None and plan.driver.info.has_audio
+    t_stream = time.perf_counter()
+    counts = _stream(plan, crops, runner=runner, src_face=src_face, output=output, options=options, audio=audio,
+                     on_progress=on_progress)
+    stream_seconds = time.perf_counter() - t_stream
+    if counts.lost:
+        warnings.append(f"{driving}: the face was lost in {counts.lost} of {counts.frames} frames (previous box held)")
+    return AnimateResult(
+        output=output, output_kind=plan.kind, frames=counts.frames, fps=plan.driver.fps,
+        seconds=time.perf_counter() - t0, frames_per_second=counts.frames / max(stream_seconds, 1e-9),
+        width=counts.width, height=counts.height, audio=audio, motion=plan.motion, reference_frame=reference_frame,
+        source_box=src_face.box.as_tuple(), source_face_found_by=src_face.found_by,
+        driving_frames_lost=counts.lost, device=str(plan.device), dtype=dtype_name(plan.dtype),
+        weights=choice.source, warnings=tuple(warnings),
+        backend=options.backend + ("+compile" if options.compile else ""),
+    )
+
+
+def _plan(source: Path, driving: Path, output: Path, *, options: AnimateOptions, warnings: list[str]) -> _Plan:
+    """Paths, device and dtype, the driver and the motion mode; every error the arguments alone show."""
     _check_paths(source, driving, output)
     kind = output_kind(output)
-    warnings: list[str] = []
     device = resolve_device("cpu" if options.backend == "onnx" and options.device == "auto" else options.device)
     dtype = resolve_dtype(options.dtype, device)
     if options.backend == "onnx" and (device.type != "cpu" or dtype != torch.float32):
         raise UsageError(f"the onnx backend runs on the CPU in fp32 (asked: {device}, {dtype_name(dtype)})")
     enable_fast_kernels(device)
-
-    driver = _open_driver(driving, options.max_frames)
+    driver = open_driver(driving, options.max_frames)
     if driver.constant_rate is not None:
         warnings.append(f"{driving}: variable frame rate; resampled to {driver.constant_rate:g} fps following its "
                         "timestamps (audio stays in sync)")
@@ -161,25 +197,28 @@ def _animate(source: Path, driving: Path, output: Path, weights: str | Path | No
     if kind == "image" and driver.frames > 1:
         raise UsageError(f"{output}: an image output holds one frame, but {driving} has {driver.frames} "
                          "(write a video, a .gif, or a folder name for a PNG sequence)")
+    return _Plan(kind=kind, device=device, dtype=dtype, driver=driver, motion=motion)
 
+
+def _model(model: torch.nn.Module | None, weights: str | Path | None, *, options: AnimateOptions,
+           warnings: list[str]) -> tuple[torch.nn.Module, WeightsChoice]:
+    """The model passed in, or the one ``weights`` / the options name (see :func:`load_model`)."""
     if model is None:
         model, choice = load_model(weights, options.preset, options.random_weights, options.seed)
     else:
         choice = WeightsChoice("model passed in", None, False)
     if choice.warning:
         warnings.append(choice.warning)
-    model = model.to(device)
-    size = model.config.image_size
+    return model, choice
 
-    src_face: SourceFace = prepare_source(
-        source, size, options.source_domain, options.detector,
-        Box(*options.source_box) if options.source_box is not None else None,
-        options.no_crop_source, options.crop_scale)
+
+def _driving_crops(driver: Driver, driving: Path, *, size: int, options: AnimateOptions,
+                   warnings: list[str]) -> _DrivingCrops:
+    """The driving detector and the box tracking starts from (the first face of the opening seconds)."""
     detector = None if options.no_crop_driving else get_detector(options.detector, options.driving_domain)
-    if detector is not None:
-        detector.max_side = min(detector.max_side, options.detect_side)
     initial_box = None
     if detector is not None:
+        detector.max_side = min(detector.max_side, options.detect_side)
         if driver.image is not None:
             faces = detector.detect(driver.image)
             initial_box = faces[0] if faces else None
@@ -189,44 +228,38 @@ def _animate(source: Path, driving: Path, output: Path, weights: str | Path | No
         if initial_box is None:
             warnings.append(f"{driving}: no {options.driving_domain} face found in the opening seconds; "
                             "cropping the whole frame until one appears")
+    return _DrivingCrops(driver=driver, detector=detector, initial_box=initial_box, size=size, options=options)
 
-    def driving_stream(max_frames: int | None, keep_frames: bool = False,
-                       keep_views: bool = False) -> Iterator[DrivingBatch]:
-        return track_and_crop(driver.batches(options.batch_size, max_frames), detector, size, options.batch_size,
-                              options.crop_scale, options.detect_every, options.smooth_frames, initial_box,
-                              keep_frames, keep_views)
 
-    autocast = _autocast(device, dtype)
-    with torch.inference_mode(), autocast:
-        src = model.encode_source(to_model_tensor(src_face.crop[None], device), options.source_domain)
-        reference: torch.Tensor | None = None
-        reference_frame: int | None = 0 if motion == "relative" else None
-        if motion == "relative" and options.find_best_start:
-            reference_frame, reference = _best_start(model, src, driving_stream(options.max_frames), device,
-                                                     options.driving_domain)
-        elif motion == "relative" and options.start_frame > 0:
-            reference = _code_at(model, driving_stream(options.start_frame + options.smooth_frames + 1),
-                                 options.start_frame, device, options.driving_domain)
-            reference_frame = options.start_frame
+def _reference(model: torch.nn.Module, src: SourceEncoding, *, crops: _DrivingCrops, plan: _Plan,
+               options: AnimateOptions) -> tuple[int | None, torch.Tensor | None]:
+    """Relative motion's reference frame ('1' of Eq. 5) and its code w_{r->1} (1, K, d); None for the code
+    means the first streamed frame (encoded with its batch), None for both means absolute motion."""
+    if plan.motion != "relative":
+        return None, None
+    if options.find_best_start:
+        return _best_start(model, src, crops.stream(options.max_frames), device=plan.device,
+                           domain=options.driving_domain)
+    if options.start_frame > 0:
+        stream = crops.stream(options.start_frame + options.smooth_frames + 1)
+        code = _code_at(model, stream, options.start_frame, device=plan.device, domain=options.driving_domain)
+        return options.start_frame, code
+    return 0, None
 
+
+def _stream(plan: _Plan, crops: _DrivingCrops, *, runner: CoreRunner, src_face: SourceFace, output: Path,
+            options: AnimateOptions, audio: bool, on_progress: ProgressCallback | None) -> _StreamCounts:
+    """decode + track + crop (thread) -> the per-batch step (this thread) -> compose + encode (thread)."""
     keep_full_frames = options.side_by_side and options.paste_back
     paste = PasteBack(src_face.image, src_face.box, options.feather) if options.paste_back else None
     source_panel = src_face.image if options.paste_back else src_face.crop
-    lost = [0]
-    done = [0]
-
-    runner = CoreRunner(model, src, options.driving_domain, motion=motion, reference=reference,
-                        backend=options.backend, compile_mode="default" if options.compile else None,
-                        batch_size=options.batch_size, onnx_path=options.onnx_model)
+    counts = _StreamCounts()
+    sink = open_sink(output, plan.driver.fps, plan.driver.path if audio else None)
 
     def infer(batch: DrivingBatch) -> tuple[DrivingBatch, np.ndarray]:
-        with torch.inference_mode(), _autocast(device, dtype):
-            rendered = runner(to_model_tensor(batch.crops, device))
+        with torch.inference_mode(), autocast(plan.device, plan.dtype):
+            rendered = runner(to_model_tensor(batch.crops, plan.device))
         return batch, to_uint8_frames(rendered)
-
-    audio = (options.audio and kind == "video" and driver.info is not None and driver.info.has_audio)
-    sink = open_sink(output, driver.fps, driving if audio else None)
-    out_size = [0, 0]
 
     def consume(item: tuple[DrivingBatch, np.ndarray]) -> None:
         batch, faces = item
@@ -234,31 +267,22 @@ def _animate(source: Path, driving: Path, output: Path, weights: str | Path | No
         if options.side_by_side:
             panels = batch.frames if keep_full_frames else batch.views
             frames = side_by_side(source_panel, panels, frames)
-        out_size[:] = [frames.shape[2], frames.shape[1]]
+        counts.width, counts.height = frames.shape[2], frames.shape[1]
         sink.write(frames)
-        lost[0] += sum(batch.lost)
-        done[0] += len(batch)
+        counts.lost += sum(batch.lost)
+        counts.frames += len(batch)
         if on_progress is not None:
-            on_progress(done[0], max(driver.frames, done[0]))
+            on_progress(counts.frames, max(plan.driver.frames, counts.frames))
 
-    t_stream = time.perf_counter()
     with sink:
-        run_pipeline(driving_stream(options.max_frames, keep_full_frames,
-                                    keep_views=options.side_by_side and not keep_full_frames), infer, consume)
-    stream_seconds = time.perf_counter() - t_stream
-    if lost[0]:
-        warnings.append(f"{driving}: the face was lost in {lost[0]} of {done[0]} frames (previous box held)")
-    return AnimateResult(
-        output=output, output_kind=kind, frames=done[0], fps=driver.fps,
-        seconds=time.perf_counter() - t0, frames_per_second=done[0] / max(stream_seconds, 1e-9),
-        width=out_size[0], height=out_size[1], audio=audio, motion=motion, reference_frame=reference_frame,
-        source_box=src_face.box.as_tuple(), source_face_found_by=src_face.found_by,
-        driving_frames_lost=lost[0], device=str(device), dtype=dtype_name(dtype), weights=choice.source,
-        warnings=tuple(warnings), backend=options.backend + ("+compile" if options.compile else ""),
-    )
+        stream = crops.stream(options.max_frames, keep_full_frames,
+                              keep_views=options.side_by_side and not keep_full_frames)
+        run_pipeline(stream, infer, consume)
+    return counts
 
 
-def _code_at(model, stream: Iterator[DrivingBatch], frame: int, device: torch.device, domain: str) -> torch.Tensor:
+def _code_at(model: torch.nn.Module, stream: Iterator[DrivingBatch], frame: int, *, device: torch.device,
+             domain: str) -> torch.Tensor:
     """w_{r->d} of driving frame ``frame``, cropped exactly as the main stream will crop it."""
     for batch in stream:
         if batch.start <= frame < batch.start + len(batch):
@@ -267,8 +291,8 @@ def _code_at(model, stream: Iterator[DrivingBatch], frame: int, device: torch.de
     raise InputError(f"driving frame {frame} could not be decoded")
 
 
-def _best_start(model, src, stream: Iterator[DrivingBatch], device: torch.device,
-                domain: str) -> tuple[int, torch.Tensor]:
+def _best_start(model: torch.nn.Module, src: SourceEncoding, stream: Iterator[DrivingBatch], *,
+                device: torch.device, domain: str) -> tuple[int, torch.Tensor]:
     """The driving frame whose w_{r->d} is nearest (L2) to the source's w_{r->s}: its index and code."""
     target = src.w_r2s.float().flatten(1)
     best: tuple[float, int, torch.Tensor] | None = None

@@ -1,12 +1,15 @@
-"""The per-frame animate core as one module with tensor inputs only (for ``torch.compile`` and ONNX export).
+"""The per-batch animate step, one home: :class:`CoreRunner` (eager, ``torch.compile``, onnxruntime).
 
-animate encodes the source once; what runs for every batch of driving crops is
+The source is encoded once; what runs for every batch of driving crops is
 
     w_{r->d} = T_{r->d}(Em(x_d), p)                (encode_driving)
     w_{s->d} = offset + w_{r->d}                   (Eq. 5 or Eq. 3, see :func:`motion_offset`)
     x        = G(T_B(w_{s->d}, S), S)              (render)
 
-:class:`FrameCore` is that computation with the encoded source flattened to plain tensors
+``CoreRunner(model, src, driving_domain, ...)(frames)`` is that step for ``animate``, ``bench quality`` /
+``bench motion`` (:func:`toontalker.bench.quality.reenact_clip`), ``bench speed`` (which times exactly it) and
+the tests. Any :class:`Reenactor` runs through it (the bench's no-reenactment baselines too).
+:class:`FrameCore` is the same computation with the encoded source flattened to plain tensors
 (:func:`flatten_source`): S (one tensor per resolution, low -> high) and T_B's keys/values, so the whole
 thing can be traced (ONNX) or compiled without the :class:`~toontalker.model.toontalker.SourceEncoding`
 dataclass in its signature.
@@ -15,7 +18,7 @@ dataclass in its signature.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 import torch
 from torch import Tensor, nn
@@ -23,9 +26,21 @@ from torch import Tensor, nn
 from toontalker.animation.options import Backend
 from toontalker.model.toontalker import SourceEncoding
 
+Motion = Literal["relative", "absolute"]
 
-def motion_offset(src: SourceEncoding, motion: Literal["relative", "absolute"],
-                  reference: Tensor | None = None) -> Tensor:
+
+class Reenactor(Protocol):
+    """What the per-batch step needs of a model: :class:`toontalker.model.ToonTalker`'s typed API
+    (docs/architecture.md); the bench's baselines implement it too."""
+
+    def encode_source(self, image: Tensor, domain: str) -> Any: ...
+    def encode_driving(self, frames: Tensor, domain: str) -> Tensor: ...
+    def relative_motion(self, src: Any, w_r2d: Tensor, w_r2start: Tensor) -> Tensor: ...
+    def absolute_motion(self, src: Any, w_r2d: Tensor) -> Tensor: ...
+    def render(self, src: Any, w_s2d: Tensor) -> Tensor: ...
+
+
+def motion_offset(src: SourceEncoding, motion: Motion, reference: Tensor | None = None) -> Tensor:
     """The frame-independent part of w_{s->d}: (1, K, d).
 
     Relative (Eq. 5): (w_{s->r} + w_{r->s}) - w_{r->1}; absolute (Eq. 3): w_{s->r}. Then w_{s->d} = offset + w_{r->d}.
@@ -74,7 +89,7 @@ def pad_batch(frames: Tensor, size: int) -> Tensor:
 
 
 class CoreRunner:
-    """Runs the per-frame work for one encoded source: torch eager, ``torch.compile``d, or onnxruntime.
+    """The per-batch animate step for one encoded source: torch eager, ``torch.compile``d, or onnxruntime.
 
     ``runner(frames (B, 3, H, W)) -> images (B, 3, H, W)``. Relative motion uses ``reference`` (w_{r->1},
     (1, K, d)), or the first frame it is given when that is None. The eager path calls the model's public API
@@ -82,8 +97,8 @@ class CoreRunner:
     the compiled one on batches padded to ``batch_size`` (one compilation, not one per batch shape).
     """
 
-    def __init__(self, model: nn.Module, src: SourceEncoding, driving_domain: str, *,
-                 motion: Literal["relative", "absolute"] = "relative", reference: Tensor | None = None,
+    def __init__(self, model: Reenactor, src: SourceEncoding, driving_domain: str, *,
+                 motion: Motion = "relative", reference: Tensor | None = None,
                  backend: Backend = "torch", compile_mode: str | None = None, batch_size: int = 16,
                  onnx_path: str | Path | None = None) -> None:
         self.model, self.src, self.driving_domain = model, src, driving_domain
@@ -98,7 +113,7 @@ class CoreRunner:
             self.onnx = OnnxFrameCore(path)
             self.onnx.set_source(flatten_source(src))
         elif compile_mode is not None:
-            core = FrameCore(model, src.domain, driving_domain, len(src.features)).eval()
+            core = FrameCore(model, src.domain, driving_domain, len(src.features)).eval()  # type: ignore[arg-type]
             self.core = torch.compile(core, mode=compile_mode, dynamic=False)
 
     def __call__(self, frames: Tensor) -> Tensor:
@@ -118,4 +133,5 @@ class CoreRunner:
             return self.model.render(self.src, self.model.absolute_motion(self.src, w_r2d))
         if self.reference is None:  # the first frame of the stream is the reference
             self.reference = w_r2d[:1]
-        return self.model.render(self.src, self.model.relative_motion(self.src, w_r2d, self.reference))
+        w_s2d = self.model.relative_motion(self.src, w_r2d, self.reference.expand_as(w_r2d))
+        return self.model.render(self.src, w_s2d)

@@ -1,10 +1,12 @@
 """The driving side of animate: stream frames, track the face with a smoothed box, crop each frame.
 
-Tracking, streaming with bounded memory:
+Tracking, streaming with bounded memory (the tracker itself, :class:`~toontalker.faces.tracking.FaceTrackState`
+and :class:`~toontalker.faces.tracking.BoxSmoother`, lives in :mod:`toontalker.faces.tracking` with its
+parameters, :data:`~toontalker.faces.tracking.ANIMATE_TRACKING`):
 
 * detection every ``detect_every`` frames; of the faces found, the one overlapping the current box most
-  is taken; a face elsewhere replaces it only after ``reacquire_after`` detections in a row disagree (a
-  cut to another shot), so a passer-by never steals the track;
+  is taken; a face elsewhere replaces it only after 5 detections in a row disagree (a cut to another
+  shot), so a passer-by never steals the track;
 * frames where detection finds no face keep the last good box (counted as *lost*; the run never stops);
 * before the first detection the box comes from a quick low-resolution scan of the opening seconds;
   a driver with no face at all is cropped as the whole frame (counted lost);
@@ -21,8 +23,45 @@ from pathlib import Path
 
 import numpy as np
 
+from toontalker.conventions import CROP_SCALE
 from toontalker.faces import Box, FaceDetector, crop_resize, square_box
-from toontalker.video import VideoInfo, iter_frames
+from toontalker.faces.tracking import BoxSmoother, FaceTrackState
+from toontalker.video import VideoInfo, is_image_path, iter_frames, probe, read_image
+from toontalker.video_checks import frame_times, is_variable_rate
+
+
+DEFAULT_IMAGE_FPS = 25.0  # the frame rate of a driving image's one-frame "video"
+
+
+@dataclass
+class Driver:
+    """The driving input: a video (streamed) or one image."""
+
+    path: Path
+    info: VideoInfo | None  # None for an image
+    image: np.ndarray | None
+    fps: float
+    frames: int
+    constant_rate: float | None = None  # a variable-frame-rate video is resampled to this even rate
+
+    def batches(self, batch_size: int, max_frames: int | None) -> Iterator[np.ndarray]:
+        if self.image is not None:
+            yield self.image[None]
+            return
+        yield from iter_frames(self.path, batch_size, max_frames=max_frames, info=self.info,
+                               constant_rate=self.constant_rate)
+
+
+def open_driver(path: Path, max_frames: int | None) -> Driver:
+    """The driver; a variable-frame-rate video is read on an even grid at its average rate following its
+    timestamps, so output frame i shows what the driver shows at i / fps and its audio stays in sync."""
+    if is_image_path(path):
+        return Driver(path, info=None, image=read_image(path).on_background(), fps=DEFAULT_IMAGE_FPS, frames=1)
+    info = probe(path)
+    rate = info.fps if is_variable_rate(frame_times(path)) else None
+    total = max(1, int(round(info.duration * info.fps))) if rate is not None else info.frames
+    frames = total if max_frames is None else min(total, max_frames)
+    return Driver(path, info=info, image=None, fps=info.fps, frames=frames, constant_rate=rate)
 
 
 @dataclass(frozen=True)
@@ -38,72 +77,6 @@ class DrivingBatch:
 
     def __len__(self) -> int:
         return len(self.crops)
-
-
-@dataclass
-class FaceTrackState:
-    """The box follower: association, hold-on-loss and re-acquisition (no smoothing; see BoxSmoother)."""
-
-    box: Box | None = None
-    disagreements: int = 0
-    reacquire_after: int = 5
-    min_iou: float = 0.1
-
-    def update(self, faces: list[Box]) -> tuple[Box | None, bool]:
-        """Feed one detection result; returns (box to use, lost?)."""
-        if not faces:
-            return self.box, True
-        if self.box is None:
-            self.box = faces[0]
-            return self.box, False
-        best = max(faces, key=lambda f: f.iou(self.box))  # type: ignore[arg-type]
-        if best.iou(self.box) >= self.min_iou:
-            self.box, self.disagreements = best, 0
-            return self.box, False
-        self.disagreements += 1
-        if self.disagreements >= self.reacquire_after:
-            self.box, self.disagreements = faces[0], 0
-            return self.box, False
-        return self.box, True
-
-
-class BoxSmoother:
-    """Centred moving average of box centre and side over ``2 * lookahead + 1`` frames, streaming."""
-
-    def __init__(self, lookahead: int) -> None:
-        self.lookahead = lookahead
-        self._history: deque[np.ndarray] = deque(maxlen=2 * lookahead + 1)
-        self._emitted = 0
-        self._pushed = 0
-
-    @staticmethod
-    def _vec(box: Box) -> np.ndarray:
-        cx, cy = box.center
-        return np.array([cx, cy, max(box.width, box.height)], dtype=np.float64)
-
-    def push(self, box: Box) -> list[Box]:
-        """Add the next frame's box; returns the smoothed boxes now final (at most one)."""
-        self._history.append(self._vec(box))
-        self._pushed += 1
-        if self._pushed <= self.lookahead:
-            return []
-        return [self._emit()]
-
-    def flush(self) -> list[Box]:
-        """The remaining smoothed boxes at the end of the video."""
-        out = []
-        while self._emitted < self._pushed:
-            self._history.append(self._history[-1])  # repeat the last box past the end
-            out.append(self._emit())
-        return out
-
-    def _emit(self) -> Box:
-        # the window is centred on frame `_emitted`: frames before it that are still held, and lookahead after
-        held_before = min(self._emitted, self.lookahead)
-        window = list(self._history)[-(held_before + self.lookahead + 1):]
-        cx, cy, side = np.mean(window, axis=0)
-        self._emitted += 1
-        return Box(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
 
 
 def view_box(box: Box, image_w: int, image_h: int) -> Box:
@@ -141,7 +114,7 @@ def track_and_crop(
     detector: FaceDetector | None,
     size: int,
     batch_size: int,
-    crop_scale: float = 1.8,
+    crop_scale: float = CROP_SCALE,
     detect_every: int = 1,
     lookahead: int = 4,
     initial_box: Box | None = None,
@@ -181,9 +154,9 @@ def track_and_crop(
 
     def take(n: int) -> DrivingBatch:
         nonlocal start
-        batch = DrivingBatch(start, np.stack(out_crops[:n]), tuple(out_boxes[:n]), tuple(out_lost[:n]),
-                             np.stack(out_frames[:n]) if keep_frames else None,
-                             np.stack(out_views[:n]) if keep_views else None)
+        batch = DrivingBatch(start=start, crops=np.stack(out_crops[:n]), boxes=tuple(out_boxes[:n]),
+                             lost=tuple(out_lost[:n]), frames=np.stack(out_frames[:n]) if keep_frames else None,
+                             views=np.stack(out_views[:n]) if keep_views else None)
         del out_crops[:n], out_boxes[:n], out_lost[:n], out_frames[:n], out_views[:n]
         start += n
         return batch

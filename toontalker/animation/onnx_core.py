@@ -20,17 +20,17 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 import numpy as np
 import torch
 
 from toontalker.animation.core import FrameCore, flatten_source, motion_offset
 from toontalker.config import ConfigBase
+from toontalker.conventions import DOMAINS, Domain
 from toontalker.errors import BackendUnavailableError, InputError, WeightsError
 from toontalker.io_utils import atomic_path
 
-Domain = Literal["real", "cartoon"]
 INSTALL_HINT = 'pip install "toontalker[onnx]" (onnx, onnxruntime)'
 OPSET = 17
 
@@ -181,7 +181,7 @@ class OnnxExportConfig(ConfigBase):
 
     def __post_init__(self) -> None:
         for name in ("source_domain", "driving_domain"):
-            self._check(getattr(self, name) in ("real", "cartoon"), f"{name} must be 'real' or 'cartoon'")
+            self._check(getattr(self, name) in DOMAINS, f"{name} must be one of {', '.join(DOMAINS)}")
         self._check(self.tolerance > 0, f"tolerance must be positive, got {self.tolerance}")
 
 

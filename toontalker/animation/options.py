@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from toontalker.config import ConfigBase
+from toontalker.conventions import CROP_SCALE, DOMAINS, Domain
 
-Domain = Literal["real", "cartoon"]
 Backend = Literal["torch", "onnx"]  # the per-frame core: torch, or onnxruntime (animation/onnx_core.py)
 
 
@@ -27,7 +27,7 @@ class AnimateOptions(ConfigBase):
     source_box: tuple[float, float, float, float] | None = None  # the source face, pixels X0,Y0,X1,Y1
     no_crop_source: bool = False  # the source is already a face crop
     no_crop_driving: bool = False  # the driver is already cropped to the face
-    crop_scale: float = 1.8  # crop side = crop_scale x the face box's longer side
+    crop_scale: float = CROP_SCALE  # crop side = crop_scale x the face box's longer side
     detect_every: int = 1  # run the driving face detector every N frames (boxes held in between)
     detect_side: int = 384  # driving frames are shrunk to this longer side for detection (speed)
     smooth_frames: int = 4  # the driving box is averaged over 2 * smooth_frames + 1 frames
@@ -51,7 +51,7 @@ class AnimateOptions(ConfigBase):
 
     def __post_init__(self) -> None:
         for name in ("source_domain", "driving_domain"):
-            self._check(getattr(self, name) in ("real", "cartoon"), f"{name} must be 'real' or 'cartoon'")
+            self._check(getattr(self, name) in DOMAINS, f"{name} must be one of {', '.join(DOMAINS)}")
         if self.detector != "auto":
             from toontalker.faces import BACKENDS
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from toontalker.conventions import CROP_SCALE
 from toontalker.errors import FaceNotFoundError, InputError, UsageError
 from toontalker.faces import Box, crop_resize, get_detector, square_box
 from toontalker.video import is_video_path, read_image
@@ -34,16 +35,6 @@ def whole_image_box(width: int, height: int) -> Box:
     return square_box(Box(0.0, 0.0, float(width), float(height)), 1.0, width, height, keep_inside=False)
 
 
-def parse_box(text: str, what: str = "--source-box") -> Box:
-    """``"X0,Y0,X1,Y1"`` in pixels; UsageError naming the option when malformed."""
-    parts = [p.strip() for p in text.replace(" ", ",").split(",") if p.strip()]
-    try:
-        x0, y0, x1, y1 = (float(p) for p in parts)
-        return Box(x0, y0, x1, y1)
-    except ValueError as exc:
-        raise UsageError(f"{what} {text!r}: expected X0,Y0,X1,Y1 in pixels with X1>X0 and Y1>Y0") from exc
-
-
 def prepare_source(
     path: Path,
     size: int,
@@ -51,7 +42,7 @@ def prepare_source(
     detector: str = "auto",
     source_box: Box | None = None,
     no_crop: bool = False,
-    crop_scale: float = 1.8,
+    crop_scale: float = CROP_SCALE,
     background: tuple[int, int, int] = (255, 255, 255),
 ) -> SourceFace:
     """Read ``path`` and crop its face to ``size`` x ``size``.

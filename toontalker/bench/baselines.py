@@ -3,7 +3,7 @@
 ``copy-source`` returns the source image unchanged for every driving frame. In same-identity
 reconstruction (Table 2) it scores what a model gets by ignoring the driver: a trained model must beat it on
 L1/PSNR/SSIM/LPIPS/AKD to show it learned motion. It also sets the floor for the paired cartoon benchmark.
-A baseline implements the bench's :class:`~toontalker.bench.quality.Reenactor` protocol, so it runs through
+A baseline implements the bench's :class:`~toontalker.animation.core.Reenactor` protocol, so it runs through
 exactly the same reading, batching and scoring as a model.
 """
 

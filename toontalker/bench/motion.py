@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from toontalker.animation.core import Reenactor
 from toontalker.bench.motion_inputs import (
     MotionPair, PairFrames, cache_key, load_prepared, read_pair, save_prepared,
 )
@@ -27,7 +28,7 @@ from toontalker.bench.motion_signals import (
 )
 from toontalker.bench.frames import to_tensor
 from toontalker.bench.options import MotionOptions  # re-exported: its home is bench/options.py
-from toontalker.bench.quality import Reenactor, reenact_clip
+from toontalker.bench.quality import reenact_clip
 from toontalker.errors import FaceNotFoundError, UsageError
 from toontalker.faces.landmarks import FaceMesh, FrameLandmarks
 from toontalker.metrics.base import to_uint8
@@ -174,8 +175,8 @@ def reenact_pair(model: Reenactor, pair: MotionPair, options: MotionOptions) -> 
     size = int(getattr(getattr(model, "config", None), "image_size", 256))
     frames, driving_marks = prepare_pair(pair, size, options)
     generated = reenact_clip(model, to_tensor(frames.source, options.device), pair.source_domain,
-                             to_tensor(frames.driving, options.device), pair.driving_domain,
-                             options.batch_size, options.motion)
+                             to_tensor(frames.driving, options.device), driving_domain=pair.driving_domain,
+                             batch_size=options.batch_size, motion=options.motion)
     return analyse_clip(frames.source, frames.driving, to_uint8(generated), frames.truth, driving_marks)
 
 

@@ -5,7 +5,7 @@ Two ways to turn files into model input (:class:`MotionPair` ``crop``):
 * ``animate`` (the default for files a user gives): what ``toontalker animate`` does with its default options:
   the source face is found and cropped (:func:`toontalker.animation.source.prepare_source`), the driving
   face is tracked with a smoothed box and every frame cropped
-  (:func:`toontalker.animation.driving.track_and_crop`), both at ``crop_scale`` 1.8;
+  (:func:`toontalker.animation.driving.track_and_crop`), both at ``crop_scale`` :data:`toontalker.faces.CROP_SCALE`;
 * ``none``: the whole image / frame resized to the model's size, as ``bench quality`` reads dataset items
   that are already face crops (protocol CSVs made by ``bench protocol``).
 
@@ -25,13 +25,13 @@ import pandas as pd
 
 from toontalker.bench.frames import read_frames
 from toontalker.bench.protocols import read_protocol
+from toontalker.conventions import CROP_SCALE, DOMAINS
 from toontalker.errors import InputError, MediaError, UsageError
 from toontalker.video import IMAGE_SUFFIXES
 
 Domain = Literal["real", "cartoon"]
 Crop = Literal["animate", "none"]
 CROPS = ("animate", "none")
-DOMAINS = ("real", "cartoon")
 CROSS_SETTINGS = {("real", "real"): "cross-identity-real", ("cartoon", "cartoon"): "cross-identity-cartoon",
                   ("real", "cartoon"): "real-to-cartoon", ("cartoon", "real"): "cartoon-to-real"}
 
@@ -168,7 +168,7 @@ def _is_image(path: Path) -> bool:
     return Path(path).suffix.lower() in IMAGE_SUFFIXES
 
 
-def read_pair(pair: MotionPair, size: int, max_frames: int, crop_scale: float = 1.8) -> PairFrames:
+def read_pair(pair: MotionPair, size: int, max_frames: int, crop_scale: float = CROP_SCALE) -> PairFrames:
     """Read (and, for ``crop == "animate"``, crop) the pair's frames at ``size`` x ``size``."""
     for what, path in (("source", pair.source), ("driving", pair.driving)):
         if not Path(path).exists():

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from toontalker.conventions import CROP_SCALE
 from toontalker.errors import UsageError
 
 
@@ -65,7 +66,7 @@ class MotionOptions:
     batch_size: int = 16
     motion: Literal["relative", "absolute"] = "relative"
     plots: bool = True
-    crop_scale: float = 1.8
+    crop_scale: float = CROP_SCALE
     cache_dir: Path | None = None
 
     def __post_init__(self) -> None:

@@ -1,7 +1,8 @@
 """`bench quality`: run protocols through a model and score the outputs.
 
 Per pair: the source image is encoded once (``encode_source``), the first driving frame is the motion
-reference, and driving frames go through the model in batches with relative motion (paper Eq. 5):
+reference, and driving frames go through animate's per-batch step
+(:class:`~toontalker.animation.core.CoreRunner`) with relative motion (paper Eq. 5):
 ``w_{s->d} = (w_{s->r} + w_{r->s}) + (w_{r->d} - w_{r->start})``. Outputs are scored by a
 :class:`~toontalker.bench.scoring.MetricSuite`; per-pair rows go to parquet, summaries to the report.
 
@@ -16,12 +17,12 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 import pandas as pd
 import torch
 
+from toontalker.animation.core import CoreRunner, Motion, Reenactor
 from toontalker.bench.frames import read_frames, to_tensor
 from toontalker.bench.options import QualityOptions  # re-exported: its home is bench/options.py
 from toontalker.bench.protocols import read_protocol, setting_spec
@@ -44,16 +45,6 @@ MOTION_SETTINGS = ("same-identity", "real-to-cartoon", "cartoon-to-real")  # set
 Progress = Callable[[str], None]
 
 
-class Reenactor(Protocol):
-    """The part of :class:`toontalker.model.ToonTalker` the bench uses (docs/architecture.md)."""
-
-    def encode_source(self, image: torch.Tensor, domain: str): ...
-    def encode_driving(self, frames: torch.Tensor, domain: str) -> torch.Tensor: ...
-    def relative_motion(self, src, w_r2d: torch.Tensor, w_r2start: torch.Tensor) -> torch.Tensor: ...
-    def absolute_motion(self, src, w_r2d: torch.Tensor) -> torch.Tensor: ...
-    def render(self, src, w_s2d: torch.Tensor) -> torch.Tensor: ...
-
-
 @dataclass(frozen=True)
 class SettingResult:
     """One protocol's outcome: ``pairs`` pairs, ``frames`` generated frames, a summary per metric."""
@@ -71,25 +62,19 @@ class SettingResult:
 
 
 @torch.no_grad()
-def reenact_clip(model: Reenactor, source: torch.Tensor, source_domain: str, driving: torch.Tensor,
-                 driving_domain: str, batch_size: int, motion: str = "relative") -> torch.Tensor:
+def reenact_clip(model: Reenactor, source: torch.Tensor, source_domain: str, driving: torch.Tensor, *,
+                 driving_domain: str, batch_size: int, motion: Motion = "relative") -> torch.Tensor:
     """Animate ``source`` ``(1, 3, H, W)`` with ``driving`` ``(N, 3, H, W)`` (both in ``[-1, 1]``).
 
-    The source is encoded once; ``driving[0]`` is the start frame of relative motion. Returns
+    The source is encoded once; ``driving[0]`` (encoded on its own) is the start frame of relative motion;
+    each batch runs animate's step (:class:`~toontalker.animation.core.CoreRunner`, eager). Returns
     ``(N, 3, H, W)`` on the CPU, clamped to ``[-1, 1]``.
     """
-    N = driving.shape[0]
     src = model.encode_source(source, source_domain)
-    w_start = model.encode_driving(driving[:1], driving_domain)
-    outputs = []
-    for begin in range(0, N, batch_size):
-        batch = driving[begin:begin + batch_size]
-        w_r2d = model.encode_driving(batch, driving_domain)
-        if motion == "relative":
-            w_s2d = model.relative_motion(src, w_r2d, w_start.expand_as(w_r2d))
-        else:
-            w_s2d = model.absolute_motion(src, w_r2d)
-        outputs.append(model.render(src, w_s2d).float().clamp(-1, 1).cpu())
+    reference = model.encode_driving(driving[:1], driving_domain) if motion == "relative" else None
+    runner = CoreRunner(model, src, driving_domain, motion=motion, reference=reference, batch_size=batch_size)
+    outputs = [runner(driving[begin:begin + batch_size]).float().clamp(-1, 1).cpu()
+               for begin in range(0, driving.shape[0], batch_size)]
     return torch.cat(outputs)
 
 
@@ -124,7 +109,7 @@ def _ground_truth(pair: pd.Series, driving_u8: np.ndarray, size: int) -> np.ndar
     return driving_u8 if pair["setting"] == "same-identity" else None
 
 
-def run_setting(model: Reenactor, pairs: pd.DataFrame, suite: MetricSuite, options: QualityOptions,
+def run_setting(model: Reenactor, pairs: pd.DataFrame, suite: MetricSuite, *, options: QualityOptions,
                 out_dir: Path, progress: Progress | None = None) -> SettingResult:
     """Reenact and score every pair of one protocol; writes ``pairs-<setting>.parquet`` and a contact sheet."""
     from toontalker.bench.report import write_contact_sheet
@@ -140,16 +125,16 @@ def run_setting(model: Reenactor, pairs: pd.DataFrame, suite: MetricSuite, optio
         source_u8 = read_frames(pair["source_path"], size, start=int(pair["frame"]), count=1)[:1]
         driving_u8 = read_frames(pair["driving_path"], size, count=int(pair["driving_frames"]))
         generated = reenact_clip(model, to_tensor(source_u8, device), pair["source_domain"],
-                                 to_tensor(driving_u8, device), pair["driving_domain"], options.batch_size,
-                                 options.motion)
+                                 to_tensor(driving_u8, device), driving_domain=pair["driving_domain"],
+                                 batch_size=options.batch_size, motion=options.motion)
         target_u8 = _ground_truth(pair, driving_u8, size)
         separate_truth = target_u8 is not None and target_u8 is not driving_u8
         if target_u8 is not None:
             n = min(len(target_u8), len(generated))
             target_u8, generated, driving_u8 = target_u8[:n], generated[:n], driving_u8[:n]
         generated_u8 = to_uint8(generated)
-        clip = Clip(generated, generated_u8, driving_u8, source_u8,
-                    None if target_u8 is None else to_tensor(target_u8), target_u8)
+        clip = Clip(generated=generated, generated_u8=generated_u8, driving_u8=driving_u8, source_u8=source_u8,
+                    target=None if target_u8 is None else to_tensor(target_u8), target_u8=target_u8)
         scores = suite.score_clip(clip)
         for name, values in scores.items():
             acc.per_frame.setdefault(name, []).append(values)
@@ -157,7 +142,8 @@ def run_setting(model: Reenactor, pairs: pd.DataFrame, suite: MetricSuite, optio
         if measure_motion:
             from toontalker.bench.motion_quality import pair_motion
 
-            motion_rows.append(pair_motion(pair, source_u8, driving_u8, generated_u8, target_u8))
+            motion_rows.append(pair_motion(pair, source=source_u8, driving=driving_u8, generated=generated_u8,
+                                           truth=target_u8))
             acc.rows[-1].update(motion_rows[-1].columns)
         reference_frames.append(source_u8)
         if len(acc.samples) < options.samples:
@@ -185,12 +171,11 @@ def run_setting(model: Reenactor, pairs: pd.DataFrame, suite: MetricSuite, optio
         from toontalker.bench.motion import aggregate
 
         motion = aggregate(setting, [m.row for m in motion_rows])
-    result = SettingResult(setting, len(acc.rows), sum(r["frames_scored"] for r in acc.rows),
-                           tuple(summaries.values()), pairs_path, sheet, motion)
-    return result
+    return SettingResult(setting=setting, pairs=len(acc.rows), frames=sum(r["frames_scored"] for r in acc.rows),
+                         metrics=tuple(summaries.values()), pairs_path=pairs_path, contact_sheet=sheet, motion=motion)
 
 
-def run_key(pairs: pd.DataFrame, metrics: tuple[str, ...], options: QualityOptions, model_id: str) -> str:
+def run_key(pairs: pd.DataFrame, metrics: tuple[str, ...], *, options: QualityOptions, model_id: str) -> str:
     """What a finished setting must match to be reused: the pairs, metrics, motion mode and model."""
     blob = json.dumps({"pairs": pairs.astype(str).to_dict(orient="records"), "metrics": list(metrics),
                        "motion": options.motion, "model": model_id,
@@ -221,8 +206,8 @@ def load_finished(out_dir: Path, setting: str, key: str) -> SettingResult | None
         from toontalker.bench.motion_quality import setting_motion_from_json
 
         motion = setting_motion_from_json(data["motion"])
-    return SettingResult(data["setting"], data["pairs"], data["frames"], metrics, Path(data["pairs_path"]), sheet,
-                         motion)
+    return SettingResult(setting=data["setting"], pairs=data["pairs"], frames=data["frames"], metrics=metrics,
+                         pairs_path=Path(data["pairs_path"]), contact_sheet=sheet, motion=motion)
 
 
 def run_quality(model: Reenactor, protocol_paths: list[Path], out_dir: Path, options: QualityOptions,
@@ -239,7 +224,7 @@ def run_quality(model: Reenactor, protocol_paths: list[Path], out_dir: Path, opt
         if options.max_pairs is not None:
             pairs = pairs.iloc[: options.max_pairs]
         metrics = options.metrics or DEFAULT_METRICS[setting]
-        key = run_key(pairs, metrics, options, model_id)
+        key = run_key(pairs, metrics, options=options, model_id=model_id)
         finished = load_finished(out_dir, setting, key) if options.resume else None
         if finished is not None:
             if progress:
@@ -247,7 +232,7 @@ def run_quality(model: Reenactor, protocol_paths: list[Path], out_dir: Path, opt
             results.append(finished)
             continue
         suite = MetricSuite(metrics, options.device, backend_cache=backend_cache)
-        result = run_setting(model, pairs, suite, options, out_dir, progress)
+        result = run_setting(model, pairs, suite, options=options, out_dir=out_dir, progress=progress)
         _save_result(result, out_dir, key)
         results.append(result)
     return results

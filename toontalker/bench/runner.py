@@ -12,11 +12,12 @@ from pathlib import Path
 
 import torch
 
+from toontalker.animation.core import Reenactor
 from toontalker.bench.baselines import BASELINE_LABELS, make_baseline
 from toontalker.bench.paired import paired_cartoon_pairs
 from toontalker.bench.paper_numbers import ABLATION_TABLES, table_methods
 from toontalker.bench.protocols import ProtocolFile, ProtocolOptions, generate_protocols, load_manifest, setting_spec
-from toontalker.bench.quality import QualityOptions, Reenactor, run_quality
+from toontalker.bench.quality import QualityOptions, run_quality
 from toontalker.bench.report import RunResults, TableView, all_metrics_table, main_tables_for, paper_table, write_report
 from toontalker.errors import UsageError
 from toontalker.io_utils import atomic_path

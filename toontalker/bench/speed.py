@@ -1,10 +1,11 @@
 """``toontalker bench speed``: frames/s and latency of the animate core, per preset, batch size and dtype.
 
-The core is what animate runs per driving batch, with the source and the reference frame encoded once
-(outside the timing): motion encoding of B driving crops (Em + T_{r->d}), relative motion transfer (Eq. 5)
-and rendering (T_B + G). Decoding, cropping and encoding are excluded (they run on other threads in
-animate). Inputs are random tensors at the preset's resolution; weights are random (speed does not depend
-on their values).
+The core is what animate runs per driving batch, the same object
+(:class:`~toontalker.animation.core.CoreRunner`; ``compile_mode``: its ``torch.compile``d path, as
+``animate --compile`` runs it), with the source and the reference frame encoded once (outside the timing):
+motion encoding of B driving crops (Em + T_{r->d}), relative motion transfer (Eq. 5) and rendering
+(T_B + G). Decoding, cropping and encoding are excluded (they run on other threads in animate). Inputs
+are random tensors at the preset's resolution; weights are random (speed does not depend on their values).
 
 On CUDA each iteration is timed with CUDA events after ``warmup`` iterations and the median is reported;
 on CPU with ``perf_counter``. Peak memory is ``torch.cuda.max_memory_allocated`` on CUDA and the process's
@@ -13,7 +14,6 @@ peak resident set on CPU.
 
 from __future__ import annotations
 
-import contextlib
 import platform
 import resource
 import statistics
@@ -23,9 +23,11 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
+from torch import nn
 
+from toontalker.animation.core import CoreRunner
 from toontalker.config import ConfigBase
-from toontalker.devices import dtype_name, enable_fast_kernels, resolve_device, resolve_dtype
+from toontalker.devices import autocast, dtype_name, enable_fast_kernels, resolve_device, resolve_dtype
 
 
 @dataclass(frozen=True)
@@ -96,18 +98,7 @@ def _peak_memory_mb(device: torch.device) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def build_core(model, source_domain: str = "cartoon",
-               driving_domain: str = "real") -> Callable[[object, torch.Tensor, torch.Tensor], torch.Tensor]:
-    """The per-batch animate core: ``(src, w_start, frames) -> rendered frames``."""
-
-    def core(src, w_start: torch.Tensor, frames: torch.Tensor) -> torch.Tensor:
-        w_r2d = model.encode_driving(frames, driving_domain)
-        return model.render(src, model.relative_motion(src, w_r2d, w_start))
-
-    return core
-
-
-def _time(step: Callable[[], torch.Tensor], device: torch.device, iters: int, warmup: int) -> list[float]:
+def _time(step: Callable[[], torch.Tensor], device: torch.device, *, iters: int, warmup: int) -> list[float]:
     for _ in range(warmup):
         step()
     if device.type == "cuda":
@@ -129,7 +120,7 @@ def _time(step: Callable[[], torch.Tensor], device: torch.device, iters: int, wa
     return times
 
 
-def measure(model, preset: str, batch_size: int, dtype: torch.dtype, device: torch.device,
+def measure(model: nn.Module, preset: str, *, batch_size: int, dtype: torch.dtype, device: torch.device,
             cfg: SpeedBenchConfig) -> SpeedRow:
     """Time the core of ``model`` (already on ``device``) at one batch size and dtype."""
     size = model.config.image_size
@@ -141,18 +132,15 @@ def measure(model, preset: str, batch_size: int, dtype: torch.dtype, device: tor
     source, frames = source.contiguous(memory_format=memory_format), frames.contiguous(memory_format=memory_format)
     if cfg.cast_weights:
         source, frames = source.to(dtype), frames.to(dtype)
-    autocast = (contextlib.nullcontext() if dtype == torch.float32 or cfg.cast_weights
-                else torch.autocast(device_type=device.type, dtype=dtype))
-    core = build_core(model)
-    if cfg.compile_mode is not None:
-        core = torch.compile(core, mode=cfg.compile_mode)
     if device.type == "cuda":
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats(device)
-    with torch.inference_mode(), autocast:
+    with torch.inference_mode(), autocast(device, torch.float32 if cfg.cast_weights else dtype):
         src = model.encode_source(source, "cartoon")
         w_start = model.encode_driving(frames[:1], "real")
-        times = _time(lambda: core(src, w_start, frames), device, cfg.iters, cfg.warmup)
+        runner = CoreRunner(model, src, "real", reference=w_start, compile_mode=cfg.compile_mode,
+                            batch_size=batch_size)
+        times = _time(lambda: runner(frames), device, iters=cfg.iters, warmup=cfg.warmup)
     median = statistics.median(times)
     p90 = sorted(times)[min(len(times) - 1, int(0.9 * len(times)))]
     return SpeedRow(preset=preset, image_size=size, params_m=round(params, 2), batch_size=batch_size,
@@ -162,11 +150,13 @@ def measure(model, preset: str, batch_size: int, dtype: torch.dtype, device: tor
                     peak_memory_mb=_peak_memory_mb(device))
 
 
-def _failed_row(preset: str, size: int, params: float, batch_size: int, dtype: torch.dtype,
+def _failed_row(preset: str, *, size: int, params: float, batch_size: int, dtype: torch.dtype,
                 cfg: SpeedBenchConfig, error: str) -> SpeedRow:
     nan = float("nan")
-    return SpeedRow(preset, size, round(params, 2), batch_size, dtype_name(dtype), cfg.channels_last,
-                    cfg.cast_weights, cfg.compile_mode, nan, nan, nan, nan, nan, error)
+    return SpeedRow(preset=preset, image_size=size, params_m=round(params, 2), batch_size=batch_size,
+                    dtype=dtype_name(dtype), channels_last=cfg.channels_last, cast_weights=cfg.cast_weights,
+                    compiled=cfg.compile_mode, ms_per_batch=nan, ms_per_batch_p90=nan, ms_per_frame=nan,
+                    frames_per_second=nan, peak_memory_mb=nan, error=error)
 
 
 def run_speed_bench(cfg: SpeedBenchConfig, on_row: Callable[[SpeedRow], None] | None = None) -> SpeedReport:
@@ -189,9 +179,10 @@ def run_speed_bench(cfg: SpeedBenchConfig, on_row: Callable[[SpeedRow], None] | 
                 model = model.to(memory_format=torch.channels_last)
             for batch_size in cfg.batch_sizes:
                 try:
-                    row = measure(model, preset, batch_size, dtype, device, cfg)
+                    row = measure(model, preset, batch_size=batch_size, dtype=dtype, device=device, cfg=cfg)
                 except torch.OutOfMemoryError:
-                    row = _failed_row(preset, base.config.image_size, params, batch_size, dtype, cfg, "out of memory")
+                    row = _failed_row(preset, size=base.config.image_size, params=params, batch_size=batch_size,
+                                      dtype=dtype, cfg=cfg, error="out of memory")
                     if device.type == "cuda":
                         torch.cuda.empty_cache()
                 rows.append(row)

@@ -83,10 +83,10 @@ def animate_command(
     json: JsonOutput = False,
 ) -> None:
     from toontalker.animation.api import animate
-    from toontalker.animation.source import parse_box
+    from toontalker.faces import Box
 
     mode = output_mode(quiet, json)
-    box = parse_box(source_box).as_tuple() if source_box else None
+    box = Box.parse(source_box, "--source-box").as_tuple() if source_box else None
     options = AnimateOptions(
         source_domain=source_domain, driving_domain=driving_domain,
         detector=detector, source_box=box,

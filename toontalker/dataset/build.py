@@ -17,7 +17,6 @@ its clips; leftover temporary files are removed at the next start.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import as_completed
@@ -264,6 +263,3 @@ def write_full_manifest(out_dir: Path, results: Sequence[VideoResult]) -> Path |
             pass
     return write_manifest(frame, out_dir)
 
-
-def default_workers() -> int:
-    return max(1, min(4, (os.cpu_count() or 1)))

@@ -32,7 +32,7 @@ from toontalker.dataset.sources import SourceVideo, check_identity_options, scan
 from toontalker.dataset.storage import ClipWriter, check_format, clip_relpath
 from toontalker.errors import InputError, ToonTalkerError, UsageError
 from toontalker.faces import Box, crop_resize
-from toontalker.faces.detectors import DOMAINS
+from toontalker.conventions import DOMAINS
 from toontalker.io_utils import atomic_write_text
 from toontalker.video import is_image_path, is_video_path, iter_frames, probe, read_image
 

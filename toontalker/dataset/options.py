@@ -7,9 +7,13 @@ defaults from these dataclasses (toontalker/cli/dataset.py), so a default change
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from toontalker.config import ConfigBase
+from toontalker.conventions import CROP_SCALE, DOMAINS
+
+if TYPE_CHECKING:
+    from toontalker.faces.tracking import TrackConfig
 
 SCENE_DETECTORS = ("content", "adaptive", "none")
 
@@ -22,12 +26,12 @@ class BuildConfig(ConfigBase):
     size: int = 256
     format: str = "jpg"
     detector: str = "auto"
-    scale: float = 1.8
+    scale: float = CROP_SCALE
     min_frames: int = 25
     max_frames: int = 0
     min_face: int = 48
-    iou_threshold: float = 0.3
-    max_lost: int = 5
+    iou_threshold: float = 0.3  # = faces.tracking.DATASET_TRACKING.min_iou (a test checks)
+    max_lost: int = 5  # = DATASET_TRACKING.patience
     detect_every: int = 1
     smooth: int = 5
     scene_detector: str = "content"
@@ -43,7 +47,7 @@ class BuildConfig(ConfigBase):
     def __post_init__(self) -> None:
         from toontalker.dataset.storage import FORMATS
         from toontalker.faces import Box
-        from toontalker.faces.detectors import BACKENDS, DOMAINS
+        from toontalker.faces.detectors import BACKENDS
 
         self._check(self.domain in DOMAINS, f"domain must be one of {DOMAINS}, got {self.domain!r}")
         self._check(self.size >= 16, f"size must be >= 16, got {self.size}")
@@ -63,6 +67,13 @@ class BuildConfig(ConfigBase):
         self._check(not (self.no_crop and self.box), "no_crop and box exclude each other")
         if self.box:
             Box.parse(self.box)
+
+    @property
+    def tracking(self) -> TrackConfig:
+        """How this build follows a face (:data:`~toontalker.faces.tracking.DATASET_TRACKING` by default)."""
+        from toontalker.faces.tracking import TrackConfig
+
+        return TrackConfig(min_iou=self.iou_threshold, nested_centres=True, patience=self.max_lost)
 
     @property
     def needs_detector(self) -> bool:

@@ -112,7 +112,7 @@ def plan_clips(scenes: Sequence[tuple[int, int]], detections: Sequence[list[Box]
             candidates = [(start, end, crop, crop.width)]
         else:
             candidates = []
-            for track in track_boxes(detections[start:end], config.iou_threshold, config.max_lost, start):
+            for track in track_boxes(detections[start:end], config.tracking, start_frame=start):
                 if track.median_face_side() < config.min_face:
                     dropped["small"] += 1
                     continue

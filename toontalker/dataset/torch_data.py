@@ -32,7 +32,7 @@ from toontalker.dataset.landmarks import read_clip_landmarks
 from toontalker.dataset.manifest import clip_path, dataset_root, read_manifest
 from toontalker.dataset.storage import ClipCache
 from toontalker.errors import InputError, UsageError
-from toontalker.faces.detectors import DOMAINS
+from toontalker.conventions import check_domain, other_domain
 from toontalker.faces.landmarks import eye_openings, mouth_opening, region_boxes
 
 REGIONS_PER_FRAME = 3  # mouth, image-left eye, image-right eye (faces.landmarks.REGIONS)
@@ -125,9 +125,7 @@ def _select(dataset: str | Path | pd.DataFrame, root: Path | None, split: str | 
     else:
         frame, root = read_manifest(dataset), dataset_root(dataset)
     if domain is not None:
-        if domain not in DOMAINS:
-            raise UsageError(f"domain must be one of {DOMAINS}, got {domain!r}")
-        frame = frame[frame["domain"] == domain]
+        frame = frame[frame["domain"] == check_domain(domain)]
     if split is not None:
         frame = frame[frame["split"] == split]
     return frame.reset_index(drop=True), root
@@ -272,10 +270,8 @@ class CrossDomainTupleDataset(_SeededDataset):
     def __init__(self, dataset: str | Path | pd.DataFrame, motion_domain: str = "real", split: str | None = "train",
                  size: int | None = None, seed: int = 0, augment: bool = False, length: int | None = None,
                  root: Path | None = None) -> None:
-        if motion_domain not in DOMAINS:
-            raise UsageError(f"motion_domain must be one of {DOMAINS}, got {motion_domain!r}")
-        self.motion_domain = motion_domain
-        self.other_domain = next(d for d in DOMAINS if d != motion_domain)
+        self.motion_domain = check_domain(motion_domain, "motion_domain")
+        self.other_domain = other_domain(self.motion_domain)
         frame, root = _select(dataset, root, split, None)
         self.motion = _ClipFrames(frame[frame["domain"] == motion_domain], root, size, min_frames=2)
         self.other = _ClipFrames(frame[frame["domain"] == self.other_domain], root, size, min_frames=1)

@@ -8,14 +8,29 @@ from toontalker.faces.detectors import (
     available_detectors,
     get_detector,
 )
-from toontalker.faces.tracking import FaceTrack, smooth_boxes, stable_box, track_boxes
+from toontalker.faces.tracking import (
+    ANIMATE_TRACKING,
+    DATASET_TRACKING,
+    BoxSmoother,
+    FaceTrack,
+    FaceTrackState,
+    TrackConfig,
+    smooth_boxes,
+    stable_box,
+    track_boxes,
+)
 
 __all__ = [
+    "ANIMATE_TRACKING",
     "AUTO_ORDER",
     "BACKENDS",
+    "DATASET_TRACKING",
     "Box",
+    "BoxSmoother",
     "FaceDetector",
     "FaceTrack",
+    "FaceTrackState",
+    "TrackConfig",
     "available_detectors",
     "crop_resize",
     "get_detector",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from toontalker.errors import InputError
+from toontalker.errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -74,14 +74,15 @@ class Box:
         return Box(self.x0 + dx, self.y0 + dy, self.x1 + dx, self.y1 + dy, self.score)
 
     @classmethod
-    def parse(cls, text: str) -> Box:
-        """``"X0,Y0,X1,Y1"`` (pixels) as a box; :class:`InputError` if malformed."""
-        parts = [p.strip() for p in text.split(",")]
+    def parse(cls, text: str, what: str = "box") -> Box:
+        """``"X0,Y0,X1,Y1"`` (pixels; commas and/or spaces) as a box; :class:`UsageError` naming ``what`` if
+        malformed (the one parser of boxes typed by a person: animate's source box, dataset build's box)."""
+        parts = [p for p in text.replace(",", " ").split() if p]
         try:
             x0, y0, x1, y1 = (float(p) for p in parts)
             return cls(x0, y0, x1, y1)
         except ValueError as exc:
-            raise InputError(f"--box {text!r}: expected X0,Y0,X1,Y1 in pixels with X1>X0 and Y1>Y0") from exc
+            raise UsageError(f"{what} {text!r}: expected X0,Y0,X1,Y1 in pixels with X1>X0 and Y1>Y0") from exc
 
 
 def non_max_suppression(boxes: Sequence[Box], iou_threshold: float = 0.4) -> list[Box]:

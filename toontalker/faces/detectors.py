@@ -27,11 +27,11 @@ import cv2
 import numpy as np
 
 from toontalker.cache import find_weights, known_weights
+from toontalker.conventions import Domain, check_domain
 from toontalker.errors import BackendUnavailableError, UsageError
 from toontalker.faces.boxes import Box, non_max_suppression
 from toontalker.faces.native_logs import WarmUp, native_stderr_muted
 
-DOMAINS = ("real", "cartoon")
 
 
 class FaceDetector(ABC):
@@ -237,7 +237,7 @@ BACKENDS: dict[str, Callable[[], FaceDetector]] = {
     "mediapipe": MediapipeDetector,
 }
 # What "auto" tries, in order, per domain (order from the hit rates measured in docs/dataset.md).
-AUTO_ORDER: dict[str, tuple[str, ...]] = {
+AUTO_ORDER: dict[Domain, tuple[str, ...]] = {
     "real": ("s3fd", "mediapipe", "dlib-hog", "haar"),
     "cartoon": ("mediapipe", "s3fd", "haar", "dlib-hog"),
 }
@@ -255,10 +255,9 @@ def available_detectors() -> dict[str, str]:
     return status
 
 
-def get_detector(name: str = "auto", domain: str = "real") -> FaceDetector:
+def get_detector(name: str = "auto", domain: Domain | str = "real") -> FaceDetector:
     """The backend ``name``, or for ``"auto"`` the first one usable here in ``AUTO_ORDER[domain]``."""
-    if domain not in DOMAINS:
-        raise UsageError(f"unknown domain {domain!r}: expected one of {', '.join(DOMAINS)}")
+    domain = check_domain(domain)
     if name != "auto":
         if name not in BACKENDS:
             raise UsageError(f"unknown face detector {name!r}: expected auto or one of {', '.join(BACKENDS)}")

@@ -1,21 +1,63 @@
-"""Landmark-free face tracking over video frames: link per-frame detections into tracks, smooth them.
+"""Landmark-free face tracking over video frames: the one home of how a face is followed and smoothed.
 
-:func:`track_boxes` follows one face through a run of frames by box overlap (IoU). A track ends when the
-face is lost for more than ``max_lost`` examined frames or jumps (no detection overlaps the last good box by
-``iou_threshold``) for that long; lost frames inside a track hold the last good box, frames that were not
-examined (``None``, e.g. with a detection stride) are interpolated. :func:`smooth_boxes` then removes
-detector jitter with a centred moving average. Used by ``dataset build`` (one clip per track) and by
-``animate`` for the driving crop.
+Both trackers continue a face with :meth:`TrackConfig.match` (the detection overlapping the last good box
+by ``min_iou``, or, with ``nested_centres``, one whose centre lies inside it and vice versa) and give up on
+it after ``patience`` misses in a row; each caller keeps its own values (:data:`DATASET_TRACKING`,
+:data:`ANIMATE_TRACKING`):
+
+* ``dataset build``, offline: :func:`track_boxes` links per-frame detections into tracks (one clip per
+  track). A track ends when no detection matches for more than ``patience`` examined frames; lost frames
+  inside a track hold the last good box, frames that were not examined (``None``, a detection stride) are
+  interpolated. :func:`smooth_boxes` removes detector jitter (centred moving average of the corners) and
+  :func:`stable_box` gives the clip one crop box.
+* ``animate``, streaming (:mod:`toontalker.animation.driving`): :class:`FaceTrackState` holds the last
+  good box while the face is lost (the run never stops) and switches to a face elsewhere only after more
+  than ``patience`` detections in a row disagree (a cut to another shot, not a passer-by);
+  :class:`BoxSmoother` averages box centre and side over a centred window with bounded look-ahead.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from toontalker.errors import ConfigError
 from toontalker.faces.boxes import Box
+
+
+@dataclass(frozen=True)
+class TrackConfig:
+    """How a face is followed from one detection to the next."""
+
+    min_iou: float  # a detection continues the track when it overlaps the last good box by this much
+    nested_centres: bool  # ... or when each box's centre lies inside the other (tight / loose cartoon boxes)
+    patience: int  # misses in a row a track survives; one more ends it (dataset) or re-acquires (animate)
+
+    def __post_init__(self) -> None:
+        if not (0.0 < self.min_iou < 1.0) or self.patience < 0:
+            raise ConfigError(f"TrackConfig: min_iou must be in (0, 1) and patience >= 0, got {self}")
+
+    def affinity(self, candidate: Box, last: Box) -> float:
+        """How well ``candidate`` continues ``last``: IoU, + 1 for nested centres when those count."""
+        return candidate.iou(last) + (1.0 if self.nested_centres and _centres_inside(candidate, last) else 0.0)
+
+    def match(self, faces: Sequence[Box], last: Box) -> Box | None:
+        """The detection of ``faces`` that continues the track of ``last``, or None."""
+        best = max(faces, key=lambda b: self.affinity(b, last), default=None)
+        if best is None:
+            return None
+        if best.iou(last) >= self.min_iou or (self.nested_centres and _centres_inside(best, last)):
+            return best
+        return None
+
+
+# dataset build: detectors on cartoons alternate tight and loose boxes of one face (low IoU, nested centres)
+DATASET_TRACKING = TrackConfig(min_iou=0.3, nested_centres=True, patience=5)
+# animate: any overlap keeps the face; the 5th disagreeing detection in a row re-acquires
+ANIMATE_TRACKING = TrackConfig(min_iou=0.1, nested_centres=False, patience=4)
 
 
 @dataclass(frozen=True)
@@ -64,31 +106,20 @@ def _fill(frames: list[Box | None], examined: list[bool]) -> list[Box]:
     return out
 
 
-def _affinity(a: Box, b: Box) -> float:
-    return a.iou(b) + (1.0 if _centres_inside(a, b) else 0.0)
-
-
 def _centres_inside(a: Box, b: Box) -> bool:
     return a.contains_point(*b.center) and b.contains_point(*a.center)
 
 
-def _same_face(candidate: Box, last: Box, iou_threshold: float) -> bool:
-    """Overlap enough, or one box re-framing the other (detectors on cartoons alternate tight and loose
-    boxes of one face: low IoU, but each box's centre lies inside the other)."""
-    return candidate.iou(last) >= iou_threshold or _centres_inside(candidate, last)
-
-
 def track_boxes(
     detections: Sequence[Sequence[Box] | None],
-    iou_threshold: float = 0.3,
-    max_lost: int = 5,
+    config: TrackConfig = DATASET_TRACKING,
     start_frame: int = 0,
 ) -> list[FaceTrack]:
     """Tracks of one face each through ``detections`` (per frame: boxes best first, or None if not examined).
 
-    A track starts at a frame with a detection (the best one), continues with the detection matching its
-    last good box (IoU >= ``iou_threshold``, or each box's centre inside the other), and ends after
-    ``max_lost`` examined frames in a row without such a detection; trailing lost frames are cut off. Frame numbers are offset by ``start_frame``.
+    A track starts at a frame with a detection (the best one), continues with the detection that
+    ``config.match``es its last good box, and ends after more than ``config.patience`` examined frames in a
+    row without one; trailing lost frames are cut off. Frame numbers are offset by ``start_frame``.
     """
     tracks: list[FaceTrack] = []
     current: list[Box | None] = []
@@ -105,8 +136,8 @@ def track_boxes(
         if current:
             boxes = _fill(current, examined)
             detected = sum(1 for b in current if b is not None)
-            tracks.append(FaceTrack(start_frame + track_start, start_frame + track_start + len(boxes),
-                                    tuple(boxes), detected))
+            tracks.append(FaceTrack(start=start_frame + track_start, end=start_frame + track_start + len(boxes),
+                                    boxes=tuple(boxes), detected=detected))
         current, examined, last_good, lost = [], [], None, 0
 
     for index, found in enumerate(detections):
@@ -119,8 +150,8 @@ def track_boxes(
             current.append(None)
             examined.append(False)
             continue
-        best = max(found, key=lambda b: _affinity(b, last_good), default=None)
-        if best is not None and _same_face(best, last_good, iou_threshold):
+        best = config.match(found, last_good)
+        if best is not None:
             current.append(best)
             examined.append(True)
             last_good, lost = best, 0
@@ -128,7 +159,7 @@ def track_boxes(
         current.append(None)
         examined.append(True)
         lost += 1
-        if lost > max_lost:
+        if lost > config.patience:
             close()
             if found:  # the face jumped: a new track starts here
                 track_start, current, examined = index, [found[0]], [True]
@@ -136,6 +167,75 @@ def track_boxes(
     if last_good is not None:
         close()
     return tracks
+
+
+@dataclass
+class FaceTrackState:
+    """The streaming box follower: association, hold-on-loss and re-acquisition (no smoothing: BoxSmoother).
+
+    ``update`` takes one detection result: a match (``config.match``) moves the box; no face holds it (lost);
+    a face elsewhere holds it too, until more than ``config.patience`` such disagreements in a row re-acquire.
+    """
+
+    box: Box | None = None
+    config: TrackConfig = ANIMATE_TRACKING
+    disagreements: int = 0
+
+    def update(self, faces: Sequence[Box]) -> tuple[Box | None, bool]:
+        """Feed one detection result (best first); returns (box to use, lost?)."""
+        if not faces:
+            return self.box, True
+        if self.box is None:
+            self.box = faces[0]
+            return self.box, False
+        match = self.config.match(faces, self.box)
+        if match is not None:
+            self.box, self.disagreements = match, 0
+            return self.box, False
+        self.disagreements += 1
+        if self.disagreements > self.config.patience:
+            self.box, self.disagreements = faces[0], 0
+            return self.box, False
+        return self.box, True
+
+
+class BoxSmoother:
+    """Centred moving average of box centre and side over ``2 * lookahead + 1`` frames, streaming."""
+
+    def __init__(self, lookahead: int) -> None:
+        self.lookahead = lookahead
+        self._history: deque[np.ndarray] = deque(maxlen=2 * lookahead + 1)
+        self._emitted = 0
+        self._pushed = 0
+
+    @staticmethod
+    def _vec(box: Box) -> np.ndarray:
+        cx, cy = box.center
+        return np.array([cx, cy, max(box.width, box.height)], dtype=np.float64)
+
+    def push(self, box: Box) -> list[Box]:
+        """Add the next frame's box; returns the smoothed boxes now final (at most one)."""
+        self._history.append(self._vec(box))
+        self._pushed += 1
+        if self._pushed <= self.lookahead:
+            return []
+        return [self._emit()]
+
+    def flush(self) -> list[Box]:
+        """The remaining smoothed boxes at the end of the video."""
+        out = []
+        while self._emitted < self._pushed:
+            self._history.append(self._history[-1])  # repeat the last box past the end
+            out.append(self._emit())
+        return out
+
+    def _emit(self) -> Box:
+        # the window is centred on frame `_emitted`: frames before it that are still held, and lookahead after
+        held_before = min(self._emitted, self.lookahead)
+        window = list(self._history)[-(held_before + self.lookahead + 1):]
+        cx, cy, side = np.mean(window, axis=0)
+        self._emitted += 1
+        return Box(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
 
 
 def smooth_boxes(boxes: Sequence[Box], window: int = 5) -> tuple[Box, ...]:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor, nn
 
+from toontalker.conventions import DOMAINS, Domain, check_domain
 from toontalker.errors import InputError, UsageError
 from toontalker.model.appearance_encoder import AppearanceEncoder
 from toontalker.model.attention import KeyValue
@@ -34,7 +35,6 @@ from toontalker.model.query_transformer import MotionBase, build_query_transform
 if TYPE_CHECKING:
     from toontalker.weights.card import CardInfo
 
-DOMAINS: tuple[str, ...] = ("real", "cartoon")
 DOMAIN_COMPONENTS: tuple[str, ...] = (
     "appearance_encoder", "motion_encoder", "motion_base", "backward_transformer", "generator",
 )
@@ -48,7 +48,7 @@ class SourceEncoding:
     features: tuple[Tensor, ...]
     w_s2r: Tensor
     w_r2s: Tensor
-    domain: str
+    domain: Domain
     memory: tuple[KeyValue, ...] = ()
 
     @property
@@ -71,7 +71,8 @@ class Reenactment:
 
 @dataclass(frozen=True, eq=False)
 class Analogy:
-    """Output of ``ToonTalker.analogy`` (Eq. 6-9): the synthetic face x_g and the four canonical codes."""
+    """Output of ``ToonTalker.analogy`` (Eq. 6-9): the synthetic face x_g ``(B, 3, H, W)`` in the source's
+    domain and the four canonical codes ``(B, K, d)``; ``motion_loss()`` is Eq. 9 (training's L_motion)."""
 
     image: Tensor
     w_r2s: Tensor
@@ -81,16 +82,17 @@ class Analogy:
 
     @property
     def relative_generated(self) -> Tensor:
-        """w_{r->g} - w_{r->s}: motion from the source to the synthetic face."""
-        return self.w_r2g - self.w_r2s
+        """w_{r->g} - w_{r->s}: motion from the source to the synthetic face (fp32)."""
+        return self.w_r2g.float() - self.w_r2s.float()
 
     @property
     def relative_driving(self) -> Tensor:
-        """w_{r->b} - w_{r->a}: motion between the two driving faces."""
-        return self.w_r2b - self.w_r2a
+        """w_{r->b} - w_{r->a}: motion between the two driving faces (fp32)."""
+        return self.w_r2b.float() - self.w_r2a.float()
 
     def motion_loss(self) -> Tensor:
-        """Eq. 9: mean over the batch of the L1 norm of the difference, divided by K*d (a mean abs error)."""
+        """Eq. 9: mean over the batch of the L1 norm of the difference, divided by K*d (a mean abs error);
+        a scalar in fp32, also under autocast."""
         return (self.relative_generated - self.relative_driving).abs().mean()
 
 
@@ -135,10 +137,8 @@ class ToonTalker(nn.Module):
         self.driving_query = build_query_transformer(config)  # T_{r->d}
 
     # -- checks ------------------------------------------------------------------------------------------
-    def _domain(self, domain: str) -> DomainModel:
-        if domain not in DOMAINS:
-            raise UsageError(f"unknown domain {domain!r}; choose 'real' or 'cartoon'")
-        return self.domains[domain]  # type: ignore[return-value]
+    def _domain(self, domain: Domain | str) -> DomainModel:
+        return self.domains[check_domain(domain)]  # type: ignore[return-value]
 
     def _check_images(self, images: Tensor, what: str) -> None:
         size = self.config.image_size
@@ -146,7 +146,7 @@ class ToonTalker(nn.Module):
             raise InputError(f"{what}: expected a (B, 3, {size}, {size}) tensor, got {tuple(images.shape)}")
 
     # -- the typed API -----------------------------------------------------------------------------------
-    def encode_source(self, image: Tensor, domain: str) -> SourceEncoding:
+    def encode_source(self, image: Tensor, domain: Domain) -> SourceEncoding:
         """image (B, 3, H, W) in [-1, 1] -> SourceEncoding: S = Ea(x_s), w_{s->r}, w_{r->s}, T_B keys/values."""
         self._check_images(image, "source image")
         parts = self._domain(domain)
@@ -161,7 +161,7 @@ class ToonTalker(nn.Module):
             memory=parts.backward_transformer.memory(features),
         )
 
-    def encode_driving(self, frames: Tensor, domain: str) -> Tensor:
+    def encode_driving(self, frames: Tensor, domain: Domain) -> Tensor:
         """frames (B, 3, H, W) -> w_{r->d} = T_{r->d}(Em(x_d), p) of shape (B, K, d)."""
         self._check_images(frames, "driving frames")
         parts = self._domain(domain)
@@ -193,16 +193,16 @@ class ToonTalker(nn.Module):
         w_s2d = self.absolute_motion(encoded, w_r2d)
         return Reenactment(image=self.render(encoded, w_s2d), w_s2d=w_s2d)
 
-    def analogy(
-        self, source: Tensor, start: Tensor, driving: Tensor, source_domain: str, driving_domain: str
-    ) -> Analogy:
-        """The analogy pass (Eq. 6-8): drive ``source`` by the relative motion start -> driving, re-encode x_g."""
-        encoded = self.encode_source(source, source_domain)
-        w_r2a = self.encode_driving(start, driving_domain)
-        w_r2b = self.encode_driving(driving, driving_domain)
-        image = self.render(encoded, self.relative_motion(encoded, w_r2b, w_r2a))
-        w_r2g = self.encode_driving(image, source_domain)
-        return Analogy(image=image, w_r2s=encoded.w_r2s, w_r2a=w_r2a, w_r2b=w_r2b, w_r2g=w_r2g)
+    def analogy(self, source: SourceEncoding, w_r2a: Tensor, w_r2b: Tensor) -> Analogy:
+        """The analogy pass (Eq. 6-8) on encodings the caller already has (training reuses its reconstruction's).
+
+        ``source``: x_s of one domain (its ``w_r2s`` is T_{r->d}(E_m(x_s), p), Eq. 7); ``w_r2a``, ``w_r2b``:
+        ``(B, K, d)`` driving codes of two faces a, b of the other domain (Eq. 7). The relative motion a -> b
+        drives x_s (Eq. 6 = Eq. 5 with '1' = a, d = b); the synthetic face x_g is re-encoded (Eq. 8).
+        """
+        image = self.render(source, self.relative_motion(source, w_r2b, w_r2a))
+        w_r2g = self.encode_driving(image, source.domain)
+        return Analogy(image=image, w_r2s=source.w_r2s, w_r2a=w_r2a, w_r2b=w_r2b, w_r2g=w_r2g)
 
     # -- stage 2 and parameter groups ----------------------------------------------------------------------
     @torch.no_grad()
@@ -224,9 +224,6 @@ class ToonTalker(nn.Module):
         for component in SHARED_COMPONENTS:
             for name, param in getattr(self, component).named_parameters():
                 yield f"{component}.{name}", param
-
-    def shared_parameters(self) -> Iterator[nn.Parameter]:
-        return (p for _, p in self.named_shared_parameters())
 
     def parameter_counts(self) -> ParameterCounts:
         parts = self.domains["real"]

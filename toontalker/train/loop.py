@@ -15,7 +15,7 @@ import random
 import signal
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ from toontalker.train.monitor import RunMonitor
 from toontalker.train.perceptual import VGG19Features
 from toontalker.train.recipe import TrainRecipe, build_recipe
 from toontalker.train.stream import PairDataset, StreamSampler, TrainBatch, TrainStream
-from toontalker.train.trainer import Trainer
+from toontalker.train.trainer import Trainer, model_config_for
 
 
 @dataclass(frozen=True)
@@ -99,14 +99,14 @@ def _seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _as_dataset(data: PairDataset | Path | str | None, domain: str, recipe: TrainRecipe,
+def _as_dataset(data: PairDataset | Path | str | None, domain: str, *, recipe: TrainRecipe,
                 image_size: int) -> PairDataset | None:
     if data is None or not isinstance(data, (str, Path)):
         return data
     options = PairOptions(split=recipe.data_split, augment=recipe.augment, seed=recipe.seed,
                           expression_pairs=recipe.expression_pairs,
                           need_landmarks=recipe.lambda_region > 0 or recipe.expression_pairs > 0)
-    return open_pair_dataset(Path(data), domain, image_size, options)
+    return open_pair_dataset(Path(data), domain, image_size=image_size, options=options)
 
 
 def _data_note(real: Any, cartoon: Any) -> str:
@@ -128,17 +128,35 @@ def resolve_init_weights(name: str) -> str:
     return name
 
 
-def _start_state(recipe: TrainRecipe, out: Path, resume: bool, init: Path | None) -> tuple[TrainRecipe, dict[str, Any] | None]:
-    """The recipe to run and the trainer state to resume from (None for a fresh run)."""
+@dataclass(frozen=True)
+class RunStart:
+    """Where a run starts, resolved once (before any process group, model or data loader exists)."""
+
+    recipe: TrainRecipe
+    resume: dict[str, Any] | None = None  # the newest checkpoint's trainer state (``resume``)
+    stage1: dict[str, Any] | None = None  # the trainer state of the stage-1 run stage 2 starts from (``init``)
+
+    @property
+    def start_step(self) -> int:
+        return int(self.resume["step"]) if self.resume is not None else 0
+
+
+def latest_checkpoint(out: Path) -> Path:
+    """The newest complete checkpoint of the run in ``out``; TrainingError when it has none."""
     existing = ckpt.list_checkpoints(out)
+    if not existing:
+        raise TrainingError(f"{out}: --resume given but the run has no checkpoint yet")
+    return existing[-1][1]
+
+
+def resolve_start(recipe: TrainRecipe, out: Path, *, resume: bool, init: Path | None) -> RunStart:
+    """Resume (the newest checkpoint, its recipe compatible with ``recipe``), start stage 2 from the stage-1
+    run ``init`` (same model), or start fresh; every inconsistency is an error here, before any work."""
     if resume:
-        if not existing:
-            raise TrainingError(f"{out}: --resume given but the run has no checkpoint yet")
-        state = ckpt.load_trainer_state(existing[-1][1])
-        saved = TrainRecipe.from_dict(state["recipe"])
-        recipe.check_resume_compatible(saved)
-        return recipe, state
-    if existing:
+        state = ckpt.load_trainer_state(latest_checkpoint(out))
+        recipe.check_resume_compatible(TrainRecipe.from_dict(state["recipe"]))
+        return RunStart(recipe, resume=state)
+    if ckpt.list_checkpoints(out):
         raise UsageError(f"{out}: already holds checkpoints; pass --resume to continue it or choose another --out")
     if recipe.stage == 2 and init is None and recipe.init_weights is None:
         raise UsageError("stage 2 starts from a stage-1 run (Sec. 3.3): pass --init RUN_DIR_OR_CHECKPOINT "
@@ -147,7 +165,15 @@ def _start_state(recipe: TrainRecipe, out: Path, resume: bool, init: Path | None
         raise UsageError("give either a stage-1 run to start stage 2 from or init_weights, not both")
     if recipe.stage == 1 and init is not None:
         raise UsageError("--init is for stage 2 (stage 1 starts from scratch)")
-    return recipe, None
+    if init is None:
+        return RunStart(recipe)
+    stage1 = ckpt.load_trainer_state(init)
+    if stage1["model_config"] != model_config_for(recipe).to_dict():
+        raise ConfigError(
+            f"{init}: the stage-1 run used model {stage1['recipe']['model']!r} with overrides "
+            f"{stage1['recipe']['model_overrides']}; stage 2 must use the same (--preset/--set model=...)"
+        )
+    return RunStart(recipe, stage1=stage1)
 
 
 def train(
@@ -175,100 +201,141 @@ def train(
         raise UsageError("stage 2 needs cartoon data (--cartoon-data)")
     if recipe.stage == 1 and cartoon is not None:
         raise UsageError("stage 1 trains on real videos only: drop --cartoon-data")
-    recipe, state = _start_state(recipe, out, resume, Path(init) if init is not None else None)
+    start = resolve_start(recipe, out, resume=resume, init=Path(init) if init is not None else None)
     info = setup_distributed(device)
     try:
-        return _run(recipe, info, state, real, cartoon, out, init, stop_at, vgg, console, show_progress)
+        return _run(start, info, real=real, cartoon=cartoon, out=out, stop_at=stop_at, vgg=vgg, console=console,
+                    show_progress=show_progress)
     finally:
         teardown_distributed(info)
 
 
-def _run(recipe: TrainRecipe, info: DistInfo, state: dict[str, Any] | None, real: Any, cartoon: Any, out: Path,
-         init: Path | str | None, stop_at: int | None, vgg: VGG19Features | None, console: Console,
-         show_progress: bool) -> TrainResult:
-    micro = recipe.micro_batch(info.world_size)
-    _seed_everything(recipe.seed + info.rank)
+def _prepare(start: RunStart, info: DistInfo, *, real: Any, cartoon: Any, out: Path,
+             vgg: VGG19Features | None) -> tuple[Trainer, TrainStream]:
+    """The trainer with its starting weights and state, and the data stream (checked against a resume)."""
+    recipe = start.recipe
     trainer = Trainer(recipe, info, vgg=vgg)
     image_size = trainer.model_config.image_size
-    stream = TrainStream(_as_dataset(real, "real", recipe, image_size),
-                         _as_dataset(cartoon, "cartoon", recipe, image_size), recipe.seed)
-    data_note = _data_note(real, cartoon)
-    start_step = 0
-    if state is None and init is not None:
-        init_state = ckpt.load_trainer_state(Path(init))
-        if init_state["model_config"] != trainer.model_config.to_dict():
-            raise ConfigError(
-                f"{init}: the stage-1 run used model {init_state['recipe']['model']!r} with overrides "
-                f"{init_state['recipe']['model_overrides']}; stage 2 must use the same (--preset/--set model=...)"
-            )
-        trainer.load_stage1(init_state)
-    elif state is None and recipe.init_weights is not None:
+    stream = TrainStream(_as_dataset(real, "real", recipe=recipe, image_size=image_size),
+                         _as_dataset(cartoon, "cartoon", recipe=recipe, image_size=image_size), recipe.seed)
+    if start.stage1 is not None:
+        trainer.load_stage1(start.stage1)
+    elif start.resume is None and recipe.init_weights is not None:
         trainer.load_weights(recipe.init_weights)
     trainer.prepare()
-    if state is not None:
-        trainer.load_state_dict(state)
-        start_step = int(state["step"])
-        if tuple(state["stream"]["lengths"]) != stream.lengths:
+    if start.resume is not None:
+        trainer.load_state_dict(start.resume)
+        if tuple(start.resume["stream"]["lengths"]) != stream.lengths:
             raise TrainingError(
-                f"{out}: the datasets changed since the checkpoint (clips {tuple(state['stream']['lengths'])} -> "
-                f"{stream.lengths}); resuming would not continue the same run"
+                f"{out}: the datasets changed since the checkpoint (clips {tuple(start.resume['stream']['lengths'])} "
+                f"-> {stream.lengths}); resuming would not continue the same run"
             )
+    return trainer, stream
 
-    sampler = StreamSampler(micro, info.world_size, info.rank, recipe.grad_accum, start_step=start_step)
+
+def _batches(stream: TrainStream, start: RunStart, info: DistInfo, *, micro: int) -> tuple[Iterator[Any], bool]:
+    """The data loader's iterator (``micro`` pairs per process and batch) from the start step, and whether a
+    resume restored the RNG states exactly."""
+    recipe = start.recipe
+    sampler = StreamSampler(micro, world_size=info.world_size, rank=info.rank, grad_accum=recipe.grad_accum,
+                            start_step=start.start_step)
     loader = DataLoader(stream, batch_size=micro, sampler=sampler, num_workers=recipe.num_workers,
                         pin_memory=info.device.type == "cuda", persistent_workers=recipe.num_workers > 0,
                         prefetch_factor=4 if recipe.num_workers > 0 else None,
                         worker_init_fn=_leave_stop_signals_to_main)
     batches = iter(loader)
     exact_rng = True
-    if state is not None:  # after the loader drew its worker seeds, as the uninterrupted run had by then
-        exact_rng = ckpt.resume_rng_state(state["rng"], rank=info.rank, world_size=info.world_size,
-                                          seed=recipe.seed, step=start_step)
+    if start.resume is not None:  # after the loader drew its worker seeds, as the uninterrupted run had by then
+        exact_rng = ckpt.resume_rng_state(start.resume["rng"], rank=info.rank, world_size=info.world_size,
+                                          seed=recipe.seed, step=start.start_step)
+    return batches, exact_rng
+
+
+@dataclass
+class _Progress:
+    """Where the loop is: the step reached, the last logged losses, the newest checkpoint, a stop request."""
+
+    step: int
+    last_checkpoint: Path | None
+    losses: dict[str, float] = field(default_factory=dict)
+    stopped_early: bool = False
+
+
+def _run(start: RunStart, info: DistInfo, *, real: Any, cartoon: Any, out: Path, stop_at: int | None,
+         vgg: VGG19Features | None, console: Console, show_progress: bool) -> TrainResult:
+    recipe = start.recipe
+    micro = recipe.micro_batch(info.world_size)
+    _seed_everything(recipe.seed + info.rank)
+    trainer, stream = _prepare(start, info, real=real, cartoon=cartoon, out=out, vgg=vgg)
+    batches, exact_rng = _batches(stream, start, info, micro=micro)
     if info.is_main:
         out.mkdir(parents=True, exist_ok=True)
         recipe.save(out / "recipe.yaml")
         ckpt.remove_leftovers(out)  # half-written checkpoint folders of a killed run
-    end = recipe.iterations if stop_at is None else min(stop_at, recipe.iterations)
-    monitor = RunMonitor(out, recipe.iterations, start_step, recipe.batch_size, enabled=info.is_main,
+    monitor = RunMonitor(out, total_steps=recipe.iterations, start_step=start.start_step,
+                         images_per_step=recipe.batch_size, enabled=info.is_main,
                          show_progress=show_progress and console.is_terminal, console=console)
-    if start_step:
-        monitor.message(f"resumed {out} at step {start_step}{_resize_note(state, recipe, info, exact_rng)}")
-    last_ckpt: Path | None = ckpt.list_checkpoints(out)[-1][1] if start_step and info.is_main else None
-    losses: dict[str, float] = {}
-    step = start_step
-    stopped_early = False
+    if start.resume is not None and start.start_step:
+        monitor.message(f"resumed {out} at step {start.start_step}"
+                        f"{_resize_note(start.resume, recipe, info=info, exact_rng=exact_rng)}")
+    progress = _Progress(step=start.start_step, last_checkpoint=(
+        ckpt.list_checkpoints(out)[-1][1] if start.start_step and info.is_main else None))
+    end = recipe.iterations if stop_at is None else min(stop_at, recipe.iterations)
     with _stop_requests() as stop, contextlib.ExitStack() as closing:
         closing.callback(monitor.close)
-        while step < end:
+        run = _Loop(trainer=trainer, recipe=recipe, info=info, out=out, monitor=monitor,
+                    lengths=stream.lengths, data_note=_data_note(real, cartoon))
+        run.until(end, batches=batches, progress=progress, stop=stop)
+    return TrainResult(run_dir=out, stage=recipe.stage, step=progress.step, iterations=recipe.iterations,
+                       start_step=start.start_step, last_checkpoint=progress.last_checkpoint,
+                       losses=progress.losses, images_per_second=monitor.last_images_per_s,
+                       stopped_early=progress.stopped_early, world_size=info.world_size, rank=info.rank,
+                       device=str(info.device))
+
+
+@dataclass(frozen=True)
+class _Loop:
+    """The training steps of one run: step, log, images, checkpoint, stop between steps."""
+
+    trainer: Trainer
+    recipe: TrainRecipe
+    info: DistInfo
+    out: Path
+    monitor: RunMonitor
+    lengths: tuple[int, ...]
+    data_note: str
+
+    def until(self, end: int, *, batches: Iterator[Any], progress: _Progress, stop: threading.Event) -> None:
+        recipe, info = self.recipe, self.info
+        while progress.step < end:
+            step = progress.step
             want_images = recipe.image_every > 0 and (step + 1) % recipe.image_every == 0 and info.is_main
             micro_batches = [TrainBatch.from_collated(next(batches)).to(info.device, recipe.channels_last)
                              for _ in range(recipe.grad_accum)]
             try:
-                result = trainer.step(micro_batches, step, want_images)
+                result = self.trainer.step(micro_batches, step, want_images)
             except NonFiniteLossError as exc:
-                raise NonFiniteLossError(f"{exc}; training stopped, last good checkpoint: {last_ckpt or 'none yet'}") from exc
-            step += 1
-            monitor.step_done(step)
-            stopped_early = any_rank_true(torch.tensor(stop.is_set(), device=info.device), info) if step < end else False
-            is_log = recipe.log_every > 0 and (step % recipe.log_every == 0 or step == end or stopped_early)
-            is_ckpt = (recipe.checkpoint_every > 0 and step % recipe.checkpoint_every == 0) or step == end
-            if is_log:
-                losses = monitor.log(step, reduce_mean(result.terms, info))
+                raise NonFiniteLossError(f"{exc}; training stopped, last good checkpoint: "
+                                         f"{progress.last_checkpoint or 'none yet'}") from exc
+            step = progress.step = step + 1
+            self.monitor.step_done(step)
+            progress.stopped_early = (any_rank_true(torch.tensor(stop.is_set(), device=info.device), info)
+                                      if step < end else False)
+            if recipe.log_every > 0 and (step % recipe.log_every == 0 or step == end or progress.stopped_early):
+                progress.losses = self.monitor.log(step, reduce_mean(result.terms, info))
             if result.images:
-                monitor.images(step, result.images)
-            if is_ckpt or stopped_early:
-                last_ckpt = _save(trainer, recipe, info, out, step, stream.lengths, data_note) or last_ckpt
-            if stopped_early:
-                monitor.message(f"stop requested: checkpointed step {step}; continue with --resume")
-                break
-    return TrainResult(run_dir=out, stage=recipe.stage, step=step, iterations=recipe.iterations,
-                       start_step=start_step, last_checkpoint=last_ckpt, losses=losses,
-                       images_per_second=monitor.last_images_per_s, stopped_early=stopped_early,
-                       world_size=info.world_size,
-                       rank=info.rank, device=str(info.device))
+                self.monitor.images(step, result.images)
+            is_ckpt = (recipe.checkpoint_every > 0 and step % recipe.checkpoint_every == 0) or step == end
+            if is_ckpt or progress.stopped_early:
+                progress.last_checkpoint = _save(self.trainer, recipe, info, out=self.out, step=step,
+                                                 lengths=self.lengths, data_note=self.data_note) \
+                    or progress.last_checkpoint
+            if progress.stopped_early:
+                self.monitor.message(f"stop requested: checkpointed step {step}; continue with --resume")
+                return
 
 
-def _resize_note(state: dict[str, Any], recipe: TrainRecipe, info: DistInfo, exact_rng: bool) -> str:
+def _resize_note(state: dict[str, Any], recipe: TrainRecipe, *, info: DistInfo, exact_rng: bool) -> str:
     """What changed when a run resumes on another number of processes (empty when nothing did)."""
     if exact_rng:
         return ""
@@ -282,7 +349,7 @@ def _resize_note(state: dict[str, Any], recipe: TrainRecipe, info: DistInfo, exa
     return note + ")"
 
 
-def _save(trainer: Trainer, recipe: TrainRecipe, info: DistInfo, out: Path, step: int,
+def _save(trainer: Trainer, recipe: TrainRecipe, info: DistInfo, *, out: Path, step: int,
           lengths: tuple[int, ...], data_note: str) -> Path | None:
     rng_states = gather_objects(ckpt.capture_rng_state(), info)
     saved = None
@@ -291,8 +358,9 @@ def _save(trainer: Trainer, recipe: TrainRecipe, info: DistInfo, out: Path, step
                  "stream": {"lengths": list(lengths), "position": step * recipe.batch_size},
                  "world_size": info.world_size}
         saved = ckpt.save_checkpoint(
-            out, step, state, lambda folder: export_release(trainer.model, folder, recipe, step, data_note),
-            yaml.safe_dump(recipe.to_dict(), sort_keys=False), recipe.keep_last,
+            out, step, state,
+            export=lambda folder: export_release(trainer.model, folder, recipe, step=step, data_note=data_note),
+            recipe_yaml=yaml.safe_dump(recipe.to_dict(), sort_keys=False), keep_last=recipe.keep_last,
         ).path
     barrier(info)
     return saved
@@ -308,10 +376,7 @@ def recipe_for_run(
         if preset is not None or config_file is not None:
             raise UsageError("--resume continues the run's own recipe: drop --preset/--config (use --set for "
                              "iterations and logging options)")
-        existing = ckpt.list_checkpoints(Path(out))
-        if not existing:
-            raise TrainingError(f"{out}: --resume given but the run has no checkpoint yet")
-        saved = TrainRecipe.from_dict(ckpt.read_recipe(existing[-1][1]))
+        saved = TrainRecipe.from_dict(ckpt.read_recipe(latest_checkpoint(Path(out))))
         recipe = build_recipe(stage, base=saved, overrides=overrides)
         recipe.check_resume_compatible(saved)
         return recipe

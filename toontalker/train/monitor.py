@@ -7,7 +7,6 @@ import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import torch
 from einops import rearrange
@@ -152,6 +151,3 @@ class RunMonitor:
 
 _SHOWN = ("total", "l1", "perceptual", "real_l1", "cartoon_l1", "analogy_r2c", "analogy_c2r", "d_real", "d_cartoon")
 
-
-def jsonable(values: dict[str, Any]) -> dict[str, float]:
-    return {k: float(v) for k, v in values.items()}

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from toontalker.train.analogy import analogy_loss
+from toontalker.model.toontalker import SourceEncoding
 from toontalker.train.gan import discriminator_loss, generator_adv_loss, r1_penalty
 from toontalker.train.recipe import TrainRecipe
 from toontalker.train.regions import masked_mean, region_copy_gain, region_mask
@@ -121,31 +121,34 @@ class GeneratorObjective(nn.Module):
                     images.update({"cartoon_source": batch.cartoon.source, "cartoon_driving": batch.cartoon.driving,
                                    "cartoon_output": out_c})
                 if self.recipe.analogy:
-                    loss = loss + self._analogy(src_r, w_r2b, src_c, w_r2d_c, terms, fake, images, want_images)
+                    loss = loss + self._analogy(src_r, w_r2b, src_c, w_r2d_c, terms=terms, fake=fake, images=images,
+                                                want_images=want_images)
         terms["total"] = loss.detach()
         return GeneratorStepOutput(loss=loss, terms=terms, real=real, fake=fake, images=images)
 
     def _analogy(
-        self, src_r: Any, w_r2b: Tensor, src_c: Any, w_r2d_c: Tensor, terms: dict[str, Tensor],
-        fake: dict[str, Tensor], images: dict[str, Tensor], want_images: bool,
+        self, src_r: SourceEncoding, w_r2b: Tensor, src_c: SourceEncoding, w_r2d_c: Tensor, *,
+        terms: dict[str, Tensor], fake: dict[str, Tensor], images: dict[str, Tensor], want_images: bool,
     ) -> Tensor:
         """lambda_m (L^{R->C} + L^{C->R}) + L_adv^C + L_adv^R on the synthetic faces (Eq. 9, 10, 12).
 
         R->C: the real pair (a = real source, b = real driving) animates the cartoon source; C->R: the
-        cartoon pair animates the real source. w_{r->a} is the real source's own w_{r->s} (Eq. 7).
+        cartoon pair animates the real source. w_{r->a} is the real source's own w_{r->s} (Eq. 7). The pass
+        itself is the model's (:meth:`~toontalker.model.ToonTalker.analogy`).
         """
         r = self.recipe
-        r2c = analogy_loss(self.model, src_c, "cartoon", w_r2a=src_r.w_r2s, w_r2b=w_r2b)
-        c2r = analogy_loss(self.model, src_r, "real", w_r2a=src_c.w_r2s, w_r2b=w_r2d_c)
-        adv_c = generator_adv_loss(self._d("cartoon")(r2c.synthetic))
-        adv_r = generator_adv_loss(self._d("real")(c2r.synthetic))
-        terms.update({"analogy_r2c": r2c.loss.detach(), "analogy_c2r": c2r.loss.detach(),
+        r2c = self.model.analogy(src_c, w_r2a=src_r.w_r2s, w_r2b=w_r2b)
+        c2r = self.model.analogy(src_r, w_r2a=src_c.w_r2s, w_r2b=w_r2d_c)
+        loss_r2c, loss_c2r = r2c.motion_loss(), c2r.motion_loss()
+        adv_c = generator_adv_loss(self._d("cartoon")(r2c.image))
+        adv_r = generator_adv_loss(self._d("real")(c2r.image))
+        terms.update({"analogy_r2c": loss_r2c.detach(), "analogy_c2r": loss_c2r.detach(),
                       "synthetic_adv_cartoon": adv_c.detach(), "synthetic_adv_real": adv_r.detach()})
-        fake["cartoon"] = torch.cat([fake["cartoon"], r2c.synthetic])
-        fake["real"] = torch.cat([fake["real"], c2r.synthetic])
+        fake["cartoon"] = torch.cat([fake["cartoon"], r2c.image])
+        fake["real"] = torch.cat([fake["real"], c2r.image])
         if want_images:
-            images.update({"synthetic_cartoon": r2c.synthetic, "synthetic_real": c2r.synthetic})
-        return r.lambda_m * (r2c.loss + c2r.loss) + r.lambda_adv * (adv_c + adv_r)
+            images.update({"synthetic_cartoon": r2c.image, "synthetic_real": c2r.image})
+        return r.lambda_m * (loss_r2c + loss_c2r) + r.lambda_adv * (adv_c + adv_r)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 
+from toontalker.conventions import DOMAINS, Domain
+from toontalker.devices import resolve_dtype
 from toontalker.errors import ConfigError, NonFiniteLossError, TrainingError
 from toontalker.model import Discriminator, ModelConfig, ToonTalker
 from toontalker.train.distributed import DistInfo, any_rank_true
@@ -26,10 +28,12 @@ from toontalker.train.stream import TrainBatch
 
 
 def resolve_autocast(recipe: TrainRecipe, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype: bf16 for ``precision=bf16`` (or ``auto`` on CUDA), None (fp32) otherwise."""
-    if recipe.precision == "bf16" or (recipe.precision == "auto" and device.type == "cuda"):
-        return torch.bfloat16
-    return None
+    """The autocast dtype: bf16 for ``precision=bf16`` (or ``auto`` on CUDA), None (fp32) otherwise.
+
+    The "auto" rule is :func:`~toontalker.devices.resolve_dtype`'s, without its fp16 fallback (training in
+    fp16 would need loss scaling)."""
+    dtype = resolve_dtype(recipe.precision, device, fp16_fallback=False)
+    return None if dtype == torch.float32 else dtype
 
 
 def _ddp(module: nn.Module, device: torch.device) -> DistributedDataParallel:
@@ -45,8 +49,8 @@ def model_config_for(recipe: TrainRecipe) -> ModelConfig:
     return ModelConfig.from_name(recipe.model).with_overrides(recipe.model_overrides)
 
 
-def domains_for(stage: int) -> tuple[str, ...]:
-    return ("real",) if stage == 1 else ("real", "cartoon")
+def domains_for(stage: int) -> tuple[Domain, ...]:
+    return ("real",) if stage == 1 else DOMAINS
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from toontalker.animation.api import AnimateOptions, AnimateResult, ProgressCallback
-from toontalker.animation.source import parse_box
 from toontalker.errors import ToonTalkerError
+from toontalker.faces import Box
 from toontalker.ui.jobs import Animator
 from toontalker.ui.media import check_upload
 from toontalker.ui.preview import CropPreview, box_text, preview_driving, preview_source
@@ -43,7 +43,7 @@ class OptionFields:
 
     def to_options(self, *, with_box: bool = True) -> AnimateOptions:
         """``AnimateOptions`` for these fields (ConfigError / UsageError naming the field when invalid)."""
-        box = parse_box(self.source_box, "face box").as_tuple() if with_box and self.source_box.strip() else None
+        box = Box.parse(self.source_box, "face box").as_tuple() if with_box and self.source_box.strip() else None
         relative = self.motion == "relative"
         return AnimateOptions(
             source_domain=self.source_domain,  # type: ignore[arg-type]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from toontalker.devices import parse_dtype, torch_dtype_name
 from toontalker.errors import UsageError
 from toontalker.io_utils import apply_default_mode, ensure_parent_writable, remove_stale_temps, temp_prefix
 from toontalker.model.toontalker import ToonTalker
@@ -22,21 +23,7 @@ from toontalker.weights.card import CardInfo, build_card
 from toontalker.weights.integrity import CHECKSUM_KEY, checksums
 from toontalker.weights.layout import CARD_NAME, CONFIG_NAME, INDEX_NAME, SHARD_PATTERN, WEIGHTS_NAME, is_weights_file
 
-DTYPES: dict[str, torch.dtype] = {
-    "fp32": torch.float32, "float32": torch.float32,
-    "fp16": torch.float16, "float16": torch.float16,
-    "bf16": torch.bfloat16, "bfloat16": torch.bfloat16,
-}
-DTYPE_NAMES = {torch.float32: "float32", torch.float16: "float16", torch.bfloat16: "bfloat16"}
 _SIZE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
-
-
-def parse_dtype(value: str | torch.dtype | None) -> torch.dtype | None:
-    if value is None or isinstance(value, torch.dtype):
-        return value
-    if value not in DTYPES:
-        raise UsageError(f"unknown dtype {value!r}; choose fp32, fp16 or bf16")
-    return DTYPES[value]
 
 
 def parse_size(value: int | str) -> int:
@@ -110,7 +97,7 @@ def save_pretrained(
     directory = Path(directory)
     state = release_state(model, parse_dtype(dtype))
     max_bytes = parse_size(max_shard_size)
-    stored = {DTYPE_NAMES.get(v.dtype, str(v.dtype)) for v in state.values() if v.is_floating_point()}
+    stored = {torch_dtype_name(v.dtype) for v in state.values() if v.is_floating_point()}
     dtype_name = ",".join(sorted(stored))
     ensure_parent_writable(directory / CONFIG_NAME)
     remove_stale_temps(directory / "staging")  # what a killed save left
