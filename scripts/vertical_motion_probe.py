@@ -1,21 +1,22 @@
 """Issue #20: why does a cartoon driver move the output's head the wrong way vertically? Prints the evidence table.
 
-Three candidate causes, each probed with inputs whose vertical motion is known:
+Candidate causes, each probed with inputs whose vertical motion is known (``--only`` picks the letters):
 
 (a) measurement: a still driver crop (cartoon and real) shifted up/down by a known number of pixels, and
     THA2's ``head_x`` sample (a pure nod, looking up near frame 30, down near frame 90: checked by eye),
-    measured with the FaceMesh signals of ``bench motion`` (``y``, ``pitch``);
+    measured with the FaceMesh signals of ``bench motion`` (``y``, ``pitch``) and, independently, with
+    optical flow (median vertical flow in the face box of frame 0);
 (b) the model's cartoon path: the domain weights compared, and the same frames encoded as "cartoon" and
     "real" (any flip applied only to cartoons would show here);
-(c) the learned motion space: the shifted stills and the nod drive a real source; the output's vertical
-    motion is read with FaceMesh and, independently, with optical flow (median vertical flow in the face box);
-(d) the crop: the held-out cartoon drivers read as ``bench motion`` does (animate's tracked crop) and as
-    whole frames, to see what tracking does to the driver's and the output's vertical signals.
+(c) the learned motion space: the shifted stills drive a real source (pure translation, whole crop in the
+    model); (n) the nod drives it, as whole frames and as animate's tracked crop (translation removed);
+(d) the held-out cartoon->real pairs of ``bench motion``, the driver read as animate's tracked crop (what
+    the bench does) and as whole frames; (e) the control: held-out real drivers, tracked crop, same rows.
 
     PYTHONPATH=$PWD python scripts/vertical_motion_probe.py ../shared/data [--weights DIR] [--frames 64]
 
 r = Pearson correlation with the known motion (or with the driver's series); slope = least-squares gain
-(signal units per pixel of shift, or per unit of the driver's series).
+(signal units per pixel of shift, or per unit of the driver's series). About 20 minutes on 2 CPU cores.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ CARTOON_DRIVER, REAL_DRIVER = "yuuhi_riri", "dagan_driving.mp4"  # held-out iden
 REAL_SOURCE = "lia_taylor.png"
 CARTOON_PAIRS = (("yuuhi_riri", "lia_taylor.png"), ("yuuki_chihiro", "dualstylegan_019706.jpg"),
                  ("yuukoku_robel", "liveportrait_s11.jpg"), ("yuzuki_choko", "tpsmm_source.png"))
+REAL_PAIRS = (("dagan_driving.mp4", "vtoonify_038648.jpg"), ("liax_driving2.mp4", "liveportrait_s1.jpg"),
+              ("actalker_video.mp4", "jojogan_iu.jpeg"), ("fomm_08.mp4", "sadtalker_happy.png"))
 
 
 def stats(truth: np.ndarray, measured: np.ndarray) -> tuple[float, float, int]:
@@ -162,18 +165,60 @@ def probe_model_shift(model: torch.nn.Module, source: np.ndarray, stills: dict[s
         row(table, probe, "output FaceMesh pitch vs shift (px)", offsets, sig[:, PITCH], found)
 
 
-def probe_model_nod(root: Path, model: torch.nn.Module, source: np.ndarray, frames: int, table: list[dict]) -> None:
-    """(c) a real source driven by THA2's nod and by a real held-out driver."""
+def nod_frames(root: Path, frames: int, tracked: bool) -> tuple[np.ndarray, np.ndarray]:
+    """THA2's head_x nod, ``frames`` of its 120 evenly, as whole frames or animate's tracked crops, and the
+    nod's known series (+1 looking up, -1 looking down)."""
     from toontalker.bench.frames import read_frames
 
-    nod = read_frames(root / "cartoon/videos/tha2_motion_samples/souya_ichika_head_x.mp4", SIZE, count=120)
-    nod = nod[np.linspace(0, len(nod) - 1, frames).round().astype(int)]
-    truth = np.sin(2 * np.pi * np.linspace(0, len(nod) - 1, frames).round() / 120)
-    out = reenact(model, source, "real", nod, "cartoon")
-    sig, found = signals(out)
-    row(table, "c: THA2 nod -> real source", "output FaceMesh pitch vs nod", truth, sig[:, PITCH], found)
-    row(table, "c: THA2 nod -> real source", "output FaceMesh y vs nod", truth, sig[:, Y], found)
-    row(table, "c: THA2 nod -> real source", "output flow dy vs nod", truth, flow_dy(out), "-")
+    path = root / "cartoon/videos/tha2_motion_samples/souya_ichika_head_x.mp4"
+    if tracked:
+        pair = MotionPair(source=root / "real/images" / REAL_SOURCE, driving=path, source_domain="real",
+                          driving_domain="cartoon")
+        video = read_pair(pair, SIZE, 120).driving
+    else:
+        video = read_frames(path, SIZE, count=120)
+    index = np.linspace(0, len(video) - 1, frames).round().astype(int)
+    return video[index], np.sin(2 * np.pi * index / 120)
+
+
+def probe_model_nod(root: Path, model: torch.nn.Module, source: np.ndarray, frames: int, table: list[dict]) -> None:
+    """(c) a real source driven by THA2's nod, as whole frames and as animate's tracked crop."""
+    for tracked in (False, True):
+        nod, truth = nod_frames(root, frames, tracked)
+        probe = f"c: THA2 nod ({'tracked crop' if tracked else 'whole frame'}) -> real source"
+        _, d_found = signals(nod)
+        row(table, probe, "driver flow dy vs nod", truth, flow_dy(nod), d_found)
+        out = reenact(model, source, "real", nod, "cartoon")
+        sig, found = signals(out)
+        row(table, probe, "output FaceMesh pitch vs nod", truth, sig[:, PITCH], found)
+        row(table, probe, "output FaceMesh y vs nod", truth, sig[:, Y], found)
+        row(table, probe, "output flow dy vs nod", truth, flow_dy(out), "-")
+
+
+def confounders(table: list[dict], probe: str, driver: np.ndarray, output: np.ndarray, found: str) -> None:
+    """Rows: the output's y against the driver's other signals (which driver motion does the output's vertical
+    motion follow?)."""
+    eyes = (driver[:, SIGNALS.index("eye_right")] + driver[:, SIGNALS.index("eye_left")]) / 2
+    others = {"eyes (mean)": eyes, **{name: driver[:, SIGNALS.index(name)] for name in ("mouth", "yaw", "roll")}}
+    for name, series in others.items():
+        row(table, probe, f"output y vs driver {name}", series, output[:, Y], found)
+
+
+def probe_real_control(root: Path, model: torch.nn.Module, frames: int, table: list[dict]) -> None:
+    """(e) the control: held-out real drivers (animate's tracked crop) -> real sources, the same rows as (d)."""
+    for driver, source in REAL_PAIRS:
+        pair = MotionPair(source=root / "real/images" / source, driving=root / "real/videos" / driver,
+                          source_domain="real", driving_domain="real")
+        read = read_pair(pair, SIZE, frames)
+        d_sig, d_found = signals(read.driving)
+        out = reenact(model, read.source, "real", read.driving, "real")
+        o_sig, o_found = signals(out)
+        probe = f"e: {Path(driver).stem} (tracked crop) -> {Path(source).stem}"
+        row(table, probe, "driver flow dy vs driver y", flow_dy(read.driving), d_sig[:, Y], d_found)
+        row(table, probe, "output y vs driver y", d_sig[:, Y], o_sig[:, Y], f"{d_found}/{o_found}")
+        row(table, probe, "output pitch vs driver pitch", d_sig[:, PITCH], o_sig[:, PITCH], f"{d_found}/{o_found}")
+        row(table, probe, "output flow dy vs driver flow dy", flow_dy(read.driving), flow_dy(out), "-")
+        confounders(table, probe, d_sig, o_sig, f"{d_found}/{o_found}")
 
 
 def probe_pairs(root: Path, model: torch.nn.Module, frames: int, table: list[dict]) -> None:
@@ -189,6 +234,7 @@ def probe_pairs(root: Path, model: torch.nn.Module, frames: int, table: list[dic
             row(table, probe, "output y vs driver y", d_sig[:, Y], o_sig[:, Y], f"{d_found}/{o_found}")
             row(table, probe, "output pitch vs driver pitch", d_sig[:, PITCH], o_sig[:, PITCH], f"{d_found}/{o_found}")
             row(table, probe, "output flow dy vs driver flow dy", flow_dy(driving), flow_dy(out), "-")
+            confounders(table, probe, d_sig, o_sig, f"{d_found}/{o_found}")
 
 
 def main() -> None:
@@ -197,7 +243,7 @@ def main() -> None:
     parser.add_argument("--weights", default=None, help="weights folder (default: the shipped weights)")
     parser.add_argument("--frames", type=int, default=64, help="frames per reenactment")
     parser.add_argument("--amplitude", type=float, default=12.0, help="largest shift in pixels (at 256 px)")
-    parser.add_argument("--only", default="abcd", help="which probes to run, e.g. 'ab'")
+    parser.add_argument("--only", default="abcnde", help="which probes to run: a b c n (the nod) d e")
     args = parser.parse_args()
     from toontalker.animation.weights import default_weights
     from toontalker.bench.runner import load_model
@@ -206,8 +252,8 @@ def main() -> None:
     model = load_model(str(args.weights or default_weights()), "cpu").float()
     offsets = args.amplitude * np.sin(2 * np.pi * np.arange(args.frames) / args.frames)
     source, cartoon_tracked, _ = pair_frames(args.data, CARTOON_DRIVER, REAL_SOURCE, 2)  # the real source crop
-    real_pair = MotionPair(source=args.data / "real/images" / REAL_SOURCE, driving=args.data / "real/videos" / REAL_DRIVER,
-                           source_domain="real", driving_domain="real")
+    real_pair = MotionPair(source=args.data / "real/images" / REAL_SOURCE,
+                           driving=args.data / "real/videos" / REAL_DRIVER, source_domain="real", driving_domain="real")
     real_read = read_pair(real_pair, SIZE, 2)
     stills = {"cartoon": cartoon_tracked[0], "real": real_read.driving[0]}
     table: list[dict] = []
@@ -218,9 +264,12 @@ def main() -> None:
         probe_domains(model, shifted(stills["cartoon"], offsets), table)
     if "c" in args.only:
         probe_model_shift(model, source, stills, offsets, table)
+    if "n" in args.only:
         probe_model_nod(args.data, model, source, args.frames, table)
     if "d" in args.only:
         probe_pairs(args.data, model, args.frames, table)
+    if "e" in args.only:
+        probe_real_control(args.data, model, args.frames, table)
 
 
 if __name__ == "__main__":
