@@ -18,7 +18,7 @@ def test_choices_mirror_the_library() -> None:
     from toontalker.dataset.storage import FORMATS
     from toontalker.devices import DTYPES
     from toontalker.faces import BACKENDS
-    from toontalker.faces.detectors import DOMAINS
+    from toontalker.conventions import DOMAINS
     from toontalker.train.recipe import Perceptual, Precision
 
     assert get_args(choices.Domain) == DOMAINS

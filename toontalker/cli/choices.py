@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from enum import Enum
 from typing import Literal
 
-Domain = Literal["real", "cartoon"]  # faces.detectors.DOMAINS, model.DOMAINS
+from toontalker.conventions import Domain  # noqa: F401  (re-exported; its one home, light to import)
+
 Detector = Literal["auto", "s3fd", "haar", "dlib-hog", "dlib-cnn", "mediapipe"]  # "auto" + faces.BACKENDS
 InferenceBackend = Literal["torch", "onnx"]  # animation.core.Backend
 Dtype = Literal["auto", "fp32", "bf16", "fp16"]  # devices.resolve_dtype
