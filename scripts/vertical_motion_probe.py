@@ -90,7 +90,7 @@ def reenact(model: torch.nn.Module, source: np.ndarray, source_domain: str, driv
             driving_domain: str) -> np.ndarray:
     """bench motion's reenactment (Eq. 5, frame 0 the reference): uint8 (N, S, S, 3)."""
     with torch.no_grad():
-        out = reenact_clip(model, to_tensor(source), source_domain, to_tensor(driving), driving_domain,
+        out = reenact_clip(model, to_tensor(source), source_domain, to_tensor(driving), driving_domain=driving_domain,
                            batch_size=16)
     return to_uint8(out)
 
