@@ -27,7 +27,8 @@ from toontalker.bench.motion_signals import (
     SIGNALS, SignalComparison, akd_mesh, compare_signals, detect_clip, nan_mean, sharpness_ratio, signal_table,
 )
 from toontalker.bench.frames import to_tensor
-from toontalker.bench.quality import Reenactor, reenact_clip
+from toontalker.bench.motion_render import BACKENDS, Backend, ClipRenderer, choose_backend
+from toontalker.bench.quality import Reenactor
 from toontalker.errors import FaceNotFoundError, UsageError
 from toontalker.faces.landmarks import FaceMesh, FrameLandmarks
 from toontalker.metrics.base import to_uint8
@@ -40,7 +41,9 @@ class MotionOptions:
     """``max_frames`` driving frames per pair (from the first); ``plots``: a figure and a contact sheet per
     pair; ``crop_scale`` as animate's (for pairs read with crop 'animate'). ``cache_dir``: where each pair's
     cropped frames and driver landmarks are kept (they do not depend on the model), so that evaluating
-    other weights on the same pairs only runs the model and the output's landmarks; None = no cache."""
+    other weights on the same pairs only runs the model and the output's landmarks; None = no cache.
+    ``backend``: how the model runs (:mod:`toontalker.bench.motion_render`): ``auto`` = the ONNX core on a CPU
+    where onnxruntime is installed and the model is a ToonTalker (under half the CPU time), else torch."""
 
     max_frames: int = 100
     device: str = "cpu"
@@ -49,6 +52,7 @@ class MotionOptions:
     plots: bool = True
     crop_scale: float = 1.8
     cache_dir: Path | None = None
+    backend: Backend = "auto"
 
     def __post_init__(self) -> None:
         if self.max_frames < 2:
@@ -59,6 +63,8 @@ class MotionOptions:
             raise UsageError(f"motion must be 'relative' or 'absolute', not {self.motion!r}")
         if self.crop_scale <= 0:
             raise UsageError(f"crop_scale must be positive, got {self.crop_scale}")
+        if self.backend not in BACKENDS:
+            raise UsageError(f"backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
 
 
 @dataclass(frozen=True)
@@ -128,6 +134,7 @@ class MotionReport:
     pairs: tuple[PairMotion, ...]
     files: dict[str, str]
     warnings: tuple[str, ...] = ()
+    backend: str = "torch"  # how the model ran: torch or onnx (motion_render.py)
 
     def setting(self, name: str) -> SettingMotion:
         return next(s for s in self.settings if s.setting == name)
@@ -195,13 +202,16 @@ def score_clip(pair_id: str, setting: str, names: tuple[str, str], clip: ClipAna
                       sharp, akd, akd_frames, l1, ps, ss, note)
 
 
-def reenact_pair(model: Reenactor, pair: MotionPair, options: MotionOptions) -> ClipAnalysis:
-    """Read the pair, reenact it like ``bench quality`` and analyse the result."""
+def reenact_pair(model: Reenactor, pair: MotionPair, options: MotionOptions,
+                 renderer: ClipRenderer | None = None) -> ClipAnalysis:
+    """Read the pair, reenact it like ``bench quality`` (with ``renderer``, else a torch one) and analyse
+    the result."""
     size = int(getattr(getattr(model, "config", None), "image_size", 256))
     frames, driving_marks = prepare_pair(pair, size, options)
-    generated = reenact_clip(model, to_tensor(frames.source, options.device), pair.source_domain,
-                             to_tensor(frames.driving, options.device), pair.driving_domain,
-                             options.batch_size, options.motion)
+    if renderer is None:
+        renderer = ClipRenderer(model, "torch", batch_size=options.batch_size, motion=options.motion)
+    generated = renderer(to_tensor(frames.source, options.device), pair.source_domain,
+                         to_tensor(frames.driving, options.device), pair.driving_domain)
     return analyse_clip(frames.source, frames.driving, to_uint8(generated), frames.truth, driving_marks)
 
 
@@ -275,10 +285,14 @@ def run_motion_bench(weights: str | Path | None = None, pairs: Sequence[MotionPa
     if not pairs:
         raise UsageError("no pairs given: pass SOURCE DRIVER pairs or a protocol CSV")
     model, label = _resolve_model(weights, baseline, model, label, options.device)
+    renderer = ClipRenderer(model, choose_backend(options.backend, model, options.device),
+                            batch_size=options.batch_size, motion=options.motion)
+    if progress:
+        progress(f"{label}: model on the {renderer.backend} backend, {len(pairs)} pair(s)")
     out = Path(out)
     rows: list[PairMotion] = []
     for index, pair in enumerate(pairs):
-        clip = reenact_pair(model, pair, options)
+        clip = reenact_pair(model, pair, options, renderer)
         row = score_clip(pair.label, pair.setting, (str(pair.source), str(pair.driving)), clip)
         if options.plots:
             row = write_pair_figures(row, clip, out)
@@ -289,7 +303,7 @@ def run_motion_bench(weights: str | Path | None = None, pairs: Sequence[MotionPa
     check_faces(rows, pairs)
     settings = tuple(aggregate(s, [r for r in rows if r.setting == s]) for s in dict.fromkeys(r.setting for r in rows))
     warnings = tuple(f"{r.pair_id}: {r.note} ({r.driving}); left out of the aggregates" for r in rows if r.note)
-    report = MotionReport(label, settings, tuple(rows), {}, warnings)
+    report = MotionReport(label, settings, tuple(rows), {}, warnings, renderer.backend)
     return write_motion_report(report, out, options)
 
 

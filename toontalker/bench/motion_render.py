@@ -1,0 +1,96 @@
+"""How `bench motion` runs the model over a pair's driving frames: torch, or animate's ONNX per-frame core.
+
+Both compute the same reenactment as ``bench quality`` (:func:`toontalker.bench.quality.reenact_clip`): the
+source is encoded once by the torch model, the first driving frame is the reference of relative motion
+(Eq. 5), and the driving frames go through in batches. ``onnx`` runs the per-frame work (motion encoder,
+T_B, generator) as the exported :class:`~toontalker.animation.core.FrameCore` graph with onnxruntime, as
+``toontalker animate --backend onnx`` does: on a CPU it takes under half the CPU time of eager torch (the
+weights are constants there, so e.g. the blur folded into every downsampling conv is computed once). The graph
+of each (source domain, driving domain) is exported once per set of weights and cached under
+``$TOONTALKER_HOME/onnx``; one onnxruntime session per domain pair serves every pair of a run.
+
+Outputs agree with torch to ~1e-4 (fp32, [-1, 1]); docs/bench.md gives the measured difference in r.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import torch
+
+from toontalker.bench.quality import Reenactor, reenact_clip
+from toontalker.errors import BackendUnavailableError, UsageError
+
+if TYPE_CHECKING:
+    from toontalker.animation.onnx_core import OnnxFrameCore
+
+Backend = Literal["auto", "torch", "onnx"]
+BACKENDS = ("auto", "torch", "onnx")
+
+
+def onnx_unusable(model: Reenactor, device: str) -> str | None:
+    """Why the ONNX core cannot render for ``model`` on ``device`` (None: it can)."""
+    from toontalker.model.toontalker import ToonTalker
+
+    if not str(device).startswith("cpu"):
+        return f"the onnx backend runs on the CPU (device is {device})"
+    if not isinstance(model, ToonTalker):
+        return f"the onnx backend exports a ToonTalker model, not {type(model).__name__}"
+    try:
+        import onnx  # noqa: F401
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return 'the onnx backend needs onnx and onnxruntime (pip install "toontalker[onnx]")'
+    return None
+
+
+def choose_backend(backend: str, model: Reenactor, device: str) -> Literal["torch", "onnx"]:
+    """``auto`` -> onnx where usable (the faster on a CPU), else torch; ``onnx`` where unusable raises."""
+    if backend not in BACKENDS:
+        raise UsageError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    reason = onnx_unusable(model, device) if backend != "torch" else None
+    if backend == "onnx" and reason is not None:
+        raise BackendUnavailableError(reason)
+    if backend == "auto":
+        return "torch" if reason is not None else "onnx"
+    return backend  # type: ignore[return-value]
+
+
+class ClipRenderer:
+    """``renderer(source (1, 3, S, S), source_domain, driving (N, 3, S, S), driving_domain)`` -> outputs
+    (N, 3, S, S) float32 on the CPU, clamped to [-1, 1] (inputs in [-1, 1]); one per run (it keeps the
+    onnxruntime sessions, one per domain pair)."""
+
+    def __init__(self, model: Reenactor, backend: Literal["torch", "onnx"], *, batch_size: int = 16,
+                 motion: Literal["relative", "absolute"] = "relative") -> None:
+        self.model, self.backend, self.batch_size, self.motion = model, backend, batch_size, motion
+        self._sessions: dict[tuple[str, str], OnnxFrameCore] = {}
+
+    def __call__(self, source: torch.Tensor, source_domain: str, driving: torch.Tensor,
+                 driving_domain: str) -> torch.Tensor:
+        if self.backend == "torch":
+            return reenact_clip(self.model, source, source_domain, driving, driving_domain, self.batch_size,
+                                self.motion)
+        return self._onnx(source, source_domain, driving, driving_domain)
+
+    @torch.inference_mode()
+    def _onnx(self, source: torch.Tensor, source_domain: str, driving: torch.Tensor,
+              driving_domain: str) -> torch.Tensor:
+        from toontalker.animation.core import flatten_source, motion_offset
+
+        model = self.model
+        src = model.encode_source(source, source_domain)
+        reference = model.encode_driving(driving[:1], driving_domain) if self.motion == "relative" else None
+        offset = motion_offset(src, self.motion, reference)
+        session = self._session(source_domain, driving_domain)
+        session.set_source(flatten_source(src))
+        return torch.cat([session(driving[begin:begin + self.batch_size], offset).float().clamp(-1, 1)
+                          for begin in range(0, driving.shape[0], self.batch_size)])
+
+    def _session(self, source_domain: str, driving_domain: str) -> OnnxFrameCore:
+        from toontalker.animation.onnx_core import OnnxFrameCore, cached_export
+
+        key = (source_domain, driving_domain)
+        if key not in self._sessions:
+            self._sessions[key] = OnnxFrameCore(cached_export(self.model, source_domain, driving_domain))
+        return self._sessions[key]
