@@ -42,8 +42,9 @@ class MotionOptions:
     pair; ``crop_scale`` as animate's (for pairs read with crop 'animate'). ``cache_dir``: where each pair's
     cropped frames and driver landmarks are kept (they do not depend on the model), so that evaluating
     other weights on the same pairs only runs the model and the output's landmarks; None = no cache.
-    ``backend``: how the model runs (:mod:`toontalker.bench.motion_render`): ``auto`` = the ONNX core on a CPU
-    where onnxruntime is installed and the model is a ToonTalker (under half the CPU time), else torch."""
+    ``backend``: how the model runs (:mod:`toontalker.bench.motion_render`): ``torch`` (the default: the
+    published numbers), ``onnx`` (the ONNX core, about half the CPU time; r on cartoon outputs can move, see
+    docs/bench.md) or ``auto`` (onnx where usable, else torch)."""
 
     max_frames: int = 100
     device: str = "cpu"
@@ -52,7 +53,7 @@ class MotionOptions:
     plots: bool = True
     crop_scale: float = 1.8
     cache_dir: Path | None = None
-    backend: Backend = "auto"
+    backend: Backend = "torch"
 
     def __post_init__(self) -> None:
         if self.max_frames < 2:

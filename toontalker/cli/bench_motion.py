@@ -37,7 +37,7 @@ def motion_command(
     device: Device = "auto",
     batch_size: Annotated[int, typer.Option("--batch-size", "-b", min=1, help="Driving frames per model call.")] = 16,
     motion: Annotated[str, typer.Option("--motion", help="'relative' (Eq. 5, animate's default) or 'absolute' (Eq. 3).")] = "relative",
-    backend: Annotated[str, typer.Option("--backend", help="How the model runs: auto (onnx on a CPU where onnxruntime is installed, else torch), torch, or onnx (animate's ONNX core: under half the CPU time; exports the graph once per weights and domain pair).")] = "auto",
+    backend: Annotated[str, typer.Option("--backend", help="How the model runs: torch (the published numbers), onnx (animate's ONNX core on the CPU: about half the CPU time; exports the graph once per weights and domain pair; r on cartoon outputs can differ, see docs/bench.md), or auto (onnx where usable, else torch).")] = "torch",
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="A figure, a contact sheet and a series CSV per pair.")] = True,
     cache: Annotated[Optional[Path], typer.Option("--cache", help="Keep each pair's cropped frames and driver landmarks here (reused by later runs on the same pairs). Default: TOONTALKER_HOME/bench-motion.")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")] = False,
