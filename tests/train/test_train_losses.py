@@ -39,7 +39,7 @@ def test_missing_vgg19_names_the_file_and_the_alternative(tmp_path: Path, monkey
         vgg19_features()
     message = str(info.value)
     assert str(tmp_path / "hub" / "checkpoints" / "vgg19-dcbb9e9d.pth") in message
-    assert "download.pytorch.org/models/vgg19-dcbb9e9d.pth" in message and "--perceptual dfm" in message
+    assert "download.pytorch.org/models/vgg19-dcbb9e9d.pth" in message and "perceptual 'dfm'" in message
 
 
 def test_wrong_vgg_file_is_a_clear_error(tmp_path: Path) -> None:
