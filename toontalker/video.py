@@ -10,6 +10,7 @@ naming the file.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import tempfile
@@ -335,7 +336,7 @@ class VideoWriter:
         self._size: tuple[int, int] | None = None
         self._atomic = atomic_path(self.path)
         self._tmp: Path | None = None
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - open for the writer's life, closed in __exit__
 
     def __enter__(self) -> VideoWriter:
         self._tmp = self._atomic.__enter__()
@@ -434,10 +435,8 @@ class VideoWriter:
     def _abort(self) -> None:
         if self._process is not None and self._process.poll() is None:
             if self._process.stdin is not None:
-                try:
+                with contextlib.suppress(BrokenPipeError):
                     self._process.stdin.close()
-                except BrokenPipeError:
-                    pass
             self._process.kill()
             self._process.wait()
 

@@ -26,13 +26,12 @@ from toontalker.animation.options import AnimateOptions  # re-exported: its home
 from toontalker.animation.pipeline import run_pipeline
 from toontalker.animation.sinks import open_sink, output_kind
 from toontalker.animation.source import SourceFace, prepare_source
-from toontalker.weights.default import WeightsChoice, load_model
 from toontalker.devices import autocast, dtype_name, enable_fast_kernels, resolve_device, resolve_dtype
 from toontalker.errors import InputError, OutputError, UsageError
 from toontalker.faces import Box, FaceDetector, get_detector
 from toontalker.io_utils import ensure_parent_writable, folders_removed_on_error
 from toontalker.model.toontalker import SourceEncoding
-
+from toontalker.weights.default import WeightsChoice, load_model
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,25 @@ import numpy as np
 import torch
 
 from toontalker.animation.core import Reenactor
+from toontalker.bench.frames import to_tensor
 from toontalker.bench.motion_inputs import (
-    MotionPair, PairFrames, cache_key, load_prepared, read_pair, save_prepared,
+    MotionPair,
+    PairFrames,
+    cache_key,
+    load_prepared,
+    read_pair,
+    save_prepared,
 )
 from toontalker.bench.motion_signals import (
-    SIGNALS, SignalComparison, akd_mesh, compare_signals, detect_clip, nan_mean, sharpness_ratio, signal_table,
+    SIGNALS,
+    SignalComparison,
+    akd_mesh,
+    compare_signals,
+    detect_clip,
+    nan_mean,
+    sharpness_ratio,
+    signal_table,
 )
-from toontalker.bench.frames import to_tensor
 from toontalker.bench.options import MotionOptions  # re-exported: its home is bench/options.py
 from toontalker.bench.quality import reenact_clip
 from toontalker.errors import FaceNotFoundError, UsageError

@@ -223,14 +223,13 @@ def save_prepared(path: Path, frames: PairFrames, points: np.ndarray, detected: 
         arrays["truth"] = frames.truth
     arrays["truth_is_driving"] = np.array(frames.truth is frames.driving)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as handle:
-            np.savez(handle, **arrays)
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        np.savez(handle, **arrays)
 
 
 def load_prepared(path: Path) -> tuple[PairFrames, np.ndarray, np.ndarray]:
     """The inverse of :func:`save_prepared`: (frames, driver points, driver detected)."""
     with np.load(path) as data:
         driving = data["driving"]
-        truth = driving if bool(data["truth_is_driving"]) else (data["truth"] if "truth" in data else None)
+        truth = driving if bool(data["truth_is_driving"]) else data.get("truth")
         return PairFrames(data["source"], driving, truth), data["points"], data["detected"]

@@ -30,7 +30,13 @@ import cv2
 import numpy as np
 
 from toontalker.faces.landmarks import (
-    MESH_POINTS, FaceMesh, FrameLandmarks, eye_openings, face_centre, head_pose, mouth_opening,
+    MESH_POINTS,
+    FaceMesh,
+    FrameLandmarks,
+    eye_openings,
+    face_centre,
+    head_pose,
+    mouth_opening,
 )
 
 SIGNALS = ("mouth", "eye_right", "eye_left", "yaw", "pitch", "roll", "x", "y")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from toontalker.cli import choices
 from toontalker.bench.options import MotionOptions
+from toontalker.cli import choices
 from toontalker.cli.common import Baseline, Device, JsonOutput, Quiet, Weights, option_defaults, output_mode
 from toontalker.console import print_json, stderr_console, stdout_console
 
@@ -24,25 +24,25 @@ pair (it drives its own first frame; ground truth = the clip).\n\nExamples:\n
 
 MOTION = option_defaults(MotionOptions)  # the library's defaults: one home (bench/options.py)
 
-Paths = Annotated[Optional[list[str]], typer.Argument(help="SOURCE DRIVER [SOURCE DRIVER ...] ([real:|cartoon:]path).", show_default=False)]
+Paths = Annotated[list[str] | None, typer.Argument(help="SOURCE DRIVER [SOURCE DRIVER ...] ([real:|cartoon:]path).", show_default=False)]
 
 
 def motion_command(
     paths: Paths = None,
-    protocol: Annotated[Optional[list[Path]], typer.Option("--protocol", "-p", help="A protocol CSV (bench protocol's format; repeatable).")] = None,
-    heldout: Annotated[Optional[Path], typer.Option("--heldout", help="The sample data folder: run the fixed held-out motion protocol (20 pairs, 5 settings).")] = None,
+    protocol: Annotated[list[Path] | None, typer.Option("--protocol", "-p", help="A protocol CSV (bench protocol's format; repeatable).")] = None,
+    heldout: Annotated[Path | None, typer.Option("--heldout", help="The sample data folder: run the fixed held-out motion protocol (20 pairs, 5 settings).")] = None,
     weights: Weights = None,
     baseline: Baseline = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (created).")] = Path("bench-motion"),
     source_domain: Annotated[choices.Domain, typer.Option("--source-domain", help="Domain of un-prefixed sources: real | cartoon.")] = "cartoon",
     driving_domain: Annotated[choices.Domain, typer.Option("--driving-domain", help="Domain of un-prefixed drivers: real | cartoon.")] = "real",
-    crop: Annotated[Optional[choices.MotionCrop], typer.Option("--crop", help="'animate' (find and track the faces as animate does) or 'none' (whole frames, for pre-cropped dataset items). Default: none for --protocol, animate otherwise.")] = None,
+    crop: Annotated[choices.MotionCrop | None, typer.Option("--crop", help="'animate' (find and track the faces as animate does) or 'none' (whole frames, for pre-cropped dataset items). Default: none for --protocol, animate otherwise.")] = None,
     max_frames: Annotated[int, typer.Option("--max-frames", min=2, help="Driving frames per pair (from the first).")] = MOTION.max_frames,
     device: Device = "auto",
     batch_size: Annotated[int, typer.Option("--batch-size", "-b", min=1, help="Driving frames per model call.")] = MOTION.batch_size,
     motion: Annotated[choices.Motion, typer.Option("--motion", help="'relative' (Eq. 5, animate's default) or 'absolute' (Eq. 3).")] = MOTION.motion,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="A figure, a contact sheet and a series CSV per pair.")] = MOTION.plots,
-    cache: Annotated[Optional[Path], typer.Option("--cache", help="Keep each pair's cropped frames and driver landmarks here (reused by later runs on the same pairs). Default: TOONTALKER_HOME/bench-motion.")] = None,
+    cache: Annotated[Path | None, typer.Option("--cache", help="Keep each pair's cropped frames and driver landmarks here (reused by later runs on the same pairs). Default: TOONTALKER_HOME/bench-motion.")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")] = False,
     quiet: Quiet = False,
     json: JsonOutput = False,

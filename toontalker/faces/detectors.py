@@ -33,7 +33,6 @@ from toontalker.faces.boxes import Box, non_max_suppression
 from toontalker.faces.native_logs import WarmUp, native_stderr_muted
 
 
-
 class FaceDetector(ABC):
     """A face detector: ``detect(rgb)`` returns the faces in an RGB uint8 image, best first."""
 

@@ -30,14 +30,20 @@ from toontalker.errors import ConfigError, NonFiniteLossError, TrainingError, Us
 from toontalker.train import checkpoint as ckpt
 from toontalker.train.data import PairOptions, open_pair_dataset
 from toontalker.train.distributed import (
-    DistInfo, any_rank_true, barrier, gather_objects, reduce_mean, setup_distributed, teardown_distributed,
+    DistInfo,
+    any_rank_true,
+    barrier,
+    gather_objects,
+    reduce_mean,
+    setup_distributed,
+    teardown_distributed,
 )
-from toontalker.weights.export import export_release
 from toontalker.train.monitor import RunMonitor
 from toontalker.train.perceptual import VGG19Features
 from toontalker.train.recipe import TrainRecipe, build_recipe
 from toontalker.train.stream import PairDataset, StreamSampler, TrainBatch, TrainStream
 from toontalker.train.trainer import Trainer, model_config_for
+from toontalker.weights.export import export_release
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from toontalker.animation.api import AnimateOptions, AnimateResult, ProgressCallback, animate
-from toontalker.weights.default import WeightsChoice, load_model
 from toontalker.errors import ToonTalkerError
 from toontalker.ui.options import UiConfig  # re-exported: its home is ui/options.py
+from toontalker.weights.default import WeightsChoice, load_model
 
 
 class BusyError(ToonTalkerError):
