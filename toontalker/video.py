@@ -186,7 +186,7 @@ def iter_frames(
         video = video.filter("trim", start_frame=start_frame).filter("setpts", "PTS-STARTPTS")
     if (width, height) != (info.width, info.height):
         video = video.filter("scale", width, height, flags="area")
-    out_kwargs = {"format": "rawvideo", "pix_fmt": "rgb24", "fps_mode": "passthrough"}
+    out_kwargs: dict[str, str | int] = {"format": "rawvideo", "pix_fmt": "rgb24", "fps_mode": "passthrough"}
     if max_frames is not None:
         out_kwargs["frames:v"] = int(max_frames)
     cmd = ffmpeg.output(video, "pipe:", **out_kwargs).global_args("-nostdin", "-loglevel", "error").compile()
@@ -263,8 +263,8 @@ def read_image(path: str | Path) -> ImageRGBA:
     path = Path(path)
     _check_file(path)
     try:
-        with Image.open(path) as img:
-            img = ImageOps.exif_transpose(img)
+        with Image.open(path) as opened:
+            img = ImageOps.exif_transpose(opened)
             img.load()
     except UnidentifiedImageError as exc:
         raise InputError(f"{path}: not an image (unrecognised format)") from exc

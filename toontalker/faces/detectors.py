@@ -76,7 +76,7 @@ class HaarCascadeDetector(FaceDetector):
             raise BackendUnavailableError(
                 f"haar: this OpenCV build ({cv2.__version__}) has no Haar cascades (OpenCV 5 dropped them); "
                 "pip install 'opencv-python-headless>=4.8,<5'")
-        folder = Path(cv2.data.haarcascades)
+        folder = Path(cv2.data.haarcascades)  # type: ignore[attr-defined]  # in OpenCV's wheels, not its stubs
         self._cascades = []
         for filename in self.CASCADES:
             cascade = cv2.CascadeClassifier(str(folder / filename))
