@@ -11,7 +11,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 failed=()
-for check in "ruff check ." "ruff format --check ." "mypy"; do
+# (`ruff format --diff` shows what the format check would change; the check itself lists the files)
+for check in "ruff check ." "ruff format --check --output-format concise ." "mypy"; do
   echo "+ $check"
   $check || failed+=("$check")
 done
