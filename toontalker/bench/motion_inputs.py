@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import cv2
 import numpy as np
@@ -77,7 +77,7 @@ def split_domain(text: str, default: Domain) -> tuple[Path, Domain]:
     """``"real:path"`` / ``"cartoon:path"`` -> (path, domain); a plain path gets ``default``."""
     head, sep, tail = text.partition(":")
     if sep and head in DOMAINS and tail:
-        return Path(tail), head  # type: ignore[return-value]
+        return Path(tail), head
     return Path(text), default
 
 
@@ -218,7 +218,7 @@ def save_prepared(path: Path, frames: PairFrames, points: np.ndarray, detected: 
     """Store a pair's model input and the driver's landmarks (npz, atomically)."""
     from toontalker.io_utils import atomic_path
 
-    arrays = {"source": frames.source, "driving": frames.driving, "points": points, "detected": detected}
+    arrays: dict[str, Any] = {"source": frames.source, "driving": frames.driving, "points": points, "detected": detected}
     if frames.truth is not None and frames.truth is not frames.driving:
         arrays["truth"] = frames.truth
     arrays["truth_is_driving"] = np.array(frames.truth is frames.driving)

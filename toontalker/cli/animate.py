@@ -77,7 +77,7 @@ def animate_command(
     onnx_model: Annotated[Path | None, typer.Option("--onnx-model", help="With --backend onnx: a graph from `toontalker weights export-onnx` (else the cached export).")] = None,
     compile_core: Annotated[bool, typer.Option("--compile", help="torch.compile the per-frame core (torch backend): faster batches after a one-off compile before the first batch. Compiling small-256 took 22 minutes on a busy 2-core CPU (needs a C++ compiler), 1-2 minutes on a GPU; for long drivers only.")] = DEFAULTS.compile,
     device: Device = DEFAULTS.device,
-    dtype: Dtype = DEFAULTS.dtype,  # type: ignore[assignment]
+    dtype: Dtype = DEFAULTS.dtype,
     seed: Seed = DEFAULTS.seed,
     quiet: Quiet = False,
     json: JsonOutput = False,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -28,6 +28,9 @@ from toontalker.cli.common import (
     output_mode,
 )
 from toontalker.console import OutputMode, print_json, stderr_console, stdout_console
+
+if TYPE_CHECKING:
+    from toontalker.animation.core import Reenactor
 
 app = typer.Typer(
     help="Benchmarks: speed of the animate core, quality on the paper's protocols.",
@@ -164,7 +167,7 @@ def quality_command(
     from toontalker.errors import UsageError
 
     mode = output_mode(quiet, json)
-    loader = load_model
+    loader: Callable[[str, str], Reenactor] = load_model
     if baseline is not None:
         if weights is not None or ablation:
             raise UsageError("--baseline replaces --weights/--ablation: give one of them")
@@ -210,7 +213,11 @@ def paired_command(
 
     if (weights is None) == (baseline is None):
         raise UsageError("give --weights (a weights folder or hub id) or --baseline copy-source, not both")
-    variant, loader = (Variant("Ours", weights), load_model) if baseline is None else baseline_variant(baseline, baseline_size)
+    if baseline is not None:
+        variant, loader = baseline_variant(baseline, baseline_size)
+    else:
+        assert weights is not None  # exactly one of the two: checked above
+        variant, loader = Variant("Ours", weights), load_model
     mode = output_mode(quiet, json)
     options = QualityOptions(device=_resolve_device(device), batch_size=batch_size,
                              metrics=tuple(metric) if metric else None, max_pairs=max_pairs, samples=samples,

@@ -54,7 +54,7 @@ def motion_command(
     mode = output_mode(quiet, json)
     pairs = collect_pairs(paths or [], protocol or [], heldout, source_domain, driving_domain, crop)
     options = MotionOptions(max_frames=max_frames, device=_resolve_device(device), batch_size=batch_size,
-                            motion=motion, plots=plots, cache_dir=None if no_cache else (cache or default_cache()))  # type: ignore[arg-type]
+                            motion=motion, plots=plots, cache_dir=None if no_cache else (cache or default_cache()))
     console = stderr_console()
     progress = (lambda m: console.print(f"[dim]{m}[/dim]")) if mode.show_progress else None
     report = run_motion_bench(weights, pairs, out, options, baseline=baseline, progress=progress)
@@ -70,8 +70,8 @@ def default_cache() -> Path:
     return toontalker_home() / "bench-motion"
 
 
-def collect_pairs(paths: list[str], protocols: list[Path], heldout: Path | None, source_domain: str,
-                  driving_domain: str, crop: str | None) -> list:
+def collect_pairs(paths: list[str], protocols: list[Path], heldout: Path | None, source_domain: choices.Domain,
+                  driving_domain: choices.Domain, crop: choices.MotionCrop | None) -> list:
     """Positional SOURCE DRIVER pairs, protocol CSVs and the held-out protocol, in that order."""
     from toontalker.bench.motion_heldout import heldout_pairs
     from toontalker.bench.motion_inputs import MotionPair, pairs_from_protocol, split_domain
@@ -81,13 +81,13 @@ def collect_pairs(paths: list[str], protocols: list[Path], heldout: Path | None,
         raise UsageError(f"pairs come as SOURCE DRIVER: got {len(paths)} path(s), the last one has no driver")
     pairs = []
     for i in range(0, len(paths), 2):
-        source, s_dom = split_domain(paths[i], source_domain)  # type: ignore[arg-type]
-        driving, d_dom = split_domain(paths[i + 1], driving_domain)  # type: ignore[arg-type]
+        source, s_dom = split_domain(paths[i], source_domain)
+        driving, d_dom = split_domain(paths[i + 1], driving_domain)
         same = source.resolve() == driving.resolve()
         pairs.append(MotionPair(source, driving, d_dom if same else s_dom, d_dom, same_identity=same,
-                                crop=crop or "animate"))  # type: ignore[arg-type]
+                                crop=crop or "animate"))
     for path in protocols:
-        pairs += pairs_from_protocol(path, crop or "none")  # type: ignore[arg-type]
+        pairs += pairs_from_protocol(path, crop or "none")
     if heldout is not None:
         import dataclasses
 

@@ -39,7 +39,7 @@ def ui_command(
     max_upload_mb: Annotated[float, typer.Option("--max-upload-mb", min=0.001, help="Largest upload accepted, in MB.")] = DEFAULTS.max_upload_mb,
     work_dir: Annotated[Path | None, typer.Option("--work-dir", help="Keep the results in this folder (default: a temporary one, removed on exit).")] = None,
     device: Device = DEFAULTS.device,
-    dtype: Dtype = DEFAULTS.dtype,  # type: ignore[assignment]
+    dtype: Dtype = DEFAULTS.dtype,
     seed: Seed = DEFAULTS.seed,
 ) -> None:
     from toontalker.console import stderr_console, stdout_console
