@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import cv2
 import numpy as np
@@ -89,7 +89,8 @@ def pairs_from_protocol(path: Path, crop: Crop = "none") -> list[MotionPair]:
         truth = row.get("ground_truth_path")
         pairs.append(MotionPair(
             source=Path(str(row["source_path"])), driving=Path(str(row["driving_path"])),
-            source_domain=str(row["source_domain"]), driving_domain=str(row["driving_domain"]),  # type: ignore[arg-type]
+            source_domain=cast(Domain, str(row["source_domain"])),  # MotionPair checks both
+            driving_domain=cast(Domain, str(row["driving_domain"])),
             frame=int(row["frame"]), same_identity=str(row["setting"]) == "same-identity",
             pair_id=str(row["pair_id"]), ground_truth=Path(truth) if isinstance(truth, str) and truth else None,
             crop=crop))

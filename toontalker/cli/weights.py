@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
 from toontalker.cli.common import JsonOutput, Quiet, output_mode
 from toontalker.console import print_json, stderr_console, stdout_console
+from toontalker.conventions import Domain
 from toontalker.errors import UsageError
 
 app = typer.Typer(
@@ -197,8 +198,8 @@ def export_onnx_command(
     from toontalker.animation.onnx_core import OnnxExportConfig, export_onnx
 
     mode = output_mode(quiet, json)
-    config = OnnxExportConfig(source_domain=source_domain.lower(), driving_domain=driving_domain.lower(),  # type: ignore[arg-type]
-                              check=not no_check)
+    config = OnnxExportConfig(source_domain=cast(Domain, source_domain.lower()),  # OnnxExportConfig checks it
+                              driving_domain=cast(Domain, driving_domain.lower()), check=not no_check)
     result = export_onnx(weights, output, config)
     if mode.json:
         print_json(result)
