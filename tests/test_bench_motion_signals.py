@@ -183,3 +183,39 @@ def test_horizontal_shift_follows_x_and_a_shuffled_copy_does_not(face_image):
         still = detect_clip(mesh, np.stack([face_image] * 6))
     comparisons = compare_signals(table[:6], signal_table(still, (256, 256)))
     assert all(c.amplitude == 0.0 and c.note == "output constant" for c in comparisons)
+
+
+# --- real FaceMesh on anime faces (issue #20: is a cartoon driver's vertical motion measured with its sign?) --
+
+def _tha2_clip(shared_data, path: str, count: int) -> np.ndarray:
+    from toontalker.bench.frames import read_frames
+
+    return read_frames(shared_data / "cartoon/videos" / path, 256, count=count)
+
+
+def test_vertical_shift_of_an_anime_face_follows_y_and_leaves_pitch_alone(shared_data):
+    from toontalker.faces.landmarks import FaceMesh
+
+    face = _tha2_clip(shared_data, "tha2_characters/yuuhi_riri.mp4", 1)[0]
+    shifts = np.round(12 * np.sin(np.linspace(0, 2 * np.pi, 24)))  # + = down, pixels
+    frames = np.stack([np.roll(face, int(s), axis=0) for s in shifts])  # black background rolls in
+    with FaceMesh(video=True) as mesh:
+        marks = detect_clip(mesh, frames)
+    assert marks.detected.all()
+    table = signal_table(marks, (256, 256))
+    assert compare_series("y", shifts, table[:, SIGNALS.index("y")]).r > 0.98
+    assert abs(compare_series("pitch", shifts, table[:, SIGNALS.index("pitch")]).r) < 0.5
+
+
+def test_an_anime_nod_reads_pitch_up_and_y_up_when_the_head_looks_up(shared_data):
+    # THA2's head_x sample: one nod, looking up around frame 30 and down around frame 90 (checked by eye)
+    from toontalker.faces.landmarks import FaceMesh
+
+    frames = _tha2_clip(shared_data, "tha2_motion_samples/souya_ichika_head_x.mp4", 120)
+    with FaceMesh(video=True) as mesh:
+        marks = detect_clip(mesh, frames)
+    assert marks.detected.sum() >= 30
+    table = signal_table(marks, (256, 256))
+    looking_up = np.sin(2 * np.pi * np.arange(len(frames)) / 120)
+    assert compare_series("pitch", looking_up, table[:, SIGNALS.index("pitch")]).r > 0.8  # pitch grows looking up
+    assert compare_series("y", looking_up, table[:, SIGNALS.index("y")]).r < -0.8  # and the face rises (y down)

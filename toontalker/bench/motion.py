@@ -29,6 +29,7 @@ from toontalker.bench.motion_inputs import (
     read_pair,
     save_prepared,
 )
+from toontalker.bench.motion_render import ClipRenderer, choose_backend
 from toontalker.bench.motion_signals import (
     SIGNALS,
     SignalComparison,
@@ -40,7 +41,6 @@ from toontalker.bench.motion_signals import (
     signal_table,
 )
 from toontalker.bench.options import MotionOptions  # re-exported: its home is bench/options.py
-from toontalker.bench.quality import reenact_clip
 from toontalker.errors import FaceNotFoundError, UsageError
 from toontalker.faces.landmarks import FaceMesh, FrameLandmarks
 from toontalker.metrics.base import to_uint8
@@ -115,6 +115,7 @@ class MotionReport:
     pairs: tuple[PairMotion, ...]
     files: dict[str, str]
     warnings: tuple[str, ...] = ()
+    backend: str = "torch"  # how the model ran: torch or onnx (motion_render.py)
 
     def setting(self, name: str) -> SettingMotion:
         return next(s for s in self.settings if s.setting == name)
@@ -182,13 +183,16 @@ def score_clip(pair_id: str, setting: str, names: tuple[str, str], clip: ClipAna
                       sharp, akd, akd_frames, l1, ps, ss, note)
 
 
-def reenact_pair(model: Reenactor, pair: MotionPair, options: MotionOptions) -> ClipAnalysis:
-    """Read the pair, reenact it like ``bench quality`` and analyse the result."""
+def reenact_pair(model: Reenactor, pair: MotionPair, options: MotionOptions,
+                 renderer: ClipRenderer | None = None) -> ClipAnalysis:
+    """Read the pair, reenact it like ``bench quality`` (with ``renderer``, else a torch one) and analyse
+    the result."""
     size = int(getattr(getattr(model, "config", None), "image_size", 256))
     frames, driving_marks = prepare_pair(pair, size, options)
-    generated = reenact_clip(model, to_tensor(frames.source, options.device), pair.source_domain,
-                             to_tensor(frames.driving, options.device), driving_domain=pair.driving_domain,
-                             batch_size=options.batch_size, motion=options.motion)
+    if renderer is None:
+        renderer = ClipRenderer(model, "torch", batch_size=options.batch_size, motion=options.motion)
+    generated = renderer(to_tensor(frames.source, options.device), pair.source_domain,
+                         to_tensor(frames.driving, options.device), pair.driving_domain)
     return analyse_clip(frames.source, frames.driving, to_uint8(generated), frames.truth, driving_marks)
 
 
@@ -257,15 +261,19 @@ def run_motion_bench(weights: str | Path | None = None, pairs: Sequence[MotionPa
     unknown = set(option_fields) - {f.name for f in dataclasses.fields(MotionOptions)}
     if unknown:
         raise UsageError(f"unknown motion option(s): {', '.join(sorted(unknown))}")
-    options = dataclasses.replace(options, **option_fields)  # type: ignore[arg-type]
+    options = dataclasses.replace(options, **option_fields)  # type: ignore[arg-type]  # names checked above, values by MotionOptions
 
     if not pairs:
         raise UsageError("no pairs given: pass SOURCE DRIVER pairs or a protocol CSV")
     model, label = _resolve_model(weights, baseline, model, label, options.device)
+    renderer = ClipRenderer(model, choose_backend(options.backend, model, options.device),
+                            batch_size=options.batch_size, motion=options.motion)
+    if progress:
+        progress(f"{label}: model on the {renderer.backend} backend, {len(pairs)} pair(s)")
     out = Path(out)
     rows: list[PairMotion] = []
     for index, pair in enumerate(pairs):
-        clip = reenact_pair(model, pair, options)
+        clip = reenact_pair(model, pair, options, renderer)
         row = score_clip(pair.label, pair.setting, (str(pair.source), str(pair.driving)), clip)
         if options.plots:
             row = write_pair_figures(row, clip, out)
@@ -276,7 +284,7 @@ def run_motion_bench(weights: str | Path | None = None, pairs: Sequence[MotionPa
     check_faces(rows, pairs)
     settings = tuple(aggregate(s, [r for r in rows if r.setting == s]) for s in dict.fromkeys(r.setting for r in rows))
     warnings = tuple(f"{r.pair_id}: {r.note} ({r.driving}); left out of the aggregates" for r in rows if r.note)
-    report = MotionReport(label, settings, tuple(rows), {}, warnings)
+    report = MotionReport(label, settings, tuple(rows), {}, warnings, renderer.backend)
     return write_motion_report(report, out, options)
 
 

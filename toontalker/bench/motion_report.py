@@ -88,7 +88,8 @@ def summary_frame(report) -> pd.DataFrame:  # noqa: ANN001
 def markdown(report, options) -> str:  # noqa: ANN001
     """The summary: one table of r (amplitude) per setting and signal, one of detections and image numbers."""
     lines = [f"# Motion benchmark: {report.label}", "",
-             f"- {options.max_frames} driving frames per pair at most, {options.motion} motion, device {options.device}",
+             f"- {options.max_frames} driving frames per pair at most, {options.motion} motion, device {options.device}, "
+             f"{report.backend} backend",
              "- r: Pearson correlation of output and driver series (relative to the driver's start frame, Eq. 5); "
              "amplitude: std output / std driver; mean over pairs, (n) pairs with a defined value", ""]
     lines += [f"- warning: {w}" for w in report.warnings]

@@ -14,6 +14,9 @@ from typing import Literal
 from toontalker.conventions import CROP_SCALE
 from toontalker.errors import UsageError
 
+MotionBackend = Literal["auto", "torch", "onnx"]  # bench motion's model runner (bench/motion_render.py)
+MOTION_BACKENDS: tuple[str, ...] = ("auto", "torch", "onnx")
+
 
 @dataclass(frozen=True)
 class ProtocolOptions:
@@ -59,7 +62,10 @@ class MotionOptions:
     """``max_frames`` driving frames per pair (from the first); ``plots``: a figure and a contact sheet per
     pair; ``crop_scale`` as animate's (for pairs read with crop 'animate'). ``cache_dir``: where each pair's
     cropped frames and driver landmarks are kept (they do not depend on the model), so that evaluating
-    other weights on the same pairs only runs the model and the output's landmarks; None = no cache."""
+    other weights on the same pairs only runs the model and the output's landmarks; None = no cache.
+    ``backend``: how the model runs (:mod:`toontalker.bench.motion_render`): ``torch`` (the default: the
+    published numbers), ``onnx`` (the ONNX core, about half the CPU time; r on cartoon outputs can move, see
+    docs/bench.md) or ``auto`` (onnx where usable, else torch)."""
 
     max_frames: int = 100
     device: str = "cpu"
@@ -68,6 +74,7 @@ class MotionOptions:
     plots: bool = True
     crop_scale: float = CROP_SCALE
     cache_dir: Path | None = None
+    backend: MotionBackend = "torch"
 
     def __post_init__(self) -> None:
         if self.max_frames < 2:
@@ -78,3 +85,5 @@ class MotionOptions:
             raise UsageError(f"motion must be 'relative' or 'absolute', not {self.motion!r}")
         if self.crop_scale <= 0:
             raise UsageError(f"crop_scale must be positive, got {self.crop_scale}")
+        if self.backend not in MOTION_BACKENDS:
+            raise UsageError(f"backend must be one of {', '.join(MOTION_BACKENDS)}, not {self.backend!r}")

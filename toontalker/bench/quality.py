@@ -23,6 +23,7 @@ import pandas as pd
 import torch
 
 from toontalker.animation.core import CoreRunner, Motion, Reenactor
+from toontalker.animation.options import Backend
 from toontalker.bench.frames import read_frames, to_tensor
 from toontalker.bench.options import QualityOptions  # re-exported: its home is bench/options.py
 from toontalker.bench.protocols import read_protocol, setting_spec
@@ -64,16 +65,19 @@ class SettingResult:
 
 @torch.no_grad()
 def reenact_clip(model: Reenactor, source: torch.Tensor, source_domain: Domain, driving: torch.Tensor, *,
-                 driving_domain: Domain, batch_size: int, motion: Motion = "relative") -> torch.Tensor:
+                 driving_domain: Domain, batch_size: int, motion: Motion = "relative",
+                 backend: Backend = "torch") -> torch.Tensor:
     """Animate ``source`` ``(1, 3, H, W)`` with ``driving`` ``(N, 3, H, W)`` (both in ``[-1, 1]``).
 
     The source is encoded once; ``driving[0]`` (encoded on its own) is the start frame of relative motion;
-    each batch runs animate's step (:class:`~toontalker.animation.core.CoreRunner`, eager). Returns
+    each batch runs animate's step (:class:`~toontalker.animation.core.CoreRunner`, eager torch or the cached
+    ONNX graph in onnxruntime with ``backend="onnx"``). Returns
     ``(N, 3, H, W)`` on the CPU, clamped to ``[-1, 1]``.
     """
     src = model.encode_source(source, source_domain)
     reference = model.encode_driving(driving[:1], driving_domain) if motion == "relative" else None
-    runner = CoreRunner(model, src, driving_domain, motion=motion, reference=reference, batch_size=batch_size)
+    runner = CoreRunner(model, src, driving_domain, motion=motion, reference=reference, batch_size=batch_size,
+                        backend=backend)
     outputs = [runner(driving[begin:begin + batch_size]).float().clamp(-1, 1).cpu()
                for begin in range(0, driving.shape[0], batch_size)]
     return torch.cat(outputs)

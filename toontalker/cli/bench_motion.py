@@ -41,6 +41,7 @@ def motion_command(
     device: Device = "auto",
     batch_size: Annotated[int, typer.Option("--batch-size", "-b", min=1, help="Driving frames per model call.")] = MOTION.batch_size,
     motion: Annotated[choices.Motion, typer.Option("--motion", help="'relative' (Eq. 5, animate's default) or 'absolute' (Eq. 3).")] = MOTION.motion,
+    backend: Annotated[choices.MotionBackend, typer.Option("--backend", help="How the model runs: torch (the published numbers), onnx (animate's ONNX core on the CPU: about half the CPU time; exports the graph once per weights and domain pair; r on cartoon outputs can differ, see docs/bench.md), or auto (onnx where usable, else torch).")] = MOTION.backend,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="A figure, a contact sheet and a series CSV per pair.")] = MOTION.plots,
     cache: Annotated[Path | None, typer.Option("--cache", help="Keep each pair's cropped frames and driver landmarks here (reused by later runs on the same pairs). Default: TOONTALKER_HOME/bench-motion.")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")] = False,
@@ -54,7 +55,7 @@ def motion_command(
     mode = output_mode(quiet, json)
     pairs = collect_pairs(paths or [], protocol or [], heldout, source_domain, driving_domain, crop)
     options = MotionOptions(max_frames=max_frames, device=_resolve_device(device), batch_size=batch_size,
-                            motion=motion, plots=plots, cache_dir=None if no_cache else (cache or default_cache()))
+                            motion=motion, backend=backend, plots=plots, cache_dir=None if no_cache else (cache or default_cache()))
     console = stderr_console()
     progress = (lambda m: console.print(f"[dim]{m}[/dim]")) if mode.show_progress else None
     report = run_motion_bench(weights, pairs, out, options, baseline=baseline, progress=progress)

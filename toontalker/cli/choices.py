@@ -13,12 +13,14 @@ from collections.abc import Iterable
 from enum import Enum
 from typing import Literal
 
-Domain = Literal["real", "cartoon"]  # faces.detectors.DOMAINS, model.DOMAINS
+from toontalker.conventions import Domain  # noqa: F401  (re-exported; its one home, light to import)
+
 Detector = Literal["auto", "s3fd", "haar", "dlib-hog", "dlib-cnn", "mediapipe"]  # "auto" + faces.BACKENDS
 InferenceBackend = Literal["torch", "onnx"]  # animation.core.Backend
 Dtype = Literal["auto", "fp32", "bf16", "fp16"]  # devices.resolve_dtype
 Precision = Literal["auto", "bf16", "fp32"]  # train.recipe.Precision
 Perceptual = Literal["vgg19", "dfm"]  # train.recipe.Perceptual
+MotionBackend = Literal["auto", "torch", "onnx"]  # bench.options.MotionBackend
 Motion = Literal["relative", "absolute"]  # AnimateOptions.motion, QualityOptions.motion
 ClipFormat = Literal["jpg", "png", "npy", "mp4"]  # dataset.storage.FORMATS
 SceneDetector = Literal["content", "adaptive", "none"]  # dataset.options.SCENE_DETECTORS

@@ -17,6 +17,7 @@ Measured hit rates per domain are in docs/dataset.md (``toontalker dataset detec
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import threading
 from abc import ABC, abstractmethod
@@ -30,7 +31,7 @@ from toontalker.cache import find_weights, known_weights
 from toontalker.conventions import Domain, check_domain
 from toontalker.errors import BackendUnavailableError, UsageError
 from toontalker.faces.boxes import Box, non_max_suppression
-from toontalker.faces.native_logs import WarmUp, native_stderr_muted
+from toontalker.faces.native_logs import WarmUp, open_graph
 
 
 class FaceDetector(ABC):
@@ -176,9 +177,9 @@ class MediapipeDetector(FaceDetector):
             from mediapipe.python.solutions import face_detection
         except Exception as exc:  # noqa: BLE001 - mediapipe fails in many ways (protobuf, numpy ABI)
             raise BackendUnavailableError(f"mediapipe: import failed: {type(exc).__name__}: {exc}") from exc
-        with native_stderr_muted():  # mediapipe's native start-up log lines (faces/native_logs.py)
-            self._models = [face_detection.FaceDetection(model_selection=m, min_detection_confidence=min_confidence)
-                            for m in (1, 0)]
+        # mediapipe's native start-up log lines (faces/native_logs.py)
+        self._models = [open_graph(functools.partial(face_detection.FaceDetection, model_selection=m,
+                                                     min_detection_confidence=min_confidence)) for m in (1, 0)]
         self._warm_ups = [WarmUp() for _ in self._models]  # each graph logs when it first runs
         self._lock = threading.Lock()  # mediapipe graphs are not re-entrant
 

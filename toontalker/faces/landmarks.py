@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from toontalker.errors import BackendUnavailableError
-from toontalker.faces.native_logs import WarmUp
+from toontalker.faces.native_logs import WarmUp, open_graph
 
 MESH_POINTS = 468
 
@@ -97,10 +97,9 @@ class FaceMesh:
         face_mesh = _import_face_mesh()
         self._warm_up = WarmUp()
         try:
-            with self._warm_up.muted():
-                self._mesh = face_mesh.FaceMesh(static_image_mode=not video, max_num_faces=1, refine_landmarks=False,
-                                                min_detection_confidence=min_detection_confidence,
-                                                min_tracking_confidence=min_tracking_confidence)
+            self._mesh = open_graph(lambda: face_mesh.FaceMesh(
+                static_image_mode=not video, max_num_faces=1, refine_landmarks=False,
+                min_detection_confidence=min_detection_confidence, min_tracking_confidence=min_tracking_confidence))
         except RuntimeError as exc:  # e.g. protobuf 5+: "Failed to parse" its graph config
             raise BackendUnavailableError(
                 f"FaceMesh could not start (mediapipe 0.10.21 needs protobuf < 5): {str(exc).splitlines()[0]}"
