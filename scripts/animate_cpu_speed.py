@@ -80,9 +80,9 @@ def startup(args: argparse.Namespace) -> dict:
     from toontalker.animation.core import CoreRunner
     from toontalker.animation.driving import first_face_box
     from toontalker.animation.source import prepare_source
-    from toontalker.weights import load_model
     from toontalker.faces import get_detector
     from toontalker.video import iter_frames, probe
+    from toontalker.weights import load_model
 
     mark("import toontalker (animate, faces, video)")
     model, _ = load_model(args.weights, None, False)

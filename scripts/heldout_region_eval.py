@@ -15,8 +15,8 @@ import torch
 from torch.utils.data import DataLoader
 
 from toontalker.dataset.torch_data import FramePairDataset
-from toontalker.weights import from_pretrained
 from toontalker.train.regions import masked_mean, region_mask
+from toontalker.weights import from_pretrained
 
 
 @torch.no_grad()

@@ -245,8 +245,8 @@ def main() -> None:
     parser.add_argument("--amplitude", type=float, default=12.0, help="largest shift in pixels (at 256 px)")
     parser.add_argument("--only", default="abcnde", help="which probes to run: a b c n (the nod) d e")
     args = parser.parse_args()
-    from toontalker.weights.default import default_weights
     from toontalker.bench.runner import load_model
+    from toontalker.weights.default import default_weights
 
     torch.set_num_threads(2)
     model = load_model(str(args.weights or default_weights()), "cpu").float()

@@ -214,8 +214,8 @@ def test_weights_folder_round_trip(examples, tmp_path):
     """Weights saved with weights.save_pretrained load by folder and drive the same pipeline."""
     import torch
 
-    from toontalker.weights import save_pretrained
     from toontalker.model import ModelConfig, ToonTalker
+    from toontalker.weights import save_pretrained
 
     torch.manual_seed(1)
     save_pretrained(ToonTalker(ModelConfig.from_name("tiny")), tmp_path / "weights")

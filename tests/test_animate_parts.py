@@ -9,11 +9,11 @@ import pytest
 
 from toontalker.animation.compose import PasteBack, feather_mask, side_by_side, to_model_tensor, to_uint8_frames
 from toontalker.animation.driving import track_and_crop
-from toontalker.faces.tracking import ANIMATE_TRACKING, DATASET_TRACKING, BoxSmoother, FaceTrackState, TrackConfig
 from toontalker.animation.pipeline import run_pipeline
 from toontalker.animation.sinks import ImageSink, PngSequenceSink, output_kind
 from toontalker.errors import UsageError
 from toontalker.faces import Box
+from toontalker.faces.tracking import ANIMATE_TRACKING, DATASET_TRACKING, BoxSmoother, FaceTrackState, TrackConfig
 
 
 def test_pipeline_keeps_order_and_runs_stages_on_threads():
@@ -175,10 +175,9 @@ def test_output_kind_by_suffix(tmp_path):
 def test_png_sequence_is_atomic(tmp_path):
     target = tmp_path / "frames"
     frames = np.zeros((3, 8, 8, 3), np.uint8)
-    with pytest.raises(RuntimeError):
-        with PngSequenceSink(target) as sink:
-            sink.write(frames)
-            raise RuntimeError("crash mid-way")
+    with pytest.raises(RuntimeError), PngSequenceSink(target) as sink:
+        sink.write(frames)
+        raise RuntimeError("crash mid-way")
     assert list(tmp_path.iterdir()) == []  # nothing half-written, no temp folder left
     with PngSequenceSink(target) as sink:
         sink.write(frames)
@@ -190,9 +189,8 @@ def test_png_sequence_is_atomic(tmp_path):
 
 
 def test_image_sink_refuses_many_frames(tmp_path):
-    with pytest.raises(UsageError, match="holds one frame"):
-        with ImageSink(tmp_path / "a.png") as sink:
-            sink.write(np.zeros((2, 8, 8, 3), np.uint8))
+    with pytest.raises(UsageError, match="holds one frame"), ImageSink(tmp_path / "a.png") as sink:
+        sink.write(np.zeros((2, 8, 8, 3), np.uint8))
     assert not (tmp_path / "a.png").exists()
 
 

@@ -16,6 +16,7 @@ from toontalker.bench.motion import MotionOptions, run_motion_bench
 from toontalker.bench.motion_inputs import MotionPair, pairs_from_protocol
 from toontalker.errors import FaceNotFoundError, UsageError
 
+
 class CopyDriver256(CopyDriver):
     class config:  # noqa: N801 - FaceMesh needs faces bigger than CopyDriver's 64 px
         image_size = 256
@@ -104,7 +105,10 @@ def test_options_and_inputs_are_checked(tmp_path):
 
 def test_heldout_protocol_is_fixed_and_round_trips(shared_data, tmp_path):
     from toontalker.bench.motion_heldout import (
-        HELDOUT_REAL_VIDEOS, copy_heldout_files, heldout_pairs, write_heldout_protocols,
+        HELDOUT_REAL_VIDEOS,
+        copy_heldout_files,
+        heldout_pairs,
+        write_heldout_protocols,
     )
 
     pairs = heldout_pairs(shared_data)

@@ -9,11 +9,27 @@ import numpy as np
 import pytest
 
 from toontalker.bench.motion_signals import (
-    SIGNALS, akd_mesh, compare_series, compare_signals, detect_clip, extreme_frames, laplacian_variance,
-    relative_driver, sharpness_ratio, signal_table,
+    SIGNALS,
+    akd_mesh,
+    compare_series,
+    compare_signals,
+    detect_clip,
+    extreme_frames,
+    laplacian_variance,
+    relative_driver,
+    sharpness_ratio,
+    signal_table,
 )
 from toontalker.faces.landmarks import (
-    CHIN, EYE_OUTER, FOREHEAD, MESH_POINTS, MOUTH_CORNERS, NOSE_TIP, FrameLandmarks, face_centre, head_pose,
+    CHIN,
+    EYE_OUTER,
+    FOREHEAD,
+    MESH_POINTS,
+    MOUTH_CORNERS,
+    NOSE_TIP,
+    FrameLandmarks,
+    face_centre,
+    head_pose,
 )
 
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from toontalker.bench.protocols import PROTOCOL_COLUMNS, ProtocolOptions, generate_pairs, generate_protocols, read_protocol
+from toontalker.bench.protocols import (
+    PROTOCOL_COLUMNS,
+    ProtocolOptions,
+    generate_pairs,
+    generate_protocols,
+    read_protocol,
+)
 from toontalker.errors import InputError, UsageError
 
 

@@ -88,10 +88,10 @@ def test_fid_in_the_pipeline_uses_outputs_against_source_images(shared_data, tmp
     """FID plumbing with a stand-in feature extractor (the Inception network is tested on its own)."""
     import torch
 
-    from toontalker.bench.quality import run_setting
-    from toontalker.bench.scoring import MetricSuite
     from toontalker.bench.frames import read_frames
     from toontalker.bench.protocols import generate_pairs
+    from toontalker.bench.quality import run_setting
+    from toontalker.bench.scoring import MetricSuite
     from toontalker.metrics.fid import fid_from_features
 
     def colour_stats(images: torch.Tensor) -> np.ndarray:

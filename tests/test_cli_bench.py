@@ -62,8 +62,8 @@ def test_bench_quality_and_paired_end_to_end_with_the_tiny_model(cli_runner, sha
     weights saved with save_pretrained): numbers meaningless, pipeline real."""
     import torch
 
-    from toontalker.weights import save_pretrained
     from toontalker.model import ModelConfig, ToonTalker
+    from toontalker.weights import save_pretrained
 
     torch.manual_seed(0)
     weights = tmp_path / "tiny"

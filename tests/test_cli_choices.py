@@ -12,13 +12,13 @@ def test_choices_mirror_the_library() -> None:
     from toontalker.bench.baselines import BASELINES
     from toontalker.bench.motion_inputs import CROPS
     from toontalker.bench.protocols import SETTINGS
+    from toontalker.conventions import DOMAINS
     from toontalker.dataset.options import SCENE_DETECTORS
     from toontalker.dataset.sources import IDENTITY_SOURCES
     from toontalker.dataset.split import GROUP_BY
     from toontalker.dataset.storage import FORMATS
     from toontalker.devices import DTYPES
     from toontalker.faces import BACKENDS
-    from toontalker.conventions import DOMAINS
     from toontalker.train.recipe import Perceptual, Precision
 
     assert get_args(choices.Domain) == DOMAINS

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-import typer
-
 import pytest
+import typer
 
 from toontalker.animation.options import AnimateOptions
 from toontalker.bench.options import MotionOptions, ProtocolOptions, QualityOptions

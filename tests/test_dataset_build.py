@@ -111,7 +111,7 @@ def test_real_and_cartoon_builds_then_stats_split_verify(mixed_dataset, cli_runn
     r4 = cli_runner.invoke(app, ["dataset", "split", str(out), "--test", "1", "--seed", "3"])
     assert r4.exit_code == 0, r4.output
     split = read_manifest(out)
-    for domain, part in split.groupby("domain"):
+    for _domain, part in split.groupby("domain"):
         assert part.loc[part.split == "test", "identity"].nunique() == 1
         assert not set(part.loc[part.split == "test", "identity"]) & set(part.loc[part.split == "train", "identity"])
     r5 = cli_runner.invoke(app, ["dataset", "verify", str(out)])

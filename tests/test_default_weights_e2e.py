@@ -33,9 +33,9 @@ def _animate(cli_runner, shared_data, out, *extra: str, source=None, driver=None
 
 
 def test_animate_runs_on_the_shipped_default_weights(shared_data, tmp_path, cli_runner):
-    from toontalker.weights import default_weights, read_config
     from toontalker.model import ModelConfig
     from toontalker.video import probe, read_frames, read_image
+    from toontalker.weights import default_weights, read_config
 
     shipped = default_weights()
     assert shipped is not None, "the package ships no default weights"

@@ -7,7 +7,15 @@ import pytest
 
 from toontalker.errors import BackendUnavailableError, UsageError
 from toontalker.faces import (
-    DATASET_TRACKING, Box, TrackConfig, crop_resize, get_detector, smooth_boxes, square_box, stable_box, track_boxes,
+    DATASET_TRACKING,
+    Box,
+    TrackConfig,
+    crop_resize,
+    get_detector,
+    smooth_boxes,
+    square_box,
+    stable_box,
+    track_boxes,
 )
 from toontalker.faces.detectors import BACKENDS, S3fdDetector
 

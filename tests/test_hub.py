@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from fake_hub import FakeHub
-from model_helpers import one_torch_thread, random_images  # noqa: F401 (autouse fixture)
 from huggingface_hub import constants
 
+from fake_hub import FakeHub
+from model_helpers import one_torch_thread, random_images  # noqa: F401 (autouse fixture)
 from toontalker.cli import app
 from toontalker.errors import InputError, WeightsError
 from toontalker.model import ModelConfig, ToonTalker

@@ -17,11 +17,10 @@ def test_atomic_write_and_failure_leaves_nothing(tmp_path: Path) -> None:
     plain = tmp_path / "out" / "plain.txt"
     plain.write_text("x")
     assert (target.stat().st_mode & 0o777) == (plain.stat().st_mode & 0o777)  # not tempfile's 0600
-    with pytest.raises(RuntimeError):
-        with atomic_path(tmp_path / "b.mp4") as tmp:
-            assert tmp.suffix == ".mp4"
-            tmp.write_text("partial")
-            raise RuntimeError("crash")
+    with pytest.raises(RuntimeError), atomic_path(tmp_path / "b.mp4") as tmp:
+        assert tmp.suffix == ".mp4"
+        tmp.write_text("partial")
+        raise RuntimeError("crash")
     assert list(tmp_path.iterdir()) == [tmp_path / "out"]
 
 

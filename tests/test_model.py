@@ -6,8 +6,8 @@ import json
 
 import pytest
 import torch
-from model_helpers import one_torch_thread, random_images  # noqa: F401 (autouse fixture)
 
+from model_helpers import one_torch_thread, random_images  # noqa: F401 (autouse fixture)
 from toontalker.errors import ConfigError, InputError, UsageError
 from toontalker.model import Discriminator, ModelConfig, ToonTalker
 from toontalker.model.appearance_encoder import AppearanceEncoder

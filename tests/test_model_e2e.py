@@ -9,11 +9,11 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from model_helpers import one_torch_thread  # noqa: F401 (autouse fixture)
 
+from model_helpers import one_torch_thread  # noqa: F401 (autouse fixture)
 from toontalker.animation.core import CoreRunner
-from toontalker.weights import from_pretrained, save_pretrained
 from toontalker.model import ModelConfig, ToonTalker
+from toontalker.weights import from_pretrained, save_pretrained
 
 
 def _to_tensor(rgb: np.ndarray, size: int) -> torch.Tensor:

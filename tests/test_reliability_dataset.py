@@ -8,7 +8,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from faults import ffmpeg, run_cli  # noqa: E402
-
 from toontalker.dataset.manifest import clip_path, read_manifest  # noqa: E402
 
 BUILD = ("--box", "0,0,64,64", "--scenes", "none", "--size", "32", "--min-frames", "1", "--format", "npy", "-q")

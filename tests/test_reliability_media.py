@@ -25,10 +25,9 @@ def test_video_writer_on_a_full_disk_raises_and_publishes_nothing(tmp_path: Path
     the broken file onto the target."""
     with small_disk(tmp_path / "disk", "100k") as disk:
         target = disk / "out.mp4"
-        with pytest.raises(MediaError, match="out.mp4"):
-            with VideoWriter(target, 25) as writer:
-                for _ in range(10):
-                    writer.write(_noise(5))
+        with pytest.raises(MediaError, match="out.mp4"), VideoWriter(target, 25) as writer:
+            for _ in range(10):
+                writer.write(_noise(5))
         assert sorted(p.name for p in disk.iterdir()) == []
 
 
@@ -134,7 +133,6 @@ def test_variable_frame_rate_driver_keeps_timing(tmp_path: Path) -> None:
 def test_driver_with_no_decodable_frame_names_the_cause(tmp_path: Path) -> None:
     """The error used to be ffmpeg's last line, "Error marking filters as finished"."""
     from faults import ffmpeg
-
     from toontalker.video import read_frames
 
     whole = tmp_path / "whole.mp4"
@@ -151,7 +149,6 @@ def test_driver_with_no_decodable_frame_names_the_cause(tmp_path: Path) -> None:
 def test_audio_shorter_than_the_video_is_padded_not_the_video_cut(tmp_path: Path) -> None:
     """`-shortest` alone cut the video to the audio's length: 600 frames encoded, 90 in the file, no error."""
     from faults import ffmpeg
-
     from toontalker.video import probe
 
     audio = tmp_path / "short.m4a"

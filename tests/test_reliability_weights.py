@@ -15,8 +15,8 @@ import pytest
 import torch
 
 from toontalker.errors import WeightsError
-from toontalker.weights import CHECKSUM_KEY, from_pretrained, load_folder, save_pretrained, weights_info
 from toontalker.model import ModelConfig, ToonTalker
+from toontalker.weights import CHECKSUM_KEY, from_pretrained, load_folder, save_pretrained, weights_info
 
 sys.path.insert(0, str(Path(__file__).parent))
 from faults import make_driver, make_image, run_cli  # noqa: E402

@@ -227,8 +227,8 @@ def test_cli_ui_on_a_busy_port_is_one_line(cli_runner, tmp_path):
 
 
 def test_the_weights_line_names_the_weights():
-    from toontalker.weights import WeightsChoice
     from toontalker.ui.jobs import describe_weights
+    from toontalker.weights import WeightsChoice
 
     assert describe_weights(WeightsChoice("default", None, False), 256) == \
         "the shipped demo weights (toontalker/weights/default, 256 px)"

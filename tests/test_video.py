@@ -78,10 +78,9 @@ def test_writer_muxes_audio_and_is_atomic(tmp_path: Path, synth) -> None:
     assert [p.name for p in out.parent.iterdir()] == ["out.mp4"]
 
     failed = tmp_path / "failed.mp4"
-    with pytest.raises(RuntimeError):
-        with VideoWriter(failed, fps=25) as writer:
-            writer.write(frames[:5])
-            raise RuntimeError("crash mid-video")
+    with pytest.raises(RuntimeError), VideoWriter(failed, fps=25) as writer:
+        writer.write(frames[:5])
+        raise RuntimeError("crash mid-video")
     assert not failed.exists() and not list(tmp_path.glob(".failed*"))
 
 
@@ -95,9 +94,8 @@ def test_writer_gif_odd_size_and_errors(tmp_path: Path) -> None:
     assert probe(tmp_path / "odd.mp4").size == (46, 34)  # padded to even for yuv420p
     with pytest.raises(OutputError, match="unsupported video type"):
         VideoWriter(tmp_path / "a.txt", fps=5)
-    with pytest.raises(MediaError, match="no frames were written"):
-        with VideoWriter(tmp_path / "none.mp4", fps=5):
-            pass
+    with pytest.raises(MediaError, match="no frames were written"), VideoWriter(tmp_path / "none.mp4", fps=5):
+        pass
     assert not (tmp_path / "none.mp4").exists()
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from model_helpers import one_torch_thread  # noqa: F401 (autouse fixture)
 
+from model_helpers import one_torch_thread  # noqa: F401 (autouse fixture)
 from toontalker.cli import app
 from toontalker.errors import UsageError
 from toontalker.model import ModelConfig, ToonTalker

@@ -22,7 +22,7 @@ def check_domain(value: str, what: str = "domain") -> Domain:
     """``value`` as a :data:`Domain`; :class:`UsageError` naming ``what`` when it is neither name."""
     if value not in DOMAINS:
         raise UsageError(f"unknown {what} {value!r}: expected one of {', '.join(DOMAINS)}")
-    return value  # type: ignore[return-value]
+    return value
 
 
 def other_domain(domain: Domain) -> Domain:

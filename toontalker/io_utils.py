@@ -78,7 +78,7 @@ def remove_stale_temps(path: Path) -> list[Path]:
     """Remove temporary siblings of ``path`` (files or folders) left by processes of this host that are gone."""
     path = Path(path)
     pattern = re.compile(rf"^\.{re.escape(path.name)}\.tt-{_host_tag()}-(\d+)-")
-    removed = []
+    removed: list[Path] = []
     try:
         siblings = list(path.parent.iterdir())
     except OSError:

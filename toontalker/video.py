@@ -10,6 +10,7 @@ naming the file.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import tempfile
@@ -185,7 +186,7 @@ def iter_frames(
         video = video.filter("trim", start_frame=start_frame).filter("setpts", "PTS-STARTPTS")
     if (width, height) != (info.width, info.height):
         video = video.filter("scale", width, height, flags="area")
-    out_kwargs = {"format": "rawvideo", "pix_fmt": "rgb24", "fps_mode": "passthrough"}
+    out_kwargs: dict[str, str | int] = {"format": "rawvideo", "pix_fmt": "rgb24", "fps_mode": "passthrough"}
     if max_frames is not None:
         out_kwargs["frames:v"] = int(max_frames)
     cmd = ffmpeg.output(video, "pipe:", **out_kwargs).global_args("-nostdin", "-loglevel", "error").compile()
@@ -262,8 +263,8 @@ def read_image(path: str | Path) -> ImageRGBA:
     path = Path(path)
     _check_file(path)
     try:
-        with Image.open(path) as img:
-            img = ImageOps.exif_transpose(img)
+        with Image.open(path) as opened:
+            img = ImageOps.exif_transpose(opened)
             img.load()
     except UnidentifiedImageError as exc:
         raise InputError(f"{path}: not an image (unrecognised format)") from exc
@@ -335,7 +336,7 @@ class VideoWriter:
         self._size: tuple[int, int] | None = None
         self._atomic = atomic_path(self.path)
         self._tmp: Path | None = None
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - open for the writer's life, closed in __exit__
 
     def __enter__(self) -> VideoWriter:
         self._tmp = self._atomic.__enter__()
@@ -434,10 +435,8 @@ class VideoWriter:
     def _abort(self) -> None:
         if self._process is not None and self._process.poll() is None:
             if self._process.stdin is not None:
-                try:
+                with contextlib.suppress(BrokenPipeError):
                     self._process.stdin.close()
-                except BrokenPipeError:
-                    pass
             self._process.kill()
             self._process.wait()
 

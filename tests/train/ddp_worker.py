@@ -11,7 +11,6 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 from synthetic_clips import SyntheticPairs  # noqa: E402
-
 from toontalker.train import TrainRecipe, train  # noqa: E402
 
 

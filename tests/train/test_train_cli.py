@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from shared_clips import import_clips
 
+from shared_clips import import_clips
 from toontalker.cli import app
 
 

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import torch
-from synthetic_clips import SyntheticPairs
 
+from synthetic_clips import SyntheticPairs
 from toontalker.train import TrainRecipe, train
 from toontalker.train.checkpoint import list_checkpoints, load_trainer_state
 from toontalker.train.distributed import DistInfo

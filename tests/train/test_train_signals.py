@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
-from shared_clips import import_clips
 
+from shared_clips import import_clips
 from toontalker.train.checkpoint import list_checkpoints
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from synthetic_clips import SyntheticPairs
 from torch import Tensor
 
+from synthetic_clips import SyntheticPairs
 from toontalker.errors import TrainingError, UsageError
 from toontalker.model import ModelConfig, ToonTalker
 from toontalker.train import TrainRecipe, train

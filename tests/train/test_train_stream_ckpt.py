@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from synthetic_clips import SyntheticPairs
 
+from synthetic_clips import SyntheticPairs
 from toontalker.train.checkpoint import list_checkpoints, save_checkpoint
 from toontalker.train.stream import StreamSampler, TrainStream
 

@@ -26,13 +26,13 @@ from toontalker.animation.options import AnimateOptions  # re-exported: its home
 from toontalker.animation.pipeline import run_pipeline
 from toontalker.animation.sinks import open_sink, output_kind
 from toontalker.animation.source import SourceFace, prepare_source
-from toontalker.weights.default import WeightsChoice, load_model
+from toontalker.conventions import Domain
 from toontalker.devices import autocast, dtype_name, enable_fast_kernels, resolve_device, resolve_dtype
 from toontalker.errors import InputError, OutputError, UsageError
 from toontalker.faces import Box, FaceDetector, get_detector
 from toontalker.io_utils import ensure_parent_writable, folders_removed_on_error
-from toontalker.model.toontalker import SourceEncoding
-
+from toontalker.model.toontalker import SourceEncoding, ToonTalker
+from toontalker.weights.default import WeightsChoice, load_model
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def animate(
     weights: str | Path | None = None,
     options: AnimateOptions = AnimateOptions(),
     on_progress: ProgressCallback | None = None,
-    model: torch.nn.Module | None = None,
+    model: ToonTalker | None = None,
 ) -> AnimateResult:
     """Animate the face in ``source`` (an image) with the motion of ``driving`` (a video or an image).
 
@@ -139,7 +139,7 @@ class _StreamCounts:
 
 
 def _animate(source: Path, driving: Path, output: Path, *, weights: str | Path | None, options: AnimateOptions,
-             on_progress: ProgressCallback | None, model: torch.nn.Module | None) -> AnimateResult:
+             on_progress: ProgressCallback | None, model: ToonTalker | None) -> AnimateResult:
     t0 = time.perf_counter()
     warnings: list[str] = []
     plan = _plan(source, driving, output, options=options, warnings=warnings)
@@ -200,8 +200,8 @@ def _plan(source: Path, driving: Path, output: Path, *, options: AnimateOptions,
     return _Plan(kind=kind, device=device, dtype=dtype, driver=driver, motion=motion)
 
 
-def _model(model: torch.nn.Module | None, weights: str | Path | None, *, options: AnimateOptions,
-           warnings: list[str]) -> tuple[torch.nn.Module, WeightsChoice]:
+def _model(model: ToonTalker | None, weights: str | Path | None, *, options: AnimateOptions,
+           warnings: list[str]) -> tuple[ToonTalker, WeightsChoice]:
     """The model passed in, or the one ``weights`` / the options name (see :func:`load_model`)."""
     if model is None:
         model, choice = load_model(weights, options.preset, options.random_weights, options.seed)
@@ -231,7 +231,7 @@ def _driving_crops(driver: Driver, driving: Path, *, size: int, options: Animate
     return _DrivingCrops(driver=driver, detector=detector, initial_box=initial_box, size=size, options=options)
 
 
-def _reference(model: torch.nn.Module, src: SourceEncoding, *, crops: _DrivingCrops, plan: _Plan,
+def _reference(model: ToonTalker, src: SourceEncoding, *, crops: _DrivingCrops, plan: _Plan,
                options: AnimateOptions) -> tuple[int | None, torch.Tensor | None]:
     """Relative motion's reference frame ('1' of Eq. 5) and its code w_{r->1} (1, K, d); None for the code
     means the first streamed frame (encoded with its batch), None for both means absolute motion."""
@@ -266,6 +266,7 @@ def _stream(plan: _Plan, crops: _DrivingCrops, *, runner: CoreRunner, src_face: 
         frames = paste(faces) if paste is not None else faces
         if options.side_by_side:
             panels = batch.frames if keep_full_frames else batch.views
+            assert panels is not None, "the driving stream keeps the frames or views side_by_side needs"
             frames = side_by_side(source_panel, panels, frames)
         counts.width, counts.height = frames.shape[2], frames.shape[1]
         sink.write(frames)
@@ -281,8 +282,8 @@ def _stream(plan: _Plan, crops: _DrivingCrops, *, runner: CoreRunner, src_face: 
     return counts
 
 
-def _code_at(model: torch.nn.Module, stream: Iterator[DrivingBatch], frame: int, *, device: torch.device,
-             domain: str) -> torch.Tensor:
+def _code_at(model: ToonTalker, stream: Iterator[DrivingBatch], frame: int, *, device: torch.device,
+             domain: Domain) -> torch.Tensor:
     """w_{r->d} of driving frame ``frame``, cropped exactly as the main stream will crop it."""
     for batch in stream:
         if batch.start <= frame < batch.start + len(batch):
@@ -291,8 +292,8 @@ def _code_at(model: torch.nn.Module, stream: Iterator[DrivingBatch], frame: int,
     raise InputError(f"driving frame {frame} could not be decoded")
 
 
-def _best_start(model: torch.nn.Module, src: SourceEncoding, stream: Iterator[DrivingBatch], *,
-                device: torch.device, domain: str) -> tuple[int, torch.Tensor]:
+def _best_start(model: ToonTalker, src: SourceEncoding, stream: Iterator[DrivingBatch], *,
+                device: torch.device, domain: Domain) -> tuple[int, torch.Tensor]:
     """The driving frame whose w_{r->d} is nearest (L2) to the source's w_{r->s}: its index and code."""
     target = src.w_r2s.float().flatten(1)
     best: tuple[float, int, torch.Tensor] | None = None

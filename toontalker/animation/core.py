@@ -17,6 +17,7 @@ dataclass in its signature.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -24,7 +25,8 @@ import torch
 from torch import Tensor, nn
 
 from toontalker.animation.options import Backend
-from toontalker.model.toontalker import SourceEncoding
+from toontalker.conventions import Domain
+from toontalker.model.toontalker import SourceEncoding, ToonTalker
 
 Motion = Literal["relative", "absolute"]
 
@@ -33,8 +35,8 @@ class Reenactor(Protocol):
     """What the per-batch step needs of a model: :class:`toontalker.model.ToonTalker`'s typed API
     (docs/architecture.md); the bench's baselines implement it too."""
 
-    def encode_source(self, image: Tensor, domain: str) -> Any: ...
-    def encode_driving(self, frames: Tensor, domain: str) -> Tensor: ...
+    def encode_source(self, image: Tensor, domain: Domain) -> Any: ...
+    def encode_driving(self, frames: Tensor, domain: Domain) -> Tensor: ...
     def relative_motion(self, src: Any, w_r2d: Tensor, w_r2start: Tensor) -> Tensor: ...
     def absolute_motion(self, src: Any, w_r2d: Tensor) -> Tensor: ...
     def render(self, src: Any, w_s2d: Tensor) -> Tensor: ...
@@ -63,7 +65,7 @@ class FrameCore(nn.Module):
     The source tensors have batch 1 and broadcast over the B driving frames.
     """
 
-    def __init__(self, model: nn.Module, source_domain: str, driving_domain: str, num_features: int) -> None:
+    def __init__(self, model: ToonTalker, source_domain: Domain, driving_domain: Domain, num_features: int) -> None:
         super().__init__()
         self.model = model
         self.source_domain = source_domain
@@ -97,14 +99,14 @@ class CoreRunner:
     the compiled one on batches padded to ``batch_size`` (one compilation, not one per batch shape).
     """
 
-    def __init__(self, model: Reenactor, src: SourceEncoding, driving_domain: str, *,
+    def __init__(self, model: Reenactor, src: SourceEncoding, driving_domain: Domain, *,
                  motion: Motion = "relative", reference: Tensor | None = None,
                  backend: Backend = "torch", compile_mode: str | None = None, batch_size: int = 16,
                  onnx_path: str | Path | None = None) -> None:
         self.model, self.src, self.driving_domain = model, src, driving_domain
         self.motion, self.reference = motion, reference
         self.batch_size = batch_size
-        self.core: nn.Module | None = None
+        self.core: Callable[..., Tensor] | None = None
         self.onnx = None
         if backend == "onnx":
             from toontalker.animation.onnx_core import OnnxFrameCore, cached_export
@@ -113,7 +115,7 @@ class CoreRunner:
             self.onnx = OnnxFrameCore(path)
             self.onnx.set_source(flatten_source(src))
         elif compile_mode is not None:
-            core = FrameCore(model, src.domain, driving_domain, len(src.features)).eval()  # type: ignore[arg-type]
+            core = FrameCore(model, src.domain, driving_domain, len(src.features)).eval()  # type: ignore[arg-type]  # compiling needs the ToonTalker
             self.core = torch.compile(core, mode=compile_mode, dynamic=False)
 
     def __call__(self, frames: Tensor) -> Tensor:
@@ -124,6 +126,7 @@ class CoreRunner:
         offset = motion_offset(self.src, self.motion, self.reference)
         if self.onnx is not None:
             return self.onnx(frames, offset)
+        assert self.core is not None  # neither eager nor onnx: compiled
         n = frames.shape[0]
         return self.core(pad_batch(frames, self.batch_size), offset, *flatten_source(self.src))[:n]
 

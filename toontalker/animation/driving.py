@@ -29,7 +29,6 @@ from toontalker.faces.tracking import BoxSmoother, FaceTrackState
 from toontalker.video import VideoInfo, is_image_path, iter_frames, probe, read_image
 from toontalker.video_checks import frame_times, is_variable_rate
 
-
 DEFAULT_IMAGE_FPS = 25.0  # the frame rate of a driving image's one-frame "video"
 
 

@@ -54,7 +54,7 @@ def input_names(num_source: int) -> list[str]:
     return ["frames", "offset", *(f"source_{i}" for i in range(num_source))]
 
 
-def example_inputs(model, source_domain: str, driving_domain: str, batch: int,
+def example_inputs(model, source_domain: Domain, driving_domain: Domain, batch: int,
                    seed: int = 0) -> tuple[FrameCore, tuple[torch.Tensor, ...]]:
     """FrameCore of ``model`` and a random input tuple (frames, offset, *source) for tracing and checks."""
     size = model.config.image_size
@@ -68,7 +68,7 @@ def example_inputs(model, source_domain: str, driving_domain: str, batch: int,
     return core, (frames, offset, *flatten_source(src))
 
 
-def export_frame_core(model, path: str | Path, source_domain: str = "cartoon", driving_domain: str = "real",
+def export_frame_core(model, path: str | Path, source_domain: Domain = "cartoon", driving_domain: Domain = "real",
                       example_batch: int = 2) -> Path:
     """Write the FrameCore of ``model`` (fp32, on the CPU) as an ONNX graph to ``path`` (atomically).
 
@@ -143,7 +143,7 @@ def weights_digest(model) -> str:
     return digest.hexdigest()
 
 
-def cached_export(model, source_domain: str, driving_domain: str) -> Path:
+def cached_export(model, source_domain: Domain, driving_domain: Domain) -> Path:
     """The exported graph of ``model`` for this domain pair from the cache, exporting it first if missing."""
     from toontalker.cache import toontalker_home
 
@@ -153,7 +153,7 @@ def cached_export(model, source_domain: str, driving_domain: str) -> Path:
     return path
 
 
-def max_difference(model, path: str | Path, source_domain: str = "cartoon", driving_domain: str = "real",
+def max_difference(model, path: str | Path, source_domain: Domain = "cartoon", driving_domain: Domain = "real",
                    batch: int = 3, seed: int = 1, threads: int | None = None) -> float:
     """Largest absolute difference between the torch FrameCore and the ONNX graph on random inputs.
 

@@ -80,7 +80,7 @@ def run_pipeline(
                 item = outbox.get()
                 if item is _DONE:
                     return
-                consume(item)  # type: ignore[arg-type]
+                consume(item)  # type: ignore[arg-type]  # the queue holds object; _DONE is filtered above
                 consumed[0] += 1
         except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
             consumer_error.append(error)
@@ -97,7 +97,7 @@ def run_pipeline(
                 break
             if isinstance(item, _Failure):
                 raise item.error
-            result = infer(item)  # type: ignore[arg-type]
+            result = infer(item)  # type: ignore[arg-type]  # the queue holds object; _DONE/_Failure filtered above
             if not outbox.put(result):
                 break
         outbox.put(_DONE)

@@ -61,7 +61,7 @@ class VideoSink(FrameSink):
         self._writer = VideoWriter(path, fps, audio_from=audio_from)
 
     @property
-    def frames_written(self) -> int:  # type: ignore[override]
+    def frames_written(self) -> int:  # type: ignore[override]  # a read-only property over the base's field
         return self._writer.frames_written
 
     def write(self, frames: np.ndarray) -> None:
@@ -71,7 +71,8 @@ class VideoSink(FrameSink):
         self._writer.__enter__()
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:  # type: ignore[no-untyped-def]
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         self._writer.__exit__(exc_type, exc, tb)
 
 
@@ -100,7 +101,8 @@ class PngSequenceSink(FrameSink):
             write_image(self._tmp / f"{self.frames_written:06d}.png", frame)
             self.frames_written += 1
 
-    def __exit__(self, exc_type, exc, tb) -> None:  # type: ignore[no-untyped-def]
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         assert self._tmp is not None
         if exc_type is not None or self.frames_written == 0:
             shutil.rmtree(self._tmp, ignore_errors=True)
@@ -137,7 +139,8 @@ class ImageSink(FrameSink):
         self._frame = frames[0]
         self.frames_written += len(frames)
 
-    def __exit__(self, exc_type, exc, tb) -> None:  # type: ignore[no-untyped-def]
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         if exc_type is None:
             if self._frame is None:
                 raise OutputError(f"{self.path}: no frames were written")

@@ -41,7 +41,7 @@ def read_video_rgb(path: Path, size: int, start: int = 0, count: int | None = No
     capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():
         raise MediaError(f"{path}: cannot open video")
-    frames = []
+    frames: list[np.ndarray] = []
     try:
         index = 0
         while count is None or len(frames) < count:

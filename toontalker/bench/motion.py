@@ -20,14 +20,26 @@ import numpy as np
 import torch
 
 from toontalker.animation.core import Reenactor
-from toontalker.bench.motion_inputs import (
-    MotionPair, PairFrames, cache_key, load_prepared, read_pair, save_prepared,
-)
-from toontalker.bench.motion_signals import (
-    SIGNALS, SignalComparison, akd_mesh, compare_signals, detect_clip, nan_mean, sharpness_ratio, signal_table,
-)
 from toontalker.bench.frames import to_tensor
+from toontalker.bench.motion_inputs import (
+    MotionPair,
+    PairFrames,
+    cache_key,
+    load_prepared,
+    read_pair,
+    save_prepared,
+)
 from toontalker.bench.motion_render import ClipRenderer, choose_backend
+from toontalker.bench.motion_signals import (
+    SIGNALS,
+    SignalComparison,
+    akd_mesh,
+    compare_signals,
+    detect_clip,
+    nan_mean,
+    sharpness_ratio,
+    signal_table,
+)
 from toontalker.bench.options import MotionOptions  # re-exported: its home is bench/options.py
 from toontalker.errors import FaceNotFoundError, UsageError
 from toontalker.faces.landmarks import FaceMesh, FrameLandmarks
@@ -249,7 +261,7 @@ def run_motion_bench(weights: str | Path | None = None, pairs: Sequence[MotionPa
     unknown = set(option_fields) - {f.name for f in dataclasses.fields(MotionOptions)}
     if unknown:
         raise UsageError(f"unknown motion option(s): {', '.join(sorted(unknown))}")
-    options = dataclasses.replace(options, **option_fields)  # type: ignore[arg-type]
+    options = dataclasses.replace(options, **option_fields)  # type: ignore[arg-type]  # names checked above, values by MotionOptions
 
     if not pairs:
         raise UsageError("no pairs given: pass SOURCE DRIVER pairs or a protocol CSV")

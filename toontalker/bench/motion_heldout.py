@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 from toontalker.bench.motion_inputs import MotionPair, protocol_rows
+from toontalker.conventions import Domain
 from toontalker.errors import InputError
 from toontalker.io_utils import atomic_path
 
@@ -55,9 +56,9 @@ HELDOUT_PAIRS: tuple[tuple[str, str, str], ...] = (
     ("cross-identity-cartoon", "yuzuriha_honami", "yuukoku_robel"),
 )
 
-_DRIVER_DOMAIN = {"same-identity": "real", "cross-identity-real": "real", "real-to-cartoon": "real",
+_DRIVER_DOMAIN: dict[str, Domain] = {"same-identity": "real", "cross-identity-real": "real", "real-to-cartoon": "real",
                   "cartoon-to-real": "cartoon", "cross-identity-cartoon": "cartoon"}
-_SOURCE_DOMAIN = {"same-identity": "real", "cross-identity-real": "real", "real-to-cartoon": "cartoon",
+_SOURCE_DOMAIN: dict[str, Domain] = {"same-identity": "real", "cross-identity-real": "real", "real-to-cartoon": "cartoon",
                   "cartoon-to-real": "real", "cross-identity-cartoon": "cartoon"}
 
 
@@ -85,7 +86,7 @@ def heldout_pairs(data_root: str | Path, settings: tuple[str, ...] | None = None
         for path in (driving, src):
             if not path.is_file():
                 raise InputError(f"{path}: not found (held-out motion protocol over {root})")
-        pairs.append(MotionPair(source=src, driving=driving, source_domain=s_dom, driving_domain=d_dom,  # type: ignore[arg-type]
+        pairs.append(MotionPair(source=src, driving=driving, source_domain=s_dom, driving_domain=d_dom,
                                 same_identity=setting == "same-identity",
                                 pair_id=f"{setting}-{index:02d}-{Path(source).stem}--{Path(driver).stem}"))
     return pairs

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, cast
 
 import cv2
 import numpy as np
@@ -77,7 +77,7 @@ def split_domain(text: str, default: Domain) -> tuple[Path, Domain]:
     """``"real:path"`` / ``"cartoon:path"`` -> (path, domain); a plain path gets ``default``."""
     head, sep, tail = text.partition(":")
     if sep and head in DOMAINS and tail:
-        return Path(tail), head  # type: ignore[return-value]
+        return Path(tail), head
     return Path(text), default
 
 
@@ -89,7 +89,8 @@ def pairs_from_protocol(path: Path, crop: Crop = "none") -> list[MotionPair]:
         truth = row.get("ground_truth_path")
         pairs.append(MotionPair(
             source=Path(str(row["source_path"])), driving=Path(str(row["driving_path"])),
-            source_domain=str(row["source_domain"]), driving_domain=str(row["driving_domain"]),  # type: ignore[arg-type]
+            source_domain=cast(Domain, str(row["source_domain"])),  # MotionPair checks both
+            driving_domain=cast(Domain, str(row["driving_domain"])),
             frame=int(row["frame"]), same_identity=str(row["setting"]) == "same-identity",
             pair_id=str(row["pair_id"]), ground_truth=Path(truth) if isinstance(truth, str) and truth else None,
             crop=crop))
@@ -218,19 +219,18 @@ def save_prepared(path: Path, frames: PairFrames, points: np.ndarray, detected: 
     """Store a pair's model input and the driver's landmarks (npz, atomically)."""
     from toontalker.io_utils import atomic_path
 
-    arrays = {"source": frames.source, "driving": frames.driving, "points": points, "detected": detected}
+    arrays: dict[str, Any] = {"source": frames.source, "driving": frames.driving, "points": points, "detected": detected}
     if frames.truth is not None and frames.truth is not frames.driving:
         arrays["truth"] = frames.truth
     arrays["truth_is_driving"] = np.array(frames.truth is frames.driving)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as handle:
-            np.savez(handle, **arrays)
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        np.savez(handle, **arrays)
 
 
 def load_prepared(path: Path) -> tuple[PairFrames, np.ndarray, np.ndarray]:
     """The inverse of :func:`save_prepared`: (frames, driver points, driver detected)."""
     with np.load(path) as data:
         driving = data["driving"]
-        truth = driving if bool(data["truth_is_driving"]) else (data["truth"] if "truth" in data else None)
+        truth = driving if bool(data["truth_is_driving"]) else data.get("truth")
         return PairFrames(data["source"], driving, truth), data["points"], data["detected"]

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from toontalker.bench.motion import PairMotion, SettingMotion, SignalSummary, analyse_clip, score_clip
 from toontalker.bench.motion_report import fmt
+
+if TYPE_CHECKING:
+    from toontalker.bench.report import TableView
 
 TABLE_SIGNALS = ("mouth", "eye_right", "eye_left", "yaw", "pitch", "roll", "y")
 
@@ -54,7 +58,7 @@ def setting_motion_from_json(data: dict) -> SettingMotion:
     return SettingMotion(**{**fields, "signals": signals})
 
 
-def motion_table(runs: Sequence) -> object | None:  # noqa: ANN001 - RunResults in, TableView out
+def motion_table(runs: Sequence) -> TableView | None:  # noqa: ANN001 - RunResults in, TableView out
     """The "Motion" table of a quality report: r (amplitude ratio) per signal, or None when no setting has one."""
     from toontalker.bench.report import TableView
 

@@ -22,6 +22,7 @@ import torch
 from toontalker.animation.core import Reenactor
 from toontalker.bench.options import MOTION_BACKENDS as BACKENDS
 from toontalker.bench.quality import reenact_clip
+from toontalker.conventions import Domain
 from toontalker.errors import BackendUnavailableError, UsageError
 
 
@@ -50,7 +51,7 @@ def choose_backend(backend: str, model: Reenactor, device: str) -> Literal["torc
         raise BackendUnavailableError(reason)
     if backend == "auto":
         return "torch" if reason is not None else "onnx"
-    return backend  # type: ignore[return-value]
+    return backend  # type: ignore[return-value]  # "torch" or "onnx" here: BACKENDS checked above
 
 
 class ClipRenderer:
@@ -65,7 +66,7 @@ class ClipRenderer:
         self.model, self.backend, self.batch_size, self.motion = model, backend, batch_size, motion
 
     @torch.inference_mode()
-    def __call__(self, source: torch.Tensor, source_domain: str, driving: torch.Tensor,
-                 driving_domain: str) -> torch.Tensor:
+    def __call__(self, source: torch.Tensor, source_domain: Domain, driving: torch.Tensor,
+                 driving_domain: Domain) -> torch.Tensor:
         return reenact_clip(self.model, source, source_domain, driving, driving_domain=driving_domain,
                             batch_size=self.batch_size, motion=self.motion, backend=self.backend)

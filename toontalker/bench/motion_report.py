@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw
 
-from toontalker.bench.motion_signals import SIGNALS, SIGNAL_UNITS, extreme_frames, relative_driver
+from toontalker.bench.motion_signals import SIGNAL_UNITS, SIGNALS, extreme_frames, relative_driver
 from toontalker.io_utils import atomic_path, atomic_write_text
 
 PANELS = (("mouth", ("mouth",)), ("eyes (EAR)", ("eye_right", "eye_left")), ("yaw", ("yaw",)),

@@ -30,7 +30,13 @@ import cv2
 import numpy as np
 
 from toontalker.faces.landmarks import (
-    MESH_POINTS, FaceMesh, FrameLandmarks, eye_openings, face_centre, head_pose, mouth_opening,
+    MESH_POINTS,
+    FaceMesh,
+    FrameLandmarks,
+    eye_openings,
+    face_centre,
+    head_pose,
+    mouth_opening,
 )
 
 SIGNALS = ("mouth", "eye_right", "eye_left", "yaw", "pitch", "roll", "x", "y")
@@ -44,7 +50,8 @@ def detect_clip(mesh: FaceMesh, frames: np.ndarray) -> FrameLandmarks:
     """FaceMesh on ``frames`` (N, H, W, 3) uint8, in order. A frame identical to the previous one gets the
     previous frame's landmarks: in tracking mode FaceMesh jitters by a pixel or two on repeated frames,
     which would make a still output (copy-source) look as if it moved."""
-    rows, found = [], []
+    rows: list[np.ndarray] = []
+    found: list[bool] = []
     previous: np.ndarray | None = None
     for frame in frames:
         if previous is not None and np.array_equal(frame, previous):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -108,7 +109,7 @@ def generate_pairs(manifest: pd.DataFrame, setting: str, options: ProtocolOption
     if options.drivers is not None and len(drivers) > options.drivers:
         drivers = drivers.iloc[np.sort(rng.choice(len(drivers), options.drivers, replace=False))]
     sources = test[test["domain"] == spec.source_domain]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for _, driver in drivers.iterrows():
         n_frames = int(driver["frames"]) if options.max_frames is None else min(int(driver["frames"]), options.max_frames)
         if spec.same_identity:

@@ -28,6 +28,7 @@ from toontalker.bench.frames import read_frames, to_tensor
 from toontalker.bench.options import QualityOptions  # re-exported: its home is bench/options.py
 from toontalker.bench.protocols import read_protocol, setting_spec
 from toontalker.bench.scoring import Clip, MetricSuite, compute_fid
+from toontalker.conventions import Domain
 from toontalker.io_utils import atomic_path, atomic_write_text
 from toontalker.metrics import MetricSummary
 from toontalker.metrics.base import to_uint8
@@ -63,8 +64,8 @@ class SettingResult:
 
 
 @torch.no_grad()
-def reenact_clip(model: Reenactor, source: torch.Tensor, source_domain: str, driving: torch.Tensor, *,
-                 driving_domain: str, batch_size: int, motion: Motion = "relative",
+def reenact_clip(model: Reenactor, source: torch.Tensor, source_domain: Domain, driving: torch.Tensor, *,
+                 driving_domain: Domain, batch_size: int, motion: Motion = "relative",
                  backend: Backend = "torch") -> torch.Tensor:
     """Animate ``source`` ``(1, 3, H, W)`` with ``driving`` ``(N, 3, H, W)`` (both in ``[-1, 1]``).
 
@@ -153,7 +154,7 @@ def run_setting(model: Reenactor, pairs: pd.DataFrame, suite: MetricSuite, *, op
         if len(acc.samples) < options.samples:
             mid = len(generated_u8) // 2
             acc.samples.append((source_u8[0], driving_u8[mid], generated_u8[mid],
-                                *((target_u8[mid],) if separate_truth else ())))
+                                *((target_u8[mid],) if separate_truth and target_u8 is not None else ())))
         if progress:
             progress(f"{setting}: pair {index + 1}/{len(pairs)} ({len(generated)} frames)")
 

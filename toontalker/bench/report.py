@@ -15,7 +15,11 @@ import pandas as pd
 from PIL import Image, ImageDraw
 
 from toontalker.bench.paper_numbers import (
-    TABLE_TITLES, paper_value, table_methods, table_metrics, table_settings,
+    TABLE_TITLES,
+    paper_value,
+    table_methods,
+    table_metrics,
+    table_settings,
 )
 from toontalker.bench.protocols import SETTINGS
 from toontalker.io_utils import atomic_path, atomic_write_text

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -54,7 +55,7 @@ class MetricSuite:
     fid_extractor: FeatureExtractor | None = None
     backend_cache: dict[str, object] = field(default_factory=dict)  # share between suites of one run
     unavailable: dict[str, MetricUnavailable] = field(default_factory=dict)
-    _backends: dict[str, object] = field(default_factory=dict)
+    _backends: dict[str, Any] = field(default_factory=dict)  # per metric kind: a network, a detector, an embedder
     _features: list[np.ndarray] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -117,7 +118,8 @@ class MetricSuite:
                 out[name] = np.array([embedding_distance(a, b) for a, b in pairs])
         return out
 
-    def _reconstruction(self, name: str, backend: object, clip: Clip) -> np.ndarray:
+    def _reconstruction(self, name: str, backend: Any, clip: Clip) -> np.ndarray:
+        assert clip.target is not None  # the caller skips clips without one
         generated, target = clip.generated, clip.target.to(clip.generated.device)
         if name == "lpips":
             values = backend(generated.to(self.device), target.to(self.device))

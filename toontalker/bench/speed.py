@@ -20,14 +20,16 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import torch
-from torch import nn
 
 from toontalker.animation.core import CoreRunner
 from toontalker.config import ConfigBase
 from toontalker.devices import autocast, dtype_name, enable_fast_kernels, resolve_device, resolve_dtype
+
+if TYPE_CHECKING:
+    from toontalker.model import ToonTalker
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,7 @@ def _time(step: Callable[[], torch.Tensor], device: torch.device, *, iters: int,
     return times
 
 
-def measure(model: nn.Module, preset: str, *, batch_size: int, dtype: torch.dtype, device: torch.device,
+def measure(model: ToonTalker, preset: str, *, batch_size: int, dtype: torch.dtype, device: torch.device,
             cfg: SpeedBenchConfig) -> SpeedRow:
     """Time the core of ``model`` (already on ``device``) at one batch size and dtype."""
     size = model.config.image_size
@@ -176,7 +178,7 @@ def run_speed_bench(cfg: SpeedBenchConfig, on_row: Callable[[SpeedRow], None] | 
             if cfg.cast_weights:
                 model = model.to(dtype)
             if cfg.channels_last:
-                model = model.to(memory_format=torch.channels_last)
+                model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # memory_format: accepted, not in torch's stubs
             for batch_size in cfg.batch_sizes:
                 try:
                     row = measure(model, preset, batch_size=batch_size, dtype=dtype, device=device, cfg=cfg)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -41,7 +41,7 @@ EPILOG = """Examples:
 DEFAULTS = option_defaults(AnimateOptions)  # the library's defaults: one home (animation/options.py)
 
 AnimateWeights = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--weights", "-w", help="Weights folder or Hugging Face hub id (OWNER/NAME or OWNER/NAME@REVISION). "
                  "Default: the demo weights shipped with the package (toontalker/weights/default)."),
 ]
@@ -54,10 +54,10 @@ def animate_command(
     source_domain: Annotated[Domain, typer.Option("--source-domain", case_sensitive=False, help="Domain of SOURCE: cartoon or real.")] = DEFAULTS.source_domain,
     driving_domain: Annotated[Domain, typer.Option("--driving-domain", case_sensitive=False, help="Domain of DRIVING: real or cartoon.")] = DEFAULTS.driving_domain,
     weights: AnimateWeights = None,
-    preset: Annotated[Optional[str], typer.Option("--preset", help="Architecture for --random-weights: tiny, small-256, paper-256; without it, the weights must be this preset (else exit 2).")] = None,
+    preset: Annotated[str | None, typer.Option("--preset", help="Architecture for --random-weights: tiny, small-256, paper-256; without it, the weights must be this preset (else exit 2).")] = None,
     random_weights: Annotated[bool, typer.Option("--random-weights", help="Untrained model: tests the pipeline, the pictures are MEANINGLESS.")] = DEFAULTS.random_weights,
     detector: Annotated[Detector, typer.Option("--detector", help="Face detector: auto (per domain), s3fd, mediapipe, haar, dlib-hog, dlib-cnn.")] = DEFAULTS.detector,
-    source_box: Annotated[Optional[str], typer.Option("--source-box", metavar="X0,Y0,X1,Y1", help="The source face box in pixels (skips detection).")] = None,
+    source_box: Annotated[str | None, typer.Option("--source-box", metavar="X0,Y0,X1,Y1", help="The source face box in pixels (skips detection).")] = None,
     no_crop: Annotated[bool, typer.Option("--no-crop", help="Both inputs are already face crops: use whole frames.")] = False,
     no_crop_source: Annotated[bool, typer.Option("--no-crop-source", help="SOURCE is already a face crop.")] = False,
     no_crop_driving: Annotated[bool, typer.Option("--no-crop-driving", help="DRIVING is already cropped to the face.")] = False,
@@ -67,17 +67,17 @@ def animate_command(
     start_frame: Annotated[int, typer.Option("--start-frame", min=0, help="Relative motion: the driving frame that maps to the source's pose.")] = DEFAULTS.start_frame,
     find_best_start: Annotated[bool, typer.Option("--find-best-start", help="Relative motion: use the driving frame whose motion code is nearest the source's.")] = DEFAULTS.find_best_start,
     absolute: Annotated[bool, typer.Option("--absolute", help="Absolute motion (Eq. 3) instead of relative (Eq. 5).")] = False,
-    max_frames: Annotated[Optional[int], typer.Option("--max-frames", min=1, help="Animate only the first N driving frames.")] = DEFAULTS.max_frames,
+    max_frames: Annotated[int | None, typer.Option("--max-frames", min=1, help="Animate only the first N driving frames.")] = DEFAULTS.max_frames,
     paste_back: Annotated[bool, typer.Option("--paste-back", help="Blend the animated face back into the full source image.")] = DEFAULTS.paste_back,
     feather: Annotated[float, typer.Option("--feather", help="Paste-back blend ramp, fraction of the crop side.")] = DEFAULTS.feather,
     side_by_side: Annotated[bool, typer.Option("--side-by-side", help="Write source | driving | result panels.")] = DEFAULTS.side_by_side,
     no_audio: Annotated[bool, typer.Option("--no-audio", help="Do not copy the driver's audio.")] = False,
     batch_size: Annotated[int, typer.Option("--batch-size", "-b", min=1, help="Driving frames per inference batch.")] = DEFAULTS.batch_size,
     backend: Annotated[InferenceBackend, typer.Option("--backend", case_sensitive=False, help="Inference backend: torch, or onnx (onnxruntime on the CPU, fp32; exports and caches the graph on first use; needs the onnx extra).")] = DEFAULTS.backend,
-    onnx_model: Annotated[Optional[Path], typer.Option("--onnx-model", help="With --backend onnx: a graph from `toontalker weights export-onnx` (else the cached export).")] = None,
+    onnx_model: Annotated[Path | None, typer.Option("--onnx-model", help="With --backend onnx: a graph from `toontalker weights export-onnx` (else the cached export).")] = None,
     compile_core: Annotated[bool, typer.Option("--compile", help="torch.compile the per-frame core (torch backend): faster batches after a one-off compile before the first batch. Compiling small-256 took 22 minutes on a busy 2-core CPU (needs a C++ compiler), 1-2 minutes on a GPU; for long drivers only.")] = DEFAULTS.compile,
     device: Device = DEFAULTS.device,
-    dtype: Dtype = DEFAULTS.dtype,  # type: ignore[assignment]
+    dtype: Dtype = DEFAULTS.dtype,
     seed: Seed = DEFAULTS.seed,
     quiet: Quiet = False,
     json: JsonOutput = False,

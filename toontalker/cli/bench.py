@@ -8,17 +8,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
+from toontalker.bench.options import ProtocolOptions, QualityOptions
 from toontalker.cli import choices
 from toontalker.cli.choices import Setting, values
-from toontalker.bench.options import ProtocolOptions, QualityOptions
-from toontalker.cli.common import (Baseline, BaselineSize, Device, JsonOutput, Quiet, Seed, Weights, option_defaults,
-                                    output_mode)
+from toontalker.cli.common import (
+    Baseline,
+    BaselineSize,
+    Device,
+    JsonOutput,
+    Quiet,
+    Seed,
+    Weights,
+    option_defaults,
+    output_mode,
+)
 from toontalker.console import OutputMode, print_json, stderr_console, stdout_console
+
+if TYPE_CHECKING:
+    from toontalker.animation.core import Reenactor
 
 app = typer.Typer(
     help="Benchmarks: speed of the animate core, quality on the paper's protocols.",
@@ -42,10 +54,10 @@ ALL_SETTINGS = values(Setting)
 
 Out = Annotated[Path, typer.Option("--out", "-o", help="Output folder (created; reruns resume in it).")]
 BatchSize = Annotated[int, typer.Option("--batch-size", "-b", min=1, help="Driving frames per model call.")]
-MaxPairs = Annotated[Optional[int], typer.Option("--max-pairs", min=1, help="Use only the first N pairs of each protocol.")]
-MaxFrames = Annotated[Optional[int], typer.Option("--max-frames", min=2, help="Driving frames per pair (from the first).")]
-Metrics = Annotated[Optional[list[str]], typer.Option("--metric", "-m", help="Metric to compute (repeatable; default: the setting's paper metrics + offline variants).")]
-Settings = Annotated[Optional[list[Setting]], typer.Option("--setting", "-s", help="Protocol setting (repeatable). Default: all. (paired-cartoon: bench paired.)")]
+MaxPairs = Annotated[int | None, typer.Option("--max-pairs", min=1, help="Use only the first N pairs of each protocol.")]
+MaxFrames = Annotated[int | None, typer.Option("--max-frames", min=2, help="Driving frames per pair (from the first).")]
+Metrics = Annotated[list[str] | None, typer.Option("--metric", "-m", help="Metric to compute (repeatable; default: the setting's paper metrics + offline variants).")]
+Settings = Annotated[list[Setting] | None, typer.Option("--setting", "-s", help="Protocol setting (repeatable). Default: all. (paired-cartoon: bench paired.)")]
 
 
 def _progress(mode: OutputMode):
@@ -82,7 +94,7 @@ def protocol_command(
     data: Annotated[Path, typer.Option("--data", "-d", help="Built dataset folder or its manifest (CSV/parquet).")],
     out: Out = Path("protocols"),
     setting: Settings = None,
-    drivers: Annotated[Optional[int], typer.Option("--drivers", min=1, help="Driving clips per setting (default: all test clips).")] = None,
+    drivers: Annotated[int | None, typer.Option("--drivers", min=1, help="Driving clips per setting (default: all test clips).")] = None,
     sources_per_driver: Annotated[int, typer.Option("--sources-per-driver", min=1, help="Sources each clip drives (paper: 5).")] = PROTOCOL.sources_per_driver,
     max_frames: MaxFrames = PROTOCOL.max_frames,
     seed: Seed = PROTOCOL.seed,
@@ -101,7 +113,7 @@ def protocol_command(
             stdout_console().print(f"{item.setting}: {item.pairs} pairs -> {item.path}")
 
 
-def _protocol_paths(data: list[Path], out: Path, seed: int, max_frames: Optional[int]) -> list[Path]:
+def _protocol_paths(data: list[Path], out: Path, seed: int, max_frames: int | None) -> list[Path]:
     """CSV files as given; a folder of CSVs expands to them; a dataset (manifest) gets protocols made."""
     from toontalker.bench.runner import make_protocols
     from toontalker.errors import InputError
@@ -135,8 +147,8 @@ def quality_command(
     weights: Weights = None,
     baseline: Baseline = None,
     baseline_size: BaselineSize = 256,
-    ablation: Annotated[Optional[list[str]], typer.Option("--ablation", metavar="LABEL=WEIGHTS", help="An ablation variant (repeatable), LABEL a row of --table 5/6/7.")] = None,
-    table: Annotated[Optional[int], typer.Option("--table", min=1, max=7, help="Paper table to reproduce (default: those the protocols fill).")] = None,
+    ablation: Annotated[list[str] | None, typer.Option("--ablation", metavar="LABEL=WEIGHTS", help="An ablation variant (repeatable), LABEL a row of --table 5/6/7.")] = None,
+    table: Annotated[int | None, typer.Option("--table", min=1, max=7, help="Paper table to reproduce (default: those the protocols fill).")] = None,
     out: Out = Path("bench-quality"),
     metric: Metrics = None,
     device: Device = "auto",
@@ -155,7 +167,7 @@ def quality_command(
     from toontalker.errors import UsageError
 
     mode = output_mode(quiet, json)
-    loader = load_model
+    loader: Callable[[str, str], Reenactor] = load_model
     if baseline is not None:
         if weights is not None or ablation:
             raise UsageError("--baseline replaces --weights/--ablation: give one of them")
@@ -201,7 +213,11 @@ def paired_command(
 
     if (weights is None) == (baseline is None):
         raise UsageError("give --weights (a weights folder or hub id) or --baseline copy-source, not both")
-    variant, loader = (Variant("Ours", weights), load_model) if baseline is None else baseline_variant(baseline, baseline_size)
+    if baseline is not None:
+        variant, loader = baseline_variant(baseline, baseline_size)
+    else:
+        assert weights is not None  # exactly one of the two: checked above
+        variant, loader = Variant("Ours", weights), load_model
     mode = output_mode(quiet, json)
     options = QualityOptions(device=_resolve_device(device), batch_size=batch_size,
                              metrics=tuple(metric) if metric else None, max_pairs=max_pairs, samples=samples,

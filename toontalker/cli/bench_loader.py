@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -26,8 +26,8 @@ EPILOG = """Examples:
 
 def loader_command(
     dataset: Annotated[Path, typer.Argument(help="A dataset folder (toontalker dataset build/import).")],
-    fmt: Annotated[Optional[list[ClipFormatChoice]], typer.Option("--format", help="Clip format (repeatable).")] = None,
-    workers: Annotated[Optional[list[int]], typer.Option("--workers", min=0, help="DataLoader workers (repeatable).")] = None,
+    fmt: Annotated[list[ClipFormatChoice] | None, typer.Option("--format", help="Clip format (repeatable).")] = None,
+    workers: Annotated[list[int] | None, typer.Option("--workers", min=0, help="DataLoader workers (repeatable).")] = None,
     batch: Annotated[int, typer.Option("--batch", min=1, help="Pairs per batch (one process's micro-batch).")] = 32,
     size: Annotated[int, typer.Option("--size", min=8, help="Frame side the loader resizes to.")] = 256,
     clips: Annotated[int, typer.Option("--clips", min=1, help="Clips of the dataset to use (more than a worker caches: 8).")] = 24,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -40,15 +40,15 @@ def _names(text: str) -> tuple[str, ...]:
 
 
 def speed_command(
-    presets: Annotated[Optional[str], typer.Option("--presets", help="Model presets, comma-separated (tiny,small-256,paper-256).")] = None,
-    batch_sizes: Annotated[Optional[str], typer.Option("--batch-sizes", help="Batch sizes, comma-separated.")] = None,
-    dtypes: Annotated[Optional[str], typer.Option("--dtypes", help="Dtypes, comma-separated: auto, fp32, bf16, fp16.")] = None,
-    config_preset: Annotated[Optional[str], typer.Option("--config-preset", help="A named benchmark setup: quick, gpu.")] = None,
-    iters: Annotated[Optional[int], typer.Option("--iters", min=1, help="Timed iterations per row (median reported).")] = None,
-    warmup: Annotated[Optional[int], typer.Option("--warmup", min=0, help="Untimed warm-up iterations per row.")] = None,
+    presets: Annotated[str | None, typer.Option("--presets", help="Model presets, comma-separated (tiny,small-256,paper-256).")] = None,
+    batch_sizes: Annotated[str | None, typer.Option("--batch-sizes", help="Batch sizes, comma-separated.")] = None,
+    dtypes: Annotated[str | None, typer.Option("--dtypes", help="Dtypes, comma-separated: auto, fp32, bf16, fp16.")] = None,
+    config_preset: Annotated[str | None, typer.Option("--config-preset", help="A named benchmark setup: quick, gpu.")] = None,
+    iters: Annotated[int | None, typer.Option("--iters", min=1, help="Timed iterations per row (median reported).")] = None,
+    warmup: Annotated[int | None, typer.Option("--warmup", min=0, help="Untimed warm-up iterations per row.")] = None,
     channels_last: Annotated[bool, typer.Option("--channels-last", help="Weights and inputs in channels_last memory format.")] = False,
     cast_weights: Annotated[bool, typer.Option("--cast-weights", help="Cast the weights to the dtype (else autocast over fp32 weights).")] = False,
-    compile_mode: Annotated[Optional[CompileMode], typer.Option("--compile", help="torch.compile the core with this mode (default, reduce-overhead, max-autotune).")] = None,
+    compile_mode: Annotated[CompileMode | None, typer.Option("--compile", help="torch.compile the core with this mode (default, reduce-overhead, max-autotune).")] = None,
     device: Device = "auto",
     output: JsonReport = None,
     quiet: Quiet = False,

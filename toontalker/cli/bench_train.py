@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -27,10 +27,10 @@ EPILOG = """Examples:
 
 
 def train_step_command(
-    preset: Annotated[Optional[list[str]], typer.Option("--preset", help="Model preset (repeatable).")] = None,
-    stage: Annotated[Optional[list[int]], typer.Option("--stage", min=1, max=2, help="Stage (repeatable).")] = None,
-    batch: Annotated[Optional[list[int]], typer.Option("--batch", min=1, help="Global batch (repeatable).")] = None,
-    precision: Annotated[Optional[list[PrecisionChoice]], typer.Option("--precision", help="auto (bf16 on CUDA), bf16 or fp32 (repeatable; default: auto).")] = None,
+    preset: Annotated[list[str] | None, typer.Option("--preset", help="Model preset (repeatable).")] = None,
+    stage: Annotated[list[int] | None, typer.Option("--stage", min=1, max=2, help="Stage (repeatable).")] = None,
+    batch: Annotated[list[int] | None, typer.Option("--batch", min=1, help="Global batch (repeatable).")] = None,
+    precision: Annotated[list[PrecisionChoice] | None, typer.Option("--precision", help="auto (bf16 on CUDA), bf16 or fp32 (repeatable; default: auto).")] = None,
     channels_last: Annotated[bool, typer.Option("--channels-last/--no-channels-last")] = True,
     compile_step: Annotated[bool, typer.Option("--compile", help="torch.compile the step's objectives.")] = False,
     perceptual: Annotated[choices.Perceptual, typer.Option("--perceptual", help="vgg19 or dfm.")] = "vgg19",

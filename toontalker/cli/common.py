@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -24,20 +24,20 @@ Dtype = Annotated[
 Seed = Annotated[int, typer.Option("--seed", help="Random seed (runs are reproducible for a given seed).")]
 Workers = Annotated[int, typer.Option("--workers", "-j", min=1, help="Parallel worker processes.")]
 Overrides = Annotated[
-    Optional[list[str]],
+    list[str] | None,
     typer.Option("--set", metavar="KEY=VALUE", help="Override a config field (repeatable), e.g. --set lr=1e-4."),
 ]
 ConfigFile = Annotated[
-    Optional[Path], typer.Option("--config", exists=False, help="A JSON or YAML config file to start from.")
+    Path | None, typer.Option("--config", exists=False, help="A JSON or YAML config file to start from.")
 ]
 Weights = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--weights", "-w", help="Weights folder or Hugging Face hub id (OWNER/NAME or OWNER/NAME@REVISION)."),
 ]
 
 
 Baseline = Annotated[
-    Optional[choices.BaselineName],
+    choices.BaselineName | None,
     typer.Option("--baseline", help="Score a no-reenactment baseline instead of weights: 'copy-source' (output = source frame)."),
 ]
 BaselineSize = Annotated[
@@ -56,5 +56,5 @@ def option_defaults(options_class: Any) -> SimpleNamespace:
 def output_mode(quiet: bool, json: bool) -> OutputMode:
     return OutputMode(quiet=quiet, json=json)
 JsonReport = Annotated[
-    Optional[Path], typer.Option("--output", "-o", help="Also write the results as JSON to this file.")
+    Path | None, typer.Option("--output", "-o", help="Also write the results as JSON to this file.")
 ]

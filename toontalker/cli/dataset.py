@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -135,10 +135,10 @@ def build_command(
     workers: Workers = 1,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Delete OUT_DIR's clips and manifest and start again.")] = False,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Process again the videos that failed last time.")] = False,
-    shard: Annotated[Optional[str], typer.Option(
+    shard: Annotated[str | None, typer.Option(
         "--shard", help="K/N: build only part K (0..N-1) of a fixed partition of the videos into OUT_DIR; "
                         "join the N folders with dataset merge.")] = None,
-    test: Annotated[Optional[float], typer.Option("--test", help="Also split: test identities, fraction (<1) or count.")] = None,
+    test: Annotated[float | None, typer.Option("--test", help="Also split: test identities, fraction (<1) or count.")] = None,
     seed: Seed = 0,
     quiet: Quiet = False,
     json: JsonOutput = False,
@@ -257,7 +257,7 @@ def merge_command(
     folders: Annotated[list[Path], typer.Argument(help="The shard folders (or any dataset folders), then OUT_DIR.")],
     copy: Annotated[bool, typer.Option("--copy", help="Copy the clips (default: hard links where possible).")] = False,
     partial: Annotated[bool, typer.Option("--partial", help="Merge even if some shards of a build are missing.")] = False,
-    test: Annotated[Optional[float], typer.Option("--test", help="Re-split the merged dataset: test identities, fraction (<1) or count.")] = None,
+    test: Annotated[float | None, typer.Option("--test", help="Re-split the merged dataset: test identities, fraction (<1) or count.")] = None,
     val: Annotated[float, typer.Option("--val", help="With --test: validation identities, fraction or count.")] = 0.0,
     seed: Seed = 0,
     quiet: Quiet = False,
@@ -317,7 +317,7 @@ def split_command(
                              "  toontalker dataset stats data/ --sheet sheet.png --count 48")
 def stats_command(
     dataset: Annotated[Path, typer.Argument(help="Dataset folder (or its manifest).")],
-    sheet: Annotated[Optional[Path], typer.Option("--sheet", help="Write a contact sheet of sample crops (PNG).")] = None,
+    sheet: Annotated[Path | None, typer.Option("--sheet", help="Write a contact sheet of sample crops (PNG).")] = None,
     count: Annotated[int, typer.Option("--count", help="Clips on the contact sheet.")] = 24,
     seed: Seed = 0,
     quiet: Quiet = False,
@@ -377,7 +377,7 @@ def verify_command(
 @app.command("detectors", epilog="Examples:\n\n  toontalker dataset detectors\n\n"
                                  "  toontalker dataset detectors --measure ../shared/data --max-items 40 --frames-per-video 2")
 def detectors_command(
-    measure: Annotated[Optional[Path], typer.Option("--measure", help="Measure hit rates on a data folder laid out like ../shared/data.")] = None,
+    measure: Annotated[Path | None, typer.Option("--measure", help="Measure hit rates on a data folder laid out like ../shared/data.")] = None,
     max_items: Annotated[int, typer.Option("--max-items", min=1, help="Items per group when measuring (spread evenly).")] = 40,
     frames_per_video: Annotated[int, typer.Option("--frames-per-video", min=1, help="Frames sampled from each video when measuring.")] = 3,
     quiet: Quiet = False,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -41,21 +41,21 @@ EPILOG = """Examples:
 
 Stage = Annotated[int, typer.Option("--stage", min=1, max=2, help="1: real reconstruction; 2: cross-domain (Eq. 12).")]
 Data = Annotated[Path, typer.Option("--data", help="Real-domain dataset folder (toontalker dataset build/import).")]
-CartoonData = Annotated[Optional[Path], typer.Option("--cartoon-data", help="Cartoon dataset folder (stage 2).")]
+CartoonData = Annotated[Path | None, typer.Option("--cartoon-data", help="Cartoon dataset folder (stage 2).")]
 Out = Annotated[Path, typer.Option("--out", "-o", help="Run folder: checkpoints, metrics.jsonl, tb/ (TensorBoard).")]
 Preset = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--preset", help="paper-256 | small-256 | tiny (default: paper-256; stage 2: the --init run's)."),
 ]
-Init = Annotated[Optional[Path], typer.Option("--init", help="Stage 2: the stage-1 run folder or checkpoint.")]
-InitWeights = Annotated[Optional[str], typer.Option(
+Init = Annotated[Path | None, typer.Option("--init", help="Stage 2: the stage-1 run folder or checkpoint.")]
+InitWeights = Annotated[str | None, typer.Option(
     "--init-weights", help="Fine-tune from model weights: a weights folder, a hub id, or 'default' (the shipped "
     "demo weights). Discriminators and optimisers start fresh. Not in the paper.")]
 Resume = Annotated[bool, typer.Option("--resume", help="Continue the run in --out from its newest checkpoint.")]
 NoAnalogy = Annotated[bool, typer.Option("--no-analogy", help="Stage 2 without the analogy constraint (Table 5).")]
-LambdaM = Annotated[Optional[float], typer.Option("--lambda-m", min=0.0, help="Weight of the analogy loss (paper: 20).")]
+LambdaM = Annotated[float | None, typer.Option("--lambda-m", min=0.0, help="Weight of the analogy loss (paper: 20).")]
 PerceptualOpt = Annotated[
-    Optional[choices.Perceptual],
+    choices.Perceptual | None,
     typer.Option("--perceptual", help="vgg19 (default; needs vgg19-dcbb9e9d.pth cached) or dfm (D feature matching)."),
 ]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -33,13 +33,13 @@ def ui_command(
     host: Annotated[str, typer.Option("--host", help="Address to listen on (127.0.0.1: this machine only).")] = DEFAULTS.host,
     port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535, help="Port to listen on.")] = DEFAULTS.port,
     weights: Weights = None,
-    preset: Annotated[Optional[str], typer.Option("--preset", help="Architecture for --random-weights: tiny, small-256, paper-256.")] = None,
+    preset: Annotated[str | None, typer.Option("--preset", help="Architecture for --random-weights: tiny, small-256, paper-256.")] = None,
     random_weights: Annotated[bool, typer.Option("--random-weights", help="Untrained model: tests the page, the pictures are MEANINGLESS.")] = DEFAULTS.random_weights,
-    examples: Annotated[Optional[Path], typer.Option("--examples", help="Folder of example images and videos to offer (default: the repository's examples/).")] = None,
+    examples: Annotated[Path | None, typer.Option("--examples", help="Folder of example images and videos to offer (default: the repository's examples/).")] = None,
     max_upload_mb: Annotated[float, typer.Option("--max-upload-mb", min=0.001, help="Largest upload accepted, in MB.")] = DEFAULTS.max_upload_mb,
-    work_dir: Annotated[Optional[Path], typer.Option("--work-dir", help="Keep the results in this folder (default: a temporary one, removed on exit).")] = None,
+    work_dir: Annotated[Path | None, typer.Option("--work-dir", help="Keep the results in this folder (default: a temporary one, removed on exit).")] = None,
     device: Device = DEFAULTS.device,
-    dtype: Dtype = DEFAULTS.dtype,  # type: ignore[assignment]
+    dtype: Dtype = DEFAULTS.dtype,
     seed: Seed = DEFAULTS.seed,
 ) -> None:
     from toontalker.console import stderr_console, stdout_console

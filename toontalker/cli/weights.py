@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, cast
 
 import typer
 
 from toontalker.cli.common import JsonOutput, Quiet, output_mode
 from toontalker.console import print_json, stderr_console, stdout_console
+from toontalker.conventions import Domain
 from toontalker.errors import UsageError
 
 app = typer.Typer(
@@ -22,14 +23,14 @@ app = typer.Typer(
 )
 
 Revision = Annotated[
-    Optional[str], typer.Option("--revision", "-r", help="Hub branch, tag or commit to use (pins the download).")
+    str | None, typer.Option("--revision", "-r", help="Hub branch, tag or commit to use (pins the download).")
 ]
 CacheDir = Annotated[
-    Optional[Path], typer.Option("--cache-dir", help="Hugging Face cache folder (default: HF_HUB_CACHE / ~/.cache/huggingface/hub).")
+    Path | None, typer.Option("--cache-dir", help="Hugging Face cache folder (default: HF_HUB_CACHE / ~/.cache/huggingface/hub).")
 ]
 
 
-def _size(n: int) -> str:
+def _size(n: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n < 1024 or unit == "GiB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
@@ -109,7 +110,7 @@ def pull_command(
 def push_command(
     directory: Annotated[Path, typer.Argument(help="Weights folder (config.json + model.safetensors + README.md).")],
     repo_id: Annotated[str, typer.Argument(help="Hub repo id owner/name (created if missing).")],
-    branch: Annotated[Optional[str], typer.Option("--branch", help="Branch to commit to (default: main).")] = None,
+    branch: Annotated[str | None, typer.Option("--branch", help="Branch to commit to (default: main).")] = None,
     private: Annotated[bool, typer.Option("--private", help="Create the repo as private.")] = False,
     message: Annotated[str, typer.Option("--message", "-m", help="Commit message.")] = "Upload ToonTalker weights",
     quiet: Quiet = False,
@@ -141,9 +142,9 @@ def convert_command(
     out_dir: Annotated[Path, typer.Argument(help="Release weights folder to write.")],
     dtype: Annotated[str, typer.Option("--dtype", help="Stored dtype: fp32, fp16 or bf16.")] = "fp32",
     max_shard_size: Annotated[str, typer.Option("--max-shard-size", help="Split into shards above this size, e.g. 2GB, 15MiB.")] = "2GB",
-    training_data: Annotated[Optional[str], typer.Option("--training-data", help="Training data, for the model card.")] = None,
+    training_data: Annotated[str | None, typer.Option("--training-data", help="Training data, for the model card.")] = None,
     metric: Annotated[
-        Optional[list[str]], typer.Option("--metric", metavar="NAME=VALUE", help="A metric for the model card (repeatable).")
+        list[str] | None, typer.Option("--metric", metavar="NAME=VALUE", help="A metric for the model card (repeatable).")
     ] = None,
     quiet: Quiet = False,
     json: JsonOutput = False,
@@ -186,7 +187,7 @@ def convert_command(
 def export_onnx_command(
     output: Annotated[Path, typer.Argument(help="The .onnx file to write.")],
     weights: Annotated[
-        Optional[str], typer.Option("--weights", "-w", help="Weights folder or hub id (default: the shipped weights).")
+        str | None, typer.Option("--weights", "-w", help="Weights folder or hub id (default: the shipped weights).")
     ] = None,
     source_domain: Annotated[str, typer.Option("--source-domain", help="Domain of the source: cartoon or real.")] = "cartoon",
     driving_domain: Annotated[str, typer.Option("--driving-domain", help="Domain of the driver: real or cartoon.")] = "real",
@@ -197,8 +198,8 @@ def export_onnx_command(
     from toontalker.animation.onnx_core import OnnxExportConfig, export_onnx
 
     mode = output_mode(quiet, json)
-    config = OnnxExportConfig(source_domain=source_domain.lower(), driving_domain=driving_domain.lower(),  # type: ignore[arg-type]
-                              check=not no_check)
+    config = OnnxExportConfig(source_domain=cast(Domain, source_domain.lower()),  # OnnxExportConfig checks it
+                              driving_domain=cast(Domain, driving_domain.lower()), check=not no_check)
     result = export_onnx(weights, output, config)
     if mode.json:
         print_json(result)

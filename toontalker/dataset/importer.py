@@ -14,14 +14,15 @@ from pathlib import Path
 
 import numpy as np
 
+from toontalker.conventions import DOMAINS
 from toontalker.dataset.build import (
     BuildSummary,
     ProgressCallback,
     clean_leftovers,
-    remove_partial_clips,
-    result_to_json,
     collect_results,
     landmark_summary,
+    remove_partial_clips,
+    result_to_json,
     write_full_manifest,
 )
 from toontalker.dataset.landmark_pass import landmark_result, process_mesh
@@ -32,7 +33,6 @@ from toontalker.dataset.sources import SourceVideo, check_identity_options, scan
 from toontalker.dataset.storage import ClipWriter, check_format, clip_relpath
 from toontalker.errors import InputError, ToonTalkerError, UsageError
 from toontalker.faces import Box, crop_resize
-from toontalker.conventions import DOMAINS
 from toontalker.io_utils import atomic_write_text
 from toontalker.video import is_image_path, is_video_path, iter_frames, probe, read_image
 

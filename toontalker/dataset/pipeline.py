@@ -139,7 +139,7 @@ def analyse(source: SourceVideo, info: VideoInfo, config: BuildConfig,
             index = cutter.frames
             cutter.feed(frame)
             examine = detector is not None and index % config.detect_every == 0
-            detections.append(detector.detect(frame) if examine else None)
+            detections.append(detector.detect(frame) if examine and detector is not None else None)
     return cutter.finish(), detections
 
 

@@ -40,7 +40,7 @@ def _list_dir(path: Path) -> list[os.DirEntry]:
 def video_key(rel: str, namespace: str = "") -> str:
     """A file-name-safe, stable key for a source path: its stem plus a short hash of ``namespace/rel``."""
     stem = re.sub(r"[^A-Za-z0-9_-]+", "_", Path(rel).stem).strip("_") or "video"
-    digest = hashlib.sha1(f"{namespace}/{rel}".encode("utf-8")).hexdigest()[:6]
+    digest = hashlib.sha1(f"{namespace}/{rel}".encode()).hexdigest()[:6]
     return f"{stem[:60]}-{digest}"
 
 

@@ -106,9 +106,8 @@ class ClipWriter:
                 shutil.rmtree(self._tmp_dir, ignore_errors=True)
             return
         if exc_type is None and self._arrays:
-            with atomic_path(self.path) as tmp:
-                with open(tmp, "wb") as fh:
-                    np.save(fh, np.concatenate(self._arrays, axis=0))
+            with atomic_path(self.path) as tmp, open(tmp, "wb") as fh:
+                np.save(fh, np.concatenate(self._arrays, axis=0))
 
 
 class ClipReader:

@@ -28,11 +28,11 @@ import pandas as pd
 import torch
 from torch.utils.data import Dataset
 
+from toontalker.conventions import check_domain, other_domain
 from toontalker.dataset.landmarks import read_clip_landmarks
 from toontalker.dataset.manifest import clip_path, dataset_root, read_manifest
 from toontalker.dataset.storage import ClipCache
 from toontalker.errors import InputError, UsageError
-from toontalker.conventions import check_domain, other_domain
 from toontalker.faces.landmarks import eye_openings, mouth_opening, region_boxes
 
 REGIONS_PER_FRAME = 3  # mouth, image-left eye, image-right eye (faces.landmarks.REGIONS)

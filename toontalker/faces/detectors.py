@@ -17,6 +17,7 @@ Measured hit rates per domain are in docs/dataset.md (``toontalker dataset detec
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import threading
 from abc import ABC, abstractmethod
@@ -31,7 +32,6 @@ from toontalker.conventions import Domain, check_domain
 from toontalker.errors import BackendUnavailableError, UsageError
 from toontalker.faces.boxes import Box, non_max_suppression
 from toontalker.faces.native_logs import WarmUp, open_graph
-
 
 
 class FaceDetector(ABC):
@@ -77,7 +77,7 @@ class HaarCascadeDetector(FaceDetector):
             raise BackendUnavailableError(
                 f"haar: this OpenCV build ({cv2.__version__}) has no Haar cascades (OpenCV 5 dropped them); "
                 "pip install 'opencv-python-headless>=4.8,<5'")
-        folder = Path(cv2.data.haarcascades)
+        folder = Path(cv2.data.haarcascades)  # type: ignore[attr-defined]  # in OpenCV's wheels, not its stubs
         self._cascades = []
         for filename in self.CASCADES:
             cascade = cv2.CascadeClassifier(str(folder / filename))
@@ -178,8 +178,8 @@ class MediapipeDetector(FaceDetector):
         except Exception as exc:  # noqa: BLE001 - mediapipe fails in many ways (protobuf, numpy ABI)
             raise BackendUnavailableError(f"mediapipe: import failed: {type(exc).__name__}: {exc}") from exc
         # mediapipe's native start-up log lines (faces/native_logs.py)
-        self._models = [open_graph(lambda m=m: face_detection.FaceDetection(
-            model_selection=m, min_detection_confidence=min_confidence)) for m in (1, 0)]
+        self._models = [open_graph(functools.partial(face_detection.FaceDetection, model_selection=m,
+                                                     min_detection_confidence=min_confidence)) for m in (1, 0)]
         self._warm_ups = [WarmUp() for _ in self._models]  # each graph logs when it first runs
         self._lock = threading.Lock()  # mediapipe graphs are not re-entrant
 

@@ -81,8 +81,14 @@ def _coords(boxes: Sequence[Box]) -> np.ndarray:
     return np.asarray([b.as_tuple() for b in boxes], dtype=np.float64)
 
 
+def _box(corners: np.ndarray, score: float) -> Box:
+    """(4,) x0, y0, x1, y1 -> a Box of Python floats."""
+    x0, y0, x1, y1 = map(float, corners)
+    return Box(x0, y0, x1, y1, score=score)
+
+
 def _to_boxes(coords: np.ndarray, scores: Sequence[float]) -> tuple[Box, ...]:
-    return tuple(Box(*map(float, c), score=s) for c, s in zip(coords, scores))
+    return tuple(_box(c, s) for c, s in zip(coords, scores))
 
 
 def _fill(frames: list[Box | None], examined: list[bool]) -> list[Box]:
@@ -102,7 +108,7 @@ def _fill(frames: list[Box | None], examined: list[bool]) -> list[Box]:
             a, b = known[j - 1], known[j]
             t = (i - a) / (b - a)
             c = (1 - t) * coords[j - 1] + t * coords[j]
-            out.append(Box(*map(float, c), score=0.0))
+            out.append(_box(c, 0.0))
     return out
 
 

@@ -14,6 +14,7 @@ over space, sum over the five layers.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import torch
 from torch import nn
@@ -54,7 +55,7 @@ class AlexNetFeatures(nn.Module):
         taps = []
         start = 0
         for end, _ in ALEXNET_TAPS:
-            for layer in self.features[start:end]:
+            for layer in list(self.features)[start:end]:
                 x = layer(x)
             taps.append(x)
             start = end
@@ -70,6 +71,9 @@ class AlexNetFeatures(nn.Module):
 class LPIPS(nn.Module):
     """LPIPS v0.1 over AlexNet. forward: two ``(B, 3, H, W)`` batches in ``[-1, 1]`` -> ``(B,)`` distances."""
 
+    shift: torch.Tensor  # (1, 3, 1, 1) buffers, registered in __init__
+    scale: torch.Tensor
+
     def __init__(self) -> None:
         super().__init__()
         self.backbone = AlexNetFeatures()
@@ -84,7 +88,7 @@ class LPIPS(nn.Module):
         state = torch.load(path, map_location="cpu", weights_only=True)
         try:
             for k, lin in enumerate(self.lins):
-                lin.weight.copy_(state[f"lin{k}.model.1.weight"])
+                cast(nn.Conv2d, lin).weight.copy_(state[f"lin{k}.model.1.weight"])
         except (KeyError, RuntimeError) as exc:
             raise MetricUnavailable("lpips", f"{path} is not an LPIPS v0.1 AlexNet head ({exc})") from exc
 

@@ -12,6 +12,7 @@ scalar gain g starting at 0.01: the generator first sees the canonical code itse
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import torch
 from einops import rearrange
@@ -57,8 +58,9 @@ class BackwardTransformer(nn.Module):
             feature = features[index]
             B, C, H, W = feature.shape
             tokens = rearrange(feature, "b c h w -> b (h w) c")
-            positions = sine_positions(H, W, block.cross_attn.q_proj.out_features, feature.device)
-            out.append(block.cross_attn.project_memory(tokens, key_offset=positions))
+            attention = cast(DecoderLayer, block).cross_attn  # a ModuleList's items are typed nn.Module
+            positions = sine_positions(H, W, attention.q_proj.out_features, feature.device)
+            out.append(attention.project_memory(tokens, key_offset=positions))
         return tuple(out)
 
     def forward(self, code: Tensor, memory: tuple[KeyValue, ...]) -> Tensor:
@@ -81,5 +83,5 @@ class NoBackwardTransformer(nn.Module):
         return code
 
 
-def build_backward_transformer(config: ModelConfig) -> nn.Module:
+def build_backward_transformer(config: ModelConfig) -> BackwardTransformer | NoBackwardTransformer:
     return BackwardTransformer(config) if config.backward_transformer else NoBackwardTransformer()

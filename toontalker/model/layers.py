@@ -39,10 +39,10 @@ def blur_conv_weight(weight: Tensor, gain: float = 1.0) -> Tensor:
     tensor-core conv replaces a depthwise blur pass over the (large) feature map, which is memory-bound and
     slow on GPUs. The kernel is symmetric, so correlation and convolution coincide.
     """
-    O, I, k, _ = weight.shape
+    out_ch, in_ch, k, _ = weight.shape
     kernel = blur_kernel(gain).to(device=weight.device, dtype=weight.dtype)[None, None]
     fused = F.conv_transpose2d(rearrange(weight, "o i kh kw -> (o i) 1 kh kw"), kernel)
-    return rearrange(fused, "(o i) 1 kh kw -> o i kh kw", o=O, i=I)
+    return rearrange(fused, "(o i) 1 kh kw -> o i kh kw", o=out_ch, i=in_ch)
 
 
 class FoldedWeightCache:

@@ -89,5 +89,5 @@ class QueryMLP(nn.Module):
         return self.mlp(torch.cat((f, q), dim=-1))
 
 
-def build_query_transformer(config: ModelConfig) -> nn.Module:
+def build_query_transformer(config: ModelConfig) -> QueryMLP | QueryTransformer:
     return QueryMLP(config) if config.query_transformer == "mlp" else QueryTransformer(config)

@@ -138,7 +138,7 @@ class ToonTalker(nn.Module):
 
     # -- checks ------------------------------------------------------------------------------------------
     def _domain(self, domain: Domain | str) -> DomainModel:
-        return self.domains[check_domain(domain)]  # type: ignore[return-value]
+        return self.domains[check_domain(domain)]  # type: ignore[return-value]  # ModuleDict items are nn.Module
 
     def _check_images(self, images: Tensor, what: str) -> None:
         size = self.config.image_size
@@ -188,8 +188,8 @@ class ToonTalker(nn.Module):
         self, source: Tensor, driving: Tensor, source_domain: str, driving_domain: str | None = None
     ) -> Reenactment:
         """Reenact ``source`` with ``driving`` by absolute motion (Eq. 3); the training reconstruction pass."""
-        encoded = self.encode_source(source, source_domain)
-        w_r2d = self.encode_driving(driving, driving_domain or source_domain)
+        encoded = self.encode_source(source, check_domain(source_domain))
+        w_r2d = self.encode_driving(driving, check_domain(driving_domain or source_domain))
         w_s2d = self.absolute_motion(encoded, w_r2d)
         return Reenactment(image=self.render(encoded, w_s2d), w_s2d=w_s2d)
 

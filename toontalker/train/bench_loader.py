@@ -28,7 +28,14 @@ import torch
 from torch.utils.data import DataLoader
 
 from toontalker.config import ConfigBase
-from toontalker.dataset.manifest import ClipRecord, clip_path, dataset_root, read_manifest, records_to_frame, write_manifest
+from toontalker.dataset.manifest import (
+    ClipRecord,
+    clip_path,
+    dataset_root,
+    read_manifest,
+    records_to_frame,
+    write_manifest,
+)
 from toontalker.dataset.storage import FORMATS, ClipCache, ClipWriter, clip_relpath
 from toontalker.errors import InputError
 from toontalker.train.data import PairOptions, open_pair_dataset

@@ -16,6 +16,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -64,7 +65,7 @@ def time_step(recipe: TrainRecipe, device: torch.device, vgg: VGG19Features | No
     trainer = Trainer(recipe, DistInfo(device=device), vgg=vgg)
     trainer.prepare()
     batch = _batch(recipe, recipe.batch_size, trainer.model_config.image_size, device)
-    common = dict(preset=recipe.model, stage=recipe.stage, batch=recipe.batch_size, device=str(device),
+    common: dict[str, Any] = dict(preset=recipe.model, stage=recipe.stage, batch=recipe.batch_size, device=str(device),
                   precision="bf16" if trainer.autocast_dtype is not None else "fp32",
                   channels_last=recipe.channels_last, compiled=recipe.compile, perceptual=recipe.perceptual,
                   vgg_weights=vgg_note)

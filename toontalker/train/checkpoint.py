@@ -22,7 +22,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -65,7 +65,8 @@ def resolve_checkpoint(path: Path) -> Path:
 # -- RNG states ---------------------------------------------------------------------------------------------
 def capture_rng_state() -> dict[str, Any]:
     """This process's RNG states as plain types and tensors (loadable with ``weights_only=True``)."""
-    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    # the legacy tuple (get_state's default); numpy's stubs type the result as that tuple or a dict
+    kind, keys, pos, has_gauss, cached = cast("tuple[str, np.ndarray, int, int, float]", np.random.get_state())
     state: dict[str, Any] = {
         "python": random.getstate(),
         "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),

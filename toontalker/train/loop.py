@@ -30,14 +30,20 @@ from toontalker.errors import ConfigError, NonFiniteLossError, TrainingError, Us
 from toontalker.train import checkpoint as ckpt
 from toontalker.train.data import PairOptions, open_pair_dataset
 from toontalker.train.distributed import (
-    DistInfo, any_rank_true, barrier, gather_objects, reduce_mean, setup_distributed, teardown_distributed,
+    DistInfo,
+    any_rank_true,
+    barrier,
+    gather_objects,
+    reduce_mean,
+    setup_distributed,
+    teardown_distributed,
 )
-from toontalker.weights.export import export_release
 from toontalker.train.monitor import RunMonitor
 from toontalker.train.perceptual import VGG19Features
 from toontalker.train.recipe import TrainRecipe, build_recipe
 from toontalker.train.stream import PairDataset, StreamSampler, TrainBatch, TrainStream
 from toontalker.train.trainer import Trainer, model_config_for
+from toontalker.weights.export import export_release
 
 
 @dataclass(frozen=True)
@@ -99,9 +105,8 @@ def _seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _as_dataset(data: PairDataset | Path | str | None, domain: str, *, recipe: TrainRecipe,
-                image_size: int) -> PairDataset | None:
-    if data is None or not isinstance(data, (str, Path)):
+def _as_dataset(data: PairDataset | Path | str, domain: str, *, recipe: TrainRecipe, image_size: int) -> PairDataset:
+    if not isinstance(data, (str, Path)):
         return data
     options = PairOptions(split=recipe.data_split, augment=recipe.augment, seed=recipe.seed,
                           expression_pairs=recipe.expression_pairs,
@@ -217,7 +222,8 @@ def _prepare(start: RunStart, info: DistInfo, *, real: Any, cartoon: Any, out: P
     trainer = Trainer(recipe, info, vgg=vgg)
     image_size = trainer.model_config.image_size
     stream = TrainStream(_as_dataset(real, "real", recipe=recipe, image_size=image_size),
-                         _as_dataset(cartoon, "cartoon", recipe=recipe, image_size=image_size), recipe.seed)
+                         None if cartoon is None else _as_dataset(cartoon, "cartoon", recipe=recipe, image_size=image_size),
+                         recipe.seed)
     if start.stage1 is not None:
         trainer.load_stage1(start.stage1)
     elif start.resume is None and recipe.init_weights is not None:

@@ -128,7 +128,7 @@ class RunMonitor:
     def images(self, step: int, images: dict[str, Tensor]) -> None:
         if not self.enabled or self.tb is None or not images:
             return
-        groups = {"real": [k for k in ("source", "driving", "output") if k in images],
+        groups: dict[str, list[str]] = {"real": [k for k in ("source", "driving", "output") if k in images],
                   "cartoon": [k for k in ("cartoon_source", "cartoon_driving", "cartoon_output") if k in images],
                   "synthetic": [k for k in ("source", "synthetic_real", "cartoon_source", "synthetic_cartoon")
                                 if k in images and "synthetic_real" in images]}

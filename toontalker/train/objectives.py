@@ -19,7 +19,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from toontalker.model.toontalker import SourceEncoding
+from toontalker.conventions import Domain
+from toontalker.model.toontalker import SourceEncoding, ToonTalker
 from toontalker.train.gan import discriminator_loss, generator_adv_loss, r1_penalty
 from toontalker.train.recipe import TrainRecipe
 from toontalker.train.regions import masked_mean, region_copy_gain, region_mask
@@ -62,7 +63,7 @@ class GeneratorObjective(nn.Module):
 
     def __init__(
         self,
-        model: nn.Module,
+        model: ToonTalker,
         discriminators: nn.ModuleDict,
         perceptual: PerceptualFn,
         recipe: TrainRecipe,
@@ -78,7 +79,7 @@ class GeneratorObjective(nn.Module):
     def _d(self, domain: str) -> nn.Module:
         return self._discriminators[0][domain]
 
-    def _reconstruction(self, pair: FramePairs, domain: str, terms: dict[str, Tensor]) -> tuple[Tensor, Tensor, Any, Tensor]:
+    def _reconstruction(self, pair: FramePairs, domain: Domain, terms: dict[str, Tensor]) -> tuple[Tensor, Tensor, Any, Tensor]:
         """Eq. 11 for one domain: returns (loss, output, source encoding, driving code)."""
         r, model = self.recipe, self.model
         driving, warped = with_warp_pairs(pair.source, pair.driving, r.warp_pairs)

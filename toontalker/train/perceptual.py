@@ -35,6 +35,9 @@ class VGG19Features(nn.Module):
     Input ``(B, 3, H, W)`` RGB in [-1, 1]; output a tuple of 5 tensors ``(B, C_i, H / 2^i, W / 2^i)``.
     """
 
+    mean: Tensor  # (1, 3, 1, 1) buffers, registered in __init__
+    std: Tensor
+
     def __init__(self) -> None:
         super().__init__()
         layers: list[nn.Module] = []

@@ -97,7 +97,7 @@ class Trainer:
         module = VGGPerceptualLoss(vgg if vgg is not None else vgg19_features(), scales=r.perceptual_scales)
         self._vgg_loss = module.to(self.device)
         if r.channels_last:
-            module.to(memory_format=torch.channels_last)
+            module.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # memory_format: accepted, not in torch's stubs
         return lambda output, target, domain: module(output, target)
 
     def load_stage1(self, state: dict[str, Any]) -> None:
@@ -127,10 +127,10 @@ class Trainer:
         """Move to the device, channels_last, wrap in DDP, compile, and build the optimisers."""
         r, device = self.recipe, self.device
         fmt = torch.channels_last if r.channels_last else torch.contiguous_format
-        self.model.to(device, memory_format=fmt)
-        self.discriminators.to(device, memory_format=fmt)
-        g_obj = GeneratorObjective(self.model, self.discriminators, self.perceptual, r, self.autocast_dtype)
-        d_obj = DiscriminatorObjective(self.discriminators, r, self.autocast_dtype)
+        self.model.to(device, memory_format=fmt)  # type: ignore[call-overload]  # memory_format: accepted, not in torch's stubs
+        self.discriminators.to(device, memory_format=fmt)  # type: ignore[call-overload]  # memory_format: accepted, not in torch's stubs
+        g_obj: nn.Module = GeneratorObjective(self.model, self.discriminators, self.perceptual, r, self.autocast_dtype)
+        d_obj: nn.Module = DiscriminatorObjective(self.discriminators, r, self.autocast_dtype)
         if self.dist.enabled:
             g_obj, d_obj = _ddp(g_obj, device), _ddp(d_obj, device)
         self.g_wrapped: nn.Module = g_obj

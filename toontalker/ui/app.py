@@ -74,7 +74,7 @@ def _options(gr, source_box) -> dict:
         paste_back = gr.Checkbox(d.paste_back, label="Paste back into the full source image")
         side_by_side = gr.Checkbox(d.side_by_side, label="Side by side (source | driver | result)")
         audio = gr.Checkbox(d.audio, label="Driver's audio")
-    with gr.Accordion("Cropping and batching", open=False):
+    with gr.Accordion("Cropping and batching", open=False):  # noqa: SIM117 - the nesting mirrors the page layout
         with gr.Row():
             no_crop_source = gr.Checkbox(d.no_crop_source, label="Source is already a face crop")
             no_crop_driving = gr.Checkbox(d.no_crop_driving, label="Driver is already cropped")
@@ -131,7 +131,7 @@ def _wire(gr, animator: Animator, source, driving, options: dict, result: list) 
         view = driving_preview(path, fields_of(values), max_mb)
         return view.annotated, view.crop, view.message
 
-    def animate_clicked(source_path, driving_path, detected, *values, progress=gr.Progress()):
+    def animate_clicked(source_path, driving_path, detected, *values, progress=gr.Progress()):  # noqa: B008 - gradio's idiom
         progress(0, desc="loading the inputs, finding the faces")
         chosen = fields_of(values)
         if chosen.source_box.strip() == detected:  # not edited: animate detects it again (the same box)

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from toontalker.animation.api import AnimateOptions, AnimateResult, ProgressCallback, animate
-from toontalker.weights.default import WeightsChoice, load_model
 from toontalker.errors import ToonTalkerError
 from toontalker.ui.options import UiConfig  # re-exported: its home is ui/options.py
+from toontalker.weights.default import WeightsChoice, load_model
 
 
 class BusyError(ToonTalkerError):
@@ -82,14 +82,15 @@ class Animator:
         if not self._lock.acquire(blocking=False):
             raise BusyError(self.busy_message())
         try:
-            self._status = JobStatus(source=Path(source).name, started=time.time())
+            started = JobStatus(source=Path(source).name, started=time.time())
+            self._status = started
             options = dataclasses.replace(options, device=self.config.device, dtype=self.config.dtype,
                                           preset=None, random_weights=False, seed=self.config.seed)
             job = Path(tempfile.mkdtemp(prefix="job-", dir=self.work_dir))
             output = job / f"{Path(driving).stem}-animated.mp4"
 
             def progress(done: int, total: int) -> None:
-                self._status = dataclasses.replace(self._status, done=done, total=total)
+                self._status = dataclasses.replace(started, done=done, total=total)
                 if on_progress is not None:
                     on_progress(done, total)
 

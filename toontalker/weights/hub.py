@@ -35,7 +35,10 @@ def parse_hub_id(value: str) -> tuple[str, str | None] | None:
 def _hub_error(repo_id: str, revision: str | None, exc: Exception) -> WeightsError:
     from huggingface_hub import constants
     from huggingface_hub.errors import (
-        GatedRepoError, LocalEntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError,
+        GatedRepoError,
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
     )
 
     name = f"{repo_id}@{revision}" if revision else repo_id

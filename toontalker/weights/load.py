@@ -25,7 +25,7 @@ def read_state(directory: str | Path) -> dict[str, torch.Tensor]:
     for file in weight_files(Path(directory)):
         try:
             with safe_open(str(file), framework="pt", device="cpu") as handle:
-                tensors = {key: handle.get_tensor(key) for key in handle.keys()}
+                tensors = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118 - safe_open handles are not iterable
         except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
             raise WeightsError(f"{file}: corrupted safetensors file ({exc})") from exc
         check_finite(tensors, file)
