@@ -25,11 +25,10 @@ import pandas as pd
 
 from toontalker.bench.frames import read_frames
 from toontalker.bench.protocols import read_protocol
-from toontalker.conventions import CROP_SCALE, DOMAINS
+from toontalker.conventions import CROP_SCALE, DOMAINS, Domain
 from toontalker.errors import InputError, MediaError, UsageError
 from toontalker.video import IMAGE_SUFFIXES
 
-Domain = Literal["real", "cartoon"]
 Crop = Literal["animate", "none"]
 CROPS = ("animate", "none")
 CROSS_SETTINGS = {("real", "real"): "cross-identity-real", ("cartoon", "cartoon"): "cross-identity-cartoon",
