@@ -45,21 +45,31 @@ def end_to_end(args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(args.rounds):
             for name in args.configs:
-                options = AnimateOptions(max_frames=args.max_frames, batch_size=args.batch_size,
-                                         side_by_side=args.side_by_side, **CONFIGS[name])
+                options = AnimateOptions(
+                    max_frames=args.max_frames,
+                    batch_size=args.batch_size,
+                    side_by_side=args.side_by_side,
+                    **CONFIGS[name],
+                )
                 cpu0 = time.process_time()
                 result = animate(args.source, args.clip, Path(tmp) / f"{name}.mp4", options=options, model=model)
                 runs[name].append(result.frames / result.seconds)
                 cpu[name].append((time.process_time() - cpu0) / result.frames)
                 stream[name].append(result.frames_per_second)
-                print(f"{name}: {result.frames} frames in {result.seconds:.1f} s = {runs[name][-1]:.2f} frames/s, "
-                      f"{cpu[name][-1]:.3f} CPU s/frame, {stream[name][-1]:.2f} frames/s streaming", file=sys.stderr,
-                      flush=True)
-    return {"export_or_cache_s": round(export_s, 1), "frames": args.max_frames,
-            "frames_per_second": {k: [round(v, 3) for v in vs] for k, vs in runs.items()},
-            "median": {k: round(statistics.median(vs), 3) for k, vs in runs.items()},
-            "cpu_seconds_per_frame": {k: [round(v, 3) for v in vs] for k, vs in cpu.items()},
-            "streaming_frames_per_second": {k: [round(v, 3) for v in vs] for k, vs in stream.items()}}
+                print(
+                    f"{name}: {result.frames} frames in {result.seconds:.1f} s = {runs[name][-1]:.2f} frames/s, "
+                    f"{cpu[name][-1]:.3f} CPU s/frame, {stream[name][-1]:.2f} frames/s streaming",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    return {
+        "export_or_cache_s": round(export_s, 1),
+        "frames": args.max_frames,
+        "frames_per_second": {k: [round(v, 3) for v in vs] for k, vs in runs.items()},
+        "median": {k: round(statistics.median(vs), 3) for k, vs in runs.items()},
+        "cpu_seconds_per_frame": {k: [round(v, 3) for v in vs] for k, vs in cpu.items()},
+        "streaming_frames_per_second": {k: [round(v, 3) for v in vs] for k, vs in stream.items()},
+    }
 
 
 def startup(args: argparse.Namespace) -> dict:

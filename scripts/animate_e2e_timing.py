@@ -36,9 +36,34 @@ def ensure_ffmpeg() -> None:
 
 
 def build_driver(clip: Path, out: Path, seconds: float, size: int, fps: float) -> None:
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-stream_loop", "-1", "-i", str(clip), "-t", str(seconds),
-                    "-vf", f"scale={size}:{size},fps={fps}", "-c:v", "libx264", "-preset", "veryfast", "-crf", "20",
-                    "-pix_fmt", "yuv420p", "-c:a", "aac", str(out)], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-stream_loop",
+            "-1",
+            "-i",
+            str(clip),
+            "-t",
+            str(seconds),
+            "-vf",
+            f"scale={size}:{size},fps={fps}",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "20",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            str(out),
+        ],
+        check=True,
+    )
 
 
 def _peak_rss_mib() -> float:
@@ -76,17 +101,35 @@ def main() -> None:
         t0 = time.perf_counter()
         build_driver(args.clip, driver, args.seconds, args.size, args.fps)
         build_s = time.perf_counter() - t0
-        options = AnimateOptions(source_domain=args.source_domain, batch_size=args.batch_size, device=args.device,
-                                 dtype=args.dtype, preset=args.preset, random_weights=args.random_weights,
-                                 detect_every=args.detect_every, no_crop_source=args.no_crop,
-                                 no_crop_driving=args.no_crop)
+        options = AnimateOptions(
+            source_domain=args.source_domain,
+            batch_size=args.batch_size,
+            device=args.device,
+            dtype=args.dtype,
+            preset=args.preset,
+            random_weights=args.random_weights,
+            detect_every=args.detect_every,
+            no_crop_source=args.no_crop,
+            no_crop_driving=args.no_crop,
+        )
         output = args.output or Path(tmp) / "out.mp4"
         t0 = time.perf_counter()
         result = animate(args.source, driver, output, weights=args.weights, options=options)
         wall = time.perf_counter() - t0
-    print(json.dumps({"driver_seconds": args.seconds, "driver_size": args.size, "driver_build_s": round(build_s, 1),
-                      "animate_wall_s": round(wall, 2), "peak_rss_mib": round(_peak_rss_mib()), "realtime_factor": round(args.seconds / wall, 3),
-                      "result": to_jsonable(result)}, indent=2))
+    print(
+        json.dumps(
+            {
+                "driver_seconds": args.seconds,
+                "driver_size": args.size,
+                "driver_build_s": round(build_s, 1),
+                "animate_wall_s": round(wall, 2),
+                "peak_rss_mib": round(_peak_rss_mib()),
+                "realtime_factor": round(args.seconds / wall, 3),
+                "result": to_jsonable(result),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -53,8 +53,11 @@ def main() -> None:
             for video in videos:  # identity = the folder name (one per video: no identity known across videos)
                 n = _frames_to_folder(video, src / video.stem / "clip", frames)
                 print(f"{domain}: {video.name}: {n} frames", file=sys.stderr)
-            summary = import_clips(src, args.out, ImportOptions(domain=domain, size=args.size, format="jpg",
-                                                                 fps=25.0, identity_from="parent"))
+            summary = import_clips(
+                src,
+                args.out,
+                ImportOptions(domain=domain, size=args.size, format="jpg", fps=25.0, identity_from="parent"),
+            )
             print(f"{domain}: {summary}", file=sys.stderr)
             shutil.rmtree(src)
     total = sum(f.stat().st_size for f in args.out.rglob("*") if f.is_file())

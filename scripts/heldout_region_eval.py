@@ -24,8 +24,9 @@ def evaluate(dataset: str, weights: str, pairs: int, device: str, domain: str = 
     model = from_pretrained(weights, device=device, dtype=torch.float32).eval()
     size = model.config.image_size
     probe = FramePairDataset(dataset, split="test", domain=domain, size=size)
-    data = FramePairDataset(dataset, split="test", domain=domain, size=size, seed=1234, expression_pairs=1.0,
-                            length=len(probe) * pairs)
+    data = FramePairDataset(
+        dataset, split="test", domain=domain, size=size, seed=1234, expression_pairs=1.0, length=len(probe) * pairs
+    )
     sums = {"l1": 0.0, "copy_l1": 0.0, "region_l1": 0.0, "region_copy_l1": 0.0, "n": 0}
     for batch in DataLoader(data, batch_size=32, num_workers=4):
         source, driving = batch.source.to(device), batch.driving.to(device)
@@ -59,9 +60,11 @@ def main() -> None:
     for w in args.weights:
         results[w] = evaluate(args.dataset, w, args.pairs, args.device, args.domain)
         r = results[w]
-        print(f"{w}: pairs {r['pairs']}  L1 {r['l1']:.4f} (copy {r['copy_l1']:.4f}, gain {r['copy_gain']:+.3f})  "
-              f"regions L1 {r['region_l1']:.4f} (copy {r['region_copy_l1']:.4f}, gain {r['region_copy_gain']:+.3f})",
-              flush=True)
+        print(
+            f"{w}: pairs {r['pairs']}  L1 {r['l1']:.4f} (copy {r['copy_l1']:.4f}, gain {r['copy_gain']:+.3f})  "
+            f"regions L1 {r['region_l1']:.4f} (copy {r['region_copy_l1']:.4f}, gain {r['region_copy_gain']:+.3f})",
+            flush=True,
+        )
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)

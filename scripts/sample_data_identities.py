@@ -20,8 +20,11 @@ from toontalker.dataset.manifest import read_manifest, write_manifest
 PERSON_RULES: tuple[tuple[str, str], ...] = (
     (r"^dreamtalk_(M030|W009|W011)_", r"mead_\1"),
     (r"^spectre_(M0\d\d|W0\d\d)_", r"mead_\1"),
-    (r"obama", "obama"), (r"^fomm_00$", "obama"), (r"^liax_driving4$", "obama"),
-    (r"trump", "trump"), (r"^fomm_04$", "trump"),
+    (r"obama", "obama"),
+    (r"^fomm_00$", "obama"),
+    (r"^liax_driving4$", "obama"),
+    (r"trump", "trump"),
+    (r"^fomm_04$", "trump"),
     (r"AlexandriaOcasioCortez|^videoretalking_3$", "ocasio_cortez"),
     (r"^styletalk_(andrew|feifeili|furious_talk1|furious_talk2|happyenglish)_", r"styletalk_\1"),
     (r"^hellomeme_xzy\d$", "hellomeme_xzy"),
@@ -32,8 +35,18 @@ PERSON_RULES: tuple[tuple[str, str], ...] = (
 
 # People never trained on: the held-out set of `bench motion` and the evaluations in docs/results.md.
 HELD_OUT: tuple[str, ...] = (
-    "eamm_happy", "liax_driving1", "liax_driving2", "headgan_driving", "xportrait_driving_video", "dagan_driving",
-    "actalker_video", "iplap_129", "styletalk_KristiNoem", "fomm_08", "liveportrait_d8", "mead_W011",
+    "eamm_happy",
+    "liax_driving1",
+    "liax_driving2",
+    "headgan_driving",
+    "xportrait_driving_video",
+    "dagan_driving",
+    "actalker_video",
+    "iplap_129",
+    "styletalk_KristiNoem",
+    "fomm_08",
+    "liveportrait_d8",
+    "mead_W011",
     "hellomeme_tiktok",
 )
 

@@ -39,10 +39,18 @@ Y, PITCH = SIGNALS.index("y"), SIGNALS.index("pitch")
 SIZE = 256
 CARTOON_DRIVER, REAL_DRIVER = "yuuhi_riri", "dagan_driving.mp4"  # held-out identities (bench/motion_heldout.py)
 REAL_SOURCE = "lia_taylor.png"
-CARTOON_PAIRS = (("yuuhi_riri", "lia_taylor.png"), ("yuuki_chihiro", "dualstylegan_019706.jpg"),
-                 ("yuukoku_robel", "liveportrait_s11.jpg"), ("yuzuki_choko", "tpsmm_source.png"))
-REAL_PAIRS = (("dagan_driving.mp4", "vtoonify_038648.jpg"), ("liax_driving2.mp4", "liveportrait_s1.jpg"),
-              ("actalker_video.mp4", "jojogan_iu.jpeg"), ("fomm_08.mp4", "sadtalker_happy.png"))
+CARTOON_PAIRS = (
+    ("yuuhi_riri", "lia_taylor.png"),
+    ("yuuki_chihiro", "dualstylegan_019706.jpg"),
+    ("yuukoku_robel", "liveportrait_s11.jpg"),
+    ("yuzuki_choko", "tpsmm_source.png"),
+)
+REAL_PAIRS = (
+    ("dagan_driving.mp4", "vtoonify_038648.jpg"),
+    ("liax_driving2.mp4", "liveportrait_s1.jpg"),
+    ("actalker_video.mp4", "jojogan_iu.jpeg"),
+    ("fomm_08.mp4", "sadtalker_happy.png"),
+)
 
 
 def stats(truth: np.ndarray, measured: np.ndarray) -> tuple[float, float, int]:
@@ -58,8 +66,12 @@ def shifted(frame: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """frame (H, W, 3) uint8 moved down by each of ``offsets`` pixels (negative = up), edges replicated
     -> (N, H, W, 3)."""
     H, W = frame.shape[:2]
-    out = [cv2.warpAffine(frame, np.float32([[1, 0, 0], [0, 1, dy]]), (W, H), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REPLICATE) for dy in offsets]
+    out = [
+        cv2.warpAffine(
+            frame, np.float32([[1, 0, 0], [0, 1, dy]]), (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+        for dy in offsets
+    ]
     return np.stack(out)
 
 
@@ -86,20 +98,23 @@ def flow_dy(frames: np.ndarray) -> np.ndarray:
     return np.array(out)
 
 
-def reenact(model: torch.nn.Module, source: np.ndarray, source_domain: str, driving: np.ndarray,
-            driving_domain: str) -> np.ndarray:
+def reenact(
+    model: torch.nn.Module, source: np.ndarray, source_domain: str, driving: np.ndarray, driving_domain: str
+) -> np.ndarray:
     """bench motion's reenactment (Eq. 5, frame 0 the reference): uint8 (N, S, S, 3)."""
     with torch.no_grad():
-        out = reenact_clip(model, to_tensor(source), source_domain, to_tensor(driving), driving_domain=driving_domain,
-                           batch_size=16)
+        out = reenact_clip(
+            model, to_tensor(source), source_domain, to_tensor(driving), driving_domain=driving_domain, batch_size=16
+        )
     return to_uint8(out)
 
 
 HEADER = "| probe | measured | r | slope | frames | faces |\n| --- | --- | ---: | ---: | ---: | ---: |"
 
 
-def row(table: list[dict], probe: str, what: str, truth: np.ndarray, measured: np.ndarray,
-        found: int | str = "") -> None:
+def row(
+    table: list[dict], probe: str, what: str, truth: np.ndarray, measured: np.ndarray, found: int | str = ""
+) -> None:
     """Add one line to ``table`` and print it at once (a full run takes many minutes on a CPU)."""
     r, slope, n = stats(truth, measured)
     add(table, {"probe": probe, "measured": what, "r": r, "slope": slope, "frames": n, "faces": found})
@@ -107,8 +122,11 @@ def row(table: list[dict], probe: str, what: str, truth: np.ndarray, measured: n
 
 def add(table: list[dict], line: dict) -> None:
     table.append(line)
-    print(f"| {line['probe']} | {line['measured']} | {line['r']:+.3f} | {line['slope']:+.4f} | {line['frames']} "
-          f"| {line['faces']} |", flush=True)
+    print(
+        f"| {line['probe']} | {line['measured']} | {line['r']:+.3f} | {line['slope']:+.4f} | {line['frames']} "
+        f"| {line['faces']} |",
+        flush=True,
+    )
 
 
 def pair_frames(root: Path, driver: str, source: str, frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -117,8 +135,9 @@ def pair_frames(root: Path, driver: str, source: str, frames: int) -> tuple[np.n
     from toontalker.bench.frames import read_frames
 
     driving = root / "cartoon/videos/tha2_characters" / f"{driver}.mp4"
-    pair = MotionPair(source=root / "real/images" / source, driving=driving, source_domain="real",
-                      driving_domain="cartoon")
+    pair = MotionPair(
+        source=root / "real/images" / source, driving=driving, source_domain="real", driving_domain="cartoon"
+    )
     read = read_pair(pair, SIZE, frames)
     return read.source, read.driving, read_frames(driving, SIZE, count=frames)
 
@@ -142,19 +161,41 @@ def probe_measurement(root: Path, stills: dict[str, np.ndarray], offsets: np.nda
 def probe_domains(model: torch.nn.Module, driving: np.ndarray, table: list[dict]) -> None:
     """(b) are the cartoon and real paths the same computation? weights and codes compared."""
     state = model.state_dict()
-    diff = max(float((v.float() - state[k.replace("domains.real.", "domains.cartoon.")].float()).abs().max())
-               for k, v in state.items() if k.startswith("domains.real."))
+    diff = max(
+        float((v.float() - state[k.replace("domains.real.", "domains.cartoon.")].float()).abs().max())
+        for k, v in state.items()
+        if k.startswith("domains.real.")
+    )
     with torch.no_grad():
         codes = {d: model.encode_driving(to_tensor(driving[:8]), d) for d in ("real", "cartoon")}
     code_diff = float((codes["real"] - codes["cartoon"]).abs().max())
-    add(table, {"probe": "b: domain weights", "measured": "max abs(real - cartoon) parameter", "r": diff,
-                "slope": float("nan"), "frames": 0, "faces": ""})
-    add(table, {"probe": "b: cartoon crop as both domains", "measured": "max abs(w_r2d real - cartoon)",
-                "r": code_diff, "slope": float("nan"), "frames": 8, "faces": ""})
+    add(
+        table,
+        {
+            "probe": "b: domain weights",
+            "measured": "max abs(real - cartoon) parameter",
+            "r": diff,
+            "slope": float("nan"),
+            "frames": 0,
+            "faces": "",
+        },
+    )
+    add(
+        table,
+        {
+            "probe": "b: cartoon crop as both domains",
+            "measured": "max abs(w_r2d real - cartoon)",
+            "r": code_diff,
+            "slope": float("nan"),
+            "frames": 8,
+            "faces": "",
+        },
+    )
 
 
-def probe_model_shift(model: torch.nn.Module, source: np.ndarray, stills: dict[str, np.ndarray],
-                      offsets: np.ndarray, table: list[dict]) -> None:
+def probe_model_shift(
+    model: torch.nn.Module, source: np.ndarray, stills: dict[str, np.ndarray], offsets: np.ndarray, table: list[dict]
+) -> None:
     """(c) a real source driven by the shifted stills (whole crop in the model, no tracking)."""
     for name, frame in stills.items():
         out = reenact(model, source, "real", shifted(frame, offsets), name)
@@ -172,8 +213,9 @@ def nod_frames(root: Path, frames: int, tracked: bool) -> tuple[np.ndarray, np.n
 
     path = root / "cartoon/videos/tha2_motion_samples/souya_ichika_head_x.mp4"
     if tracked:
-        pair = MotionPair(source=root / "real/images" / REAL_SOURCE, driving=path, source_domain="real",
-                          driving_domain="cartoon")
+        pair = MotionPair(
+            source=root / "real/images" / REAL_SOURCE, driving=path, source_domain="real", driving_domain="cartoon"
+        )
         video = read_pair(pair, SIZE, 120).driving
     else:
         video = read_frames(path, SIZE, count=120)
@@ -207,8 +249,12 @@ def confounders(table: list[dict], probe: str, driver: np.ndarray, output: np.nd
 def probe_real_control(root: Path, model: torch.nn.Module, frames: int, table: list[dict]) -> None:
     """(e) the control: held-out real drivers (animate's tracked crop) -> real sources, the same rows as (d)."""
     for driver, source in REAL_PAIRS:
-        pair = MotionPair(source=root / "real/images" / source, driving=root / "real/videos" / driver,
-                          source_domain="real", driving_domain="real")
+        pair = MotionPair(
+            source=root / "real/images" / source,
+            driving=root / "real/videos" / driver,
+            source_domain="real",
+            driving_domain="real",
+        )
         read = read_pair(pair, SIZE, frames)
         d_sig, d_found = signals(read.driving)
         out = reenact(model, read.source, "real", read.driving, "real")
@@ -252,8 +298,12 @@ def main() -> None:
     model = load_model(str(args.weights or default_weights()), "cpu").float()
     offsets = args.amplitude * np.sin(2 * np.pi * np.arange(args.frames) / args.frames)
     source, cartoon_tracked, _ = pair_frames(args.data, CARTOON_DRIVER, REAL_SOURCE, 2)  # the real source crop
-    real_pair = MotionPair(source=args.data / "real/images" / REAL_SOURCE,
-                           driving=args.data / "real/videos" / REAL_DRIVER, source_domain="real", driving_domain="real")
+    real_pair = MotionPair(
+        source=args.data / "real/images" / REAL_SOURCE,
+        driving=args.data / "real/videos" / REAL_DRIVER,
+        source_domain="real",
+        driving_domain="real",
+    )
     real_read = read_pair(real_pair, SIZE, 2)
     stills = {"cartoon": cartoon_tracked[0], "real": real_read.driving[0]}
     table: list[dict] = []

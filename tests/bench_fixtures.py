@@ -20,13 +20,32 @@ def shared_manifest(shared: Path) -> pd.DataFrame:
     rows.append(("d19", shared / "real/images/liveportrait_d19.jpg", "real", "d19", "test", 1, None))
     rows.append(("d30", shared / "real/images/liveportrait_d30.jpg", "real", "d30", "train", 1, None))
     for name in CARTOON_CLIPS:
-        rows.append((f"clip-{Path(name).stem}", shared / "cartoon/videos/tha2_characters" / name, "cartoon",
-                     Path(name).stem, "test", 150, 30.0))
+        rows.append(
+            (
+                f"clip-{Path(name).stem}",
+                shared / "cartoon/videos/tha2_characters" / name,
+                "cartoon",
+                Path(name).stem,
+                "test",
+                150,
+                30.0,
+            )
+        )
     for name in CARTOON_IMAGES:
-        rows.append((f"img-{Path(name).stem}", shared / "cartoon/images/tha2_headshots" / name, "cartoon",
-                     Path(name).stem, "test", 1, None))
+        rows.append(
+            (
+                f"img-{Path(name).stem}",
+                shared / "cartoon/images/tha2_headshots" / name,
+                "cartoon",
+                Path(name).stem,
+                "test",
+                1,
+                None,
+            )
+        )
     return pd.DataFrame(rows, columns=["id", "path", "domain", "identity", "split", "frames", "fps"]).assign(
-        path=lambda f: f["path"].astype(str))
+        path=lambda f: f["path"].astype(str)
+    )
 
 
 class CopyDriver(torch.nn.Module):

@@ -74,7 +74,13 @@ class FakeHub:
 
     def _error(self, handler, code: str, body: bool) -> None:
         payload = json.dumps({"error": code}).encode()
-        self._send(handler, 404, {"X-Error-Code": code, "X-Error-Message": code, "Content-Type": "application/json"}, payload, body)
+        self._send(
+            handler,
+            404,
+            {"X-Error-Code": code, "X-Error-Message": code, "Content-Type": "application/json"},
+            payload,
+            body,
+        )
 
     def _lookup(self, repo_id: str, revision: str) -> tuple[str | None, str]:
         repo = self.repos.get(repo_id)
@@ -95,11 +101,18 @@ class FakeHub:
             repo = self.repos[repo_id]
             files = repo.commits[sha]
             if kind == "revision":
-                data = {"id": repo_id, "modelId": repo_id, "sha": sha, "private": False,
-                        "siblings": [{"rfilename": name} for name in files]}
+                data = {
+                    "id": repo_id,
+                    "modelId": repo_id,
+                    "sha": sha,
+                    "private": False,
+                    "siblings": [{"rfilename": name} for name in files],
+                }
             else:
-                data = [{"type": "file", "path": name, "size": len(blob), "oid": hashlib.sha1(blob).hexdigest()}
-                        for name, blob in files.items()]
+                data = [
+                    {"type": "file", "path": name, "size": len(blob), "oid": hashlib.sha1(blob).hexdigest()}
+                    for name, blob in files.items()
+                ]
             return self._send(handler, 200, {"Content-Type": "application/json"}, json.dumps(data).encode(), body)
         if len(parts) >= 5 and parts[2] == "resolve":
             repo_id, revision, filename = "/".join(parts[:2]), parts[3], "/".join(parts[4:])
@@ -110,7 +123,10 @@ class FakeHub:
             blob = repo.commits[sha].get(filename)
             if blob is None:
                 return self._error(handler, "EntryNotFound", body)
-            headers = {"X-Repo-Commit": sha, "ETag": f'"{hashlib.sha256(blob).hexdigest()}"',
-                       "Content-Type": "application/octet-stream"}
+            headers = {
+                "X-Repo-Commit": sha,
+                "ETag": f'"{hashlib.sha256(blob).hexdigest()}"',
+                "Content-Type": "application/octet-stream",
+            }
             return self._send(handler, 200, headers, blob, body)
         return self._error(handler, "RepoNotFound", body)

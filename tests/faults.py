@@ -19,8 +19,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 def small_disk(where: Path, size: str = "100k") -> Iterator[Path]:
     """A tmpfs of ``size`` mounted at ``where`` (needs root); skips the test where mounting is not allowed."""
     where.mkdir(parents=True, exist_ok=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
-                             capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True, text=True
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here ({mounted.stderr.strip() or 'mount failed'})")
     try:
@@ -54,15 +55,27 @@ def cli_env(**extra: str) -> dict[str, str]:
 
 def run_cli(*args: str, timeout: float = 120.0, **env: str) -> subprocess.CompletedProcess:
     """``toontalker ARGS`` as a real process; stdout/stderr captured (not a terminal)."""
-    return subprocess.run([sys.executable, "-m", "toontalker", *map(str, args)], cwd=REPO_ROOT,
-                          env=cli_env(**env), capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "toontalker", *map(str, args)],
+        cwd=REPO_ROOT,
+        env=cli_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def popen_cli(*args: str, log: Path, **env: str) -> subprocess.Popen:
     """``toontalker ARGS`` started in its own session (so the test can signal it), output to ``log``."""
     with open(log, "w", encoding="utf-8") as out:
-        return subprocess.Popen([sys.executable, "-m", "toontalker", *map(str, args)], cwd=REPO_ROOT,
-                                env=cli_env(**env), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(
+            [sys.executable, "-m", "toontalker", *map(str, args)],
+            cwd=REPO_ROOT,
+            env=cli_env(**env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 TINY = ("--preset", "tiny", "--random-weights", "--no-crop", "--device", "cpu")

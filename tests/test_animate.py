@@ -38,8 +38,9 @@ def _leftovers(folder: Path) -> list[str]:
 @pytest.mark.slow
 def test_cartoon_headshot_driven_by_real_video(examples, tmp_path, cli_runner):
     out = tmp_path / "cartoon.mp4"
-    result = _invoke(cli_runner, examples / CARTOON_SOURCE, examples / REAL_DRIVER, "-o", out,
-                     "--max-frames", "12", "--json", *TINY)
+    result = _invoke(
+        cli_runner, examples / CARTOON_SOURCE, examples / REAL_DRIVER, "-o", out, "--max-frames", "12", "--json", *TINY
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     info = probe(out)
@@ -55,8 +56,16 @@ def test_cartoon_headshot_driven_by_real_video(examples, tmp_path, cli_runner):
 @pytest.mark.slow
 def test_real_portrait_driven_by_cartoon_video_pasted_back(examples, tmp_path):
     out = tmp_path / "real.mp4"
-    options = AnimateOptions(source_domain="real", driving_domain="cartoon", no_crop_driving=True,
-                             paste_back=True, max_frames=10, batch_size=4, preset="tiny", random_weights=True)
+    options = AnimateOptions(
+        source_domain="real",
+        driving_domain="cartoon",
+        no_crop_driving=True,
+        paste_back=True,
+        max_frames=10,
+        batch_size=4,
+        preset="tiny",
+        random_weights=True,
+    )
     result = animate(examples / REAL_SOURCE, examples / CARTOON_DRIVER, out, options=options)
     source = read_image(examples / REAL_SOURCE).rgb
     info = probe(out)
@@ -70,15 +79,20 @@ def test_real_portrait_driven_by_cartoon_video_pasted_back(examples, tmp_path):
 
 @pytest.mark.slow
 def test_side_by_side_png_sequence_and_gif(examples, tmp_path):
-    options = AnimateOptions(side_by_side=True, max_frames=5, batch_size=4, preset="tiny", random_weights=True,
-                             start_frame=2)
+    options = AnimateOptions(
+        side_by_side=True, max_frames=5, batch_size=4, preset="tiny", random_weights=True, start_frame=2
+    )
     frames_dir = tmp_path / "frames"
     result = animate(examples / CARTOON_SOURCE, examples / REAL_DRIVER, frames_dir, options=options)
     pngs = sorted(frames_dir.iterdir())
     assert [p.name for p in pngs] == [f"{i:06d}.png" for i in range(5)] and result.reference_frame == 2
     assert read_image(pngs[0]).rgb.shape == (64, 3 * 64, 3)  # source | driving | result
-    gif = animate(examples / CARTOON_SOURCE, examples / REAL_DRIVER, tmp_path / "a.gif",
-                  options=options.replace(side_by_side=False))
+    gif = animate(
+        examples / CARTOON_SOURCE,
+        examples / REAL_DRIVER,
+        tmp_path / "a.gif",
+        options=options.replace(side_by_side=False),
+    )
     assert probe(tmp_path / "a.gif").frames == 5 and gif.audio is False
     assert _leftovers(tmp_path) == ["a.gif", "frames"]
 
@@ -86,8 +100,12 @@ def test_side_by_side_png_sequence_and_gif(examples, tmp_path):
 @pytest.mark.slow
 def test_driving_image_gives_one_image_with_absolute_motion(examples, tmp_path):
     out = tmp_path / "one.png"
-    result = animate(examples / CARTOON_SOURCE, examples / REAL_SOURCE, out,
-                     options=AnimateOptions(preset="tiny", random_weights=True))
+    result = animate(
+        examples / CARTOON_SOURCE,
+        examples / REAL_SOURCE,
+        out,
+        options=AnimateOptions(preset="tiny", random_weights=True),
+    )
     assert result.motion == "absolute" and result.frames == 1
     assert read_image(out).rgb.shape == (64, 64, 3)
 
@@ -101,8 +119,12 @@ def test_driver_whose_face_disappears_completes(examples, tmp_path):
         writer.write(np.full((8,) + face.shape[1:], 30, np.uint8))  # the face is gone
         writer.write(face[:4])
     out = tmp_path / "out.mp4"
-    result = animate(examples / CARTOON_SOURCE, driver, out,
-                     options=AnimateOptions(batch_size=4, preset="tiny", random_weights=True, smooth_frames=2))
+    result = animate(
+        examples / CARTOON_SOURCE,
+        driver,
+        out,
+        options=AnimateOptions(batch_size=4, preset="tiny", random_weights=True, smooth_frames=2),
+    )
     assert result.frames == 20 == probe(out).frames
     assert 8 <= result.driving_frames_lost <= 10
     assert any("lost in" in w for w in result.warnings)
@@ -123,8 +145,13 @@ def test_find_best_start_picks_the_frame_nearest_the_source(tmp_path):
     result = animate(source, driver, tmp_path / "out.mp4", options=options, model=FakeToonTalker())
     assert result.reference_frame == 3
     model = FakeToonTalker()
-    animate(source, driver, tmp_path / "out2.mp4", options=AnimateOptions(no_crop_source=True,
-            no_crop_driving=True, batch_size=4), model=model)
+    animate(
+        source,
+        driver,
+        tmp_path / "out2.mp4",
+        options=AnimateOptions(no_crop_source=True, no_crop_driving=True, batch_size=4),
+        model=model,
+    )
     assert model.calls["encode_source"] == 1 and model.calls["render"] == 2  # source once, 6 frames in 2 batches
 
 
@@ -140,8 +167,10 @@ def _bad_input_files(tmp_path: Path, examples: Path) -> dict[str, tuple[Path, Pa
     zero = tmp_path / "zero.mp4"
     import subprocess
 
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=black:s=64x64:d=1",
-                    "-frames:v", "0", str(zero)], check=True)
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=black:s=64x64:d=1", "-frames:v", "0", str(zero)],
+        check=True,
+    )
     src, drv = examples / CARTOON_SOURCE, examples / REAL_DRIVER
     return {
         "source file not found": (tmp_path / "missing.png", drv),
@@ -168,16 +197,14 @@ def test_bad_inputs_fail_cleanly_and_write_nothing(examples, tmp_path, cli_runne
         assert _leftovers(outdir) == [], expected
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
-    result = _invoke(cli_runner, examples / CARTOON_SOURCE, examples / REAL_DRIVER, "-o",
-                     blocker / "o.mp4", *TINY)
+    result = _invoke(cli_runner, examples / CARTOON_SOURCE, examples / REAL_DRIVER, "-o", blocker / "o.mp4", *TINY)
     assert result.exit_code == 1 and "cannot create folder" in result.stderr
 
 
 def test_usage_errors_exit_2(tmp_path, cli_runner):
     result = _invoke(cli_runner, "a.png", "b.mp4", "-o", tmp_path / "o.mp4", "--source-box", "1,2,3")
     assert result.exit_code == 2 and "--source-box" in result.stderr
-    result = _invoke(cli_runner, "a.png", "b.mp4", "-o", tmp_path / "o.mp4", "--start-frame", "3",
-                     "--find-best-start")
+    result = _invoke(cli_runner, "a.png", "b.mp4", "-o", tmp_path / "o.mp4", "--start-frame", "3", "--find-best-start")
     assert result.exit_code == 2 and "exclude each other" in result.stderr
     from toontalker.weights import default_weights, load_model
 
@@ -219,6 +246,11 @@ def test_weights_folder_round_trip(examples, tmp_path):
 
     torch.manual_seed(1)
     save_pretrained(ToonTalker(ModelConfig.from_name("tiny")), tmp_path / "weights")
-    result = animate(examples / CARTOON_SOURCE, examples / REAL_DRIVER, tmp_path / "o.mp4",
-                     weights=tmp_path / "weights", options=AnimateOptions(max_frames=3, batch_size=4))
+    result = animate(
+        examples / CARTOON_SOURCE,
+        examples / REAL_DRIVER,
+        tmp_path / "o.mp4",
+        weights=tmp_path / "weights",
+        options=AnimateOptions(max_frames=3, batch_size=4),
+    )
     assert result.frames == 3 and result.weights == str(tmp_path / "weights") and result.warnings == ()

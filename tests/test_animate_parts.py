@@ -57,8 +57,10 @@ def test_pipeline_reraises_an_error_from_any_stage(where):
 def test_box_smoother_keeps_count_and_removes_jitter():
     rng = np.random.default_rng(0)
     truth = [Box(100 + t, 100, 200 + t, 200) for t in range(60)]
-    noisy = [Box(b.x0 + rng.normal(0, 4), b.y0 + rng.normal(0, 4), b.x1 + rng.normal(0, 4), b.y1 + rng.normal(0, 4))
-             for b in truth]
+    noisy = [
+        Box(b.x0 + rng.normal(0, 4), b.y0 + rng.normal(0, 4), b.x1 + rng.normal(0, 4), b.y1 + rng.normal(0, 4))
+        for b in truth
+    ]
     smoother = BoxSmoother(lookahead=4)
     out = [s for b in noisy for s in smoother.push(b)] + smoother.flush()
     assert len(out) == 60
@@ -199,8 +201,9 @@ def test_driver_panel_view_has_no_black_band_where_the_crop_runs_past_the_frame(
 
     frames = np.full((6, 48, 64, 3), 200, np.uint8)  # a bright frame; the face box sits at its top-left corner
     detector = _FakeDetector()
-    (batch,) = list(track_and_crop(iter([frames]), detector, 32, batch_size=8, crop_scale=2.2, lookahead=1,
-                                   keep_views=True))
+    (batch,) = list(
+        track_and_crop(iter([frames]), detector, 32, batch_size=8, crop_scale=2.2, lookahead=1, keep_views=True)
+    )
     assert batch.views is not None and batch.views.shape == batch.crops.shape == (6, 32, 32, 3)
     assert (batch.crops[0] == 0).all(axis=-1).any()  # the model's crop is padded with black past the edge
     assert batch.views.min() > 150  # the panel shows only real pixels

@@ -31,11 +31,17 @@ def test_copy_source_repeats_the_source_for_every_driving_frame():
 
 @pytest.mark.slow
 def test_copy_source_same_identity_scores(shared_data, tmp_path):
-    protocols = generate_protocols(shared_manifest(shared_data), ["same-identity"],
-                                   ProtocolOptions(max_frames=6, seed=0), tmp_path / "p")
+    protocols = generate_protocols(
+        shared_manifest(shared_data), ["same-identity"], ProtocolOptions(max_frames=6, seed=0), tmp_path / "p"
+    )
     variant, loader = baseline_variant("copy-source", 64)
-    report = quality_benchmark([variant], [protocols[0].path], tmp_path / "out",
-                               QualityOptions(metrics=("l1", "psnr"), samples=0), model_loader=loader)
+    report = quality_benchmark(
+        [variant],
+        [protocols[0].path],
+        tmp_path / "out",
+        QualityOptions(metrics=("l1", "psnr"), samples=0),
+        model_loader=loader,
+    )
     result = report.runs[0].settings[0]
     rows = pd.read_parquet(result.pairs_path)
     # frame 0 of each clip is the source itself (L1 0); talking heads move, so the mean over 6 frames is > 0
@@ -47,14 +53,34 @@ def test_copy_source_same_identity_scores(shared_data, tmp_path):
 @pytest.mark.slow
 def test_bench_paired_cli_with_baseline(shared_data, tmp_path, cli_runner):
     out = tmp_path / "paired"
-    args = ["bench", "paired", "--baseline", "copy-source", "--data", str(shared_data), "--out", str(out),
-            "--max-pairs", "2", "--max-frames", "3", "-m", "l1", "-m", "ssim", "--device", "cpu", "--json"]
+    args = [
+        "bench",
+        "paired",
+        "--baseline",
+        "copy-source",
+        "--data",
+        str(shared_data),
+        "--out",
+        str(out),
+        "--max-pairs",
+        "2",
+        "--max-frames",
+        "3",
+        "-m",
+        "l1",
+        "-m",
+        "ssim",
+        "--device",
+        "cpu",
+        "--json",
+    ]
     result = cli_runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     summary = pd.read_csv(out / "summary.csv")
     l1 = summary.query("metric == 'l1'")
     assert list(l1["run"]) == ["Copy source (baseline)"] and 0.0 < float(l1["value"].iloc[0]) < 0.5
     assert json.loads(result.stdout)  # a JSON document
-    both = cli_runner.invoke(app, ["bench", "paired", "--baseline", "copy-source", "-w", "x", "--data",
-                                   str(shared_data)])
+    both = cli_runner.invoke(
+        app, ["bench", "paired", "--baseline", "copy-source", "-w", "x", "--data", str(shared_data)]
+    )
     assert both.exit_code != 0 and "not both" in both.output

@@ -54,8 +54,9 @@ def test_copy_source_scores_amplitude_zero_and_no_correlation(shared_data, tmp_p
 
 def test_a_model_that_copies_the_driver_follows_it_exactly(shared_data, tmp_path):
     pair = _same_identity(shared_data)
-    report = run_motion_bench(pairs=[pair], out=tmp_path, model=CopyDriver256(), label="copy driver",
-                              max_frames=10, plots=False, device="cpu")
+    report = run_motion_bench(
+        pairs=[pair], out=tmp_path, model=CopyDriver256(), label="copy driver", max_frames=10, plots=False, device="cpu"
+    )
     row = report.pairs[0]
     for s in row.signals:
         if s.driver_std > 1e-6:
@@ -87,8 +88,9 @@ def test_no_face_in_any_driver_frame_is_a_clear_error(tmp_path):
     cv2.imwrite(str(image), np.full((128, 128, 3), 90, np.uint8))
     pair = MotionPair(image, video, "real", "real", crop="none")
     with pytest.raises(FaceNotFoundError, match="grey.mp4: FaceMesh found no face in any driver frame"):
-        run_motion_bench(pairs=[pair], out=tmp_path / "out", baseline="copy-source",
-                         options=MotionOptions(max_frames=8, plots=False))
+        run_motion_bench(
+            pairs=[pair], out=tmp_path / "out", baseline="copy-source", options=MotionOptions(max_frames=8, plots=False)
+        )
     assert not (tmp_path / "out" / "motion.json").exists()
 
 
@@ -114,8 +116,16 @@ def test_heldout_protocol_is_fixed_and_round_trips(shared_data, tmp_path):
     pairs = heldout_pairs(shared_data)
     assert len(pairs) == 20
     counts = pd.Series([p.setting for p in pairs]).value_counts().to_dict()
-    assert counts == {s: 4 for s in ("same-identity", "cross-identity-real", "real-to-cartoon", "cartoon-to-real",
-                                     "cross-identity-cartoon")}
+    assert counts == {
+        s: 4
+        for s in (
+            "same-identity",
+            "cross-identity-real",
+            "real-to-cartoon",
+            "cartoon-to-real",
+            "cross-identity-cartoon",
+        )
+    }
     for p in pairs:
         if p.driving_domain == "real":
             assert p.driving.name in HELDOUT_REAL_VIDEOS
@@ -135,17 +145,49 @@ def test_cli_runs_pairs_and_reports_bad_input_in_one_line(shared_data, tmp_path,
 
     clip = shared_data / "real/videos/eamm_happy.mp4"
     source = shared_data / "cartoon/images/tha2_headshots/yuzuki_roa.png"
-    done = cli_runner.invoke(app, ["bench", "motion", f"cartoon:{source}", f"real:{clip}", "--baseline", "copy-source",
-                                   "--max-frames", "4", "--no-plots", "--no-cache", "--device", "cpu",
-                                   "--out", str(tmp_path / "run"), "--json", "-q"])
+    done = cli_runner.invoke(
+        app,
+        [
+            "bench",
+            "motion",
+            f"cartoon:{source}",
+            f"real:{clip}",
+            "--baseline",
+            "copy-source",
+            "--max-frames",
+            "4",
+            "--no-plots",
+            "--no-cache",
+            "--device",
+            "cpu",
+            "--out",
+            str(tmp_path / "run"),
+            "--json",
+            "-q",
+        ],
+    )
     assert done.exit_code == 0, done.output[-2000:]
-    payload = json.loads(done.stdout[done.stdout.index("{"):])
+    payload = json.loads(done.stdout[done.stdout.index("{") :])
     assert payload["settings"][0]["setting"] == "real-to-cartoon" and payload["pairs"][0]["frames"] == 4
     odd = cli_runner.invoke(app, ["bench", "motion", str(source), "--baseline", "copy-source"])
     assert odd.exit_code == 2 and "pairs come as SOURCE DRIVER" in odd.output and "Traceback" not in odd.output
     grey = _grey_video(tmp_path / "grey.mp4")
-    bad = cli_runner.invoke(app, ["bench", "motion", f"real:{source}", f"real:{grey}", "--baseline", "copy-source",
-                                  "--crop", "none", "--no-cache", "--out", str(tmp_path / "bad")])
+    bad = cli_runner.invoke(
+        app,
+        [
+            "bench",
+            "motion",
+            f"real:{source}",
+            f"real:{grey}",
+            "--baseline",
+            "copy-source",
+            "--crop",
+            "none",
+            "--no-cache",
+            "--out",
+            str(tmp_path / "bad"),
+        ],
+    )
     assert bad.exit_code != 0 and "no face in any driver frame" in bad.output and "Traceback" not in bad.output
 
 
@@ -156,12 +198,21 @@ def test_bench_quality_includes_the_motion_table(shared_data, tmp_path):
 
     manifest = shared_manifest(shared_data)
     manifest = manifest[manifest["id"].isin(["lia_vox_driving2", "d19"])]  # one real driver, one real image
-    protocols = generate_protocols(manifest, ["same-identity", "cross-identity-real"],
-                                   ProtocolOptions(sources_per_driver=1, max_frames=6), tmp_path / "p")
+    protocols = generate_protocols(
+        manifest,
+        ["same-identity", "cross-identity-real"],
+        ProtocolOptions(sources_per_driver=1, max_frames=6),
+        tmp_path / "p",
+    )
     options = QualityOptions(batch_size=4, metrics=("l1",), samples=0)
     model = CopyDriver256()
-    report = quality_benchmark([Variant("Ours", "unused")], [p.path for p in protocols], tmp_path / "out", options,
-                               model_loader=lambda w, d: model)
+    report = quality_benchmark(
+        [Variant("Ours", "unused")],
+        [p.path for p in protocols],
+        tmp_path / "out",
+        options,
+        model_loader=lambda w, d: model,
+    )
     same, cross = report.runs[0].settings
     assert cross.motion is None  # not a cross-domain or same-identity setting
     assert same.motion.pairs == 1 and same.motion.signal("mouth").r == pytest.approx(1.0, abs=1e-6)
@@ -170,8 +221,13 @@ def test_bench_quality_includes_the_motion_table(shared_data, tmp_path):
     assert "Motion (does the output follow the driver?)" in report.markdown.read_text()
     # a resumed run reads the motion summary back
     model.calls.clear()
-    again = quality_benchmark([Variant("Ours", "unused")], [p.path for p in protocols], tmp_path / "out", options,
-                              model_loader=lambda w, d: model)
+    again = quality_benchmark(
+        [Variant("Ours", "unused")],
+        [p.path for p in protocols],
+        tmp_path / "out",
+        options,
+        model_loader=lambda w, d: model,
+    )
     assert model.calls == [] and again.runs[0].settings[0].motion.signals == same.motion.signals
     assert same.motion.psnr == float("inf")  # every output frame equals its ground truth
 
@@ -184,7 +240,8 @@ def test_heldout_drivers_are_held_out_of_the_training_split():
     from toontalker.bench.motion_heldout import HELDOUT_REAL_VIDEOS
 
     spec = importlib.util.spec_from_file_location(
-        "identities", Path(__file__).resolve().parents[1] / "scripts" / "sample_data_identities.py")
+        "identities", Path(__file__).resolve().parents[1] / "scripts" / "sample_data_identities.py"
+    )
     identities = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(identities)
     people = {identities.person_of(Path(v).stem) for v in HELDOUT_REAL_VIDEOS}

@@ -45,9 +45,11 @@ def synthetic_mesh(seed: int = 0) -> np.ndarray:
 
 def rotate(points: np.ndarray, axis: str, degrees: float) -> np.ndarray:
     c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
-    matrix = {"y": [[c, 0, -s], [0, 1, 0], [s, 0, c]],   # x towards +z: the image-right side goes away
-              "x": [[1, 0, 0], [0, c, s], [0, -s, c]],   # -y (up) towards +z: forehead leans away
-              "z": [[c, -s, 0], [s, c, 0], [0, 0, 1]]}[axis]  # x towards +y: the image-right side drops
+    matrix = {
+        "y": [[c, 0, -s], [0, 1, 0], [s, 0, c]],  # x towards +z: the image-right side goes away
+        "x": [[1, 0, 0], [0, c, s], [0, -s, c]],  # -y (up) towards +z: forehead leans away
+        "z": [[c, -s, 0], [s, c, 0], [0, 0, 1]],
+    }[axis]  # x towards +y: the image-right side drops
     return points @ np.array(matrix).T
 
 
@@ -129,6 +131,7 @@ def test_sharpness_ratio_drops_for_a_blurred_output():
 
 # --- real FaceMesh on a real face (../shared/data) -------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def face_image(shared_data):
     from toontalker.bench.frames import read_frames
@@ -186,6 +189,7 @@ def test_horizontal_shift_follows_x_and_a_shuffled_copy_does_not(face_image):
 
 
 # --- real FaceMesh on anime faces (issue #20: is a cartoon driver's vertical motion measured with its sign?) --
+
 
 def _tha2_clip(shared_data, path: str, count: int) -> np.ndarray:
     from toontalker.bench.frames import read_frames

@@ -49,8 +49,9 @@ def test_protocols_are_seeded():
     a = generate_pairs(manifest, "cross-identity-cartoon", ProtocolOptions(sources_per_driver=2, seed=1))
     b = generate_pairs(manifest, "cross-identity-cartoon", ProtocolOptions(sources_per_driver=2, seed=1))
     pd.testing.assert_frame_equal(a, b)
-    others = [generate_pairs(manifest, "cartoon-to-real", ProtocolOptions(sources_per_driver=2, seed=s))
-              for s in range(2, 6)]
+    others = [
+        generate_pairs(manifest, "cartoon-to-real", ProtocolOptions(sources_per_driver=2, seed=s)) for s in range(2, 6)
+    ]
     assert any(not o[["source", "frame"]].equals(others[0][["source", "frame"]]) for o in others[1:])
 
 

@@ -18,16 +18,27 @@ pytestmark = pytest.mark.slow
 
 
 def test_quality_pipeline_scores_a_perfect_reconstruction(shared_data, tmp_path):
-    protocols = generate_protocols(shared_manifest(shared_data), ["same-identity", "real-to-cartoon"],
-                                   ProtocolOptions(sources_per_driver=1, max_frames=5, seed=0), tmp_path / "p")
+    protocols = generate_protocols(
+        shared_manifest(shared_data),
+        ["same-identity", "real-to-cartoon"],
+        ProtocolOptions(sources_per_driver=1, max_frames=5, seed=0),
+        tmp_path / "p",
+    )
     model = CopyDriver()
     options = QualityOptions(batch_size=2, metrics=None, samples=2)
-    report = quality_benchmark([Variant("Ours", "unused")], [p.path for p in protocols], tmp_path / "out",
-                               options, model_loader=lambda w, d: model)
+    report = quality_benchmark(
+        [Variant("Ours", "unused")],
+        [p.path for p in protocols],
+        tmp_path / "out",
+        options,
+        model_loader=lambda w, d: model,
+    )
     same, r2c = report.runs[0].settings
     # the stand-in copies the driver, so same-identity reconstruction is exact
     assert same.metric("l1").value == 0.0 and same.metric("ssim").value == pytest.approx(1.0)
-    assert same.metric("lpips").text.startswith("unavailable:") or same.metric("lpips").value == pytest.approx(0, abs=1e-6)
+    assert same.metric("lpips").text.startswith("unavailable:") or same.metric("lpips").value == pytest.approx(
+        0, abs=1e-6
+    )
     assert same.frames == 4 * 5 and same.metric("cpbd").count == 20
     assert same.metric("akd-dlib").count + same.metric("akd-dlib").skipped == 20
     if same.metric("akd-dlib").value is not None:
@@ -47,12 +58,22 @@ def test_quality_pipeline_scores_a_perfect_reconstruction(shared_data, tmp_path)
 
     # resume: a second run reuses the finished settings without calling the model
     model.calls.clear()
-    again = quality_benchmark([Variant("Ours", "unused")], [p.path for p in protocols], tmp_path / "out",
-                              options, model_loader=lambda w, d: model)
+    again = quality_benchmark(
+        [Variant("Ours", "unused")],
+        [p.path for p in protocols],
+        tmp_path / "out",
+        options,
+        model_loader=lambda w, d: model,
+    )
     assert model.calls == [] and again.runs[0].settings[0].metric("l1").value == 0.0
     # other weights (or other pairs/metrics) are not reused
-    quality_benchmark([Variant("Ours", "other")], [protocols[0].path], tmp_path / "out",
-                      QualityOptions(batch_size=8, metrics=("l1",), samples=0), model_loader=lambda w, d: model)
+    quality_benchmark(
+        [Variant("Ours", "other")],
+        [protocols[0].path],
+        tmp_path / "out",
+        QualityOptions(batch_size=8, metrics=("l1",), samples=0),
+        model_loader=lambda w, d: model,
+    )
     assert model.calls
 
 
@@ -61,8 +82,9 @@ def test_paired_cartoon_benchmark_against_ground_truth(shared_data, tmp_path):
     assert len(pairs) == 28 and (pairs["source_identity"] != pairs["driving_identity"]).all()
     assert len(paired_cartoon_pairs(shared_data, include_self=True)) == 32
     options = QualityOptions(batch_size=4, metrics=("l1", "psnr", "ssim"), max_pairs=3, samples=1)
-    report = paired_benchmark(Variant("Ours", "unused"), shared_data, tmp_path, options, max_frames=6,
-                              model_loader=lambda w, d: CopyDriver())
+    report = paired_benchmark(
+        Variant("Ours", "unused"), shared_data, tmp_path, options, max_frames=6, model_loader=lambda w, d: CopyDriver()
+    )
     result = report.runs[0].settings[0]
     # copying another character's frames is far from the target's ground truth
     assert result.pairs == 3 and result.frames == 18
@@ -97,13 +119,15 @@ def test_fid_in_the_pipeline_uses_outputs_against_source_images(shared_data, tmp
     def colour_stats(images: torch.Tensor) -> np.ndarray:
         return torch.cat([images.mean(dim=(2, 3)), images.std(dim=(2, 3))], dim=1).double().numpy()
 
-    pairs = generate_pairs(shared_manifest(shared_data), "real-to-cartoon",
-                           ProtocolOptions(sources_per_driver=2, max_frames=3, seed=0)).iloc[:3]
+    pairs = generate_pairs(
+        shared_manifest(shared_data), "real-to-cartoon", ProtocolOptions(sources_per_driver=2, max_frames=3, seed=0)
+    ).iloc[:3]
     suite = MetricSuite(("fid",), "cpu", fid_extractor=colour_stats)
     result = run_setting(CopyDriver(), pairs, suite, options=QualityOptions(samples=0), out_dir=tmp_path)
     outputs = np.concatenate([read_frames(p, 64, count=3) for p in pairs["driving_path"]])
-    sources = np.concatenate([read_frames(p, 64, start=int(f), count=1)[:1]
-                              for p, f in zip(pairs["source_path"], pairs["frame"])])
+    sources = np.concatenate(
+        [read_frames(p, 64, start=int(f), count=1)[:1] for p, f in zip(pairs["source_path"], pairs["frame"])]
+    )
     to_t = lambda a: torch.from_numpy(a).permute(0, 3, 1, 2).float() / 127.5 - 1  # noqa: E731
     expected = fid_from_features(colour_stats(to_t(outputs)), colour_stats(to_t(sources)))
     fid = result.metric("fid")

@@ -22,14 +22,47 @@ def test_speed_bench_measures_each_batch_size():
 
 def test_speed_cli_json_and_file(cli_runner, tmp_path):
     out = tmp_path / "speed.json"
-    result = cli_runner.invoke(app, ["bench", "speed", "--presets", "tiny", "--batch-sizes", "2", "--iters", "1",
-                                     "--warmup", "0", "--device", "cpu", "--json", "-o", str(out)])
+    result = cli_runner.invoke(
+        app,
+        [
+            "bench",
+            "speed",
+            "--presets",
+            "tiny",
+            "--batch-sizes",
+            "2",
+            "--iters",
+            "1",
+            "--warmup",
+            "0",
+            "--device",
+            "cpu",
+            "--json",
+            "-o",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["rows"][0]["preset"] == "tiny" and report["rows"][0]["batch_size"] == 2
     assert json.loads(out.read_text())["rows"] == report["rows"]
-    table = cli_runner.invoke(app, ["bench", "speed", "--presets", "tiny", "--batch-sizes", "1", "--iters", "1",
-                                    "--warmup", "0", "--device", "cpu"])
+    table = cli_runner.invoke(
+        app,
+        [
+            "bench",
+            "speed",
+            "--presets",
+            "tiny",
+            "--batch-sizes",
+            "1",
+            "--iters",
+            "1",
+            "--warmup",
+            "0",
+            "--device",
+            "cpu",
+        ],
+    )
     assert table.exit_code == 0 and "animate core speed" in table.stdout and "tiny" in table.stdout
 
 

@@ -37,9 +37,11 @@ def test_choices_mirror_the_library() -> None:
 
 
 def test_a_value_outside_a_choice_is_a_usage_error(cli_runner, tmp_path) -> None:
-    for args in (["bench", "protocol", "--data", str(tmp_path), "-s", "nope"],  # a repeatable Enum choice
-                 ["dataset", "split", str(tmp_path), "--by", "nope"],  # a Literal choice
-                 ["animate", "a.png", "b.mp4", "-o", str(tmp_path / "o.mp4"), "--source-domain", "nope"]):
+    for args in (
+        ["bench", "protocol", "--data", str(tmp_path), "-s", "nope"],  # a repeatable Enum choice
+        ["dataset", "split", str(tmp_path), "--by", "nope"],  # a Literal choice
+        ["animate", "a.png", "b.mp4", "-o", str(tmp_path / "o.mp4"), "--source-domain", "nope"],
+    ):
         result = cli_runner.invoke(app, args)
         assert result.exit_code == 2, (args, result.output)
         assert "'nope' is not one of" in result.output, result.output

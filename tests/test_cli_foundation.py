@@ -56,7 +56,9 @@ def test_info_json_tells_the_truth(cli_runner) -> None:
     assert info["default_weights"] == (str(shipped) if shipped is not None else None)
     backends = {b["name"]: b for b in info["backends"]}
     fa = backends["face-alignment"]
-    assert fa["available"] == (weights["s3fd"]["present"] and weights["fan-2d"]["present"] and "installed" in fa["detail"])
+    assert fa["available"] == (
+        weights["s3fd"]["present"] and weights["fan-2d"]["present"] and "installed" in fa["detail"]
+    )
 
 
 def _error_app(error: Exception) -> typer.Typer:

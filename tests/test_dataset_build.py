@@ -46,8 +46,23 @@ def test_multi_scene_video_gives_one_clip_per_scene_with_face_in_crop(shared_dat
         "[2:v]fps=25,trim=end_frame=40,scale=200:200,pad=480:270:20:50:color=gray,setsar=1[c];"
         "[a][b][c]concat=n=3:v=1:a=0[v]"
     )
-    _ffmpeg("-i", str(d0), "-i", str(s18), "-i", str(toon), "-filter_complex", graph, "-map", "[v]",
-            "-c:v", "libx264", "-pix_fmt", "yuv420p", str(raw / "multi.mp4"))
+    _ffmpeg(
+        "-i",
+        str(d0),
+        "-i",
+        str(s18),
+        "-i",
+        str(toon),
+        "-filter_complex",
+        graph,
+        "-map",
+        "[v]",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        str(raw / "multi.mp4"),
+    )
     out = tmp_path / "out"
     summary = build_dataset(raw, out, BuildConfig(domain="real", min_frames=25))
     assert summary.failed == () and summary.clips == 3, summary
@@ -88,18 +103,23 @@ def mixed_dataset(shared_data, tmp_path_factory):
 
 def test_real_and_cartoon_builds_then_stats_split_verify(mixed_dataset, cli_runner):
     out = mixed_dataset / "data"
-    r1 = cli_runner.invoke(app, ["dataset", "build", str(mixed_dataset / "raw_real"), str(out), "--domain", "real",
-                                 "--max-frames", "100"])
+    r1 = cli_runner.invoke(
+        app, ["dataset", "build", str(mixed_dataset / "raw_real"), str(out), "--domain", "real", "--max-frames", "100"]
+    )
     assert r1.exit_code == 0, r1.output
     assert "lia_ted_driving1.mp4" in r1.output and "under 48 px" in r1.output  # small TED face dropped
-    r2 = cli_runner.invoke(app, ["dataset", "build", str(mixed_dataset / "raw_toon"), str(out), "--domain", "cartoon",
-                                 "-j", "2"])
+    r2 = cli_runner.invoke(
+        app, ["dataset", "build", str(mixed_dataset / "raw_toon"), str(out), "--domain", "cartoon", "-j", "2"]
+    )
     assert r2.exit_code == 0, r2.output
     manifest = read_manifest(out)
     assert set(manifest["domain"]) == {"real", "cartoon"}
     assert (manifest["domain"] == "cartoon").sum() >= 3
-    assert set(manifest.loc[manifest.domain == "real", "source"]) == {"vtoonify_529_2.mp4", "vtoonify_908.mp4",
-                                                                     "tpsmm_driving.mp4"}
+    assert set(manifest.loc[manifest.domain == "real", "source"]) == {
+        "vtoonify_529_2.mp4",
+        "vtoonify_908.mp4",
+        "tpsmm_driving.mp4",
+    }
     assert manifest["frames"].max() <= 150 and (manifest.loc[manifest.domain == "real", "frames"] <= 100).all()
     assert pd.read_csv(out / "manifest.csv")["id"].tolist() == manifest["id"].tolist()
 
@@ -118,13 +138,15 @@ def test_real_and_cartoon_builds_then_stats_split_verify(mixed_dataset, cli_runn
     assert r5.exit_code == 0 and "0 problems" in r5.output
 
     # A re-run skips finished videos and keeps the split.
-    r6 = cli_runner.invoke(app, ["dataset", "build", str(mixed_dataset / "raw_toon"), str(out), "--domain", "cartoon",
-                                 "--json"])
+    r6 = cli_runner.invoke(
+        app, ["dataset", "build", str(mixed_dataset / "raw_toon"), str(out), "--domain", "cartoon", "--json"]
+    )
     assert r6.exit_code == 0 and '"processed": 0' in r6.output
     assert read_manifest(out)["split"].tolist() == split["split"].tolist()
     # Other settings for the same domain are refused rather than mixed.
-    r7 = cli_runner.invoke(app, ["dataset", "build", str(mixed_dataset / "raw_toon"), str(out), "--domain", "cartoon",
-                                 "--size", "128"])
+    r7 = cli_runner.invoke(
+        app, ["dataset", "build", str(mixed_dataset / "raw_toon"), str(out), "--domain", "cartoon", "--size", "128"]
+    )
     assert r7.exit_code == 2 and "size" in r7.output
 
     # Damage one clip: verify names it and fails.
@@ -144,10 +166,28 @@ def test_bad_inputs_are_reported_and_the_build_goes_on(shared_data, tmp_path, mo
     (raw / "text.mp4").write_text("this is not a video\n")
     (raw / "notes.txt").write_text("ignored\n")
     _ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-c:a", "aac", str(raw / "audio_only.mp4"))
-    _ffmpeg("-f", "lavfi", "-i", "color=c=black:s=64x64:d=1", "-frames:v", "0", "-c:v", "libx264",
-            str(raw / "zero_frames.mp4"))
-    _ffmpeg("-f", "lavfi", "-i", "color=c=gray:s=128x128:d=2", "-c:v", "libx264", "-pix_fmt", "yuv420p",
-            str(raw / "faceless.mp4"))
+    _ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=black:s=64x64:d=1",
+        "-frames:v",
+        "0",
+        "-c:v",
+        "libx264",
+        str(raw / "zero_frames.mp4"),
+    )
+    _ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=gray:s=128x128:d=2",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        str(raw / "faceless.mp4"),
+    )
     locked = raw / "locked"
     locked.mkdir()
     real_list = sources_module._list_dir
@@ -206,8 +246,9 @@ def test_killed_build_loses_nothing_finished(shared_data, tmp_path, monkeypatch)
 def test_manual_box_and_no_crop(shared_data, tmp_path):
     raw = tmp_path / "raw"
     _link(shared_data / "real/videos/vtoonify_908.mp4", raw / "v.mp4")
-    summary = build_dataset(raw, tmp_path / "boxed", BuildConfig(box="100,50,300,250", size=64, min_frames=10,
-                                                                  format="npy"))
+    summary = build_dataset(
+        raw, tmp_path / "boxed", BuildConfig(box="100,50,300,250", size=64, min_frames=10, format="npy")
+    )
     row = read_manifest(tmp_path / "boxed").iloc[0]
     assert summary.detector == "none" and (row.x0, row.y0, row.x1, row.y1) == (100, 50, 300, 250)
     assert ClipReader(tmp_path / "boxed" / row.path, "npy").read(0).shape == (64, 64, 3)

@@ -27,8 +27,25 @@ pytestmark = pytest.mark.slow
 
 def _cut(src: Path, dst: Path, frames: int = 20) -> Path:
     dst.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(src), "-frames:v", str(frames),
-                    "-c:v", "libx264", "-pix_fmt", "yuv420p", str(dst)], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
+            "-i",
+            str(src),
+            "-frames:v",
+            str(frames),
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            str(dst),
+        ],
+        check=True,
+    )
     return dst
 
 
@@ -44,8 +61,9 @@ def sources(shared_data, tmp_path_factory):
 def _old_dataset(sources: Path, out: Path, cli_runner) -> Path:
     """A dataset as made before landmarks existed: clips + manifest, no landmarks folder."""
     for domain, folder in (("real", "real"), ("cartoon", "toon")):
-        result = cli_runner.invoke(app, ["dataset", "import", str(sources / folder), str(out), "--domain", domain,
-                                         "--no-landmarks", "-q"])
+        result = cli_runner.invoke(
+            app, ["dataset", "import", str(sources / folder), str(out), "--domain", domain, "--no-landmarks", "-q"]
+        )
         assert result.exit_code == 0, result.output
     assert not (out / "landmarks").exists()
     return out
@@ -137,7 +155,7 @@ def test_build_and_import_store_landmarks_and_keep_clips_whose_landmarks_fail(so
     monkeypatch.setattr(landmark_pass, "compute_clip_landmarks", broken)
     imported = import_clips(sources / "toon", tmp_path / "imported", ImportOptions(domain="cartoon"))
     assert imported.clips == 1 and imported.manifest is not None  # the clip is kept ...
-    (clip_id, reason), = imported.landmark_failed  # ... and the summary says its landmarks failed
+    ((clip_id, reason),) = imported.landmark_failed  # ... and the summary says its landmarks failed
     assert reason == "RuntimeError: graph failed" and not landmarks_path(tmp_path / "imported", clip_id).exists()
     assert imported.landmarks[0].with_landmarks == 0
     (logged,) = collect_results(tmp_path / "imported").values()

@@ -20,8 +20,11 @@ from toontalker.errors import UsageError
 pytestmark = pytest.mark.slow
 
 # five short low-resolution talking heads (27-48 frames), three people: one identity spans both shards
-VIDEOS = {"anna": ("spectre_OzA6jRYjVQs_00004.mp4", "spectre_PbgB2TaYhio_00007.mp4"),
-          "ben": ("liax_driving6.mp4", "spectre_0Fi83BHQsMA_00002.mp4"), "cleo": ("spectre_00002.mp4",)}
+VIDEOS = {
+    "anna": ("spectre_OzA6jRYjVQs_00004.mp4", "spectre_PbgB2TaYhio_00007.mp4"),
+    "ben": ("liax_driving6.mp4", "spectre_0Fi83BHQsMA_00002.mp4"),
+    "cleo": ("spectre_00002.mp4",),
+}
 CONFIG = BuildConfig(domain="real", size=32, min_frames=10, detect_every=2, identity_from="parent")
 OPTIONS = ["--domain", "real", "--size", "32", "--min-frames", "10", "--detect-every", "2", "--identity-from", "parent"]
 
@@ -40,7 +43,9 @@ def _records(folder: Path) -> dict[str, list]:
 
 
 def _files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted((folder / "clips").rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted((folder / "clips").rglob("*")) if p.is_file()
+    }
 
 
 def test_shards_then_merge_equal_one_build(shared_data: Path, tmp_path: Path, cli_runner) -> None:
@@ -52,8 +57,9 @@ def test_shards_then_merge_equal_one_build(shared_data: Path, tmp_path: Path, cl
     parts = [[r for r in rels if Shard(k, 2).holds(r)] for k in range(2)]
     assert sorted(parts[0] + parts[1]) == sorted(rels) and all(parts), parts  # a partition, both parts used
     for k in range(2):
-        result = cli_runner.invoke(app, ["dataset", "build", str(raw), str(tmp_path / f"shard{k}"), *OPTIONS,
-                                         "--shard", f"{k}/2", "--json"])
+        result = cli_runner.invoke(
+            app, ["dataset", "build", str(raw), str(tmp_path / f"shard{k}"), *OPTIONS, "--shard", f"{k}/2", "--json"]
+        )
         assert result.exit_code == 0, result.output
         summary = json.loads(result.output)
         assert summary["videos"] == len(parts[k]) and summary["shard"] == f"{k}/2"
@@ -82,8 +88,22 @@ def test_shards_then_merge_equal_one_build(shared_data: Path, tmp_path: Path, cl
     resumed = build_dataset(raw, tmp_path / "merged", CONFIG)
     assert (resumed.processed, resumed.skipped) == (0, 5)
 
-    result = cli_runner.invoke(app, ["dataset", "merge", str(tmp_path / "shard0"), str(tmp_path / "shard1"),
-                                     str(tmp_path / "split"), "--copy", "--test", "1", "--seed", "3", "--json"])
+    result = cli_runner.invoke(
+        app,
+        [
+            "dataset",
+            "merge",
+            str(tmp_path / "shard0"),
+            str(tmp_path / "shard1"),
+            str(tmp_path / "split"),
+            "--copy",
+            "--test",
+            "1",
+            "--seed",
+            "3",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["resplit"] is True
     frame = read_manifest(tmp_path / "split")

@@ -27,19 +27,23 @@ def imported(shared_data, tmp_path_factory):
     (base / "vox" / "id_b" / "clip.mp4").symlink_to(shared_data / "real/videos/lia_vox_driving2.mp4")
     for name in ("a_chan", "aiba_uiha"):
         folder = base / "frames" / name
-        for k, frame in enumerate(read_frames(shared_data / f"cartoon/videos/tha2_characters/{name}.mp4",
-                                              max_frames=12)):
+        for k, frame in enumerate(
+            read_frames(shared_data / f"cartoon/videos/tha2_characters/{name}.mp4", max_frames=12)
+        ):
             write_image(folder / f"{k:04d}.png", frame)
     return base
 
 
 def test_import_then_datasets(imported, cli_runner):
     out = imported / "data"
-    r = cli_runner.invoke(app, ["dataset", "import", str(imported / "vox"), str(out), "--domain", "real",
-                                "--size", "64"])
+    r = cli_runner.invoke(
+        app, ["dataset", "import", str(imported / "vox"), str(out), "--domain", "real", "--size", "64"]
+    )
     assert r.exit_code == 0, r.output
-    r = cli_runner.invoke(app, ["dataset", "import", str(imported / "frames"), str(out), "--domain", "cartoon",
-                                "--size", "64", "--fps", "30"])
+    r = cli_runner.invoke(
+        app,
+        ["dataset", "import", str(imported / "frames"), str(out), "--domain", "cartoon", "--size", "64", "--fps", "30"],
+    )
     assert r.exit_code == 0, r.output
     manifest = read_manifest(out)
     assert sorted(manifest["identity"]) == ["a_chan", "aiba_uiha", "id_a", "id_b"]

@@ -25,8 +25,21 @@ FRAMES = 4
 def _animate(cli_runner, shared_data, out, *extra: str, source=None, driver=None) -> dict:
     source = source or shared_data / CARTOON_SOURCE
     driver = driver or shared_data / REAL_DRIVER
-    args = ["animate", str(source), str(driver), "-o", str(out),
-            "--no-crop-source", "--max-frames", str(FRAMES), "--device", "cpu", "--no-audio", "--json", *extra]
+    args = [
+        "animate",
+        str(source),
+        str(driver),
+        "-o",
+        str(out),
+        "--no-crop-source",
+        "--max-frames",
+        str(FRAMES),
+        "--device",
+        "cpu",
+        "--no-audio",
+        "--json",
+        *extra,
+    ]
     result = cli_runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
@@ -50,8 +63,9 @@ def test_animate_runs_on_the_shipped_default_weights(shared_data, tmp_path, cli_
     frames = read_frames(tmp_path / "shipped.mp4")
     assert info.frames == FRAMES and frames.shape == (FRAMES, config.image_size, config.image_size, 3)
 
-    random_report = _animate(cli_runner, shared_data, tmp_path / "random.mp4", "--random-weights", "--preset",
-                             presets[0], "--seed", "0")
+    random_report = _animate(
+        cli_runner, shared_data, tmp_path / "random.mp4", "--random-weights", "--preset", presets[0], "--seed", "0"
+    )
     assert random_report["weights"].startswith("random:")
     random_frames = read_frames(tmp_path / "random.mp4")
 
@@ -74,8 +88,18 @@ def test_shipped_weights_on_the_example_media(examples, tmp_path, cli_runner):
     source, driver = examples / "cartoon_portrait.jpg", examples / "real_driver.mp4"
     report = _animate(cli_runner, None, tmp_path / "shipped.mp4", source=source, driver=driver)
     assert report["weights"] == "default" and report["frames"] == FRAMES
-    random_report = _animate(cli_runner, None, tmp_path / "random.mp4", "--random-weights", "--preset",
-                             "small-256", "--seed", "0", source=source, driver=driver)
+    random_report = _animate(
+        cli_runner,
+        None,
+        tmp_path / "random.mp4",
+        "--random-weights",
+        "--preset",
+        "small-256",
+        "--seed",
+        "0",
+        source=source,
+        driver=driver,
+    )
     assert random_report["weights"] == "random:small-256"
     image = read_image(source).on_background().astype(np.float32)
     shipped_l1 = np.abs(read_frames(tmp_path / "shipped.mp4")[0].astype(np.float32) - image).mean() / 255
@@ -93,14 +117,28 @@ def test_shipped_weights_follow_the_driver(shared_data, tmp_path, cli_runner):
     from toontalker.video import read_frames
 
     frames_used, stride = 12, 10
-    args = ["animate", str(shared_data / "real/images/liveportrait_s12.jpg"), str(shared_data / MOVING_DRIVER),
-            "-o", str(tmp_path / "out.mp4"), "--source-domain", "real", "--driving-domain", "real",
-            "--max-frames", str(frames_used * stride), "--device", "cpu", "--no-audio", "--side-by-side"]
+    args = [
+        "animate",
+        str(shared_data / "real/images/liveportrait_s12.jpg"),
+        str(shared_data / MOVING_DRIVER),
+        "-o",
+        str(tmp_path / "out.mp4"),
+        "--source-domain",
+        "real",
+        "--driving-domain",
+        "real",
+        "--max-frames",
+        str(frames_used * stride),
+        "--device",
+        "cpu",
+        "--no-audio",
+        "--side-by-side",
+    ]
     result = cli_runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     video = read_frames(tmp_path / "out.mp4").astype(np.float32)[::stride] / 255  # source | driving | result
     third = video.shape[2] // 3
-    driving, output = video[:, :, third:2 * third], video[:, :, 2 * third:]
+    driving, output = video[:, :, third : 2 * third], video[:, :, 2 * third :]
     driving_change = np.abs(driving - driving[:1]).mean()
     output_change = np.abs(output - output[:1]).mean()
     assert driving_change > 0.05, driving_change  # the clip really moves
@@ -119,11 +157,19 @@ def test_shipped_weights_transfer_mouth_motion(shared_data, tmp_path):
     from toontalker.bench.motion_inputs import MotionPair
 
     clip = shared_data / EXPRESSIVE_DRIVER
-    pair = MotionPair(source=clip, driving=clip, source_domain="real", driving_domain="real", same_identity=True,
-                      pair_id="same-identity-liax_driving1")
-    report = run_motion_bench(pairs=[pair], out=tmp_path / "motion",
-                              options=MotionOptions(max_frames=100, device="cpu", plots=False,
-                                                    cache_dir=tmp_path / "cache"))
+    pair = MotionPair(
+        source=clip,
+        driving=clip,
+        source_domain="real",
+        driving_domain="real",
+        same_identity=True,
+        pair_id="same-identity-liax_driving1",
+    )
+    report = run_motion_bench(
+        pairs=[pair],
+        out=tmp_path / "motion",
+        options=MotionOptions(max_frames=100, device="cpu", plots=False, cache_dir=tmp_path / "cache"),
+    )
     row = report.pairs[0]
     assert row.driver_detected >= 95 and row.output_detected >= 95, row
     mouth = row.signal("mouth")

@@ -81,7 +81,9 @@ def test_half_precision_release(tiny_model, tmp_path, dtype, name) -> None:
     assert info.preset == "tiny"
     loaded = from_pretrained(out)  # loads into float32 parameters
     torch.testing.assert_close(render(loaded), render(tiny_model), rtol=0.1, atol=0.1)
-    assert from_pretrained(out, dtype=dtype).domains["real"].generator.constant.dtype == getattr(torch, {"fp16": "float16", "bf16": "bfloat16"}[dtype])
+    assert from_pretrained(out, dtype=dtype).domains["real"].generator.constant.dtype == getattr(
+        torch, {"fp16": "float16", "bf16": "bfloat16"}[dtype]
+    )
 
 
 # -- bad weights -----------------------------------------------------------------------------------------------
@@ -115,7 +117,10 @@ def test_missing_unexpected_and_mismatched(weights_dir, tmp_path) -> None:
     del dropped["domains.real.motion_base.embeddings"]
     dropped["domains.real.extra"] = torch.zeros(1)
     save_file(dropped, str(bad / "model.safetensors"))
-    with pytest.raises(WeightsError, match=r"1 missing key\(s\): domains.real.motion_base.embeddings; 1 unexpected key\(s\): domains.real.extra"):
+    with pytest.raises(
+        WeightsError,
+        match=r"1 missing key\(s\): domains.real.motion_base.embeddings; 1 unexpected key\(s\): domains.real.extra",
+    ):
         load_folder(bad)
     mismatch = _copy(weights_dir, tmp_path / "cfg")
     config = json.loads((mismatch / "config.json").read_text())
@@ -174,12 +179,22 @@ def test_cli_pull_subprocess_honours_hf_endpoint(weights_dir, tmp_path) -> None:
     """The real command line, with HF_ENDPOINT / HF_HOME read by huggingface_hub at start-up."""
     with FakeHub() as hub:
         hub.repo("owner/toon").add_commit(weights_dir, refs=("main",))
-        env = {**os.environ, "HF_ENDPOINT": hub.url, "HF_HOME": str(tmp_path / "hf"), "HF_HUB_OFFLINE": "0",
-               "OMP_NUM_THREADS": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
+        env = {
+            **os.environ,
+            "HF_ENDPOINT": hub.url,
+            "HF_HOME": str(tmp_path / "hf"),
+            "HF_HUB_OFFLINE": "0",
+            "OMP_NUM_THREADS": "1",
+            "HF_HUB_DISABLE_TELEMETRY": "1",
+        }
         env.pop("HF_HUB_CACHE", None)
         result = subprocess.run(
             [sys.executable, "-m", "toontalker", "weights", "pull", "owner/toon", "--json"],
-            cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
     assert result.returncode == 0, result.stderr
     path = Path(json.loads(result.stdout)["path"])
@@ -187,7 +202,11 @@ def test_cli_pull_subprocess_honours_hf_endpoint(weights_dir, tmp_path) -> None:
     env["HF_HUB_OFFLINE"] = "1"
     offline = subprocess.run(
         [sys.executable, "-m", "toontalker", "weights", "info", "owner/toon", "--json"],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert offline.returncode == 0, offline.stderr
     assert json.loads(offline.stdout)["preset"] == "tiny"
@@ -205,9 +224,23 @@ def test_cli_info_and_convert(cli_runner, weights_dir, tmp_path) -> None:
     (ckpt / "model.safetensors").write_bytes((weights_dir / "model.safetensors").read_bytes())
     ModelConfig.from_name("tiny").save(ckpt / "config.json")
     out = tmp_path / "release"
-    result = cli_runner.invoke(app, ["weights", "convert", str(ckpt), str(out), "--dtype", "fp16",
-                                     "--max-shard-size", "300kB", "--metric", "FID real->cartoon=28.5",
-                                     "--training-data", "tiny test set"])
+    result = cli_runner.invoke(
+        app,
+        [
+            "weights",
+            "convert",
+            str(ckpt),
+            str(out),
+            "--dtype",
+            "fp16",
+            "--max-shard-size",
+            "300kB",
+            "--metric",
+            "FID real->cartoon=28.5",
+            "--training-data",
+            "tiny test set",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert (out / INDEX_NAME).is_file() and weights_info(out).dtype == "F16"
     card = (out / "README.md").read_text()
@@ -231,7 +264,8 @@ def test_push_uploads_validated_folder(cli_runner, weights_dir, tmp_path, monkey
     calls = []
     monkeypatch.setattr(HfApi, "create_repo", lambda self, repo_id, **kw: calls.append(("create", repo_id, kw)))
     monkeypatch.setattr(
-        HfApi, "upload_folder",
+        HfApi,
+        "upload_folder",
         lambda self, **kw: calls.append(("upload", kw)) or type("C", (), {"commit_url": "https://hub/c/1"})(),
     )
     result = cli_runner.invoke(app, ["weights", "push", str(weights_dir), "owner/toon", "--private", "--json"])

@@ -66,11 +66,16 @@ def test_alexnet_state_dict_layout_matches_torchvision():
 
     shapes = {k: tuple(v.shape) for k, v in AlexNetFeatures().state_dict().items()}
     assert shapes == {
-        "features.0.weight": (64, 3, 11, 11), "features.0.bias": (64,),
-        "features.3.weight": (192, 64, 5, 5), "features.3.bias": (192,),
-        "features.6.weight": (384, 192, 3, 3), "features.6.bias": (384,),
-        "features.8.weight": (256, 384, 3, 3), "features.8.bias": (256,),
-        "features.10.weight": (256, 256, 3, 3), "features.10.bias": (256,),
+        "features.0.weight": (64, 3, 11, 11),
+        "features.0.bias": (64,),
+        "features.3.weight": (192, 64, 5, 5),
+        "features.3.bias": (192,),
+        "features.6.weight": (384, 192, 3, 3),
+        "features.6.bias": (384,),
+        "features.8.weight": (256, 384, 3, 3),
+        "features.8.bias": (256,),
+        "features.10.weight": (256, 256, 3, 3),
+        "features.10.bias": (256,),
     }
 
 

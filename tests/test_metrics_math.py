@@ -31,8 +31,9 @@ def test_psnr_and_ssim_match_skimage():
     ua, ub = _hwc01(a), _hwc01(b)
     for i in range(a.shape[0]):
         assert ours_psnr[i] == pytest.approx(peak_signal_noise_ratio(ua[i], ub[i], data_range=1.0), rel=1e-9)
-        ref = structural_similarity(ua[i], ub[i], channel_axis=-1, data_range=1.0, gaussian_weights=True,
-                                    sigma=1.5, use_sample_covariance=False)
+        ref = structural_similarity(
+            ua[i], ub[i], channel_axis=-1, data_range=1.0, gaussian_weights=True, sigma=1.5, use_sample_covariance=False
+        )
         assert ours_ssim[i] == pytest.approx(ref, abs=1e-7)
 
 

@@ -215,13 +215,20 @@ def test_every_parameter_gets_gradient_within_domain(cfg, model) -> None:
 def test_every_parameter_gets_gradient_cross_domain(cfg, model) -> None:
     """Analogy pass real -> cartoon: cartoon's Ea, Em, p, T_B, G; real's Em, p; both shared transformers."""
     source = model.encode_source(images(cfg, 2), "cartoon")
-    result = model.analogy(source, w_r2a=model.encode_driving(images(cfg, 2, seed=4), "real"),
-                           w_r2b=model.encode_driving(images(cfg, 2, seed=5), "real"))
+    result = model.analogy(
+        source,
+        w_r2a=model.encode_driving(images(cfg, 2, seed=4), "real"),
+        w_r2b=model.encode_driving(images(cfg, 2, seed=5), "real"),
+    )
     assert result.image.shape == (2, 3, cfg.image_size, cfg.image_size)
     loss = (result.image * torch.randn_like(result.image)).sum() + result.motion_loss()
     loss.backward()
     used = {n for n, _ in model.named_domain_parameters("cartoon")} | {n for n, _ in model.named_shared_parameters()}
-    used |= {n for n, _ in model.named_parameters() if n.startswith(("domains.real.motion_encoder.", "domains.real.motion_base."))}
+    used |= {
+        n
+        for n, _ in model.named_parameters()
+        if n.startswith(("domains.real.motion_encoder.", "domains.real.motion_base."))
+    }
     _assert_grads(model, used)
 
 
@@ -235,11 +242,15 @@ def test_copy_domain_and_parameter_groups(cfg, model) -> None:
     torch.testing.assert_close(after, model.render(model.encode_source(x, "real"), w))
     real = dict(model.named_domain_parameters("real"))
     cartoon = dict(model.named_domain_parameters("cartoon"))
-    assert real["domains.real.motion_base.embeddings"].data_ptr() != cartoon["domains.cartoon.motion_base.embeddings"].data_ptr()
+    assert (
+        real["domains.real.motion_base.embeddings"].data_ptr()
+        != cartoon["domains.cartoon.motion_base.embeddings"].data_ptr()
+    )
     counts = model.parameter_counts()
     assert counts.total == 2 * counts.per_domain + counts.shared == sum(p.numel() for p in model.parameters())
     assert counts.per_domain == sum(
-        getattr(counts, f) for f in ("appearance_encoder", "motion_encoder", "motion_base", "backward_transformer", "generator")
+        getattr(counts, f)
+        for f in ("appearance_encoder", "motion_encoder", "motion_base", "backward_transformer", "generator")
     )
     with pytest.raises(UsageError, match="both 'real'"):
         model.copy_domain("real", "real")

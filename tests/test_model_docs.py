@@ -24,8 +24,17 @@ def test_parameter_table_matches_the_model() -> None:
             config = ModelConfig.from_name(preset)
             c = ToonTalker(config).parameter_counts()
             d = sum(p.numel() for p in Discriminator(config).parameters())
-            measured = [c.appearance_encoder, c.motion_encoder, c.motion_base, c.backward_transformer, c.generator,
-                        c.per_domain, c.shared, c.total, d]
+            measured = [
+                c.appearance_encoder,
+                c.motion_encoder,
+                c.motion_base,
+                c.backward_transformer,
+                c.generator,
+                c.per_domain,
+                c.shared,
+                c.total,
+                d,
+            ]
             assert values == measured, preset
 
 
@@ -43,7 +52,8 @@ def test_every_class_in_the_symbol_table_exists() -> None:
             continue
         module = importlib.import_module("toontalker." + cells[3].strip("`")[:-3].replace("/", "."))
         for name in re.findall(r"`([A-Z]\w*)[`.(]", cells[2]):
-            assert hasattr(module, name) or hasattr(toontalker.model, name), \
+            assert hasattr(module, name) or hasattr(toontalker.model, name), (
                 f"docs/model.md names {name} in {cells[3]}, which has no such class"
+            )
             checked += 1
     assert checked >= 20

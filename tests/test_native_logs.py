@@ -17,8 +17,9 @@ pytest.importorskip("mediapipe")
 
 # glog/absl lines ("W0000 00:00:... file.cc:114] ..."), TFLite's "INFO: Created TensorFlow Lite ...", absl's
 # "WARNING: All log messages before absl::InitializeLog() ...", and protobuf-7's GetPrototype complaint.
-NATIVE = re.compile(r"^(?:[WIEF]\d{4} |INFO: |WARNING: All log messages)|GetPrototype|inference_feedback_manager",
-                    re.MULTILINE)
+NATIVE = re.compile(
+    r"^(?:[WIEF]\d{4} |INFO: |WARNING: All log messages)|GetPrototype|inference_feedback_manager", re.MULTILINE
+)
 
 # The graphs are left idle after they are built (sleep): their calculators open, and log, on the graph's own
 # threads after the constructor has returned, so muting only the constructor and the calls is not enough.
@@ -46,18 +47,25 @@ def _native_lines(stderr: str) -> list[str]:
 
 def test_mediapipe_runs_without_native_log_noise(examples):
     env = {k: v for k, v in os.environ.items() if k != "TOONTALKER_DEBUG"}
-    result = subprocess.run([sys.executable, "-c", SCRIPT, str(examples / "real_portrait.jpg")],
-                            capture_output=True, text=True, env=env, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(examples / "real_portrait.jpg")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert "found True True" in result.stderr  # the graphs ran and found the face; Python's stderr is kept
     assert _native_lines(result.stderr) == [], result.stderr
 
 
 def test_native_pattern_matches_the_lines_mediapipe_prints():
-    seen = ("W0000 00:00:1796165582.794263   19714 inference_feedback_manager.cc:114] Feedback manager ...\n"
-            "INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n"
-            "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
-            "I0000 00:00:1796165582.8 12 gl_context.cc:357] GL version: 2.1\n")
+    seen = (
+        "W0000 00:00:1796165582.794263   19714 inference_feedback_manager.cc:114] Feedback manager ...\n"
+        "INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n"
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+        "I0000 00:00:1796165582.8 12 gl_context.cc:357] GL version: 2.1\n"
+    )
     assert len(_native_lines(seen)) == 4
     assert _native_lines("error: examples/x.png: no cartoon face found\nWARNING: low light\n") == []
 
@@ -66,8 +74,18 @@ def test_animate_on_the_examples_prints_no_native_log_lines(examples, tmp_path):
     """The user's first command (shipped weights; both mediapipe detectors, the driving one on the decode
     thread): a successful run writes no native log line (nor a traceback) to stderr."""
     out = tmp_path / "x.mp4"
-    result = run_cli("animate", examples / "cartoon_portrait.jpg", examples / "real_driver.mp4", "-o", out,
-                     "--max-frames", "10", "--batch-size", "4", timeout=300)
+    result = run_cli(
+        "animate",
+        examples / "cartoon_portrait.jpg",
+        examples / "real_driver.mp4",
+        "-o",
+        out,
+        "--max-frames",
+        "10",
+        "--batch-size",
+        "4",
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert out.is_file() and "wrote" in result.stdout
     assert _native_lines(result.stderr) == [], result.stderr
@@ -78,8 +96,18 @@ def test_animate_errors_still_reach_stderr_while_mediapipe_is_muted(examples, tm
     """A source without a face: mediapipe runs (muted, still warming up), then the real error is printed."""
     blank = tmp_path / "blank.png"
     ffmpeg("-f", "lavfi", "-i", "color=c=gray:s=128x128", "-frames:v", "1", str(blank))
-    result = run_cli("animate", blank, examples / "real_driver.mp4", "-o", tmp_path / "x.mp4",
-                     "--max-frames", "4", "--detector", "mediapipe", timeout=300)
+    result = run_cli(
+        "animate",
+        blank,
+        examples / "real_driver.mp4",
+        "-o",
+        tmp_path / "x.mp4",
+        "--max-frames",
+        "4",
+        "--detector",
+        "mediapipe",
+        timeout=300,
+    )
     assert result.returncode == 1, result.stderr
     assert "no cartoon face found" in result.stderr, result.stderr
     assert _native_lines(result.stderr) == [], result.stderr

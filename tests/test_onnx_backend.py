@@ -44,8 +44,9 @@ def exported(tiny, tmp_path_factory):
     from toontalker.animation.onnx_core import OnnxExportConfig, export_onnx
 
     folder = tmp_path_factory.mktemp("onnx")
-    result = export_onnx(None, folder / "core.onnx", OnnxExportConfig(source_domain="real", driving_domain="cartoon"),
-                         model=tiny)
+    result = export_onnx(
+        None, folder / "core.onnx", OnnxExportConfig(source_domain="real", driving_domain="cartoon"), model=tiny
+    )
     return result, folder
 
 
@@ -142,9 +143,26 @@ def test_cli_animate_onnx_backend_on_real_data(shared_data, tmp_path, cli_runner
     frames = {}
     for backend in ("torch", "onnx"):
         out = tmp_path / backend
-        result = cli_runner.invoke(app, ["animate", str(source), str(driver), "-o", str(out), "--max-frames", "6",
-                                         "--preset", "tiny", "--random-weights", "--batch-size", "4",
-                                         "--backend", backend, "--json"])
+        result = cli_runner.invoke(
+            app,
+            [
+                "animate",
+                str(source),
+                str(driver),
+                "-o",
+                str(out),
+                "--max-frames",
+                "6",
+                "--preset",
+                "tiny",
+                "--random-weights",
+                "--batch-size",
+                "4",
+                "--backend",
+                backend,
+                "--json",
+            ],
+        )
         assert result.exit_code == 0, result.output
         report = json.loads(result.stdout)
         assert report["backend"] == backend and report["frames"] == 6

@@ -78,8 +78,19 @@ def test_partly_decodable_driver_is_an_error_not_a_short_video(tmp_path: Path) -
     from faults import ffmpeg
 
     whole = tmp_path / "whole.mp4"
-    ffmpeg("-f", "lavfi", "-i", "testsrc=s=96x96:r=25:d=4", "-c:v", "libx264", "-pix_fmt", "yuv420p",
-           "-movflags", "+faststart", str(whole))
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=s=96x96:r=25:d=4",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        "-movflags",
+        "+faststart",
+        str(whole),
+    )
     data = whole.read_bytes()
     truncated = tmp_path / "truncated.mp4"
     truncated.write_bytes(data[: len(data) // 2])
@@ -101,9 +112,29 @@ def _vfr_driver(tmp_path: Path) -> Path:
     with VideoWriter(cfr, 30, crf=0) as writer:
         writer.write(np.stack([np.full((64, 64, 3), 20 + 2 * i, np.uint8) for i in range(90)]))
     vfr = tmp_path / "vfr.mp4"
-    ffmpeg("-i", str(cfr), "-f", "lavfi", "-i", "sine=d=5", "-vf", "setpts='if(lt(N,30),N*3,60+N)/(30*TB)'",
-           "-fps_mode", "passthrough", "-c:v", "libx264", "-crf", "0", "-pix_fmt", "yuv444p", "-c:a", "aac",
-           "-t", "5", str(vfr))
+    ffmpeg(
+        "-i",
+        str(cfr),
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=d=5",
+        "-vf",
+        "setpts='if(lt(N,30),N*3,60+N)/(30*TB)'",
+        "-fps_mode",
+        "passthrough",
+        "-c:v",
+        "libx264",
+        "-crf",
+        "0",
+        "-pix_fmt",
+        "yuv444p",
+        "-c:a",
+        "aac",
+        "-t",
+        "5",
+        str(vfr),
+    )
     return vfr
 
 
@@ -136,8 +167,19 @@ def test_driver_with_no_decodable_frame_names_the_cause(tmp_path: Path) -> None:
     from toontalker.video import read_frames
 
     whole = tmp_path / "whole.mp4"
-    ffmpeg("-f", "lavfi", "-i", "testsrc=s=96x96:r=25:d=2", "-c:v", "libx264", "-pix_fmt", "yuv420p",
-           "-movflags", "+faststart", str(whole))
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=s=96x96:r=25:d=2",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        "-movflags",
+        "+faststart",
+        str(whole),
+    )
     data = whole.read_bytes()
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(data[: data.find(b"mdat") + 200])  # the index and a sliver of the first frame

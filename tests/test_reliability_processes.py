@@ -41,17 +41,44 @@ def clip_dataset(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("ds")
     for i, pattern in enumerate(("testsrc", "testsrc2")):
         (root / "src" / f"person{i}").mkdir(parents=True)
-        ffmpeg("-f", "lavfi", "-i", f"{pattern}=s=64x64:r=25:d=1", "-pix_fmt", "yuv420p",
-               str(root / "src" / f"person{i}" / "clip.mp4"))
+        ffmpeg(
+            "-f",
+            "lavfi",
+            "-i",
+            f"{pattern}=s=64x64:r=25:d=1",
+            "-pix_fmt",
+            "yuv420p",
+            str(root / "src" / f"person{i}" / "clip.mp4"),
+        )
     run = run_cli("dataset", "import", root / "src", root / "dataset", "--domain", "real", "--size", "64", "-q")
     assert run.returncode == 0, run.stderr
     return root / "dataset"
 
 
 def _train_args(dataset: Path, out: Path, iterations: int) -> list[str]:
-    return ["train", "--stage", "1", "--data", str(dataset), "--out", str(out), "--preset", "tiny",
-            "--perceptual", "dfm", "--device", "cpu", "--set", f"iterations={iterations}",
-            "--set", "num_workers=0", "--set", "checkpoint_every=0", "--set", "log_every=1"]
+    return [
+        "train",
+        "--stage",
+        "1",
+        "--data",
+        str(dataset),
+        "--out",
+        str(out),
+        "--preset",
+        "tiny",
+        "--perceptual",
+        "dfm",
+        "--device",
+        "cpu",
+        "--set",
+        f"iterations={iterations}",
+        "--set",
+        "num_workers=0",
+        "--set",
+        "checkpoint_every=0",
+        "--set",
+        "log_every=1",
+    ]
 
 
 def _steps(run: Path) -> list[int]:
@@ -108,12 +135,33 @@ def test_dataset_build_workers_die_with_a_killed_parent(tmp_path: Path, sig: sig
     for i in range(6):
         ffmpeg("-f", "lavfi", "-i", "testsrc=s=96x96:r=25:d=12", "-pix_fmt", "yuv420p", str(raw / f"v{i}.mp4"))
     out, log = tmp_path / "out", tmp_path / "build.log"
-    proc = popen_cli("dataset", "build", raw, out, "-j", "2", "--box", "0,0,96,96", "--scenes", "none",
-                     "--size", "32", "--min-frames", "1", "--format", "npy", log=log)
+    proc = popen_cli(
+        "dataset",
+        "build",
+        raw,
+        out,
+        "-j",
+        "2",
+        "--box",
+        "0,0,96,96",
+        "--scenes",
+        "none",
+        "--size",
+        "32",
+        "--min-frames",
+        "1",
+        "--format",
+        "npy",
+        log=log,
+    )
     workers: list[int] = []
     try:
-        _wait_for(lambda: len(_workers_of(proc.pid)) == 2 and (out / "clips").is_dir()
-                  and any((out / "clips").iterdir()), proc, log, timeout=240)
+        _wait_for(
+            lambda: len(_workers_of(proc.pid)) == 2 and (out / "clips").is_dir() and any((out / "clips").iterdir()),
+            proc,
+            log,
+            timeout=240,
+        )
         workers = _workers_of(proc.pid)
         proc.send_signal(sig)
         code = _finish(proc, log, timeout=30)
@@ -160,8 +208,7 @@ def test_animate_sigterm_exits_130_and_sigkill_leftovers_are_removed_next_run(tm
             assert _hidden(outdir) == [] and (outdir / "out.mp4").is_file()
 
 
-def test_train_resume_after_sigkill_leaves_no_leftovers_or_duplicate_steps(clip_dataset: Path,
-                                                                           tmp_path: Path) -> None:
+def test_train_resume_after_sigkill_leaves_no_leftovers_or_duplicate_steps(clip_dataset: Path, tmp_path: Path) -> None:
     run, log = tmp_path / "run", tmp_path / "killed.log"
     args = _train_args(clip_dataset, run, 100000)
     args[args.index("checkpoint_every=0")] = "checkpoint_every=2"
@@ -180,8 +227,21 @@ def test_train_resume_after_sigkill_leaves_no_leftovers_or_duplicate_steps(clip_
     assert max(logged) > last  # steps past the checkpoint were logged: the resumed run logs them again
     (run / "checkpoints" / f".step-{last + 2:08d}.half").mkdir()  # as a kill during a checkpoint write leaves
     end = max(logged) + 2
-    resume = ["train", "--stage", "1", "--data", str(clip_dataset), "--out", str(run), "--device", "cpu",
-              "--resume", "--set", f"iterations={end}", "-q"]
+    resume = [
+        "train",
+        "--stage",
+        "1",
+        "--data",
+        str(clip_dataset),
+        "--out",
+        str(run),
+        "--device",
+        "cpu",
+        "--resume",
+        "--set",
+        f"iterations={end}",
+        "-q",
+    ]
     resumed = run_cli(*resume)
     assert resumed.returncode == 0, resumed.stderr
     assert _steps(run) == list(range(1, end + 1))  # every step once

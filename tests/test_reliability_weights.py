@@ -34,7 +34,7 @@ def _flip_tensor_bytes(file: Path) -> None:
     start = 8 + struct.unpack("<Q", data[:8])[0]
     middle = start + (len(data) - start) // 2
     middle -= (middle - start) % 4
-    data[middle:middle + 16] = b"\xff" * 16
+    data[middle : middle + 16] = b"\xff" * 16
     file.write_bytes(bytes(data))
 
 
@@ -115,14 +115,29 @@ def silent_hub():
 
 @pytest.mark.parametrize("command", ["pull", "animate"])
 def test_hub_that_never_answers_times_out(silent_hub: str, tmp_path: Path, command: str) -> None:
-    env = {"HF_ENDPOINT": silent_hub, "HF_HUB_OFFLINE": "0", "HF_HOME": str(tmp_path / "hf"),
-           "TOONTALKER_HUB_TIMEOUT": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
+    env = {
+        "HF_ENDPOINT": silent_hub,
+        "HF_HUB_OFFLINE": "0",
+        "HF_HOME": str(tmp_path / "hf"),
+        "TOONTALKER_HUB_TIMEOUT": "1",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+    }
     if command == "pull":
         args = ["weights", "pull", "owner/name"]
     else:
         source, driver = make_image(tmp_path / "s.png"), make_driver(tmp_path / "d.mp4", seconds=0.4, audio=False)
-        args = ["animate", str(source), str(driver), "-o", str(tmp_path / "o.mp4"), "--weights", "owner/name",
-                "--no-crop", "--device", "cpu"]
+        args = [
+            "animate",
+            str(source),
+            str(driver),
+            "-o",
+            str(tmp_path / "o.mp4"),
+            "--weights",
+            "owner/name",
+            "--no-crop",
+            "--device",
+            "cpu",
+        ]
     started = time.monotonic()
     run = run_cli(*args, timeout=150, **env)  # a hang fails here (TimeoutExpired)
     assert run.returncode == 1, run.stdout + run.stderr

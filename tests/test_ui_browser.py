@@ -30,8 +30,16 @@ pytestmark = pytest.mark.slow
 pytest.importorskip("gradio", reason="the ui extra is not installed: pip install -e '.[ui]'")
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install playwright")
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 # MIT sample media (../shared/data), used while the repository has no examples/ folder
 FALLBACK_EXAMPLES = ("cartoon/images/liveportrait_s7.jpg", "real/videos/liveportrait_d0.mp4")
 MAX_UPLOAD_MB = 5
@@ -74,11 +82,26 @@ def examples(request, tmp_path_factory) -> ExampleMedia:
 def server(examples, tmp_path_factory):
     """``python -m toontalker ui`` on a free loopback port; yields its URL, stops it with SIGTERM."""
     port, work = _free_port(), tmp_path_factory.mktemp("ui-work")
-    weights = ([] if os.environ.get("TOONTALKER_UI_TEST_WEIGHTS") == "default"
-               else ["--preset", "tiny", "--random-weights"])
-    command = [sys.executable, "-m", "toontalker", "ui", "--port", str(port), "--device", "cpu",
-               "--max-upload-mb", str(MAX_UPLOAD_MB), "--work-dir", str(work), "--examples", str(examples.folder),
-               *weights]
+    weights = (
+        [] if os.environ.get("TOONTALKER_UI_TEST_WEIGHTS") == "default" else ["--preset", "tiny", "--random-weights"]
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "toontalker",
+        "ui",
+        "--port",
+        str(port),
+        "--device",
+        "cpu",
+        "--max-upload-mb",
+        str(MAX_UPLOAD_MB),
+        "--work-dir",
+        str(work),
+        "--examples",
+        str(examples.folder),
+        *weights,
+    ]
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "NO_COLOR": "1"}
     log = work.parent / f"server-{port}.log"
     with open(log, "w") as out:
@@ -126,8 +149,10 @@ def page(browser, server):
 
 
 def test_page_shows_the_weights_and_the_examples_offline(page, examples, server):
-    assert "RANDOM WEIGHTS (tiny)" in page.inner_text("#tt-weights-random") or \
-        os.environ.get("TOONTALKER_UI_TEST_WEIGHTS") == "default"
+    assert (
+        "RANDOM WEIGHTS (tiny)" in page.inner_text("#tt-weights-random")
+        or os.environ.get("TOONTALKER_UI_TEST_WEIGHTS") == "default"
+    )
     page.click("#tt-driving-example input")
     offered = page.get_by_role("option").all_inner_texts()
     assert [name.strip() for name in offered] == [p.name for p in examples.drivers]
@@ -162,10 +187,15 @@ def test_upload_the_examples_and_animate(page, examples, tmp_path):
     _record_progress(page)
     page.click("#tt-run")
     page.wait_for_selector("#tt-result video", timeout=120_000)
-    page.wait_for_function("() => { const v = document.querySelector('#tt-result video');"
-                           " return v.readyState >= 2 && v.duration > 0 && v.videoWidth > 0; }", timeout=30_000)
-    width, height, duration = page.evaluate("() => { const v = document.querySelector('#tt-result video');"
-                                            " return [v.videoWidth, v.videoHeight, v.duration]; }")
+    page.wait_for_function(
+        "() => { const v = document.querySelector('#tt-result video');"
+        " return v.readyState >= 2 && v.duration > 0 && v.videoWidth > 0; }",
+        timeout=30_000,
+    )
+    width, height, duration = page.evaluate(
+        "() => { const v = document.querySelector('#tt-result video');"
+        " return [v.videoWidth, v.videoHeight, v.duration]; }"
+    )
     assert width == 3 * height and duration == pytest.approx(FRAMES / probe(driver).fps, abs=0.05)
     assert page.inner_text("#tt-run-message").startswith(f"Done: {FRAMES} frames, {width}x{height}")
     assert page.evaluate("window.ttProgress")  # the progress bar counted frames
@@ -194,8 +224,9 @@ def test_a_bad_upload_shows_its_error(page, tmp_path):
     fake = tmp_path / "holiday.png"
     fake.write_bytes(b"this is not a picture")
     page.set_input_files("#tt-source-file input[type=file]", str(fake))
-    page.wait_for_function("() => document.querySelector('#tt-source-message').innerText.includes('holiday.png')",
-                           timeout=30_000)
+    page.wait_for_function(
+        "() => document.querySelector('#tt-source-message').innerText.includes('holiday.png')", timeout=30_000
+    )
     assert page.inner_text("#tt-source-message") == "Error: holiday.png: not an image (unrecognised format)"
     big = tmp_path / "long.mp4"
     big.write_bytes(bytes((MAX_UPLOAD_MB + 1) * 2**20))
@@ -203,6 +234,7 @@ def test_a_bad_upload_shows_its_error(page, tmp_path):
     toast = page.wait_for_selector(".toast-body", timeout=30_000)
     assert "exceed the maximum allowed size" in toast.inner_text() and "long.mp4" in toast.inner_text()
     page.click("#tt-run")  # the bad source is still there: the run refuses it with the same message
-    page.wait_for_function("() => document.querySelector('#tt-run-message').innerText.includes('Error')",
-                           timeout=30_000)
+    page.wait_for_function(
+        "() => document.querySelector('#tt-run-message').innerText.includes('Error')", timeout=30_000
+    )
     assert page.inner_text("#tt-run-message") == "Error: holiday.png: not an image (unrecognised format)"

@@ -42,8 +42,7 @@ def _video(path: Path, frames: int = 6) -> Path:
 @pytest.fixture(scope="module")
 def animator(tmp_path_factory) -> Animator:
     work = tmp_path_factory.mktemp("ui-work")
-    return Animator(UiConfig(preset="tiny", random_weights=True, device="cpu", max_upload_mb=1,
-                             work_dir=str(work)))
+    return Animator(UiConfig(preset="tiny", random_weights=True, device="cpu", max_upload_mb=1, work_dir=str(work)))
 
 
 def test_check_upload_names_the_problem(tmp_path):
@@ -84,8 +83,9 @@ def test_find_examples_sorts_images_and_videos(tmp_path):
 
 
 def test_option_fields_make_animate_options():
-    options = OptionFields(source_box="10, 20, 110, 140", motion="relative", start_frame=3, max_frames=8,
-                           paste_back=True, audio=False).to_options()
+    options = OptionFields(
+        source_box="10, 20, 110, 140", motion="relative", start_frame=3, max_frames=8, paste_back=True, audio=False
+    ).to_options()
     assert options.source_box == (10.0, 20.0, 110.0, 140.0)
     assert (options.start_frame, options.max_frames, options.paste_back, options.audio) == (3, 8, True, False)
     absolute = OptionFields(motion="absolute", start_frame=3, find_best_start=True).to_options()
@@ -143,8 +143,9 @@ def test_run_job_animates_and_a_second_job_is_refused(animator, tmp_path):
         release.wait(30)
 
     views = []
-    worker = threading.Thread(target=lambda: views.append(run_job(animator, str(source), str(drive), fields,
-                                                                    slow_progress)))
+    worker = threading.Thread(
+        target=lambda: views.append(run_job(animator, str(source), str(drive), fields, slow_progress))
+    )
     worker.start()
     try:
         assert started.wait(60), "the first job never reported progress"
@@ -171,8 +172,12 @@ def test_run_job_reports_missing_and_bad_inputs(animator, tmp_path):
     view = run_job(animator, str(source), str(tmp_path / "bad.mp4"), OptionFields())
     assert view.video is None and view.message.startswith("**Error:** bad.mp4: not a readable video")
     jobs_before = sorted(animator.work_dir.iterdir())
-    view = run_job(animator, str(source), str(_video(tmp_path / "d.mp4")),
-                   OptionFields(no_crop_source=True, no_crop_driving=True, start_frame=50))
+    view = run_job(
+        animator,
+        str(source),
+        str(_video(tmp_path / "d.mp4")),
+        OptionFields(no_crop_source=True, no_crop_driving=True, start_frame=50),
+    )
     assert view.video is None and "past its last frame" in view.message
     assert sorted(animator.work_dir.iterdir()) == jobs_before  # the failed job left nothing
 
@@ -220,8 +225,10 @@ def test_cli_ui_on_a_busy_port_is_one_line(cli_runner, tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = cli_runner.invoke(app, ["ui", "--port", str(port), "--preset", "tiny", "--random-weights",
-                                         "--work-dir", str(tmp_path / "work")])
+        result = cli_runner.invoke(
+            app,
+            ["ui", "--port", str(port), "--preset", "tiny", "--random-weights", "--work-dir", str(tmp_path / "work")],
+        )
     assert result.exit_code == 2, result.output
     assert f"error: cannot serve on 127.0.0.1:{port}" in result.output
 
@@ -230,7 +237,9 @@ def test_the_weights_line_names_the_weights():
     from toontalker.ui.jobs import describe_weights
     from toontalker.weights import WeightsChoice
 
-    assert describe_weights(WeightsChoice("default", None, False), 256) == \
-        "the shipped demo weights (toontalker/weights/default, 256 px)"
+    assert (
+        describe_weights(WeightsChoice("default", None, False), 256)
+        == "the shipped demo weights (toontalker/weights/default, 256 px)"
+    )
     assert describe_weights(WeightsChoice("owner/toontalker@v1", None, False), 256) == "owner/toontalker@v1 (256 px)"
     assert describe_weights(WeightsChoice("random:tiny", "tiny", True), 64).startswith("RANDOM WEIGHTS (tiny)")

@@ -22,8 +22,22 @@ def _lavfi(out: Path, *args: str) -> Path:
 def synth(tmp_path_factory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("media")
     return {
-        "av": _lavfi(d / "av.mp4", "-f", "lavfi", "-i", "testsrc=size=96x64:rate=25:duration=2", "-f", "lavfi",
-                     "-i", "sine=frequency=440:duration=2", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-shortest"),
+        "av": _lavfi(
+            d / "av.mp4",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=96x64:rate=25:duration=2",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=2",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-shortest",
+        ),
         "audio": _lavfi(d / "audio.m4a", "-f", "lavfi", "-i", "sine=duration=1"),
         "webm": _lavfi(d / "v.webm", "-f", "lavfi", "-i", "testsrc=size=64x64:rate=10:duration=1", "-c:v", "libvpx"),
     }

@@ -50,8 +50,20 @@ def test_cli_preset_that_differs_from_the_default_weights_is_a_usage_error(
     shipped = _shipped_preset()
     other = next(name for name in ModelConfig.PRESETS if name != shipped)
     out = tmp_path / "o.mp4"
-    result = cli_runner.invoke(app, ["animate", str(examples / CARTOON_SOURCE), str(examples / REAL_DRIVER),
-                                     "-o", str(out), "--preset", other, "--max-frames", "2"])
+    result = cli_runner.invoke(
+        app,
+        [
+            "animate",
+            str(examples / CARTOON_SOURCE),
+            str(examples / REAL_DRIVER),
+            "-o",
+            str(out),
+            "--preset",
+            other,
+            "--max-frames",
+            "2",
+        ],
+    )
     assert result.exit_code == 2, result.output
     first = result.stderr.strip().splitlines()[0]  # the error is one line (a traceback hint may follow)
     assert f"preset '{other}' does not match the weights' config (the default weights are {shipped})" in first
@@ -91,8 +103,10 @@ def test_class_methods_follow_huggingface_hub_names(tiny_weights, tmp_path, monk
     assert isinstance(model, ToonTalker) and not model.training
     out = model.save_pretrained(tmp_path / "again", dtype="fp16")
     assert read_config(out / "config.json") == model.config
-    assert torch.equal(weights.load_folder(out).domains["real"].motion_base.embeddings,
-                       model.domains["real"].motion_base.embeddings.half().float())
+    assert torch.equal(
+        weights.load_folder(out).domains["real"].motion_base.embeddings,
+        model.domains["real"].motion_base.embeddings.half().float(),
+    )
     pushed: list[tuple[str, str, set[str], str]] = []
 
     def fake_push(directory, repo_id, **kwargs):

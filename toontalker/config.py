@@ -44,9 +44,7 @@ class ConfigBase:
     def from_name(cls: type[C], name: str, /, **overrides: Any) -> C:
         """The preset ``name`` with ``overrides`` applied (field names as keywords)."""
         if name not in cls.PRESETS:
-            raise ConfigError(
-                f"unknown {cls.__name__} preset {name!r}; choose one of: {', '.join(cls.preset_names())}"
-            )
+            raise ConfigError(f"unknown {cls.__name__} preset {name!r}; choose one of: {', '.join(cls.preset_names())}")
         values = dict(cls.PRESETS[name])
         values.update(overrides)
         return cls.from_dict(values)

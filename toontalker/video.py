@@ -38,15 +38,19 @@ def require_ffmpeg() -> None:
 
 
 # ffmpeg's closing lines after the real failure: they say nothing about the file
-_TEARDOWN = ("error marking filters as finished", "conversion failed", "nothing was written into output",
-             "cannot determine format of input stream")
+_TEARDOWN = (
+    "error marking filters as finished",
+    "conversion failed",
+    "nothing was written into output",
+    "cannot determine format of input stream",
+)
 
 
 def _first_error_line(stderr: bytes | str | None) -> str:
     text = stderr.decode("utf-8", "replace") if isinstance(stderr, bytes) else (stderr or "")
-    lines = [ln.strip() for ln in text.splitlines()
-             if ln.strip() and not any(t in ln.lower() for t in _TEARDOWN)] or \
-        [ln.strip() for ln in text.splitlines() if ln.strip()]
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not any(t in ln.lower() for t in _TEARDOWN)] or [
+        ln.strip() for ln in text.splitlines() if ln.strip()
+    ]
     for line in reversed(lines):  # ffmpeg puts the decisive message last
         if "error" in line.lower() or "invalid" in line.lower() or "no such" in line.lower():
             return line
@@ -102,7 +106,9 @@ def probe(path: str | Path) -> VideoInfo:
     except ffmpeg.Error as exc:
         raise MediaError(f"{path}: not a readable video ({_first_error_line(exc.stderr)})") from exc
     streams = meta.get("streams") or []
-    video = [s for s in streams if s.get("codec_type") == "video" and not (s.get("disposition") or {}).get("attached_pic")]
+    video = [
+        s for s in streams if s.get("codec_type") == "video" and not (s.get("disposition") or {}).get("attached_pic")
+    ]
     if not video:
         kinds = sorted({s.get("codec_type", "?") for s in streams})
         what = f"only {', '.join(kinds)} streams" if kinds else "no streams"
@@ -360,11 +366,21 @@ class VideoWriter:
             if suffix == ".webm":
                 kwargs.update({"c:v": "libvpx-vp9", "crf": self.crf + 12, "b:v": 0, "pix_fmt": "yuv420p"})
             else:
-                kwargs.update({"c:v": "libx264", "crf": self.crf, "preset": self.preset, "pix_fmt": "yuv420p",
-                               "movflags": "+faststart"})
+                kwargs.update(
+                    {
+                        "c:v": "libx264",
+                        "crf": self.crf,
+                        "preset": self.preset,
+                        "pix_fmt": "yuv420p",
+                        "movflags": "+faststart",
+                    }
+                )
             if self.audio_from is not None and _has_audio(self.audio_from):
-                audio_in = ffmpeg.input(str(self.audio_from), ss=self.audio_offset) if self.audio_offset > 0 \
+                audio_in = (
+                    ffmpeg.input(str(self.audio_from), ss=self.audio_offset)
+                    if self.audio_offset > 0
                     else ffmpeg.input(str(self.audio_from))
+                )
                 # padded with silence and cut at the video's end: every frame is kept even when the audio is shorter
                 streams.append(audio_in.audio.filter("apad"))
                 kwargs.update({"c:a": "libopus" if suffix == ".webm" else "aac", "shortest": None})

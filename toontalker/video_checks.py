@@ -24,8 +24,9 @@ def verify_video(path: str | Path, *, frames: int, fps: float, audio: bool, name
     try:
         meta = ffmpeg.probe(str(path), count_packets=None)
     except ffmpeg.Error as exc:
-        raise MediaError(f"{name}: the written video is unreadable ({_first_error_line(exc.stderr)}); "
-                         "is the disk full?") from exc
+        raise MediaError(
+            f"{name}: the written video is unreadable ({_first_error_line(exc.stderr)}); is the disk full?"
+        ) from exc
     streams = meta.get("streams") or []
     video = [s for s in streams if s.get("codec_type") == "video"]
     if not video:
@@ -41,8 +42,9 @@ def verify_video(path: str | Path, *, frames: int, fps: float, audio: bool, name
         raise MediaError(f"{name}: the written video lost its audio stream")
 
 
-def check_complete(path: Path, info: VideoInfo, start_frame: int, max_frames: int | None, decoded: int,
-                    stderr: bytes) -> None:
+def check_complete(
+    path: Path, info: VideoInfo, start_frame: int, max_frames: int | None, decoded: int, stderr: bytes
+) -> None:
     """MediaError when a video whose container states its frame count decodes to clearly fewer frames (a
     truncated or damaged file whose first part still decodes); 2 frames + 2% of slack for edit lists."""
     if not info.frames_exact:
@@ -52,16 +54,32 @@ def check_complete(path: Path, info: VideoInfo, start_frame: int, max_frames: in
         expected = min(expected, max_frames)
     if decoded < expected - max(2, int(0.02 * expected)):
         detail = _first_error_line(stderr) if stderr.strip() else "the file ends early"
-        raise MediaError(f"{path}: only {decoded} of its {expected} frames could be decoded "
-                         f"(truncated or damaged: {detail})")
+        raise MediaError(
+            f"{path}: only {decoded} of its {expected} frames could be decoded (truncated or damaged: {detail})"
+        )
 
 
 def frame_times(path: str | Path) -> np.ndarray:
     """Presentation times (s, ascending) of the first video stream's frames, from the packets (no decoding)."""
     path = Path(path)
     try:
-        out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time",
-                              "-of", "csv=p=0", str(path)], capture_output=True, check=True, timeout=600).stdout
+        out = subprocess.run(
+            [
+                "ffprobe",
+                "-v",
+                "error",
+                "-select_streams",
+                "v:0",
+                "-show_entries",
+                "packet=pts_time",
+                "-of",
+                "csv=p=0",
+                str(path),
+            ],
+            capture_output=True,
+            check=True,
+            timeout=600,
+        ).stdout
     except subprocess.CalledProcessError as exc:
         raise MediaError(f"{path}: cannot read frame timestamps ({_first_error_line(exc.stderr)})") from exc
     times = []

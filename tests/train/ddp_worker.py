@@ -22,8 +22,16 @@ def main() -> None:
     resume = extra == "--resume"
     init = Path(extra) if extra is not None and not resume else None
     cartoon = SyntheticPairs(3, seed=5) if stage == 2 else None
-    train(recipe, real=SyntheticPairs(4), cartoon=cartoon, out=out, init=init, resume=resume, device="cpu",
-          show_progress=False)
+    train(
+        recipe,
+        real=SyntheticPairs(4),
+        cartoon=cartoon,
+        out=out,
+        init=init,
+        resume=resume,
+        device="cpu",
+        show_progress=False,
+    )
 
 
 if __name__ == "__main__":

@@ -21,7 +21,8 @@ def import_clips(cli_runner, shared: Path, tmp: Path, cartoon: bool = True) -> P
         for i, name in enumerate(names):
             (src / f"person{i}").mkdir(parents=True)
             (src / f"person{i}" / name).symlink_to(folder / name)
-        result = cli_runner.invoke(app, ["dataset", "import", str(src), str(dataset), "--domain", domain,
-                                         "--size", "64", "-q"])
+        result = cli_runner.invoke(
+            app, ["dataset", "import", str(src), str(dataset), "--domain", domain, "--size", "64", "-q"]
+        )
         assert result.exit_code == 0, result.output
     return dataset

@@ -40,9 +40,27 @@ def test_loader_bench_measures_every_format_and_worker_count(tiny_dataset: Path)
 
 
 def test_bench_loader_command(tiny_dataset: Path, cli_runner, tmp_path: Path) -> None:
-    result = cli_runner.invoke(app, ["bench", "loader", str(tiny_dataset), "--format", "npy", "--workers", "0",
-                                     "--batch", "2", "--size", "16", "--seconds", "0.2", "--json",
-                                     "-o", str(tmp_path / "loader.json")])
+    result = cli_runner.invoke(
+        app,
+        [
+            "bench",
+            "loader",
+            str(tiny_dataset),
+            "--format",
+            "npy",
+            "--workers",
+            "0",
+            "--batch",
+            "2",
+            "--size",
+            "16",
+            "--seconds",
+            "0.2",
+            "--json",
+            "-o",
+            str(tmp_path / "loader.json"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert [(r["format"], r["workers"]) for r in report["rows"]] == [("npy", 0)]

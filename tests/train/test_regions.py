@@ -10,8 +10,9 @@ from toontalker.train.regions import masked_mean, region_copy_gain, region_mask
 
 
 def test_region_mask_covers_the_boxes_and_ignores_nan():
-    regions = torch.tensor([[[0.0, 0.0, 0.5, 0.25], [0.5, 0.5, 1.0, 1.0], [float("nan")] * 4],
-                            [[float("nan")] * 4] * 3])
+    regions = torch.tensor(
+        [[[0.0, 0.0, 0.5, 0.25], [0.5, 0.5, 1.0, 1.0], [float("nan")] * 4], [[float("nan")] * 4] * 3]
+    )
     mask = region_mask(regions, 8, 8)
     assert mask.shape == (2, 1, 8, 8)
     assert mask[0].sum() == 4 * 2 + 4 * 4  # half the width x a quarter of the height, plus a quarter

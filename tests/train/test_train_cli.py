@@ -21,8 +21,22 @@ def test_help_lists_examples(cli_runner) -> None:
 
 def test_missing_vgg_is_one_clear_line(cli_runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty"))
-    result = cli_runner.invoke(app, ["train", "--stage", "1", "--data", str(tmp_path), "--preset", "tiny",
-                                     "--out", str(tmp_path / "run"), "--device", "cpu"])
+    result = cli_runner.invoke(
+        app,
+        [
+            "train",
+            "--stage",
+            "1",
+            "--data",
+            str(tmp_path),
+            "--preset",
+            "tiny",
+            "--out",
+            str(tmp_path / "run"),
+            "--device",
+            "cpu",
+        ],
+    )
     assert result.exit_code == 1
     assert "vgg19-dcbb9e9d.pth" in result.output and "perceptual 'dfm'" in result.output
     assert "Traceback" not in result.output
@@ -43,14 +57,50 @@ def test_both_stages_end_to_end_on_shared_data(cli_runner, shared_data: Path, tm
     dataset = import_clips(cli_runner, shared_data, tmp_path)
     s1, s2 = tmp_path / "s1", tmp_path / "s2"
     common = ["--device", "cpu", "--set", "checkpoint_every=2"]
-    r1 = cli_runner.invoke(app, ["train", "--stage", "1", "--data", str(dataset), "--preset", "tiny", "--out", str(s1),
-                                 "--set", "iterations=2", *common])
+    r1 = cli_runner.invoke(
+        app,
+        [
+            "train",
+            "--stage",
+            "1",
+            "--data",
+            str(dataset),
+            "--preset",
+            "tiny",
+            "--out",
+            str(s1),
+            "--set",
+            "iterations=2",
+            *common,
+        ],
+    )
     assert r1.exit_code == 0, r1.output
     assert "stage 1: step 2/2" in r1.output
 
-    r2 = cli_runner.invoke(app, ["train", "--stage", "2", "--data", str(dataset), "--cartoon-data", str(dataset),
-                                 "--init", str(s1), "--out", str(s2), "--perceptual", "dfm", "--lambda-m", "40",
-                                 "--set", "iterations=2", "--json", *common])
+    r2 = cli_runner.invoke(
+        app,
+        [
+            "train",
+            "--stage",
+            "2",
+            "--data",
+            str(dataset),
+            "--cartoon-data",
+            str(dataset),
+            "--init",
+            str(s1),
+            "--out",
+            str(s2),
+            "--perceptual",
+            "dfm",
+            "--lambda-m",
+            "40",
+            "--set",
+            "iterations=2",
+            "--json",
+            *common,
+        ],
+    )
     assert r2.exit_code == 0, r2.output
     result = json.loads(r2.stdout)
     assert result["stage"] == 2 and result["step"] == 2 and result["losses"]["analogy_r2c"] > 0
@@ -58,23 +108,60 @@ def test_both_stages_end_to_end_on_shared_data(cli_runner, shared_data: Path, tm
     assert (recipe["model"], recipe["lambda_m"], recipe["perceptual"], recipe["lr"]) == ("tiny", 40.0, "dfm", 1e-4)
 
     # --resume continues the run (here: extends it by one step)
-    r3 = cli_runner.invoke(app, ["train", "--stage", "2", "--data", str(dataset), "--cartoon-data", str(dataset),
-                                 "--out", str(s2), "--resume", "--set", "iterations=3", *common])
+    r3 = cli_runner.invoke(
+        app,
+        [
+            "train",
+            "--stage",
+            "2",
+            "--data",
+            str(dataset),
+            "--cartoon-data",
+            str(dataset),
+            "--out",
+            str(s2),
+            "--resume",
+            "--set",
+            "iterations=3",
+            *common,
+        ],
+    )
     assert r3.exit_code == 0, r3.output
     assert "step 3/3" in r3.output
 
     # each checkpoint folder is release-style: `weights convert` and from_pretrained read it
     release = tmp_path / "release"
-    conv = cli_runner.invoke(app, ["weights", "convert", str(s2 / "checkpoints" / "step-00000003"), str(release),
-                                   "--dtype", "fp16"])
+    conv = cli_runner.invoke(
+        app, ["weights", "convert", str(s2 / "checkpoints" / "step-00000003"), str(release), "--dtype", "fp16"]
+    )
     assert conv.exit_code == 0, conv.output
     from toontalker.weights import from_pretrained
 
     model = from_pretrained(release)
     assert model.config.image_size == 64
 
-    r4 = cli_runner.invoke(app, ["train", "--stage", "2", "--data", str(dataset), "--cartoon-data", str(dataset),
-                                 "--init", str(s1), "--out", str(tmp_path / "s2-noanalogy"), "--no-analogy",
-                                 "--set", "iterations=1", "--set", "lambda_per=0", "--json", *common])
+    r4 = cli_runner.invoke(
+        app,
+        [
+            "train",
+            "--stage",
+            "2",
+            "--data",
+            str(dataset),
+            "--cartoon-data",
+            str(dataset),
+            "--init",
+            str(s1),
+            "--out",
+            str(tmp_path / "s2-noanalogy"),
+            "--no-analogy",
+            "--set",
+            "iterations=1",
+            "--set",
+            "lambda_per=0",
+            "--json",
+            *common,
+        ],
+    )
     assert r4.exit_code == 0, r4.output
     assert "analogy_r2c" not in json.loads(r4.stdout)["losses"]

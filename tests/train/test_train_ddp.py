@@ -36,20 +36,37 @@ def test_two_process_ddp_equals_one_process(tmp_path: Path) -> None:
 
     multi = TrainRecipe.for_stage("tiny", 1, **common)
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-addr", "127.0.0.1",
-           "--master-port", str(_free_port()), str(WORKER), str(tmp_path / "two"), "1", json.dumps(multi.to_dict())]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc-per-node",
+        "2",
+        "--master-addr",
+        "127.0.0.1",
+        "--master-port",
+        str(_free_port()),
+        str(WORKER),
+        str(tmp_path / "two"),
+        "1",
+        json.dumps(multi.to_dict()),
+    ]
     proc = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
 
     one, two = load_trainer_state(tmp_path / "one"), load_trainer_state(tmp_path / "two")
     assert two["world_size"] == 2 and len(two["rng"]) == 2 and one["step"] == two["step"] == 3
     initial = Trainer(single, DistInfo())  # the same seeded initial weights both runs started from
-    start = {**{f"g.{k}": v for k, v in initial.model.state_dict().items()},
-             **{f"d.{k}": v for k, v in initial.discriminators["real"].state_dict().items()}}
+    start = {
+        **{f"g.{k}": v for k, v in initial.model.state_dict().items()},
+        **{f"d.{k}": v for k, v in initial.discriminators["real"].state_dict().items()},
+    }
 
     def flat(state: dict) -> dict[str, torch.Tensor]:
-        return {**{f"g.{k}": v for k, v in state["model"].items()},
-                **{f"d.{k}": v for k, v in state["discriminators"]["real"].items()}}
+        return {
+            **{f"g.{k}": v for k, v in state["model"].items()},
+            **{f"d.{k}": v for k, v in state["discriminators"]["real"].items()},
+        }
 
     a, b = flat(one), flat(two)
     delta_a = torch.cat([(a[k] - start[k]).flatten().double() for k in start])
@@ -63,8 +80,15 @@ def test_two_process_ddp_equals_one_process(tmp_path: Path) -> None:
 
     # stage 2 under DDP (both discriminators, the analogy passes) runs from the 2-process stage-1 run
     stage2 = TrainRecipe.for_stage("tiny", 2, iterations=2, batch_size=4, lambda_per=0.0)
-    cmd = [*cmd[:8], str(_free_port()), str(WORKER), str(tmp_path / "two-s2"), "2", json.dumps(stage2.to_dict()),
-           str(tmp_path / "two")]
+    cmd = [
+        *cmd[:8],
+        str(_free_port()),
+        str(WORKER),
+        str(tmp_path / "two-s2"),
+        "2",
+        json.dumps(stage2.to_dict()),
+        str(tmp_path / "two"),
+    ]
     proc = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     s2 = load_trainer_state(tmp_path / "two-s2")
@@ -73,16 +97,31 @@ def test_two_process_ddp_equals_one_process(tmp_path: Path) -> None:
 
 def _torchrun(nproc: int, out: Path, recipe: TrainRecipe, *extra: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", str(nproc), "--master-addr",
-           "127.0.0.1", "--master-port", str(_free_port()), str(WORKER), str(out), "1", json.dumps(recipe.to_dict()),
-           *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc-per-node",
+        str(nproc),
+        "--master-addr",
+        "127.0.0.1",
+        "--master-port",
+        str(_free_port()),
+        str(WORKER),
+        str(out),
+        "1",
+        json.dumps(recipe.to_dict()),
+        *extra,
+    ]
     proc = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
 
 
 def _update(state: dict, start: dict[str, torch.Tensor]) -> torch.Tensor:
-    params = {**{f"g.{k}": v for k, v in state["model"].items()},
-              **{f"d.{k}": v for k, v in state["discriminators"]["real"].items()}}
+    params = {
+        **{f"g.{k}": v for k, v in state["model"].items()},
+        **{f"d.{k}": v for k, v in state["discriminators"]["real"].items()},
+    }
     return torch.cat([(params[k] - start[k]).flatten().double() for k in start])
 
 
@@ -95,8 +134,9 @@ def test_resume_with_another_number_of_processes(tmp_path: Path) -> None:
 
     run = tmp_path / "run"
     _torchrun(8, run, TrainRecipe.for_stage("tiny", 1, iterations=1, **common))
-    one = train(reference.replace(iterations=2), real=SyntheticPairs(4), out=run, resume=True, device="cpu",
-                show_progress=False)
+    one = train(
+        reference.replace(iterations=2), real=SyntheticPairs(4), out=run, resume=True, device="cpu", show_progress=False
+    )
     assert (one.start_step, one.step, one.world_size) == (1, 2, 1)
     _torchrun(2, run, reference.replace(grad_accum=4), "--resume")
 
@@ -108,8 +148,10 @@ def test_resume_with_another_number_of_processes(tmp_path: Path) -> None:
     assert not torch.equal(states[3]["rng"][0]["torch"], states[3]["rng"][1]["torch"])
 
     initial = Trainer(reference, DistInfo())
-    start = {**{f"g.{k}": v for k, v in initial.model.state_dict().items()},
-             **{f"d.{k}": v for k, v in initial.discriminators["real"].state_dict().items()}}
+    start = {
+        **{f"g.{k}": v for k, v in initial.model.state_dict().items()},
+        **{f"d.{k}": v for k, v in initial.discriminators["real"].state_dict().items()},
+    }
     delta_ref, delta_run = _update(load_trainer_state(tmp_path / "ref"), start), _update(states[3], start)
     assert delta_ref.abs().max() > 1e-4
     cosine = torch.nn.functional.cosine_similarity(delta_ref, delta_run, dim=0).item()

@@ -22,8 +22,10 @@ from toontalker.train.checkpoint import list_checkpoints
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Start the CLI with Python's own Ctrl-C handler, as from a terminal: a shell that runs pytest in the
 # background hands its children SIGINT ignored, which would hide a worker that dies of Ctrl-C.
-LAUNCH = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
-          "sys.argv[0] = 'toontalker'; runpy.run_module('toontalker', run_name='__main__')")
+LAUNCH = (
+    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.argv[0] = 'toontalker'; runpy.run_module('toontalker', run_name='__main__')"
+)
 PREFETCHED = 2 * 4  # batches in flight: num_workers x the loader's prefetch_factor
 STOPPED = re.compile(r"stop requested: checkpointed step (\d+); continue with --resume")
 
@@ -31,8 +33,14 @@ STOPPED = re.compile(r"stop requested: checkpointed step (\d+); continue with --
 def _start(args: list[str], log: Path) -> subprocess.Popen:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TOONTALKER_DEBUG": "1"}
     with open(log, "w", encoding="utf-8") as out:  # stdout to a file, not a terminal (as in the bug report)
-        return subprocess.Popen([sys.executable, "-c", LAUNCH, *args], cwd=REPO_ROOT, env=env, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(
+            [sys.executable, "-c", LAUNCH, *args],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def _steps_logged(run: Path) -> int:
@@ -78,8 +86,9 @@ def _stop(proc: subprocess.Popen, sig: signal.Signals, log: Path) -> int:
 
 
 @pytest.mark.slow
-def test_group_sigint_and_sigterm_checkpoint_with_workers_and_resume(cli_runner, shared_data: Path,
-                                                                     tmp_path: Path) -> None:
+def test_group_sigint_and_sigterm_checkpoint_with_workers_and_resume(
+    cli_runner, shared_data: Path, tmp_path: Path
+) -> None:
     dataset = import_clips(cli_runner, shared_data, tmp_path, cartoon=False)
     run = tmp_path / "run"
     train = ["train", "--stage", "1", "--data", str(dataset), "--out", str(run), "--device", "cpu"]

@@ -26,8 +26,14 @@ def _metrics(run: Path) -> list[dict]:
 
 def _stage1(tmp_path: Path, vgg, **overrides) -> Path:
     out = tmp_path / "s1"
-    train(TrainRecipe.for_stage("tiny", 1, **overrides), real=SyntheticPairs(4), out=out, vgg=vgg, device="cpu",
-          show_progress=False)
+    train(
+        TrainRecipe.for_stage("tiny", 1, **overrides),
+        real=SyntheticPairs(4),
+        out=out,
+        vgg=vgg,
+        device="cpu",
+        show_progress=False,
+    )
     return out
 
 
@@ -41,11 +47,30 @@ def test_stage1_then_stage2_run_and_record(tmp_path: Path, vgg_module) -> None:
     exported = load_file(ckpt / "model.safetensors")
     assert not any(k.startswith("discriminator") for k in exported) and "source_query" in "".join(exported)
     s2 = tmp_path / "s2"
-    result = train(TrainRecipe.for_stage("tiny", 2, iterations=2, image_every=1), real=SyntheticPairs(4),
-                   cartoon=SyntheticPairs(3, seed=7), out=s2, init=s1, vgg=vgg_module, device="cpu", show_progress=False)
+    result = train(
+        TrainRecipe.for_stage("tiny", 2, iterations=2, image_every=1),
+        real=SyntheticPairs(4),
+        cartoon=SyntheticPairs(3, seed=7),
+        out=s2,
+        init=s1,
+        vgg=vgg_module,
+        device="cpu",
+        show_progress=False,
+    )
     assert result.step == 2 and result.stage == 2
-    expected = {"real_l1", "cartoon_l1", "real_perceptual", "cartoon_adv", "analogy_r2c", "analogy_c2r",
-                "synthetic_adv_cartoon", "synthetic_adv_real", "d_real", "d_cartoon", "total"}
+    expected = {
+        "real_l1",
+        "cartoon_l1",
+        "real_perceptual",
+        "cartoon_adv",
+        "analogy_r2c",
+        "analogy_c2r",
+        "synthetic_adv_cartoon",
+        "synthetic_adv_real",
+        "d_real",
+        "d_cartoon",
+        "total",
+    }
     assert expected <= set(result.losses) and all(torch.isfinite(torch.tensor(v)) for v in result.losses.values())
     assert [m["step"] for m in _metrics(s2)] == [1, 2]
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -64,8 +89,15 @@ NO_PER = {"lambda_per": 0.0}
 
 def test_no_analogy_drops_the_analogy_terms(tmp_path: Path, vgg_module) -> None:
     s1 = _stage1(tmp_path, vgg_module, iterations=1, checkpoint_every=1, **NO_PER)
-    result = train(TrainRecipe.for_stage("tiny", 2, iterations=1, analogy=False, **NO_PER), real=SyntheticPairs(2),
-                   cartoon=SyntheticPairs(2, seed=3), out=tmp_path / "s2", init=s1, vgg=vgg_module, device="cpu")
+    result = train(
+        TrainRecipe.for_stage("tiny", 2, iterations=1, analogy=False, **NO_PER),
+        real=SyntheticPairs(2),
+        cartoon=SyntheticPairs(2, seed=3),
+        out=tmp_path / "s2",
+        init=s1,
+        vgg=vgg_module,
+        device="cpu",
+    )
     assert "analogy_r2c" not in result.losses and "cartoon_l1" in result.losses
 
 
@@ -73,17 +105,30 @@ def test_warp_pairs_train_and_log_the_copy_gain(tmp_path: Path, vgg_module) -> N
     """Stage 1 and 2 with half of every batch made of warp pairs; copy_gain is logged from the natural pairs."""
     s1 = _stage1(tmp_path, vgg_module, iterations=1, batch_size=4, warp_pairs=0.5, **NO_PER)
     assert torch.isfinite(torch.tensor(_metrics(s1)[-1]["copy_gain"]))
-    result = train(TrainRecipe.for_stage("tiny", 2, iterations=1, batch_size=4, warp_pairs=0.5, **NO_PER),
-                   real=SyntheticPairs(4), cartoon=SyntheticPairs(4, seed=3), out=tmp_path / "s2", init=s1,
-                   vgg=vgg_module, device="cpu", show_progress=False)
+    result = train(
+        TrainRecipe.for_stage("tiny", 2, iterations=1, batch_size=4, warp_pairs=0.5, **NO_PER),
+        real=SyntheticPairs(4),
+        cartoon=SyntheticPairs(4, seed=3),
+        out=tmp_path / "s2",
+        init=s1,
+        vgg=vgg_module,
+        device="cpu",
+        show_progress=False,
+    )
     assert {"real_copy_gain", "cartoon_copy_gain"} <= set(result.losses)
     assert all(torch.isfinite(torch.tensor(result.losses[k])) for k in ("real_copy_gain", "cartoon_copy_gain"))
 
 
 def test_loss_falls_on_a_single_repeated_batch(tmp_path: Path, vgg_module) -> None:
     out = tmp_path / "overfit"
-    train(TrainRecipe.for_stage("tiny", 1, iterations=20, lr=2e-3, checkpoint_every=0),
-          real=SyntheticPairs(1, fixed_pair=True), out=out, vgg=vgg_module, device="cpu", show_progress=False)
+    train(
+        TrainRecipe.for_stage("tiny", 1, iterations=20, lr=2e-3, checkpoint_every=0),
+        real=SyntheticPairs(1, fixed_pair=True),
+        out=out,
+        vgg=vgg_module,
+        device="cpu",
+        show_progress=False,
+    )
     m = _metrics(out)
     first, last = m[0], m[-1]
     assert last["l1"] < 0.6 * first["l1"], (first, last)
@@ -117,10 +162,12 @@ class _Hooked:
 
 def _interrupt_at(call: int):
     """Ctrl-C (SIGINT to this process) when item number ``call`` is read."""
+
     def hook(n: int, source: Tensor) -> Tensor:
         if n == call:
             os.kill(os.getpid(), signal.SIGINT)
         return source
+
     return hook
 
 
@@ -133,8 +180,9 @@ def test_interrupted_and_resumed_equals_uninterrupted(tmp_path: Path, vgg_module
     assert (interrupted.step, interrupted.stopped_early) == (2, True)
     assert [s for s, _ in list_checkpoints(tmp_path / "b")] == [2]
     # resume in a different setting: 2 DataLoader worker processes instead of none
-    resumed = train(recipe.replace(num_workers=2), real=data, out=tmp_path / "b", resume=True, vgg=vgg_module,
-                    device="cpu")
+    resumed = train(
+        recipe.replace(num_workers=2), real=data, out=tmp_path / "b", resume=True, vgg=vgg_module, device="cpu"
+    )
     assert (resumed.start_step, resumed.step) == (2, 4)
     a = _params(load_trainer_state(tmp_path / "a"))
     b = _params(load_trainer_state(tmp_path / "b"))
@@ -169,8 +217,16 @@ def test_stage2_initialisation_copies_what_sec33_says(tmp_path: Path, vgg_module
 
 def test_nan_guard_stops_and_keeps_the_last_good_checkpoint(tmp_path: Path, vgg_module) -> None:
     recipe = TrainRecipe.for_stage("tiny", 1, iterations=6, log_every=2, checkpoint_every=2, **NO_PER)
-    with pytest.raises(TrainingError, match=r"non-finite loss at step 3 \(.*l1.*\).*last good checkpoint: .*step-00000002"):
-        train(recipe, real=_Hooked(SyntheticPairs(2), lambda n, src: src * float("nan") if n > 4 else src), out=tmp_path / "nan", vgg=vgg_module, device="cpu")
+    with pytest.raises(
+        TrainingError, match=r"non-finite loss at step 3 \(.*l1.*\).*last good checkpoint: .*step-00000002"
+    ):
+        train(
+            recipe,
+            real=_Hooked(SyntheticPairs(2), lambda n, src: src * float("nan") if n > 4 else src),
+            out=tmp_path / "nan",
+            vgg=vgg_module,
+            device="cpu",
+        )
     assert [s for s, _ in list_checkpoints(tmp_path / "nan")] == [2]
 
 
@@ -180,14 +236,34 @@ def test_run_folder_rules_and_keep_last(tmp_path: Path, vgg_module) -> None:
     with pytest.raises(UsageError, match="already holds checkpoints; pass --resume"):
         train(TrainRecipe.for_stage("tiny", 1), real=SyntheticPairs(2), out=out, vgg=vgg_module, device="cpu")
     with pytest.raises(UsageError, match="stage 2 starts from a stage-1 run"):
-        train(TrainRecipe.for_stage("tiny", 2), real=SyntheticPairs(2), cartoon=SyntheticPairs(2),
-              out=tmp_path / "x", vgg=vgg_module, device="cpu")
+        train(
+            TrainRecipe.for_stage("tiny", 2),
+            real=SyntheticPairs(2),
+            cartoon=SyntheticPairs(2),
+            out=tmp_path / "x",
+            vgg=vgg_module,
+            device="cpu",
+        )
     s2 = tmp_path / "s2"
-    train(TrainRecipe.for_stage("tiny", 2, iterations=1, **NO_PER), real=SyntheticPairs(2), cartoon=SyntheticPairs(2),
-          out=s2, init=out, vgg=vgg_module, device="cpu")
+    train(
+        TrainRecipe.for_stage("tiny", 2, iterations=1, **NO_PER),
+        real=SyntheticPairs(2),
+        cartoon=SyntheticPairs(2),
+        out=s2,
+        init=out,
+        vgg=vgg_module,
+        device="cpu",
+    )
     with pytest.raises(TrainingError, match="must point at a stage-1 run"):
-        train(TrainRecipe.for_stage("tiny", 2, iterations=1, **NO_PER), real=SyntheticPairs(2), cartoon=SyntheticPairs(2),
-              out=tmp_path / "s3", init=s2, vgg=vgg_module, device="cpu")
+        train(
+            TrainRecipe.for_stage("tiny", 2, iterations=1, **NO_PER),
+            real=SyntheticPairs(2),
+            cartoon=SyntheticPairs(2),
+            out=tmp_path / "s3",
+            init=s2,
+            vgg=vgg_module,
+            device="cpu",
+        )
 
 
 def test_init_weights_fine_tunes_from_exported_weights(tmp_path: Path, vgg_module) -> None:
@@ -199,12 +275,25 @@ def test_init_weights_fine_tunes_from_exported_weights(tmp_path: Path, vgg_modul
     assert all(torch.equal(v, exported[k]) for k, v in trainer.model.state_dict().items())
     # the run starts from them (stage 1 takes init_weights; stage 2 fine-tunes both domains as loaded)
     out = tmp_path / "ft"
-    result = train(TrainRecipe.for_stage("tiny", 1, iterations=1, init_weights=str(export), **NO_PER),
-                   real=SyntheticPairs(4), out=out, vgg=vgg_module, device="cpu", show_progress=False)
+    result = train(
+        TrainRecipe.for_stage("tiny", 1, iterations=1, init_weights=str(export), **NO_PER),
+        real=SyntheticPairs(4),
+        out=out,
+        vgg=vgg_module,
+        device="cpu",
+        show_progress=False,
+    )
     assert result.step == 1
     with pytest.raises(UsageError, match="not both"):
-        train(TrainRecipe.for_stage("tiny", 2, init_weights=str(export)), real=SyntheticPairs(4),
-              cartoon=SyntheticPairs(3), out=tmp_path / "x", init=s1, vgg=vgg_module, device="cpu")
+        train(
+            TrainRecipe.for_stage("tiny", 2, init_weights=str(export)),
+            real=SyntheticPairs(4),
+            cartoon=SyntheticPairs(3),
+            out=tmp_path / "x",
+            init=s1,
+            vgg=vgg_module,
+            device="cpu",
+        )
     other = TrainRecipe.for_stage("tiny", 1, init_weights=str(export), model_overrides=("sft=false",))
     with pytest.raises(Exception, match="model config differs"):
         Trainer(other, DistInfo(), vgg=vgg_module).load_weights(str(export))

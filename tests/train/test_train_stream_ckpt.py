@@ -54,7 +54,9 @@ def test_checkpoint_is_all_or_nothing(tmp_path: Path) -> None:
         save_checkpoint(tmp_path, 2, {"step": 2}, export_fails, "stage: 1\n", keep_last=2)
     assert [s for s, _ in list_checkpoints(tmp_path)] == [1]
     assert [p.name for p in (tmp_path / "checkpoints").iterdir()] == ["step-00000001"]  # no temporary left
-    save_checkpoint(tmp_path, 1, {"step": 1, "again": True}, export_ok, "stage: 1\n", keep_last=2)  # same step: replaced
+    save_checkpoint(
+        tmp_path, 1, {"step": 1, "again": True}, export_ok, "stage: 1\n", keep_last=2
+    )  # same step: replaced
     assert torch.load(tmp_path / "checkpoints" / "step-00000001" / "trainer_state.pt", weights_only=True)["again"]
 
 
@@ -84,6 +86,10 @@ def test_resume_note_names_the_process_change_and_the_grad_accum_that_keeps_the_
     state = {"rng": [{}] * 8, "recipe": recipe.to_dict()}
     assert _resize_note(state, recipe, info=DistInfo(world_size=8), exact_rng=True) == ""
     assert _resize_note(state, recipe, info=DistInfo(), exact_rng=False) == (
-        " (8 -> 1 processes; RNG states reseeded; micro-batch 8 -> 64, --set grad_accum=8 keeps it)")
+        " (8 -> 1 processes; RNG states reseeded; micro-batch 8 -> 64, --set grad_accum=8 keeps it)"
+    )
     kept = recipe.replace(grad_accum=4)
-    assert _resize_note(state, kept, info=DistInfo(world_size=2), exact_rng=False) == " (8 -> 2 processes; RNG states reseeded)"
+    assert (
+        _resize_note(state, kept, info=DistInfo(world_size=2), exact_rng=False)
+        == " (8 -> 2 processes; RNG states reseeded)"
+    )

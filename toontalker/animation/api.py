@@ -94,8 +94,15 @@ def animate(
     left at ``output`` unless the call succeeds (not even the folders made for it).
     """
     with folders_removed_on_error(output):
-        return _animate(Path(source), Path(driving), Path(output), weights=weights, options=options,
-                        on_progress=on_progress, model=model)
+        return _animate(
+            Path(source),
+            Path(driving),
+            Path(output),
+            weights=weights,
+            options=options,
+            on_progress=on_progress,
+            model=model,
+        )
 
 
 @dataclass(frozen=True)
@@ -119,13 +126,22 @@ class _DrivingCrops:
     size: int
     options: AnimateOptions
 
-    def stream(self, max_frames: int | None, keep_frames: bool = False,
-               keep_views: bool = False) -> Iterator[DrivingBatch]:
+    def stream(
+        self, max_frames: int | None, keep_frames: bool = False, keep_views: bool = False
+    ) -> Iterator[DrivingBatch]:
         o = self.options
-        return track_and_crop(self.driver.batches(o.batch_size, max_frames), self.detector, size=self.size,
-                              batch_size=o.batch_size, crop_scale=o.crop_scale, detect_every=o.detect_every,
-                              lookahead=o.smooth_frames, initial_box=self.initial_box, keep_frames=keep_frames,
-                              keep_views=keep_views)
+        return track_and_crop(
+            self.driver.batches(o.batch_size, max_frames),
+            self.detector,
+            size=self.size,
+            batch_size=o.batch_size,
+            crop_scale=o.crop_scale,
+            detect_every=o.detect_every,
+            lookahead=o.smooth_frames,
+            initial_box=self.initial_box,
+            keep_frames=keep_frames,
+            keep_views=keep_views,
+        )
 
 
 @dataclass
@@ -138,8 +154,16 @@ class _StreamCounts:
     height: int = 0
 
 
-def _animate(source: Path, driving: Path, output: Path, *, weights: str | Path | None, options: AnimateOptions,
-             on_progress: ProgressCallback | None, model: ToonTalker | None) -> AnimateResult:
+def _animate(
+    source: Path,
+    driving: Path,
+    output: Path,
+    *,
+    weights: str | Path | None,
+    options: AnimateOptions,
+    on_progress: ProgressCallback | None,
+    model: ToonTalker | None,
+) -> AnimateResult:
     t0 = time.perf_counter()
     warnings: list[str] = []
     plan = _plan(source, driving, output, options=options, warnings=warnings)
@@ -147,30 +171,63 @@ def _animate(source: Path, driving: Path, output: Path, *, weights: str | Path |
     model = model.to(plan.device)
     size = model.config.image_size
     src_face: SourceFace = prepare_source(
-        source, size, options.source_domain, detector=options.detector,
+        source,
+        size,
+        options.source_domain,
+        detector=options.detector,
         source_box=Box(*options.source_box) if options.source_box is not None else None,
-        no_crop=options.no_crop_source, crop_scale=options.crop_scale)
+        no_crop=options.no_crop_source,
+        crop_scale=options.crop_scale,
+    )
     crops = _driving_crops(plan.driver, driving, size=size, options=options, warnings=warnings)
     with torch.inference_mode(), autocast(plan.device, plan.dtype):
         src = model.encode_source(to_model_tensor(src_face.crop[None], plan.device), options.source_domain)
         reference_frame, reference = _reference(model, src, crops=crops, plan=plan, options=options)
-    runner = CoreRunner(model, src, options.driving_domain, motion=plan.motion, reference=reference,
-                        backend=options.backend, compile_mode="default" if options.compile else None,
-                        batch_size=options.batch_size, onnx_path=options.onnx_model)
+    runner = CoreRunner(
+        model,
+        src,
+        options.driving_domain,
+        motion=plan.motion,
+        reference=reference,
+        backend=options.backend,
+        compile_mode="default" if options.compile else None,
+        batch_size=options.batch_size,
+        onnx_path=options.onnx_model,
+    )
     audio = options.audio and plan.kind == "video" and plan.driver.info is not None and plan.driver.info.has_audio
     t_stream = time.perf_counter()
-    counts = _stream(plan, crops, runner=runner, src_face=src_face, output=output, options=options, audio=audio,
-                     on_progress=on_progress)
+    counts = _stream(
+        plan,
+        crops,
+        runner=runner,
+        src_face=src_face,
+        output=output,
+        options=options,
+        audio=audio,
+        on_progress=on_progress,
+    )
     stream_seconds = time.perf_counter() - t_stream
     if counts.lost:
         warnings.append(f"{driving}: the face was lost in {counts.lost} of {counts.frames} frames (previous box held)")
     return AnimateResult(
-        output=output, output_kind=plan.kind, frames=counts.frames, fps=plan.driver.fps,
-        seconds=time.perf_counter() - t0, frames_per_second=counts.frames / max(stream_seconds, 1e-9),
-        width=counts.width, height=counts.height, audio=audio, motion=plan.motion, reference_frame=reference_frame,
-        source_box=src_face.box.as_tuple(), source_face_found_by=src_face.found_by,
-        driving_frames_lost=counts.lost, device=str(plan.device), dtype=dtype_name(plan.dtype),
-        weights=choice.source, warnings=tuple(warnings),
+        output=output,
+        output_kind=plan.kind,
+        frames=counts.frames,
+        fps=plan.driver.fps,
+        seconds=time.perf_counter() - t0,
+        frames_per_second=counts.frames / max(stream_seconds, 1e-9),
+        width=counts.width,
+        height=counts.height,
+        audio=audio,
+        motion=plan.motion,
+        reference_frame=reference_frame,
+        source_box=src_face.box.as_tuple(),
+        source_face_found_by=src_face.found_by,
+        driving_frames_lost=counts.lost,
+        device=str(plan.device),
+        dtype=dtype_name(plan.dtype),
+        weights=choice.source,
+        warnings=tuple(warnings),
         backend=options.backend + ("+compile" if options.compile else ""),
     )
 
@@ -186,8 +243,10 @@ def _plan(source: Path, driving: Path, output: Path, *, options: AnimateOptions,
     enable_fast_kernels(device)
     driver = open_driver(driving, options.max_frames)
     if driver.constant_rate is not None:
-        warnings.append(f"{driving}: variable frame rate; resampled to {driver.constant_rate:g} fps following its "
-                        "timestamps (audio stays in sync)")
+        warnings.append(
+            f"{driving}: variable frame rate; resampled to {driver.constant_rate:g} fps following its "
+            "timestamps (audio stays in sync)"
+        )
     motion = options.motion
     if driver.image is not None and motion == "relative":
         motion = "absolute"
@@ -195,13 +254,16 @@ def _plan(source: Path, driving: Path, output: Path, *, options: AnimateOptions,
     if driver.info is not None and options.start_frame >= driver.frames:
         raise InputError(f"{driving}: --start-frame {options.start_frame} is past its last frame ({driver.frames - 1})")
     if kind == "image" and driver.frames > 1:
-        raise UsageError(f"{output}: an image output holds one frame, but {driving} has {driver.frames} "
-                         "(write a video, a .gif, or a folder name for a PNG sequence)")
+        raise UsageError(
+            f"{output}: an image output holds one frame, but {driving} has {driver.frames} "
+            "(write a video, a .gif, or a folder name for a PNG sequence)"
+        )
     return _Plan(kind=kind, device=device, dtype=dtype, driver=driver, motion=motion)
 
 
-def _model(model: ToonTalker | None, weights: str | Path | None, *, options: AnimateOptions,
-           warnings: list[str]) -> tuple[ToonTalker, WeightsChoice]:
+def _model(
+    model: ToonTalker | None, weights: str | Path | None, *, options: AnimateOptions, warnings: list[str]
+) -> tuple[ToonTalker, WeightsChoice]:
     """The model passed in, or the one ``weights`` / the options name (see :func:`load_model`)."""
     if model is None:
         model, choice = load_model(weights, options.preset, options.random_weights, options.seed)
@@ -212,8 +274,9 @@ def _model(model: ToonTalker | None, weights: str | Path | None, *, options: Ani
     return model, choice
 
 
-def _driving_crops(driver: Driver, driving: Path, *, size: int, options: AnimateOptions,
-                   warnings: list[str]) -> _DrivingCrops:
+def _driving_crops(
+    driver: Driver, driving: Path, *, size: int, options: AnimateOptions, warnings: list[str]
+) -> _DrivingCrops:
     """The driving detector and the box tracking starts from (the first face of the opening seconds)."""
     detector = None if options.no_crop_driving else get_detector(options.detector, options.driving_domain)
     initial_box = None
@@ -226,20 +289,24 @@ def _driving_crops(driver: Driver, driving: Path, *, size: int, options: Animate
             assert driver.info is not None
             initial_box = first_face_box(driving, driver.info, detector)
         if initial_box is None:
-            warnings.append(f"{driving}: no {options.driving_domain} face found in the opening seconds; "
-                            "cropping the whole frame until one appears")
+            warnings.append(
+                f"{driving}: no {options.driving_domain} face found in the opening seconds; "
+                "cropping the whole frame until one appears"
+            )
     return _DrivingCrops(driver=driver, detector=detector, initial_box=initial_box, size=size, options=options)
 
 
-def _reference(model: ToonTalker, src: SourceEncoding, *, crops: _DrivingCrops, plan: _Plan,
-               options: AnimateOptions) -> tuple[int | None, torch.Tensor | None]:
+def _reference(
+    model: ToonTalker, src: SourceEncoding, *, crops: _DrivingCrops, plan: _Plan, options: AnimateOptions
+) -> tuple[int | None, torch.Tensor | None]:
     """Relative motion's reference frame ('1' of Eq. 5) and its code w_{r->1} (1, K, d); None for the code
     means the first streamed frame (encoded with its batch), None for both means absolute motion."""
     if plan.motion != "relative":
         return None, None
     if options.find_best_start:
-        return _best_start(model, src, crops.stream(options.max_frames), device=plan.device,
-                           domain=options.driving_domain)
+        return _best_start(
+            model, src, crops.stream(options.max_frames), device=plan.device, domain=options.driving_domain
+        )
     if options.start_frame > 0:
         stream = crops.stream(options.start_frame + options.smooth_frames + 1)
         code = _code_at(model, stream, options.start_frame, device=plan.device, domain=options.driving_domain)
@@ -247,8 +314,17 @@ def _reference(model: ToonTalker, src: SourceEncoding, *, crops: _DrivingCrops, 
     return 0, None
 
 
-def _stream(plan: _Plan, crops: _DrivingCrops, *, runner: CoreRunner, src_face: SourceFace, output: Path,
-            options: AnimateOptions, audio: bool, on_progress: ProgressCallback | None) -> _StreamCounts:
+def _stream(
+    plan: _Plan,
+    crops: _DrivingCrops,
+    *,
+    runner: CoreRunner,
+    src_face: SourceFace,
+    output: Path,
+    options: AnimateOptions,
+    audio: bool,
+    on_progress: ProgressCallback | None,
+) -> _StreamCounts:
     """decode + track + crop (thread) -> the per-batch step (this thread) -> compose + encode (thread)."""
     keep_full_frames = options.side_by_side and options.paste_back
     paste = PasteBack(src_face.image, src_face.box, options.feather) if options.paste_back else None
@@ -276,24 +352,27 @@ def _stream(plan: _Plan, crops: _DrivingCrops, *, runner: CoreRunner, src_face: 
             on_progress(counts.frames, max(plan.driver.frames, counts.frames))
 
     with sink:
-        stream = crops.stream(options.max_frames, keep_full_frames,
-                              keep_views=options.side_by_side and not keep_full_frames)
+        stream = crops.stream(
+            options.max_frames, keep_full_frames, keep_views=options.side_by_side and not keep_full_frames
+        )
         run_pipeline(stream, infer, consume)
     return counts
 
 
-def _code_at(model: ToonTalker, stream: Iterator[DrivingBatch], frame: int, *, device: torch.device,
-             domain: Domain) -> torch.Tensor:
+def _code_at(
+    model: ToonTalker, stream: Iterator[DrivingBatch], frame: int, *, device: torch.device, domain: Domain
+) -> torch.Tensor:
     """w_{r->d} of driving frame ``frame``, cropped exactly as the main stream will crop it."""
     for batch in stream:
         if batch.start <= frame < batch.start + len(batch):
             i = frame - batch.start
-            return model.encode_driving(to_model_tensor(batch.crops[i:i + 1], device), domain)
+            return model.encode_driving(to_model_tensor(batch.crops[i : i + 1], device), domain)
     raise InputError(f"driving frame {frame} could not be decoded")
 
 
-def _best_start(model: ToonTalker, src: SourceEncoding, stream: Iterator[DrivingBatch], *,
-                device: torch.device, domain: Domain) -> tuple[int, torch.Tensor]:
+def _best_start(
+    model: ToonTalker, src: SourceEncoding, stream: Iterator[DrivingBatch], *, device: torch.device, domain: Domain
+) -> tuple[int, torch.Tensor]:
     """The driving frame whose w_{r->d} is nearest (L2) to the source's w_{r->s}: its index and code."""
     target = src.w_r2s.float().flatten(1)
     best: tuple[float, int, torch.Tensor] | None = None
@@ -302,7 +381,7 @@ def _best_start(model: ToonTalker, src: SourceEncoding, stream: Iterator[Driving
         dist = (codes.float().flatten(1) - target).norm(dim=1)
         i = int(dist.argmin())
         if best is None or float(dist[i]) < best[0]:
-            best = (float(dist[i]), batch.start + i, codes[i:i + 1].clone())
+            best = (float(dist[i]), batch.start + i, codes[i : i + 1].clone())
     if best is None:
         raise InputError("the driving video yielded no frames")
     return best[1], best[2]

@@ -56,11 +56,11 @@ class PasteBack:
         out = np.repeat(self.background[None], len(crops), axis=0)
         if ix1 <= ix0 or iy1 <= iy0:
             return out
-        mask = feather_mask(side, self.feather)[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0, None]
+        mask = feather_mask(side, self.feather)[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0, None]
         bg = self.background[iy0:iy1, ix0:ix1].astype(np.float32)
         for i, crop in enumerate(crops):
             interp = cv2.INTER_CUBIC if side > crop.shape[0] else cv2.INTER_AREA
-            face = cv2.resize(crop, (side, side), interpolation=interp)[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0]
+            face = cv2.resize(crop, (side, side), interpolation=interp)[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0]
             blended = face.astype(np.float32) * mask + bg * (1.0 - mask)
             out[i, iy0:iy1, ix0:ix1] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
         return out

@@ -73,11 +73,10 @@ class FrameCore(nn.Module):
         self.num_features = num_features
 
     def forward(self, frames: Tensor, offset: Tensor, *source: Tensor) -> Tensor:
-        features = tuple(source[:self.num_features])
-        flat = source[self.num_features:]
+        features = tuple(source[: self.num_features])
+        flat = source[self.num_features :]
         memory = tuple((flat[i], flat[i + 1]) for i in range(0, len(flat), 2))
-        src = SourceEncoding(features=features, w_s2r=offset, w_r2s=offset, domain=self.source_domain,
-                             memory=memory)
+        src = SourceEncoding(features=features, w_s2r=offset, w_r2s=offset, domain=self.source_domain, memory=memory)
         w_r2d = self.model.encode_driving(frames, self.driving_domain)
         return self.model.render(src, offset + w_r2d)
 
@@ -99,10 +98,19 @@ class CoreRunner:
     the compiled one on batches padded to ``batch_size`` (one compilation, not one per batch shape).
     """
 
-    def __init__(self, model: Reenactor, src: SourceEncoding, driving_domain: Domain, *,
-                 motion: Motion = "relative", reference: Tensor | None = None,
-                 backend: Backend = "torch", compile_mode: str | None = None, batch_size: int = 16,
-                 onnx_path: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        model: Reenactor,
+        src: SourceEncoding,
+        driving_domain: Domain,
+        *,
+        motion: Motion = "relative",
+        reference: Tensor | None = None,
+        backend: Backend = "torch",
+        compile_mode: str | None = None,
+        batch_size: int = 16,
+        onnx_path: str | Path | None = None,
+    ) -> None:
         self.model, self.src, self.driving_domain = model, src, driving_domain
         self.motion, self.reference = motion, reference
         self.batch_size = batch_size

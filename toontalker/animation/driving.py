@@ -47,8 +47,9 @@ class Driver:
         if self.image is not None:
             yield self.image[None]
             return
-        yield from iter_frames(self.path, batch_size, max_frames=max_frames, info=self.info,
-                               constant_rate=self.constant_rate)
+        yield from iter_frames(
+            self.path, batch_size, max_frames=max_frames, info=self.info, constant_rate=self.constant_rate
+        )
 
 
 def open_driver(path: Path, max_frames: int | None) -> Driver:
@@ -90,8 +91,9 @@ def view_box(box: Box, image_w: int, image_h: int) -> Box:
     return square_box(inner, 1.0, image_w, image_h, keep_inside=True)
 
 
-def first_face_box(path: Path, info: VideoInfo, detector: FaceDetector, seconds: float = 10.0,
-                   stride: int = 5, scan_side: int = 480) -> Box | None:
+def first_face_box(
+    path: Path, info: VideoInfo, detector: FaceDetector, seconds: float = 10.0, stride: int = 5, scan_side: int = 480
+) -> Box | None:
     """The first face in the opening ``seconds`` (every ``stride``-th frame, decoded small), in full-frame pixels."""
     factor = min(1.0, scan_side / max(info.width, info.height))
     size = (max(2, int(info.width * factor) // 2 * 2), max(2, int(info.height * factor) // 2 * 2))
@@ -102,8 +104,12 @@ def first_face_box(path: Path, info: VideoInfo, detector: FaceDetector, seconds:
             if index % stride == 0:
                 faces = detector.detect(frame)
                 if faces:
-                    return Box(faces[0].x0 * info.width / size[0], faces[0].y0 * info.height / size[1],
-                               faces[0].x1 * info.width / size[0], faces[0].y1 * info.height / size[1])
+                    return Box(
+                        faces[0].x0 * info.width / size[0],
+                        faces[0].y0 * info.height / size[1],
+                        faces[0].x1 * info.width / size[0],
+                        faces[0].y1 * info.height / size[1],
+                    )
             index += 1
     return None
 
@@ -153,9 +159,14 @@ def track_and_crop(
 
     def take(n: int) -> DrivingBatch:
         nonlocal start
-        batch = DrivingBatch(start=start, crops=np.stack(out_crops[:n]), boxes=tuple(out_boxes[:n]),
-                             lost=tuple(out_lost[:n]), frames=np.stack(out_frames[:n]) if keep_frames else None,
-                             views=np.stack(out_views[:n]) if keep_views else None)
+        batch = DrivingBatch(
+            start=start,
+            crops=np.stack(out_crops[:n]),
+            boxes=tuple(out_boxes[:n]),
+            lost=tuple(out_lost[:n]),
+            frames=np.stack(out_frames[:n]) if keep_frames else None,
+            views=np.stack(out_views[:n]) if keep_views else None,
+        )
         del out_crops[:n], out_boxes[:n], out_lost[:n], out_frames[:n], out_views[:n]
         start += n
         return batch
@@ -166,8 +177,11 @@ def track_and_crop(
             frame_size = (W, H)
             if detector is None:
                 pending.append((frame, False))
-                emit([Box(0.0, 0.0, float(W), float(H))] if W == H else
-                     [square_box(Box(0.0, 0.0, float(W), float(H)), 1.0, W, H, keep_inside=False)])
+                emit(
+                    [Box(0.0, 0.0, float(W), float(H))]
+                    if W == H
+                    else [square_box(Box(0.0, 0.0, float(W), float(H)), 1.0, W, H, keep_inside=False)]
+                )
             else:
                 lost = False
                 if index % detect_every == 0:

@@ -54,8 +54,9 @@ def input_names(num_source: int) -> list[str]:
     return ["frames", "offset", *(f"source_{i}" for i in range(num_source))]
 
 
-def example_inputs(model, source_domain: Domain, driving_domain: Domain, batch: int,
-                   seed: int = 0) -> tuple[FrameCore, tuple[torch.Tensor, ...]]:
+def example_inputs(
+    model, source_domain: Domain, driving_domain: Domain, batch: int, seed: int = 0
+) -> tuple[FrameCore, tuple[torch.Tensor, ...]]:
     """FrameCore of ``model`` and a random input tuple (frames, offset, *source) for tracing and checks."""
     size = model.config.image_size
     generator = torch.Generator().manual_seed(seed)
@@ -68,8 +69,9 @@ def example_inputs(model, source_domain: Domain, driving_domain: Domain, batch: 
     return core, (frames, offset, *flatten_source(src))
 
 
-def export_frame_core(model, path: str | Path, source_domain: Domain = "cartoon", driving_domain: Domain = "real",
-                      example_batch: int = 2) -> Path:
+def export_frame_core(
+    model, path: str | Path, source_domain: Domain = "cartoon", driving_domain: Domain = "real", example_batch: int = 2
+) -> Path:
     """Write the FrameCore of ``model`` (fp32, on the CPU) as an ONNX graph to ``path`` (atomically).
 
     The trace records the branches taken for a batch-1 source and ``example_batch`` frames: with
@@ -86,9 +88,16 @@ def export_frame_core(model, path: str | Path, source_domain: Domain = "cartoon"
     path = Path(path)
     with atomic_path(path) as tmp, torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
-        torch.onnx.export(core, inputs, str(tmp), input_names=names, output_names=["images"],
-                          dynamic_axes={"frames": {0: "batch"}, "images": {0: "batch"}},
-                          opset_version=OPSET, dynamo=False)
+        torch.onnx.export(
+            core,
+            inputs,
+            str(tmp),
+            input_names=names,
+            output_names=["images"],
+            dynamic_axes={"frames": {0: "batch"}, "images": {0: "batch"}},
+            opset_version=OPSET,
+            dynamo=False,
+        )
     return path
 
 
@@ -121,14 +130,19 @@ class OnnxFrameCore:
     def set_source(self, source: tuple[torch.Tensor, ...]) -> None:
         """Bind the encoded source once: ``flatten_source(src)`` (all batch 1)."""
         if len(source) != len(self.names) - 2:
-            raise InputError(f"{self.path}: the graph takes {len(self.names) - 2} source tensors, "
-                             f"this model gives {len(source)} (exported from other weights?)")
+            raise InputError(
+                f"{self.path}: the graph takes {len(self.names) - 2} source tensors, "
+                f"this model gives {len(source)} (exported from other weights?)"
+            )
         self._fixed = {name: t.detach().float().cpu().contiguous().numpy() for name, t in zip(self.names[2:], source)}
 
     def __call__(self, frames: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
         """frames (B, 3, S, S) in [-1, 1], offset (1, K, d) -> rendered images (B, 3, S, S), float32 on the CPU."""
-        feeds = {"frames": frames.detach().float().cpu().contiguous().numpy(),
-                 "offset": offset.detach().float().cpu().contiguous().numpy(), **self._fixed}
+        feeds = {
+            "frames": frames.detach().float().cpu().contiguous().numpy(),
+            "offset": offset.detach().float().cpu().contiguous().numpy(),
+            **self._fixed,
+        }
         return torch.from_numpy(self.session.run(["images"], feeds)[0])
 
 
@@ -153,8 +167,15 @@ def cached_export(model, source_domain: Domain, driving_domain: Domain) -> Path:
     return path
 
 
-def max_difference(model, path: str | Path, source_domain: Domain = "cartoon", driving_domain: Domain = "real",
-                   batch: int = 3, seed: int = 1, threads: int | None = None) -> float:
+def max_difference(
+    model,
+    path: str | Path,
+    source_domain: Domain = "cartoon",
+    driving_domain: Domain = "real",
+    batch: int = 3,
+    seed: int = 1,
+    threads: int | None = None,
+) -> float:
     """Largest absolute difference between the torch FrameCore and the ONNX graph on random inputs.
 
     ``batch`` should differ from the export's example batch, so the dynamic batch axis is checked too.
@@ -196,8 +217,9 @@ class OnnxExportResult:
     tolerance: float
 
 
-def export_onnx(weights: str | Path | None, output: str | Path, config: OnnxExportConfig = OnnxExportConfig(),
-                model=None) -> OnnxExportResult:
+def export_onnx(
+    weights: str | Path | None, output: str | Path, config: OnnxExportConfig = OnnxExportConfig(), model=None
+) -> OnnxExportResult:
     """Export the per-frame animate core of ``weights`` (folder, hub id, or the shipped default) to ``output``.
 
     With ``config.check`` the graph is run with onnxruntime on random inputs and compared with torch;
@@ -216,8 +238,16 @@ def export_onnx(weights: str | Path | None, output: str | Path, config: OnnxExpo
         difference = max_difference(model, output, config.source_domain, config.driving_domain)
         if not difference <= config.tolerance:
             output.unlink(missing_ok=True)
-            raise WeightsError(f"{output}: the ONNX graph differs from torch by {difference:.3g} "
-                               f"(> tolerance {config.tolerance:g}); removed")
-    return OnnxExportResult(path=output, bytes=output.stat().st_size, seconds=seconds,
-                            source_domain=config.source_domain, driving_domain=config.driving_domain,
-                            max_abs_difference=difference, tolerance=config.tolerance)
+            raise WeightsError(
+                f"{output}: the ONNX graph differs from torch by {difference:.3g} "
+                f"(> tolerance {config.tolerance:g}); removed"
+            )
+    return OnnxExportResult(
+        path=output,
+        bytes=output.stat().st_size,
+        seconds=seconds,
+        source_domain=config.source_domain,
+        driving_domain=config.driving_domain,
+        max_abs_difference=difference,
+        tolerance=config.tolerance,
+    )

@@ -55,13 +55,16 @@ class AnimateOptions(ConfigBase):
         if self.detector != "auto":
             from toontalker.faces import BACKENDS
 
-            self._check(self.detector in BACKENDS,
-                        f"detector {self.detector!r}: expected auto or one of {', '.join(BACKENDS)}")
+            self._check(
+                self.detector in BACKENDS, f"detector {self.detector!r}: expected auto or one of {', '.join(BACKENDS)}"
+            )
         if self.preset is not None:
             from toontalker.model import ModelConfig
 
-            self._check(self.preset in ModelConfig.PRESETS,
-                        f"preset {self.preset!r}: expected one of {', '.join(ModelConfig.PRESETS)}")
+            self._check(
+                self.preset in ModelConfig.PRESETS,
+                f"preset {self.preset!r}: expected one of {', '.join(ModelConfig.PRESETS)}",
+            )
         self._check(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")
         self._check(self.detect_every >= 1, f"detect_every must be >= 1, got {self.detect_every}")
         self._check(self.detect_side >= 64, f"detect_side must be >= 64, got {self.detect_side}")
@@ -70,15 +73,22 @@ class AnimateOptions(ConfigBase):
         self._check(0.0 <= self.feather <= 0.5, f"feather must be in [0, 0.5], got {self.feather}")
         self._check(self.start_frame >= 0, f"start_frame must be >= 0, got {self.start_frame}")
         self._check(self.max_frames is None or self.max_frames >= 1, "max_frames must be >= 1")
-        self._check(not (self.find_best_start and self.start_frame > 0),
-                    "start_frame and find_best_start exclude each other")
-        self._check(self.motion == "relative" or not (self.find_best_start or self.start_frame > 0),
-                    "start_frame / find_best_start only apply to relative motion")
-        self._check(not (self.source_box is not None and self.no_crop_source),
-                    "source_box and no_crop_source exclude each other")
+        self._check(
+            not (self.find_best_start and self.start_frame > 0), "start_frame and find_best_start exclude each other"
+        )
+        self._check(
+            self.motion == "relative" or not (self.find_best_start or self.start_frame > 0),
+            "start_frame / find_best_start only apply to relative motion",
+        )
+        self._check(
+            not (self.source_box is not None and self.no_crop_source),
+            "source_box and no_crop_source exclude each other",
+        )
         self._check(self.backend in ("torch", "onnx"), f"backend must be 'torch' or 'onnx', got {self.backend!r}")
         self._check(self.backend == "onnx" or self.onnx_model is None, "onnx_model needs backend 'onnx'")
         self._check(not (self.compile and self.backend == "onnx"), "compile applies to the torch backend only")
         if self.max_frames is not None:
-            self._check(self.start_frame < self.max_frames,
-                        f"start_frame {self.start_frame} is past max_frames {self.max_frames}")
+            self._check(
+                self.start_frame < self.max_frames,
+                f"start_frame {self.start_frame} is past max_frames {self.max_frames}",
+            )

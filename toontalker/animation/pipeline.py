@@ -86,8 +86,10 @@ def run_pipeline(
             consumer_error.append(error)
             stop.set()
 
-    threads = [threading.Thread(target=producer, name="toontalker-decode", daemon=True),
-               threading.Thread(target=consumer, name="toontalker-encode", daemon=True)]
+    threads = [
+        threading.Thread(target=producer, name="toontalker-decode", daemon=True),
+        threading.Thread(target=consumer, name="toontalker-encode", daemon=True),
+    ]
     for thread in threads:
         thread.start()
     try:

@@ -49,8 +49,9 @@ class FrameSink:
     def __enter__(self) -> FrameSink:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         raise NotImplementedError
 
 
@@ -71,8 +72,9 @@ class VideoSink(FrameSink):
         self._writer.__enter__()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self._writer.__exit__(exc_type, exc, tb)
 
 
@@ -101,8 +103,9 @@ class PngSequenceSink(FrameSink):
             write_image(self._tmp / f"{self.frames_written:06d}.png", frame)
             self.frames_written += 1
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         assert self._tmp is not None
         if exc_type is not None or self.frames_written == 0:
             shutil.rmtree(self._tmp, ignore_errors=True)
@@ -139,8 +142,9 @@ class ImageSink(FrameSink):
         self._frame = frames[0]
         self.frames_written += len(frames)
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if exc_type is None:
             if self._frame is None:
                 raise OutputError(f"{self.path}: no frames were written")

@@ -136,8 +136,13 @@ class ClipAnalysis:
     output_signals: np.ndarray
 
 
-def analyse_clip(source: np.ndarray, driving: np.ndarray, output: np.ndarray, truth: np.ndarray | None = None,
-                 driving_marks: FrameLandmarks | None = None) -> ClipAnalysis:
+def analyse_clip(
+    source: np.ndarray,
+    driving: np.ndarray,
+    output: np.ndarray,
+    truth: np.ndarray | None = None,
+    driving_marks: FrameLandmarks | None = None,
+) -> ClipAnalysis:
     """Landmarks and signals of an already reenacted clip (uint8 frames, all the same size);
     ``driving_marks`` when the driver's landmarks are known already."""
     size = (driving.shape[2], driving.shape[1])
@@ -148,8 +153,17 @@ def analyse_clip(source: np.ndarray, driving: np.ndarray, output: np.ndarray, tr
             driving_marks = detect_clip(mesh, driving)
     with FaceMesh(video=True) as mesh:
         output_marks = detect_clip(mesh, output)
-    return ClipAnalysis(source, driving, output, truth, source_marks, driving_marks, output_marks,
-                        signal_table(driving_marks, size), signal_table(output_marks, size))
+    return ClipAnalysis(
+        source,
+        driving,
+        output,
+        truth,
+        source_marks,
+        driving_marks,
+        output_marks,
+        signal_table(driving_marks, size),
+        signal_table(output_marks, size),
+    )
 
 
 def _reconstruction(output: np.ndarray, truth: np.ndarray) -> tuple[float, float, float]:
@@ -158,7 +172,7 @@ def _reconstruction(output: np.ndarray, truth: np.ndarray) -> tuple[float, float
     n = min(len(output), len(truth))
     means = []
     for fn in (l1_distance, psnr, ssim):  # in chunks: SSIM's float64 maps of 100 frames take gigabytes
-        v = torch.cat([fn(to_tensor(output[i:i + 16]), to_tensor(truth[i:i + 16])) for i in range(0, n, 16)])
+        v = torch.cat([fn(to_tensor(output[i : i + 16]), to_tensor(truth[i : i + 16])) for i in range(0, n, 16)])
         finite = v[torch.isfinite(v)]
         # PSNR of identical frames is inf: the mean of the others, inf when every frame is identical
         means.append(float(finite.mean()) if finite.numel() else float(v.mean()))
@@ -178,21 +192,41 @@ def score_clip(pair_id: str, setting: str, names: tuple[str, str], clip: ClipAna
         l1, ps, ss = _reconstruction(clip.output, clip.truth)
     n_driver = int(clip.driving_marks.detected.sum())
     note = None if n_driver else f"FaceMesh found no face in any of the {len(clip.driving)} driver frames"
-    return PairMotion(pair_id, setting, names[0], names[1], len(clip.driving), n_driver,
-                      int(clip.output_marks.detected.sum()), bool(clip.source_marks.detected[0]), comparisons,
-                      sharp, akd, akd_frames, l1, ps, ss, note)
+    return PairMotion(
+        pair_id,
+        setting,
+        names[0],
+        names[1],
+        len(clip.driving),
+        n_driver,
+        int(clip.output_marks.detected.sum()),
+        bool(clip.source_marks.detected[0]),
+        comparisons,
+        sharp,
+        akd,
+        akd_frames,
+        l1,
+        ps,
+        ss,
+        note,
+    )
 
 
-def reenact_pair(model: Reenactor, pair: MotionPair, options: MotionOptions,
-                 renderer: ClipRenderer | None = None) -> ClipAnalysis:
+def reenact_pair(
+    model: Reenactor, pair: MotionPair, options: MotionOptions, renderer: ClipRenderer | None = None
+) -> ClipAnalysis:
     """Read the pair, reenact it like ``bench quality`` (with ``renderer``, else a torch one) and analyse
     the result."""
     size = int(getattr(getattr(model, "config", None), "image_size", 256))
     frames, driving_marks = prepare_pair(pair, size, options)
     if renderer is None:
         renderer = ClipRenderer(model, "torch", batch_size=options.batch_size, motion=options.motion)
-    generated = renderer(to_tensor(frames.source, options.device), pair.source_domain,
-                         to_tensor(frames.driving, options.device), pair.driving_domain)
+    generated = renderer(
+        to_tensor(frames.source, options.device),
+        pair.source_domain,
+        to_tensor(frames.driving, options.device),
+        pair.driving_domain,
+    )
     return analyse_clip(frames.source, frames.driving, to_uint8(generated), frames.truth, driving_marks)
 
 
@@ -229,25 +263,43 @@ def aggregate(setting: str, rows: Sequence[PairMotion]) -> SettingMotion:
         signals.append(SignalSummary(name, r, n_r, amp, n_amp))
     frames = sum(p.frames for p in used)
     return SettingMotion(
-        setting, len(used), len(rows) - len(used), frames,
-        sum(p.driver_detected for p in used) / max(frames, 1), sum(p.output_detected for p in used) / max(frames, 1),
-        tuple(signals), nan_mean([p.sharpness for p in used])[0],
-        _mean_or_none([p.akd_mesh for p in used]), _mean_or_none([p.l1 for p in used]),
-        _mean_or_none([p.psnr for p in used]), _mean_or_none([p.ssim for p in used]))
+        setting,
+        len(used),
+        len(rows) - len(used),
+        frames,
+        sum(p.driver_detected for p in used) / max(frames, 1),
+        sum(p.output_detected for p in used) / max(frames, 1),
+        tuple(signals),
+        nan_mean([p.sharpness for p in used])[0],
+        _mean_or_none([p.akd_mesh for p in used]),
+        _mean_or_none([p.l1 for p in used]),
+        _mean_or_none([p.psnr for p in used]),
+        _mean_or_none([p.ssim for p in used]),
+    )
 
 
 def check_faces(rows: Sequence[PairMotion], pairs: Sequence[MotionPair]) -> None:
     """Raise FaceNotFoundError naming the drivers when no pair's driver had a face in any frame."""
     if rows and all(r.driver_detected == 0 for r in rows):
         names = ", ".join(sorted({str(p.driving) for p in pairs})[:5])
-        raise FaceNotFoundError(f"{names}: FaceMesh found no face in any driver frame of the {len(rows)} pair(s); "
-                                "motion cannot be measured (is the face small, cut off, or not a face?)")
+        raise FaceNotFoundError(
+            f"{names}: FaceMesh found no face in any driver frame of the {len(rows)} pair(s); "
+            "motion cannot be measured (is the face small, cut off, or not a face?)"
+        )
 
 
-def run_motion_bench(weights: str | Path | None = None, pairs: Sequence[MotionPair] = (), out: str | Path = "bench-motion",
-                     options: MotionOptions = MotionOptions(), *, baseline: str | None = None,
-                     model: Reenactor | None = None, label: str | None = None,
-                     progress: Progress | None = None, **option_fields: object) -> MotionReport:
+def run_motion_bench(
+    weights: str | Path | None = None,
+    pairs: Sequence[MotionPair] = (),
+    out: str | Path = "bench-motion",
+    options: MotionOptions = MotionOptions(),
+    *,
+    baseline: str | None = None,
+    model: Reenactor | None = None,
+    label: str | None = None,
+    progress: Progress | None = None,
+    **option_fields: object,
+) -> MotionReport:
     """Reenact every pair and measure how the output follows the driver; writes the report under ``out``.
 
     The model is ``model`` if given, else ``baseline`` ('copy-source', at 256 px), else ``weights`` (a folder
@@ -266,8 +318,12 @@ def run_motion_bench(weights: str | Path | None = None, pairs: Sequence[MotionPa
     if not pairs:
         raise UsageError("no pairs given: pass SOURCE DRIVER pairs or a protocol CSV")
     model, label = _resolve_model(weights, baseline, model, label, options.device)
-    renderer = ClipRenderer(model, choose_backend(options.backend, model, options.device),
-                            batch_size=options.batch_size, motion=options.motion)
+    renderer = ClipRenderer(
+        model,
+        choose_backend(options.backend, model, options.device),
+        batch_size=options.batch_size,
+        motion=options.motion,
+    )
     if progress:
         progress(f"{label}: model on the {renderer.backend} backend, {len(pairs)} pair(s)")
     out = Path(out)
@@ -279,8 +335,10 @@ def run_motion_bench(weights: str | Path | None = None, pairs: Sequence[MotionPa
             row = write_pair_figures(row, clip, out)
         rows.append(row)
         if progress:
-            progress(f"pair {index + 1}/{len(pairs)} {pair.label}: driver faces {row.driver_detected}/{row.frames}, "
-                     f"output faces {row.output_detected}/{row.frames}, mouth r {fmt(row.signal('mouth').r)}")
+            progress(
+                f"pair {index + 1}/{len(pairs)} {pair.label}: driver faces {row.driver_detected}/{row.frames}, "
+                f"output faces {row.output_detected}/{row.frames}, mouth r {fmt(row.signal('mouth').r)}"
+            )
     check_faces(rows, pairs)
     settings = tuple(aggregate(s, [r for r in rows if r.setting == s]) for s in dict.fromkeys(r.setting for r in rows))
     warnings = tuple(f"{r.pair_id}: {r.note} ({r.driving}); left out of the aggregates" for r in rows if r.note)
@@ -288,8 +346,9 @@ def run_motion_bench(weights: str | Path | None = None, pairs: Sequence[MotionPa
     return write_motion_report(report, out, options)
 
 
-def _resolve_model(weights: str | Path | None, baseline: str | None, model: Reenactor | None, label: str | None,
-                   device: str) -> tuple[Reenactor, str]:
+def _resolve_model(
+    weights: str | Path | None, baseline: str | None, model: Reenactor | None, label: str | None, device: str
+) -> tuple[Reenactor, str]:
     if model is not None:
         return model, label or "model passed in"
     if baseline is not None:

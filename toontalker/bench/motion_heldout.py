@@ -25,12 +25,38 @@ from toontalker.conventions import Domain
 from toontalker.errors import InputError
 from toontalker.io_utils import atomic_path
 
-HELDOUT_REAL_VIDEOS = ("headgan_driving.mp4", "xportrait_driving_video.mp4", "dagan_driving.mp4", "liax_driving1.mp4",
-                       "liax_driving2.mp4", "actalker_video.mp4", "fomm_08.mp4", "eamm_happy.mp4")
-HELDOUT_CARTOON_CHARACTERS = ("yumeno_lilith", "yumeoi_kakeru", "yunohara_izumi", "yuugasaki_umi", "yuuhi_riri",
-                              "yuuki_chihiro", "yuukoku_robel", "yuzuki_choko", "yuzuki_roa", "yuzuriha_honami")
-REAL_SOURCES = ("vtoonify_038648.jpg", "liveportrait_s1.jpg", "jojogan_iu.jpeg", "sadtalker_happy.png",
-                "lia_taylor.png", "dualstylegan_019706.jpg", "liveportrait_s11.jpg", "tpsmm_source.png")
+HELDOUT_REAL_VIDEOS = (
+    "headgan_driving.mp4",
+    "xportrait_driving_video.mp4",
+    "dagan_driving.mp4",
+    "liax_driving1.mp4",
+    "liax_driving2.mp4",
+    "actalker_video.mp4",
+    "fomm_08.mp4",
+    "eamm_happy.mp4",
+)
+HELDOUT_CARTOON_CHARACTERS = (
+    "yumeno_lilith",
+    "yumeoi_kakeru",
+    "yunohara_izumi",
+    "yuugasaki_umi",
+    "yuuhi_riri",
+    "yuuki_chihiro",
+    "yuukoku_robel",
+    "yuzuki_choko",
+    "yuzuki_roa",
+    "yuzuriha_honami",
+)
+REAL_SOURCES = (
+    "vtoonify_038648.jpg",
+    "liveportrait_s1.jpg",
+    "jojogan_iu.jpeg",
+    "sadtalker_happy.png",
+    "lia_taylor.png",
+    "dualstylegan_019706.jpg",
+    "liveportrait_s11.jpg",
+    "tpsmm_source.png",
+)
 
 # (setting, driver, source); real drivers are names in real/videos, cartoon ones THA2 character names
 HELDOUT_PAIRS: tuple[tuple[str, str, str], ...] = (
@@ -56,10 +82,20 @@ HELDOUT_PAIRS: tuple[tuple[str, str, str], ...] = (
     ("cross-identity-cartoon", "yuzuriha_honami", "yuukoku_robel"),
 )
 
-_DRIVER_DOMAIN: dict[str, Domain] = {"same-identity": "real", "cross-identity-real": "real", "real-to-cartoon": "real",
-                  "cartoon-to-real": "cartoon", "cross-identity-cartoon": "cartoon"}
-_SOURCE_DOMAIN: dict[str, Domain] = {"same-identity": "real", "cross-identity-real": "real", "real-to-cartoon": "cartoon",
-                  "cartoon-to-real": "real", "cross-identity-cartoon": "cartoon"}
+_DRIVER_DOMAIN: dict[str, Domain] = {
+    "same-identity": "real",
+    "cross-identity-real": "real",
+    "real-to-cartoon": "real",
+    "cartoon-to-real": "cartoon",
+    "cross-identity-cartoon": "cartoon",
+}
+_SOURCE_DOMAIN: dict[str, Domain] = {
+    "same-identity": "real",
+    "cross-identity-real": "real",
+    "real-to-cartoon": "cartoon",
+    "cartoon-to-real": "real",
+    "cross-identity-cartoon": "cartoon",
+}
 
 
 def _driver_path(root: Path, domain: str, name: str) -> Path:
@@ -86,9 +122,16 @@ def heldout_pairs(data_root: str | Path, settings: tuple[str, ...] | None = None
         for path in (driving, src):
             if not path.is_file():
                 raise InputError(f"{path}: not found (held-out motion protocol over {root})")
-        pairs.append(MotionPair(source=src, driving=driving, source_domain=s_dom, driving_domain=d_dom,
-                                same_identity=setting == "same-identity",
-                                pair_id=f"{setting}-{index:02d}-{Path(source).stem}--{Path(driver).stem}"))
+        pairs.append(
+            MotionPair(
+                source=src,
+                driving=driving,
+                source_domain=s_dom,
+                driving_domain=d_dom,
+                same_identity=setting == "same-identity",
+                pair_id=f"{setting}-{index:02d}-{Path(source).stem}--{Path(driver).stem}",
+            )
+        )
     return pairs
 
 

@@ -31,8 +31,12 @@ from toontalker.video import IMAGE_SUFFIXES
 
 Crop = Literal["animate", "none"]
 CROPS = ("animate", "none")
-CROSS_SETTINGS = {("real", "real"): "cross-identity-real", ("cartoon", "cartoon"): "cross-identity-cartoon",
-                  ("real", "cartoon"): "real-to-cartoon", ("cartoon", "real"): "cartoon-to-real"}
+CROSS_SETTINGS = {
+    ("real", "real"): "cross-identity-real",
+    ("cartoon", "cartoon"): "cross-identity-cartoon",
+    ("real", "cartoon"): "real-to-cartoon",
+    ("cartoon", "real"): "cartoon-to-real",
+}
 
 
 @dataclass(frozen=True)
@@ -86,13 +90,19 @@ def pairs_from_protocol(path: Path, crop: Crop = "none") -> list[MotionPair]:
     pairs = []
     for _, row in rows.iterrows():
         truth = row.get("ground_truth_path")
-        pairs.append(MotionPair(
-            source=Path(str(row["source_path"])), driving=Path(str(row["driving_path"])),
-            source_domain=cast(Domain, str(row["source_domain"])),  # MotionPair checks both
-            driving_domain=cast(Domain, str(row["driving_domain"])),
-            frame=int(row["frame"]), same_identity=str(row["setting"]) == "same-identity",
-            pair_id=str(row["pair_id"]), ground_truth=Path(truth) if isinstance(truth, str) and truth else None,
-            crop=crop))
+        pairs.append(
+            MotionPair(
+                source=Path(str(row["source_path"])),
+                driving=Path(str(row["driving_path"])),
+                source_domain=cast(Domain, str(row["source_domain"])),  # MotionPair checks both
+                driving_domain=cast(Domain, str(row["driving_domain"])),
+                frame=int(row["frame"]),
+                same_identity=str(row["setting"]) == "same-identity",
+                pair_id=str(row["pair_id"]),
+                ground_truth=Path(truth) if isinstance(truth, str) and truth else None,
+                crop=crop,
+            )
+        )
     return pairs
 
 
@@ -102,12 +112,22 @@ def protocol_rows(pairs: Sequence[MotionPair], max_frames: int) -> pd.DataFrame:
 
     rows = []
     for pair in pairs:
-        rows.append({"pair_id": pair.label, "setting": pair.setting, "source": Path(pair.source).stem,
-                     "source_path": str(pair.source), "source_domain": pair.source_domain,
-                     "source_identity": Path(pair.source).stem, "frame": pair.frame,
-                     "driving": Path(pair.driving).stem, "driving_path": str(pair.driving),
-                     "driving_domain": pair.driving_domain, "driving_identity": Path(pair.driving).stem,
-                     "driving_frames": max_frames})
+        rows.append(
+            {
+                "pair_id": pair.label,
+                "setting": pair.setting,
+                "source": Path(pair.source).stem,
+                "source_path": str(pair.source),
+                "source_domain": pair.source_domain,
+                "source_identity": Path(pair.source).stem,
+                "frame": pair.frame,
+                "driving": Path(pair.driving).stem,
+                "driving_path": str(pair.driving),
+                "driving_domain": pair.driving_domain,
+                "driving_identity": Path(pair.driving).stem,
+                "driving_frames": max_frames,
+            }
+        )
     return pd.DataFrame(rows, columns=list(PROTOCOL_COLUMNS))
 
 
@@ -148,8 +168,10 @@ def _tracked_crops(path: Path, domain: str, size: int, count: int, crop_scale: f
                 break
         if initial is not None:
             break
-    crops = [b.crops for b in track_and_crop(_video_batches(path, count), detector, size, 16, crop_scale,
-                                             initial_box=initial)]
+    crops = [
+        b.crops
+        for b in track_and_crop(_video_batches(path, count), detector, size, 16, crop_scale, initial_box=initial)
+    ]
     if not crops:
         raise MediaError(f"{path}: no frames decoded")
     return np.concatenate(crops)
@@ -182,9 +204,11 @@ def read_pair(pair: MotionPair, size: int, max_frames: int, crop_scale: float = 
         driving = _tracked_crops(Path(pair.driving), pair.driving_domain, size, max_frames, crop_scale)
         if pair.same_identity or not _is_image(pair.source):
             if Path(pair.source).resolve() != Path(pair.driving).resolve() or pair.frame >= len(driving):
-                raise InputError(f"{pair.source}: with crop 'animate' a video source must be the driving clip "
-                                 f"itself (same identity) and frame {pair.frame} among its first {len(driving)}")
-            source = driving[pair.frame:pair.frame + 1]
+                raise InputError(
+                    f"{pair.source}: with crop 'animate' a video source must be the driving clip "
+                    f"itself (same identity) and frame {pair.frame} among its first {len(driving)}"
+                )
+            source = driving[pair.frame : pair.frame + 1]
         else:
             from toontalker.animation.source import prepare_source
 
@@ -208,9 +232,22 @@ def cache_key(pair: MotionPair, size: int, max_frames: int, crop_scale: float) -
     """What the prepared frames of a pair depend on: its files (path, size, mtime), crop and frame counts."""
     import hashlib
 
-    blob = "|".join([_file_stamp(pair.source), _file_stamp(pair.driving), _file_stamp(pair.ground_truth),
-                     pair.source_domain, pair.driving_domain, str(pair.frame), str(pair.same_identity), pair.crop,
-                     str(size), str(max_frames), f"{crop_scale:.4f}", "v1"])
+    blob = "|".join(
+        [
+            _file_stamp(pair.source),
+            _file_stamp(pair.driving),
+            _file_stamp(pair.ground_truth),
+            pair.source_domain,
+            pair.driving_domain,
+            str(pair.frame),
+            str(pair.same_identity),
+            pair.crop,
+            str(size),
+            str(max_frames),
+            f"{crop_scale:.4f}",
+            "v1",
+        ]
+    )
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:24]
 
 
@@ -218,7 +255,12 @@ def save_prepared(path: Path, frames: PairFrames, points: np.ndarray, detected: 
     """Store a pair's model input and the driver's landmarks (npz, atomically)."""
     from toontalker.io_utils import atomic_path
 
-    arrays: dict[str, Any] = {"source": frames.source, "driving": frames.driving, "points": points, "detected": detected}
+    arrays: dict[str, Any] = {
+        "source": frames.source,
+        "driving": frames.driving,
+        "points": points,
+        "detected": detected,
+    }
     if frames.truth is not None and frames.truth is not frames.driving:
         arrays["truth"] = frames.truth
     arrays["truth_is_driving"] = np.array(frames.truth is frames.driving)

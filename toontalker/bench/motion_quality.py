@@ -30,14 +30,20 @@ class QualityPairMotion:
     columns: dict[str, object]
 
 
-def pair_motion(pair: pd.Series, source: np.ndarray, driving: np.ndarray, generated: np.ndarray,
-                truth: np.ndarray | None) -> QualityPairMotion:
+def pair_motion(
+    pair: pd.Series, source: np.ndarray, driving: np.ndarray, generated: np.ndarray, truth: np.ndarray | None
+) -> QualityPairMotion:
     """bench motion's numbers for one quality pair (uint8 frames at the model's size)."""
     clip = analyse_clip(source, driving, generated, truth)
-    row = score_clip(str(pair["pair_id"]), str(pair["setting"]), (str(pair["source_path"]), str(pair["driving_path"])), clip)
-    columns: dict[str, object] = {"motion_driver_detected": row.driver_detected,
-                                  "motion_output_detected": row.output_detected,
-                                  "motion_sharpness_ratio": row.sharpness, "motion_akd_mesh": row.akd_mesh}
+    row = score_clip(
+        str(pair["pair_id"]), str(pair["setting"]), (str(pair["source_path"]), str(pair["driving_path"])), clip
+    )
+    columns: dict[str, object] = {
+        "motion_driver_detected": row.driver_detected,
+        "motion_output_detected": row.output_detected,
+        "motion_sharpness_ratio": row.sharpness,
+        "motion_akd_mesh": row.akd_mesh,
+    }
     for s in row.signals:
         columns[f"motion_{s.signal}_r"] = s.r
         columns[f"motion_{s.signal}_amplitude"] = s.amplitude
@@ -51,8 +57,10 @@ def _number(value: object) -> float:
 
 def setting_motion_from_json(data: dict) -> SettingMotion:
     """The inverse of ``to_jsonable(SettingMotion)`` (resumed quality runs)."""
-    signals = tuple(SignalSummary(s["signal"], _number(s["r"]), s["r_pairs"], _number(s["amplitude"]),
-                                  s["amplitude_pairs"]) for s in data["signals"])
+    signals = tuple(
+        SignalSummary(s["signal"], _number(s["r"]), s["r_pairs"], _number(s["amplitude"]), s["amplitude_pairs"])
+        for s in data["signals"]
+    )
     fields = {k: v for k, v in data.items() if k != "signals"}
     fields["sharpness"] = _number(fields["sharpness"])
     return SettingMotion(**{**fields, "signals": signals})
@@ -69,14 +77,31 @@ def motion_table(runs: Sequence) -> TableView | None:  # noqa: ANN001 - RunResul
             if motion is None:
                 continue
             cells = [f"{fmt(motion.signal(n).r)} ({fmt(motion.signal(n).amplitude)})" for n in TABLE_SIGNALS]
-            rows.append((run.label, result.setting, str(motion.pairs),
-                         f"{fmt(100 * motion.driver_detection, 0)}/{fmt(100 * motion.output_detection, 0)} %",
-                         *cells, fmt(motion.sharpness), fmt(motion.akd_mesh)))
+            rows.append(
+                (
+                    run.label,
+                    result.setting,
+                    str(motion.pairs),
+                    f"{fmt(100 * motion.driver_detection, 0)}/{fmt(100 * motion.output_detection, 0)} %",
+                    *cells,
+                    fmt(motion.sharpness),
+                    fmt(motion.akd_mesh),
+                )
+            )
     if not rows:
         return None
-    columns = ("run", "setting", "pairs", "faces drv/out", *(f"{n} r (amp)" for n in TABLE_SIGNALS),
-               "sharpness ratio", "akd-mesh px")
-    notes = ("Motion: FaceMesh signals of output vs driver (bench motion, docs/bench.md): Pearson r and "
-             "amplitude ratio std(output)/std(driver), mean over pairs; n/a where undefined (a still output "
-             "has no r and amplitude 0); sharpness ratio = Laplacian variance in the face, output / source",)
+    columns = (
+        "run",
+        "setting",
+        "pairs",
+        "faces drv/out",
+        *(f"{n} r (amp)" for n in TABLE_SIGNALS),
+        "sharpness ratio",
+        "akd-mesh px",
+    )
+    notes = (
+        "Motion: FaceMesh signals of output vs driver (bench motion, docs/bench.md): Pearson r and "
+        "amplitude ratio std(output)/std(driver), mean over pairs; n/a where undefined (a still output "
+        "has no r and amplitude 0); sharpness ratio = Laplacian variance in the face, output / source",
+    )
     return TableView("Motion (does the output follow the driver?)", columns, tuple(rows), notes)

@@ -61,12 +61,27 @@ class ClipRenderer:
     :func:`~toontalker.bench.quality.reenact_clip`); onnx reuses the exported graph cached per weights and
     domain pair."""
 
-    def __init__(self, model: Reenactor, backend: Literal["torch", "onnx"], *, batch_size: int = 16,
-                 motion: Literal["relative", "absolute"] = "relative") -> None:
+    def __init__(
+        self,
+        model: Reenactor,
+        backend: Literal["torch", "onnx"],
+        *,
+        batch_size: int = 16,
+        motion: Literal["relative", "absolute"] = "relative",
+    ) -> None:
         self.model, self.backend, self.batch_size, self.motion = model, backend, batch_size, motion
 
     @torch.inference_mode()
-    def __call__(self, source: torch.Tensor, source_domain: Domain, driving: torch.Tensor,
-                 driving_domain: Domain) -> torch.Tensor:
-        return reenact_clip(self.model, source, source_domain, driving, driving_domain=driving_domain,
-                            batch_size=self.batch_size, motion=self.motion, backend=self.backend)
+    def __call__(
+        self, source: torch.Tensor, source_domain: Domain, driving: torch.Tensor, driving_domain: Domain
+    ) -> torch.Tensor:
+        return reenact_clip(
+            self.model,
+            source,
+            source_domain,
+            driving,
+            driving_domain=driving_domain,
+            batch_size=self.batch_size,
+            motion=self.motion,
+            backend=self.backend,
+        )

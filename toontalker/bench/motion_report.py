@@ -27,8 +27,14 @@ from PIL import Image, ImageDraw
 from toontalker.bench.motion_signals import SIGNAL_UNITS, SIGNALS, extreme_frames, relative_driver
 from toontalker.io_utils import atomic_path, atomic_write_text
 
-PANELS = (("mouth", ("mouth",)), ("eyes (EAR)", ("eye_right", "eye_left")), ("yaw", ("yaw",)),
-          ("pitch", ("pitch",)), ("roll", ("roll",)), ("position (face heights)", ("x", "y")))
+PANELS = (
+    ("mouth", ("mouth",)),
+    ("eyes (EAR)", ("eye_right", "eye_left")),
+    ("yaw", ("yaw",)),
+    ("pitch", ("pitch",)),
+    ("roll", ("roll",)),
+    ("position (face heights)", ("x", "y")),
+)
 
 
 def file_stem(pair_id: str) -> str:
@@ -61,13 +67,32 @@ def fmt(value: float | None, digits: int = 2) -> str:
 def pairs_frame(report) -> pd.DataFrame:  # noqa: ANN001
     rows = []
     for p in report.pairs:
-        row = {"pair_id": p.pair_id, "setting": p.setting, "source": p.source, "driving": p.driving,
-               "frames": p.frames, "driver_detected": p.driver_detected, "output_detected": p.output_detected,
-               "source_detected": p.source_detected, "sharpness_ratio": p.sharpness, "akd_mesh_px": p.akd_mesh,
-               "akd_frames": p.akd_frames, "l1": p.l1, "psnr": p.psnr, "ssim": p.ssim, "note": p.note}
+        row = {
+            "pair_id": p.pair_id,
+            "setting": p.setting,
+            "source": p.source,
+            "driving": p.driving,
+            "frames": p.frames,
+            "driver_detected": p.driver_detected,
+            "output_detected": p.output_detected,
+            "source_detected": p.source_detected,
+            "sharpness_ratio": p.sharpness,
+            "akd_mesh_px": p.akd_mesh,
+            "akd_frames": p.akd_frames,
+            "l1": p.l1,
+            "psnr": p.psnr,
+            "ssim": p.ssim,
+            "note": p.note,
+        }
         for s in p.signals:
-            row.update({f"{s.signal}_r": s.r, f"{s.signal}_amplitude": s.amplitude, f"{s.signal}_frames": s.frames,
-                        f"{s.signal}_note": s.note})
+            row.update(
+                {
+                    f"{s.signal}_r": s.r,
+                    f"{s.signal}_amplitude": s.amplitude,
+                    f"{s.signal}_frames": s.frames,
+                    f"{s.signal}_note": s.note,
+                }
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -76,44 +101,80 @@ def summary_frame(report) -> pd.DataFrame:  # noqa: ANN001
     rows = []
     for st in report.settings:
         for s in st.signals:
-            rows.append({"run": report.label, "setting": st.setting, "signal": s.signal, "unit": SIGNAL_UNITS[s.signal],
-                         "r": s.r, "r_pairs": s.r_pairs, "amplitude": s.amplitude, "amplitude_pairs": s.amplitude_pairs,
-                         "pairs": st.pairs, "pairs_without_face": st.pairs_without_face, "frames": st.frames,
-                         "driver_detection": st.driver_detection, "output_detection": st.output_detection,
-                         "sharpness_ratio": st.sharpness, "akd_mesh_px": st.akd_mesh, "l1": st.l1,
-                         "psnr": st.psnr, "ssim": st.ssim})
+            rows.append(
+                {
+                    "run": report.label,
+                    "setting": st.setting,
+                    "signal": s.signal,
+                    "unit": SIGNAL_UNITS[s.signal],
+                    "r": s.r,
+                    "r_pairs": s.r_pairs,
+                    "amplitude": s.amplitude,
+                    "amplitude_pairs": s.amplitude_pairs,
+                    "pairs": st.pairs,
+                    "pairs_without_face": st.pairs_without_face,
+                    "frames": st.frames,
+                    "driver_detection": st.driver_detection,
+                    "output_detection": st.output_detection,
+                    "sharpness_ratio": st.sharpness,
+                    "akd_mesh_px": st.akd_mesh,
+                    "l1": st.l1,
+                    "psnr": st.psnr,
+                    "ssim": st.ssim,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def markdown(report, options) -> str:  # noqa: ANN001
     """The summary: one table of r (amplitude) per setting and signal, one of detections and image numbers."""
-    lines = [f"# Motion benchmark: {report.label}", "",
-             f"- {options.max_frames} driving frames per pair at most, {options.motion} motion, device {options.device}, "
-             f"{report.backend} backend",
-             "- r: Pearson correlation of output and driver series (relative to the driver's start frame, Eq. 5); "
-             "amplitude: std output / std driver; mean over pairs, (n) pairs with a defined value", ""]
+    lines = [
+        f"# Motion benchmark: {report.label}",
+        "",
+        f"- {options.max_frames} driving frames per pair at most, {options.motion} motion, device {options.device}, "
+        f"{report.backend} backend",
+        "- r: Pearson correlation of output and driver series (relative to the driver's start frame, Eq. 5); "
+        "amplitude: std output / std driver; mean over pairs, (n) pairs with a defined value",
+        "",
+    ]
     lines += [f"- warning: {w}" for w in report.warnings]
     head = "| setting | pairs | " + " | ".join(SIGNALS) + " |"
     lines += ["", "## r (amplitude ratio)", "", head, "|" + " --- |" * (len(SIGNALS) + 2)]
     for st in report.settings:
         cells = [f"{fmt(s.r)} ({s.r_pairs}) / {fmt(s.amplitude)}" for s in st.signals]
         lines.append(f"| {st.setting} | {st.pairs} | " + " | ".join(cells) + " |")
-    lines += ["", "## Detection and image", "",
-              "| setting | pairs | no driver face | frames | driver faces | output faces | sharpness ratio | akd-mesh px | L1 | PSNR | SSIM |",
-              "|" + " --- |" * 11]
+    lines += [
+        "",
+        "## Detection and image",
+        "",
+        "| setting | pairs | no driver face | frames | driver faces | output faces | sharpness ratio | akd-mesh px | L1 | PSNR | SSIM |",
+        "|" + " --- |" * 11,
+    ]
     for st in report.settings:
-        lines.append(f"| {st.setting} | {st.pairs} | {st.pairs_without_face} | {st.frames} | "
-                     f"{fmt(100 * st.driver_detection, 0)} % | {fmt(100 * st.output_detection, 0)} % | "
-                     f"{fmt(st.sharpness)} | {fmt(st.akd_mesh)} | {fmt(st.l1, 3)} | {fmt(st.psnr)} | {fmt(st.ssim, 3)} |")
-    lines += ["", "## Pairs", "", "| pair | setting | faces drv/out | mouth r | eyes r | yaw r | pitch r | y r | sharpness | figures |",
-              "|" + " --- |" * 10]
+        lines.append(
+            f"| {st.setting} | {st.pairs} | {st.pairs_without_face} | {st.frames} | "
+            f"{fmt(100 * st.driver_detection, 0)} % | {fmt(100 * st.output_detection, 0)} % | "
+            f"{fmt(st.sharpness)} | {fmt(st.akd_mesh)} | {fmt(st.l1, 3)} | {fmt(st.psnr)} | {fmt(st.ssim, 3)} |"
+        )
+    lines += [
+        "",
+        "## Pairs",
+        "",
+        "| pair | setting | faces drv/out | mouth r | eyes r | yaw r | pitch r | y r | sharpness | figures |",
+        "|" + " --- |" * 10,
+    ]
     for p in report.pairs:
-        eyes = np.nanmean([p.signal("eye_right").r, p.signal("eye_left").r]) \
-            if any(math.isfinite(p.signal(e).r) for e in ("eye_right", "eye_left")) else float("nan")
+        eyes = (
+            np.nanmean([p.signal("eye_right").r, p.signal("eye_left").r])
+            if any(math.isfinite(p.signal(e).r) for e in ("eye_right", "eye_left"))
+            else float("nan")
+        )
         links = " ".join(f"[{k}]({v})" for k, v in p.files.items())
-        lines.append(f"| {p.pair_id} | {p.setting} | {p.driver_detected}/{p.output_detected} of {p.frames} | "
-                     f"{fmt(p.signal('mouth').r)} | {fmt(float(eyes))} | {fmt(p.signal('yaw').r)} | "
-                     f"{fmt(p.signal('pitch').r)} | {fmt(p.signal('y').r)} | {fmt(p.sharpness)} | {links} |")
+        lines.append(
+            f"| {p.pair_id} | {p.setting} | {p.driver_detected}/{p.output_detected} of {p.frames} | "
+            f"{fmt(p.signal('mouth').r)} | {fmt(float(eyes))} | {fmt(p.signal('yaw').r)} | "
+            f"{fmt(p.signal('pitch').r)} | {fmt(p.signal('y').r)} | {fmt(p.sharpness)} | {links} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -121,8 +182,12 @@ def write_motion_report(report, out: Path, options):  # noqa: ANN001, ANN201 - M
     """Write the CSVs, JSON and markdown; returns the report with its ``files`` filled in."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    files = {"pairs_csv": out / "motion-pairs.csv", "summary_csv": out / "motion-summary.csv",
-             "json": out / "motion.json", "markdown": out / "motion.md"}
+    files = {
+        "pairs_csv": out / "motion-pairs.csv",
+        "summary_csv": out / "motion-summary.csv",
+        "json": out / "motion.json",
+        "markdown": out / "motion.md",
+    }
     for key, frame in (("pairs_csv", pairs_frame(report)), ("summary_csv", summary_frame(report))):
         with atomic_path(files[key]) as tmp:
             frame.to_csv(tmp, index=False)
@@ -175,7 +240,8 @@ def contact_sheet(path: Path, clip, label_height: int = 16, tile: int = 128) -> 
     """Source | driver/output frames at the driver's extremes (two rows: driver on top, output below)."""
     picks = extreme_frames(clip.driver_signals)
     columns = [("source", clip.source[0], clip.source[0])] + [
-        (f"{label} (f{i})", clip.driving[i], clip.output[i]) for label, i in picks.items()]
+        (f"{label} (f{i})", clip.driving[i], clip.output[i]) for label, i in picks.items()
+    ]
     sheet = Image.new("RGB", (len(columns) * tile, label_height + 2 * tile), (255, 255, 255))
     draw = ImageDraw.Draw(sheet)
     for c, (label, top, bottom) in enumerate(columns):
@@ -190,8 +256,11 @@ def contact_sheet(path: Path, clip, label_height: int = 16, tile: int = 128) -> 
 def write_pair_figures(row, clip, out: Path):  # noqa: ANN001, ANN201 - PairMotion, ClipAnalysis
     """Series CSV, figure and contact sheet of one pair; returns ``row`` with their paths (relative to ``out``)."""
     stem = file_stem(row.pair_id)
-    files = {"series": Path("series") / f"{stem}.csv", "plot": Path("plots") / f"{stem}.png",
-             "sheet": Path("sheets") / f"{stem}.png"}
+    files = {
+        "series": Path("series") / f"{stem}.csv",
+        "plot": Path("plots") / f"{stem}.png",
+        "sheet": Path("sheets") / f"{stem}.png",
+    }
     for rel in files.values():
         (Path(out) / rel).parent.mkdir(parents=True, exist_ok=True)
     write_series(Path(out) / files["series"], clip.driver_signals, clip.output_signals)

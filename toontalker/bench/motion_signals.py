@@ -40,8 +40,16 @@ from toontalker.faces.landmarks import (
 )
 
 SIGNALS = ("mouth", "eye_right", "eye_left", "yaw", "pitch", "roll", "x", "y")
-SIGNAL_UNITS = {"mouth": "ratio", "eye_right": "ratio", "eye_left": "ratio", "yaw": "deg", "pitch": "deg",
-                "roll": "deg", "x": "face heights", "y": "face heights"}
+SIGNAL_UNITS = {
+    "mouth": "ratio",
+    "eye_right": "ratio",
+    "eye_left": "ratio",
+    "yaw": "deg",
+    "pitch": "deg",
+    "roll": "deg",
+    "x": "face heights",
+    "y": "face heights",
+}
 MIN_FRAMES = 3  # fewer frames with a face on both sides: no r, no amplitude
 CONSTANT_STD = 1e-9  # a series whose std is at most this is constant (r undefined)
 
@@ -69,8 +77,12 @@ def detect_clip(mesh: FaceMesh, frames: np.ndarray) -> FrameLandmarks:
 def signal_table(landmarks: FrameLandmarks, image_size: tuple[int, int]) -> np.ndarray:
     """Landmarks of N frames -> ``(N, len(SIGNALS))`` float64 series, NaN rows where no face was found."""
     points = landmarks.points.astype(np.float64)
-    columns = [mouth_opening(points)[..., None], eye_openings(points), head_pose(points),
-               face_centre(points, image_size)]
+    columns = [
+        mouth_opening(points)[..., None],
+        eye_openings(points),
+        head_pose(points),
+        face_centre(points, image_size),
+    ]
     return np.concatenate(columns, axis=-1).astype(np.float64)
 
 
@@ -95,8 +107,15 @@ def compare_series(signal: str, driver: np.ndarray, output: np.ndarray) -> Signa
     both = np.isfinite(driver) & np.isfinite(output)
     n = int(both.sum())
     if n < MIN_FRAMES:
-        return SignalComparison(signal, float("nan"), float("nan"), n, float("nan"), float("nan"),
-                                f"only {n} frame(s) with a face on both sides (need {MIN_FRAMES})")
+        return SignalComparison(
+            signal,
+            float("nan"),
+            float("nan"),
+            n,
+            float("nan"),
+            float("nan"),
+            f"only {n} frame(s) with a face on both sides (need {MIN_FRAMES})",
+        )
     d, o = driver[both], output[both]
     d_std, o_std = float(d.std()), float(o.std())
     if d_std <= CONSTANT_STD:
@@ -143,8 +162,9 @@ def laplacian_variance(rgb: np.ndarray, box: tuple[int, int, int, int] | None) -
     return float(cv2.Laplacian(grey, cv2.CV_64F, ksize=3).var())
 
 
-def sharpness_ratio(output: np.ndarray, output_marks: FrameLandmarks, source: np.ndarray,
-                    source_marks: FrameLandmarks) -> float:
+def sharpness_ratio(
+    output: np.ndarray, output_marks: FrameLandmarks, source: np.ndarray, source_marks: FrameLandmarks
+) -> float:
     """Median over output frames of var(Laplacian) in the output's face box / the same in the source's.
 
     ``output`` (N, H, W, 3), ``source`` (1, H, W, 3) uint8. The face box is the mesh's bounding box; an
@@ -178,8 +198,12 @@ def extreme_frames(driver: np.ndarray) -> dict[str, int]:
     picks: dict[str, int] = {}
     columns = {name: driver[:, i] for i, name in enumerate(SIGNALS)}
     eyes = (columns["eye_right"] + columns["eye_left"]) / 2  # both come from one mesh: NaN together
-    for label, series, pick in (("mouth max", columns["mouth"], np.nanargmax), ("eyes min", eyes, np.nanargmin),
-                                ("yaw min", columns["yaw"], np.nanargmin), ("yaw max", columns["yaw"], np.nanargmax)):
+    for label, series, pick in (
+        ("mouth max", columns["mouth"], np.nanargmax),
+        ("eyes min", eyes, np.nanargmin),
+        ("yaw min", columns["yaw"], np.nanargmin),
+        ("yaw max", columns["yaw"], np.nanargmax),
+    ):
         if np.isfinite(series).any():
             picks[label] = int(pick(series))
     return picks

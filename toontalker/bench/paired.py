@@ -29,14 +29,21 @@ DRIVER_RE = re.compile(r"driver_row(?P<row>\d+)_(?P<character>.+)\.mp4$")
 TARGET_RE = re.compile(r"(?P<character>.+)_row(?P<row>\d+)_gt\.mp4$")
 
 
-def paired_cartoon_pairs(data_root: Path, source: Literal["face-image", "gt-first-frame"] = "face-image",
-                         include_self: bool = False, max_frames: int | None = None) -> pd.DataFrame:
+def paired_cartoon_pairs(
+    data_root: Path,
+    source: Literal["face-image", "gt-first-frame"] = "face-image",
+    include_self: bool = False,
+    max_frames: int | None = None,
+) -> pd.DataFrame:
     """The protocol (setting ``paired-cartoon``) with a ``ground_truth_path`` column, from ``data_root``."""
     folder = Path(data_root) / COMPARE_DIR
     if not folder.is_dir():
         raise InputError(f"{folder}: paired cartoon benchmark folder not found (give the shared data root)")
-    drivers = {int(m["row"]): (m["character"], p) for p in sorted(folder.glob("driver_row*.mp4"))
-               if (m := DRIVER_RE.match(p.name))}
+    drivers = {
+        int(m["row"]): (m["character"], p)
+        for p in sorted(folder.glob("driver_row*.mp4"))
+        if (m := DRIVER_RE.match(p.name))
+    }
     if not drivers:
         raise InputError(f"{folder}: no driver_row*.mp4 clips")
     rows = []
@@ -52,13 +59,23 @@ def paired_cartoon_pairs(data_root: Path, source: Literal["face-image", "gt-firs
         if source == "face-image" and not face.is_file():
             raise InputError(f"{face}: rest-pose face of {target} not found")
         frames = 150 if max_frames is None else min(150, max_frames)
-        rows.append({
-            "pair_id": f"paired-cartoon-{target}-row{row}", "setting": "paired-cartoon",
-            "source": target, "source_path": str(face if source == "face-image" else gt),
-            "source_domain": "cartoon", "source_identity": target, "frame": 0,
-            "driving": driver_path.stem, "driving_path": str(driver_path), "driving_domain": "cartoon",
-            "driving_identity": driver_character, "driving_frames": frames, "ground_truth_path": str(gt),
-        })
+        rows.append(
+            {
+                "pair_id": f"paired-cartoon-{target}-row{row}",
+                "setting": "paired-cartoon",
+                "source": target,
+                "source_path": str(face if source == "face-image" else gt),
+                "source_domain": "cartoon",
+                "source_identity": target,
+                "frame": 0,
+                "driving": driver_path.stem,
+                "driving_path": str(driver_path),
+                "driving_domain": "cartoon",
+                "driving_identity": driver_character,
+                "driving_frames": frames,
+                "ground_truth_path": str(gt),
+            }
+        )
     if not rows:
         raise InputError(f"{folder}: no *_row*_gt.mp4 clip matches a driver row")
     return pd.DataFrame(rows, columns=[*PROTOCOL_COLUMNS, "ground_truth_path"])

@@ -34,8 +34,18 @@ from toontalker.io_utils import atomic_path
 
 MANIFEST_COLUMNS = ("id", "path", "domain", "identity", "split", "frames")
 PROTOCOL_COLUMNS = (
-    "pair_id", "setting", "source", "source_path", "source_domain", "source_identity", "frame",
-    "driving", "driving_path", "driving_domain", "driving_identity", "driving_frames",
+    "pair_id",
+    "setting",
+    "source",
+    "source_path",
+    "source_domain",
+    "source_identity",
+    "frame",
+    "driving",
+    "driving_path",
+    "driving_domain",
+    "driving_identity",
+    "driving_frames",
 )
 
 
@@ -111,7 +121,9 @@ def generate_pairs(manifest: pd.DataFrame, setting: str, options: ProtocolOption
     sources = test[test["domain"] == spec.source_domain]
     rows: list[dict[str, Any]] = []
     for _, driver in drivers.iterrows():
-        n_frames = int(driver["frames"]) if options.max_frames is None else min(int(driver["frames"]), options.max_frames)
+        n_frames = (
+            int(driver["frames"]) if options.max_frames is None else min(int(driver["frames"]), options.max_frames)
+        )
         if spec.same_identity:
             chosen = [(driver, 0)]
         else:
@@ -121,13 +133,22 @@ def generate_pairs(manifest: pd.DataFrame, setting: str, options: ProtocolOption
             picks = rng.choice(len(pool), min(options.sources_per_driver, len(pool)), replace=False)
             chosen = [(pool.iloc[int(i)], _pick_frame(rng, int(pool.iloc[int(i)]["frames"]))) for i in picks]
         for source, frame in chosen:
-            rows.append({
-                "pair_id": f"{setting}-{len(rows):05d}", "setting": setting,
-                "source": source["id"], "source_path": source["path"], "source_domain": source["domain"],
-                "source_identity": str(source["identity"]), "frame": frame,
-                "driving": driver["id"], "driving_path": driver["path"], "driving_domain": driver["domain"],
-                "driving_identity": str(driver["identity"]), "driving_frames": n_frames,
-            })
+            rows.append(
+                {
+                    "pair_id": f"{setting}-{len(rows):05d}",
+                    "setting": setting,
+                    "source": source["id"],
+                    "source_path": source["path"],
+                    "source_domain": source["domain"],
+                    "source_identity": str(source["identity"]),
+                    "frame": frame,
+                    "driving": driver["id"],
+                    "driving_path": driver["path"],
+                    "driving_domain": driver["domain"],
+                    "driving_identity": str(driver["identity"]),
+                    "driving_frames": n_frames,
+                }
+            )
     return pd.DataFrame(rows, columns=list(PROTOCOL_COLUMNS))
 
 
@@ -138,8 +159,9 @@ class ProtocolFile:
     pairs: int
 
 
-def generate_protocols(manifest: pd.DataFrame, settings: list[str], options: ProtocolOptions,
-                       out_dir: Path) -> list[ProtocolFile]:
+def generate_protocols(
+    manifest: pd.DataFrame, settings: list[str], options: ProtocolOptions, out_dir: Path
+) -> list[ProtocolFile]:
     """Write ``<out_dir>/<setting>.csv`` for each setting (an empty setting still gets its header)."""
     written = []
     for setting in settings:

@@ -64,9 +64,17 @@ class SettingResult:
 
 
 @torch.no_grad()
-def reenact_clip(model: Reenactor, source: torch.Tensor, source_domain: Domain, driving: torch.Tensor, *,
-                 driving_domain: Domain, batch_size: int, motion: Motion = "relative",
-                 backend: Backend = "torch") -> torch.Tensor:
+def reenact_clip(
+    model: Reenactor,
+    source: torch.Tensor,
+    source_domain: Domain,
+    driving: torch.Tensor,
+    *,
+    driving_domain: Domain,
+    batch_size: int,
+    motion: Motion = "relative",
+    backend: Backend = "torch",
+) -> torch.Tensor:
     """Animate ``source`` ``(1, 3, H, W)`` with ``driving`` ``(N, 3, H, W)`` (both in ``[-1, 1]``).
 
     The source is encoded once; ``driving[0]`` (encoded on its own) is the start frame of relative motion;
@@ -76,10 +84,13 @@ def reenact_clip(model: Reenactor, source: torch.Tensor, source_domain: Domain, 
     """
     src = model.encode_source(source, source_domain)
     reference = model.encode_driving(driving[:1], driving_domain) if motion == "relative" else None
-    runner = CoreRunner(model, src, driving_domain, motion=motion, reference=reference, batch_size=batch_size,
-                        backend=backend)
-    outputs = [runner(driving[begin:begin + batch_size]).float().clamp(-1, 1).cpu()
-               for begin in range(0, driving.shape[0], batch_size)]
+    runner = CoreRunner(
+        model, src, driving_domain, motion=motion, reference=reference, batch_size=batch_size, backend=backend
+    )
+    outputs = [
+        runner(driving[begin : begin + batch_size]).float().clamp(-1, 1).cpu()
+        for begin in range(0, driving.shape[0], batch_size)
+    ]
     return torch.cat(outputs)
 
 
@@ -114,8 +125,15 @@ def _ground_truth(pair: pd.Series, driving_u8: np.ndarray, size: int) -> np.ndar
     return driving_u8 if pair["setting"] == "same-identity" else None
 
 
-def run_setting(model: Reenactor, pairs: pd.DataFrame, suite: MetricSuite, *, options: QualityOptions,
-                out_dir: Path, progress: Progress | None = None) -> SettingResult:
+def run_setting(
+    model: Reenactor,
+    pairs: pd.DataFrame,
+    suite: MetricSuite,
+    *,
+    options: QualityOptions,
+    out_dir: Path,
+    progress: Progress | None = None,
+) -> SettingResult:
     """Reenact and score every pair of one protocol; writes ``pairs-<setting>.parquet`` and a contact sheet."""
     from toontalker.bench.report import write_contact_sheet
 
@@ -129,17 +147,29 @@ def run_setting(model: Reenactor, pairs: pd.DataFrame, suite: MetricSuite, *, op
     for index, (_, pair) in enumerate(pairs.iterrows()):
         source_u8 = read_frames(pair["source_path"], size, start=int(pair["frame"]), count=1)[:1]
         driving_u8 = read_frames(pair["driving_path"], size, count=int(pair["driving_frames"]))
-        generated = reenact_clip(model, to_tensor(source_u8, device), pair["source_domain"],
-                                 to_tensor(driving_u8, device), driving_domain=pair["driving_domain"],
-                                 batch_size=options.batch_size, motion=options.motion)
+        generated = reenact_clip(
+            model,
+            to_tensor(source_u8, device),
+            pair["source_domain"],
+            to_tensor(driving_u8, device),
+            driving_domain=pair["driving_domain"],
+            batch_size=options.batch_size,
+            motion=options.motion,
+        )
         target_u8 = _ground_truth(pair, driving_u8, size)
         separate_truth = target_u8 is not None and target_u8 is not driving_u8
         if target_u8 is not None:
             n = min(len(target_u8), len(generated))
             target_u8, generated, driving_u8 = target_u8[:n], generated[:n], driving_u8[:n]
         generated_u8 = to_uint8(generated)
-        clip = Clip(generated=generated, generated_u8=generated_u8, driving_u8=driving_u8, source_u8=source_u8,
-                    target=None if target_u8 is None else to_tensor(target_u8), target_u8=target_u8)
+        clip = Clip(
+            generated=generated,
+            generated_u8=generated_u8,
+            driving_u8=driving_u8,
+            source_u8=source_u8,
+            target=None if target_u8 is None else to_tensor(target_u8),
+            target_u8=target_u8,
+        )
         scores = suite.score_clip(clip)
         for name, values in scores.items():
             acc.per_frame.setdefault(name, []).append(values)
@@ -147,14 +177,21 @@ def run_setting(model: Reenactor, pairs: pd.DataFrame, suite: MetricSuite, *, op
         if measure_motion:
             from toontalker.bench.motion_quality import pair_motion
 
-            motion_rows.append(pair_motion(pair, source=source_u8, driving=driving_u8, generated=generated_u8,
-                                           truth=target_u8))
+            motion_rows.append(
+                pair_motion(pair, source=source_u8, driving=driving_u8, generated=generated_u8, truth=target_u8)
+            )
             acc.rows[-1].update(motion_rows[-1].columns)
         reference_frames.append(source_u8)
         if len(acc.samples) < options.samples:
             mid = len(generated_u8) // 2
-            acc.samples.append((source_u8[0], driving_u8[mid], generated_u8[mid],
-                                *((target_u8[mid],) if separate_truth and target_u8 is not None else ())))
+            acc.samples.append(
+                (
+                    source_u8[0],
+                    driving_u8[mid],
+                    generated_u8[mid],
+                    *((target_u8[mid],) if separate_truth and target_u8 is not None else ()),
+                )
+            )
         if progress:
             progress(f"{setting}: pair {index + 1}/{len(pairs)} ({len(generated)} frames)")
 
@@ -176,15 +213,29 @@ def run_setting(model: Reenactor, pairs: pd.DataFrame, suite: MetricSuite, *, op
         from toontalker.bench.motion import aggregate
 
         motion = aggregate(setting, [m.row for m in motion_rows])
-    return SettingResult(setting=setting, pairs=len(acc.rows), frames=sum(r["frames_scored"] for r in acc.rows),
-                         metrics=tuple(summaries.values()), pairs_path=pairs_path, contact_sheet=sheet, motion=motion)
+    return SettingResult(
+        setting=setting,
+        pairs=len(acc.rows),
+        frames=sum(r["frames_scored"] for r in acc.rows),
+        metrics=tuple(summaries.values()),
+        pairs_path=pairs_path,
+        contact_sheet=sheet,
+        motion=motion,
+    )
 
 
 def run_key(pairs: pd.DataFrame, metrics: tuple[str, ...], *, options: QualityOptions, model_id: str) -> str:
     """What a finished setting must match to be reused: the pairs, metrics, motion mode and model."""
-    blob = json.dumps({"pairs": pairs.astype(str).to_dict(orient="records"), "metrics": list(metrics),
-                       "motion": options.motion, "model": model_id,
-                       **({"motion_table": True} if options.motion_table else {})}, sort_keys=True)
+    blob = json.dumps(
+        {
+            "pairs": pairs.astype(str).to_dict(orient="records"),
+            "metrics": list(metrics),
+            "motion": options.motion,
+            "model": model_id,
+            **({"motion_table": True} if options.motion_table else {}),
+        },
+        sort_keys=True,
+    )
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
@@ -211,12 +262,25 @@ def load_finished(out_dir: Path, setting: str, key: str) -> SettingResult | None
         from toontalker.bench.motion_quality import setting_motion_from_json
 
         motion = setting_motion_from_json(data["motion"])
-    return SettingResult(setting=data["setting"], pairs=data["pairs"], frames=data["frames"], metrics=metrics,
-                         pairs_path=Path(data["pairs_path"]), contact_sheet=sheet, motion=motion)
+    return SettingResult(
+        setting=data["setting"],
+        pairs=data["pairs"],
+        frames=data["frames"],
+        metrics=metrics,
+        pairs_path=Path(data["pairs_path"]),
+        contact_sheet=sheet,
+        motion=motion,
+    )
 
 
-def run_quality(model: Reenactor, protocol_paths: list[Path], out_dir: Path, options: QualityOptions,
-                progress: Progress | None = None, model_id: str = "") -> list[SettingResult]:
+def run_quality(
+    model: Reenactor,
+    protocol_paths: list[Path],
+    out_dir: Path,
+    options: QualityOptions,
+    progress: Progress | None = None,
+    model_id: str = "",
+) -> list[SettingResult]:
     """Run each protocol CSV through ``model`` (``model_id`` names its weights, for resuming); results
     (parquet, sheets, summaries) under ``out_dir``."""
     out_dir = Path(out_dir)

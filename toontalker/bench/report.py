@@ -54,8 +54,12 @@ class TableView:
     notes: tuple[str, ...] = ()
 
     def to_markdown(self) -> str:
-        lines = [f"### {self.title}", "", "| " + " | ".join(self.columns) + " |",
-                 "|" + "|".join(" --- " for _ in self.columns) + "|"]
+        lines = [
+            f"### {self.title}",
+            "",
+            "| " + " | ".join(self.columns) + " |",
+            "|" + "|".join(" --- " for _ in self.columns) + "|",
+        ]
         lines += ["| " + " | ".join(row) + " |" for row in self.rows]
         if self.notes:
             lines += [""] + [f"- {note}" for note in self.notes]
@@ -102,10 +106,23 @@ def all_metrics_table(runs: Sequence[RunResults]) -> TableView:
     for run in runs:
         for result in run.settings:
             for summary in result.metrics:
-                rows.append((run.label, result.setting, f"{summary.name}{_arrow(summary.name)}", summary.short_text,
-                             str(summary.count), str(summary.skipped), str(result.pairs)))
-    return TableView("All metrics", ("run", "setting", "metric", "value", "frames", "skipped", "pairs"),
-                     tuple(rows), unavailable_notes(runs))
+                rows.append(
+                    (
+                        run.label,
+                        result.setting,
+                        f"{summary.name}{_arrow(summary.name)}",
+                        summary.short_text,
+                        str(summary.count),
+                        str(summary.skipped),
+                        str(result.pairs),
+                    )
+                )
+    return TableView(
+        "All metrics",
+        ("run", "setting", "metric", "value", "frames", "skipped", "pairs"),
+        tuple(rows),
+        unavailable_notes(runs),
+    )
 
 
 def summary_frame(runs: Sequence[RunResults]) -> pd.DataFrame:
@@ -113,14 +130,25 @@ def summary_frame(runs: Sequence[RunResults]) -> pd.DataFrame:
     for run in runs:
         for result in run.settings:
             for s in result.metrics:
-                records.append({"run": run.label, "setting": result.setting, "metric": s.name, "value": s.value,
-                                "unavailable": s.unavailable, "frames": s.count, "skipped": s.skipped,
-                                "pairs": result.pairs, "higher_is_better": s.higher_is_better})
+                records.append(
+                    {
+                        "run": run.label,
+                        "setting": result.setting,
+                        "metric": s.name,
+                        "value": s.value,
+                        "unavailable": s.unavailable,
+                        "frames": s.count,
+                        "skipped": s.skipped,
+                        "pairs": result.pairs,
+                        "higher_is_better": s.higher_is_better,
+                    }
+                )
     return pd.DataFrame(records)
 
 
-def write_report(views: Sequence[TableView], runs: Sequence[RunResults], out_dir: Path, title: str,
-                 notes: Sequence[str] = ()) -> tuple[Path, Path]:
+def write_report(
+    views: Sequence[TableView], runs: Sequence[RunResults], out_dir: Path, title: str, notes: Sequence[str] = ()
+) -> tuple[Path, Path]:
     """``report.md`` (tables + contact sheets + notes) and ``summary.csv`` under ``out_dir``."""
     out_dir = Path(out_dir)
     parts = [f"# {title}", ""]

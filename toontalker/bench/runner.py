@@ -41,7 +41,9 @@ class BenchReport:
     csv: Path
 
 
-def make_protocols(manifest: Path, out_dir: Path, settings: Sequence[str], options: ProtocolOptions) -> list[ProtocolFile]:
+def make_protocols(
+    manifest: Path, out_dir: Path, settings: Sequence[str], options: ProtocolOptions
+) -> list[ProtocolFile]:
     """`bench protocol`: one pair-list CSV per setting from the manifest's test split."""
     for setting in settings:
         setting_spec(setting)
@@ -94,9 +96,15 @@ def parse_variants(weights: str | None, ablations: Sequence[str], table: int | N
     return [Variant("Ours", weights)]
 
 
-def quality_benchmark(variants: Sequence[Variant], protocol_paths: Sequence[Path], out_dir: Path,
-                      options: QualityOptions, table: int | None = None, progress: Progress | None = None,
-                      model_loader: Callable[[str, str], Reenactor] = load_model) -> BenchReport:
+def quality_benchmark(
+    variants: Sequence[Variant],
+    protocol_paths: Sequence[Path],
+    out_dir: Path,
+    options: QualityOptions,
+    table: int | None = None,
+    progress: Progress | None = None,
+    model_loader: Callable[[str, str], Reenactor] = load_model,
+) -> BenchReport:
     """`bench quality`: every variant through every protocol, then the paper's tables beside ours."""
     if not protocol_paths:
         raise UsageError("no protocol CSVs given (make them with `toontalker bench protocol`)")
@@ -126,10 +134,17 @@ def quality_benchmark(variants: Sequence[Variant], protocol_paths: Sequence[Path
     return BenchReport(tuple(runs), tuple(views), md, csv)
 
 
-def paired_benchmark(variant: Variant, data_root: Path, out_dir: Path, options: QualityOptions,
-                     source: str = "face-image", include_self: bool = False, max_frames: int | None = None,
-                     progress: Progress | None = None,
-                     model_loader: Callable[[str, str], Reenactor] = load_model) -> BenchReport:
+def paired_benchmark(
+    variant: Variant,
+    data_root: Path,
+    out_dir: Path,
+    options: QualityOptions,
+    source: str = "face-image",
+    include_self: bool = False,
+    max_frames: int | None = None,
+    progress: Progress | None = None,
+    model_loader: Callable[[str, str], Reenactor] = load_model,
+) -> BenchReport:
     """`bench paired`: the THA2 paired cartoon benchmark (see :mod:`toontalker.bench.paired`)."""
     pairs = paired_cartoon_pairs(data_root, source, include_self, max_frames)  # type: ignore[arg-type]
     out_dir = Path(out_dir)
@@ -142,7 +157,10 @@ def paired_benchmark(variant: Variant, data_root: Path, out_dir: Path, options: 
     results = run_quality(model, [protocol], out_dir, options, progress, variant.weights)
     runs = [RunResults(variant.label, tuple(results))]
     views = [all_metrics_table(runs)]
-    notes = [f"weights {variant.weights}", f"{len(pairs)} pairs from {Path(data_root) / 'cartoon/videos/tha2_compare'}",
-             f"source: {source}; outputs compared with the THA2 ground-truth renders frame by frame"]
+    notes = [
+        f"weights {variant.weights}",
+        f"{len(pairs)} pairs from {Path(data_root) / 'cartoon/videos/tha2_compare'}",
+        f"source: {source}; outputs compared with the THA2 ground-truth renders frame by frame",
+    ]
     md, csv = write_report(views, runs, out_dir, "Paired cartoon benchmark (THA2 ground truth)", notes)
     return BenchReport(tuple(runs), tuple(views), md, csv)

@@ -20,8 +20,16 @@ from toontalker.bench.paired import COMPARE_DIR, FACES_DIR
 from toontalker.errors import InputError
 from toontalker.io_utils import atomic_path
 
-REAL_CLIPS = ("liveportrait_d0.mp4", "liveportrait_d10.mp4", "liveportrait_d12.mp4", "liveportrait_d18.mp4",
-              "liveportrait_d20.mp4", "lia_vox_driving2.mp4", "tpsmm_driving.mp4", "animeceleb_vox_example.mp4")
+REAL_CLIPS = (
+    "liveportrait_d0.mp4",
+    "liveportrait_d10.mp4",
+    "liveportrait_d12.mp4",
+    "liveportrait_d18.mp4",
+    "liveportrait_d20.mp4",
+    "lia_vox_driving2.mp4",
+    "tpsmm_driving.mp4",
+    "animeceleb_vox_example.mp4",
+)
 CARTOON_CHARACTERS = ("a_chan", "aduchi_momo", "aiba_uiha", "airani_iofifteen", "aizono_manami", "akai_heart")
 
 
@@ -37,7 +45,9 @@ def _frames(path: Path) -> int:
 def write_sample_dataset(shared: Path, out: Path) -> Path:
     """Copy the subset into ``out`` and write ``out/manifest.csv`` (all rows in the test split)."""
     shared, out = Path(shared), Path(out)
-    copies: list[tuple[Path, Path]] = [(p, out / p.relative_to(shared)) for p in sorted((shared / COMPARE_DIR).glob("*.mp4"))]
+    copies: list[tuple[Path, Path]] = [
+        (p, out / p.relative_to(shared)) for p in sorted((shared / COMPARE_DIR).glob("*.mp4"))
+    ]
     copies += [(p, out / p.relative_to(shared)) for p in sorted((shared / FACES_DIR).glob("tha2_3dmodel_face_*.png"))]
     rows = []
     for name in REAL_CLIPS:

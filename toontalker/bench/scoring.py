@@ -107,8 +107,9 @@ class MetricSuite:
                 self._features.append(np.asarray(backend(clip.generated)))
             elif kind == "landmarks":
                 reference = clip.target_u8 if clip.target_u8 is not None else clip.driving_u8
-                out[name] = keypoint_distance(detect_all(backend, clip.generated_u8),
-                                              detect_all(backend, reference)).per_frame
+                out[name] = keypoint_distance(
+                    detect_all(backend, clip.generated_u8), detect_all(backend, reference)
+                ).per_frame
             elif kind == "identity-source":
                 source = backend.embedding(clip.source_u8[0])
                 out[name] = np.array([cosine_similarity(source, e) for e in embed_all(backend, clip.generated_u8)])
@@ -140,8 +141,9 @@ class MetricSuite:
         features, self._features = np.concatenate(self._features), []
         return features
 
-    def summarise(self, per_frame: dict[str, list[np.ndarray]], fid_value: float | None = None,
-                  fid_count: int = 0) -> dict[str, MetricSummary]:
+    def summarise(
+        self, per_frame: dict[str, list[np.ndarray]], fid_value: float | None = None, fid_count: int = 0
+    ) -> dict[str, MetricSummary]:
         """Per-metric means over all frames of a run (NaNs counted as skipped)."""
         summaries: dict[str, MetricSummary] = {}
         for name in self.metrics:
@@ -149,8 +151,11 @@ class MetricSuite:
             if name in self.unavailable:
                 summaries[name] = MetricSummary.from_unavailable(self.unavailable[name], better)
             elif name == "fid":
-                summaries[name] = (MetricSummary(name, fid_value, fid_count, 0, None, better) if fid_value is not None
-                                   else MetricSummary(name, None, 0, 0, "unavailable: too few frames for FID", better))
+                summaries[name] = (
+                    MetricSummary(name, fid_value, fid_count, 0, None, better)
+                    if fid_value is not None
+                    else MetricSummary(name, None, 0, 0, "unavailable: too few frames for FID", better)
+                )
             elif per_frame.get(name):
                 summaries[name] = MetricSummary.from_values(name, np.concatenate(per_frame[name]), better)
         return summaries

@@ -38,8 +38,13 @@ class SpeedBenchConfig(ConfigBase):
 
     PRESETS: ClassVar[dict] = {
         "quick": {"presets": ("tiny",), "batch_sizes": (1, 8), "iters": 5, "warmup": 2},
-        "gpu": {"presets": ("tiny", "small-256", "paper-256"), "batch_sizes": (1, 8, 32, 64, 128, 256),
-                "dtypes": ("bf16", "fp16", "fp32"), "iters": 50, "warmup": 10},
+        "gpu": {
+            "presets": ("tiny", "small-256", "paper-256"),
+            "batch_sizes": (1, 8, 32, 64, 128, 256),
+            "dtypes": ("bf16", "fp16", "fp32"),
+            "iters": 50,
+            "warmup": 10,
+        },
     }
 
     presets: tuple[str, ...] = ("tiny", "small-256", "paper-256")
@@ -55,8 +60,10 @@ class SpeedBenchConfig(ConfigBase):
 
     def __post_init__(self) -> None:
         self._check(len(self.presets) >= 1, "presets must name at least one model preset")
-        self._check(len(self.batch_sizes) >= 1 and all(b >= 1 for b in self.batch_sizes),
-                    f"batch_sizes must be >= 1, got {self.batch_sizes}")
+        self._check(
+            len(self.batch_sizes) >= 1 and all(b >= 1 for b in self.batch_sizes),
+            f"batch_sizes must be >= 1, got {self.batch_sizes}",
+        )
         self._check(self.iters >= 1 and self.warmup >= 0, "iters must be >= 1 and warmup >= 0")
 
 
@@ -122,8 +129,9 @@ def _time(step: Callable[[], torch.Tensor], device: torch.device, *, iters: int,
     return times
 
 
-def measure(model: ToonTalker, preset: str, *, batch_size: int, dtype: torch.dtype, device: torch.device,
-            cfg: SpeedBenchConfig) -> SpeedRow:
+def measure(
+    model: ToonTalker, preset: str, *, batch_size: int, dtype: torch.dtype, device: torch.device, cfg: SpeedBenchConfig
+) -> SpeedRow:
     """Time the core of ``model`` (already on ``device``) at one batch size and dtype."""
     size = model.config.image_size
     params = sum(p.numel() for p in model.parameters()) / 1e6
@@ -140,25 +148,47 @@ def measure(model: ToonTalker, preset: str, *, batch_size: int, dtype: torch.dty
     with torch.inference_mode(), autocast(device, torch.float32 if cfg.cast_weights else dtype):
         src = model.encode_source(source, "cartoon")
         w_start = model.encode_driving(frames[:1], "real")
-        runner = CoreRunner(model, src, "real", reference=w_start, compile_mode=cfg.compile_mode,
-                            batch_size=batch_size)
+        runner = CoreRunner(model, src, "real", reference=w_start, compile_mode=cfg.compile_mode, batch_size=batch_size)
         times = _time(lambda: runner(frames), device, iters=cfg.iters, warmup=cfg.warmup)
     median = statistics.median(times)
     p90 = sorted(times)[min(len(times) - 1, int(0.9 * len(times)))]
-    return SpeedRow(preset=preset, image_size=size, params_m=round(params, 2), batch_size=batch_size,
-                    dtype=dtype_name(dtype), channels_last=cfg.channels_last, cast_weights=cfg.cast_weights,
-                    compiled=cfg.compile_mode, ms_per_batch=median, ms_per_batch_p90=p90,
-                    ms_per_frame=median / batch_size, frames_per_second=1000.0 * batch_size / median,
-                    peak_memory_mb=_peak_memory_mb(device))
+    return SpeedRow(
+        preset=preset,
+        image_size=size,
+        params_m=round(params, 2),
+        batch_size=batch_size,
+        dtype=dtype_name(dtype),
+        channels_last=cfg.channels_last,
+        cast_weights=cfg.cast_weights,
+        compiled=cfg.compile_mode,
+        ms_per_batch=median,
+        ms_per_batch_p90=p90,
+        ms_per_frame=median / batch_size,
+        frames_per_second=1000.0 * batch_size / median,
+        peak_memory_mb=_peak_memory_mb(device),
+    )
 
 
-def _failed_row(preset: str, *, size: int, params: float, batch_size: int, dtype: torch.dtype,
-                cfg: SpeedBenchConfig, error: str) -> SpeedRow:
+def _failed_row(
+    preset: str, *, size: int, params: float, batch_size: int, dtype: torch.dtype, cfg: SpeedBenchConfig, error: str
+) -> SpeedRow:
     nan = float("nan")
-    return SpeedRow(preset=preset, image_size=size, params_m=round(params, 2), batch_size=batch_size,
-                    dtype=dtype_name(dtype), channels_last=cfg.channels_last, cast_weights=cfg.cast_weights,
-                    compiled=cfg.compile_mode, ms_per_batch=nan, ms_per_batch_p90=nan, ms_per_frame=nan,
-                    frames_per_second=nan, peak_memory_mb=nan, error=error)
+    return SpeedRow(
+        preset=preset,
+        image_size=size,
+        params_m=round(params, 2),
+        batch_size=batch_size,
+        dtype=dtype_name(dtype),
+        channels_last=cfg.channels_last,
+        cast_weights=cfg.cast_weights,
+        compiled=cfg.compile_mode,
+        ms_per_batch=nan,
+        ms_per_batch_p90=nan,
+        ms_per_frame=nan,
+        frames_per_second=nan,
+        peak_memory_mb=nan,
+        error=error,
+    )
 
 
 def run_speed_bench(cfg: SpeedBenchConfig, on_row: Callable[[SpeedRow], None] | None = None) -> SpeedReport:
@@ -183,8 +213,15 @@ def run_speed_bench(cfg: SpeedBenchConfig, on_row: Callable[[SpeedRow], None] | 
                 try:
                     row = measure(model, preset, batch_size=batch_size, dtype=dtype, device=device, cfg=cfg)
                 except torch.OutOfMemoryError:
-                    row = _failed_row(preset, size=base.config.image_size, params=params, batch_size=batch_size,
-                                      dtype=dtype, cfg=cfg, error="out of memory")
+                    row = _failed_row(
+                        preset,
+                        size=base.config.image_size,
+                        params=params,
+                        batch_size=batch_size,
+                        dtype=dtype,
+                        cfg=cfg,
+                        error="out of memory",
+                    )
                     if device.type == "cuda":
                         torch.cuda.empty_cache()
                 rows.append(row)

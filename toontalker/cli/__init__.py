@@ -20,11 +20,11 @@ app = typer.Typer(
     name="toontalker",
     help="Cross-domain face reenactment: drive a cartoon with a real video, and a real face with a cartoon.",
     epilog="Examples:\n\n"
-           "  toontalker animate examples/cartoon_portrait.jpg examples/real_driver.mp4 -o animated.mp4 --side-by-side\n\n"
-           "  toontalker info\n\n"
-           "  toontalker dataset build raw_videos/ data/real --domain real\n\n"
-           "  toontalker train --stage 1 --data data/real --out runs/s1\n\n"
-           "  toontalker animate --help",
+    "  toontalker animate examples/cartoon_portrait.jpg examples/real_driver.mp4 -o animated.mp4 --side-by-side\n\n"
+    "  toontalker info\n\n"
+    "  toontalker dataset build raw_videos/ data/real --domain real\n\n"
+    "  toontalker train --stage 1 --data data/real --out runs/s1\n\n"
+    "  toontalker animate --help",
     pretty_exceptions_enable=False,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},

@@ -42,40 +42,118 @@ DEFAULTS = option_defaults(AnimateOptions)  # the library's defaults: one home (
 
 AnimateWeights = Annotated[
     str | None,
-    typer.Option("--weights", "-w", help="Weights folder or Hugging Face hub id (OWNER/NAME or OWNER/NAME@REVISION). "
-                 "Default: the demo weights shipped with the package (toontalker/weights/default)."),
+    typer.Option(
+        "--weights",
+        "-w",
+        help="Weights folder or Hugging Face hub id (OWNER/NAME or OWNER/NAME@REVISION). "
+        "Default: the demo weights shipped with the package (toontalker/weights/default).",
+    ),
 ]
 
 
 def animate_command(
     source: Annotated[Path, typer.Argument(help="Source image with the face to animate.")],
     driving: Annotated[Path, typer.Argument(help="Driving video (or image) giving the motion.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output file (.mp4 .mov .mkv .webm .gif .png ...) or folder for PNG frames.")],
-    source_domain: Annotated[Domain, typer.Option("--source-domain", case_sensitive=False, help="Domain of SOURCE: cartoon or real.")] = DEFAULTS.source_domain,
-    driving_domain: Annotated[Domain, typer.Option("--driving-domain", case_sensitive=False, help="Domain of DRIVING: real or cartoon.")] = DEFAULTS.driving_domain,
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", help="Output file (.mp4 .mov .mkv .webm .gif .png ...) or folder for PNG frames."
+        ),
+    ],
+    source_domain: Annotated[
+        Domain, typer.Option("--source-domain", case_sensitive=False, help="Domain of SOURCE: cartoon or real.")
+    ] = DEFAULTS.source_domain,
+    driving_domain: Annotated[
+        Domain, typer.Option("--driving-domain", case_sensitive=False, help="Domain of DRIVING: real or cartoon.")
+    ] = DEFAULTS.driving_domain,
     weights: AnimateWeights = None,
-    preset: Annotated[str | None, typer.Option("--preset", help="Architecture for --random-weights: tiny, small-256, paper-256; without it, the weights must be this preset (else exit 2).")] = None,
-    random_weights: Annotated[bool, typer.Option("--random-weights", help="Untrained model: tests the pipeline, the pictures are MEANINGLESS.")] = DEFAULTS.random_weights,
-    detector: Annotated[Detector, typer.Option("--detector", help="Face detector: auto (per domain), s3fd, mediapipe, haar, dlib-hog, dlib-cnn.")] = DEFAULTS.detector,
-    source_box: Annotated[str | None, typer.Option("--source-box", metavar="X0,Y0,X1,Y1", help="The source face box in pixels (skips detection).")] = None,
-    no_crop: Annotated[bool, typer.Option("--no-crop", help="Both inputs are already face crops: use whole frames.")] = False,
+    preset: Annotated[
+        str | None,
+        typer.Option(
+            "--preset",
+            help="Architecture for --random-weights: tiny, small-256, paper-256; without it, the weights must be this preset (else exit 2).",
+        ),
+    ] = None,
+    random_weights: Annotated[
+        bool,
+        typer.Option("--random-weights", help="Untrained model: tests the pipeline, the pictures are MEANINGLESS."),
+    ] = DEFAULTS.random_weights,
+    detector: Annotated[
+        Detector,
+        typer.Option("--detector", help="Face detector: auto (per domain), s3fd, mediapipe, haar, dlib-hog, dlib-cnn."),
+    ] = DEFAULTS.detector,
+    source_box: Annotated[
+        str | None,
+        typer.Option("--source-box", metavar="X0,Y0,X1,Y1", help="The source face box in pixels (skips detection)."),
+    ] = None,
+    no_crop: Annotated[
+        bool, typer.Option("--no-crop", help="Both inputs are already face crops: use whole frames.")
+    ] = False,
     no_crop_source: Annotated[bool, typer.Option("--no-crop-source", help="SOURCE is already a face crop.")] = False,
-    no_crop_driving: Annotated[bool, typer.Option("--no-crop-driving", help="DRIVING is already cropped to the face.")] = False,
-    crop_scale: Annotated[float, typer.Option("--crop-scale", help="Crop side as a multiple of the face box's longer side.")] = DEFAULTS.crop_scale,
-    detect_every: Annotated[int, typer.Option("--detect-every", min=1, help="Detect the driving face every N frames.")] = DEFAULTS.detect_every,
-    smooth_frames: Annotated[int, typer.Option("--smooth-frames", min=0, help="Average the driving box over 2N+1 frames.")] = DEFAULTS.smooth_frames,
-    start_frame: Annotated[int, typer.Option("--start-frame", min=0, help="Relative motion: the driving frame that maps to the source's pose.")] = DEFAULTS.start_frame,
-    find_best_start: Annotated[bool, typer.Option("--find-best-start", help="Relative motion: use the driving frame whose motion code is nearest the source's.")] = DEFAULTS.find_best_start,
-    absolute: Annotated[bool, typer.Option("--absolute", help="Absolute motion (Eq. 3) instead of relative (Eq. 5).")] = False,
-    max_frames: Annotated[int | None, typer.Option("--max-frames", min=1, help="Animate only the first N driving frames.")] = DEFAULTS.max_frames,
-    paste_back: Annotated[bool, typer.Option("--paste-back", help="Blend the animated face back into the full source image.")] = DEFAULTS.paste_back,
-    feather: Annotated[float, typer.Option("--feather", help="Paste-back blend ramp, fraction of the crop side.")] = DEFAULTS.feather,
-    side_by_side: Annotated[bool, typer.Option("--side-by-side", help="Write source | driving | result panels.")] = DEFAULTS.side_by_side,
+    no_crop_driving: Annotated[
+        bool, typer.Option("--no-crop-driving", help="DRIVING is already cropped to the face.")
+    ] = False,
+    crop_scale: Annotated[
+        float, typer.Option("--crop-scale", help="Crop side as a multiple of the face box's longer side.")
+    ] = DEFAULTS.crop_scale,
+    detect_every: Annotated[
+        int, typer.Option("--detect-every", min=1, help="Detect the driving face every N frames.")
+    ] = DEFAULTS.detect_every,
+    smooth_frames: Annotated[
+        int, typer.Option("--smooth-frames", min=0, help="Average the driving box over 2N+1 frames.")
+    ] = DEFAULTS.smooth_frames,
+    start_frame: Annotated[
+        int,
+        typer.Option("--start-frame", min=0, help="Relative motion: the driving frame that maps to the source's pose."),
+    ] = DEFAULTS.start_frame,
+    find_best_start: Annotated[
+        bool,
+        typer.Option(
+            "--find-best-start",
+            help="Relative motion: use the driving frame whose motion code is nearest the source's.",
+        ),
+    ] = DEFAULTS.find_best_start,
+    absolute: Annotated[
+        bool, typer.Option("--absolute", help="Absolute motion (Eq. 3) instead of relative (Eq. 5).")
+    ] = False,
+    max_frames: Annotated[
+        int | None, typer.Option("--max-frames", min=1, help="Animate only the first N driving frames.")
+    ] = DEFAULTS.max_frames,
+    paste_back: Annotated[
+        bool, typer.Option("--paste-back", help="Blend the animated face back into the full source image.")
+    ] = DEFAULTS.paste_back,
+    feather: Annotated[
+        float, typer.Option("--feather", help="Paste-back blend ramp, fraction of the crop side.")
+    ] = DEFAULTS.feather,
+    side_by_side: Annotated[
+        bool, typer.Option("--side-by-side", help="Write source | driving | result panels.")
+    ] = DEFAULTS.side_by_side,
     no_audio: Annotated[bool, typer.Option("--no-audio", help="Do not copy the driver's audio.")] = False,
-    batch_size: Annotated[int, typer.Option("--batch-size", "-b", min=1, help="Driving frames per inference batch.")] = DEFAULTS.batch_size,
-    backend: Annotated[InferenceBackend, typer.Option("--backend", case_sensitive=False, help="Inference backend: torch, or onnx (onnxruntime on the CPU, fp32; exports and caches the graph on first use; needs the onnx extra).")] = DEFAULTS.backend,
-    onnx_model: Annotated[Path | None, typer.Option("--onnx-model", help="With --backend onnx: a graph from `toontalker weights export-onnx` (else the cached export).")] = None,
-    compile_core: Annotated[bool, typer.Option("--compile", help="torch.compile the per-frame core (torch backend): faster batches after a one-off compile before the first batch. Compiling small-256 took 22 minutes on a busy 2-core CPU (needs a C++ compiler), 1-2 minutes on a GPU; for long drivers only.")] = DEFAULTS.compile,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", "-b", min=1, help="Driving frames per inference batch.")
+    ] = DEFAULTS.batch_size,
+    backend: Annotated[
+        InferenceBackend,
+        typer.Option(
+            "--backend",
+            case_sensitive=False,
+            help="Inference backend: torch, or onnx (onnxruntime on the CPU, fp32; exports and caches the graph on first use; needs the onnx extra).",
+        ),
+    ] = DEFAULTS.backend,
+    onnx_model: Annotated[
+        Path | None,
+        typer.Option(
+            "--onnx-model",
+            help="With --backend onnx: a graph from `toontalker weights export-onnx` (else the cached export).",
+        ),
+    ] = None,
+    compile_core: Annotated[
+        bool,
+        typer.Option(
+            "--compile",
+            help="torch.compile the per-frame core (torch backend): faster batches after a one-off compile before the first batch. Compiling small-256 took 22 minutes on a busy 2-core CPU (needs a C++ compiler), 1-2 minutes on a GPU; for long drivers only.",
+        ),
+    ] = DEFAULTS.compile,
     device: Device = DEFAULTS.device,
     dtype: Dtype = DEFAULTS.dtype,
     seed: Seed = DEFAULTS.seed,
@@ -88,21 +166,39 @@ def animate_command(
     mode = output_mode(quiet, json)
     box = Box.parse(source_box, "--source-box").as_tuple() if source_box else None
     options = AnimateOptions(
-        source_domain=source_domain, driving_domain=driving_domain,
-        detector=detector, source_box=box,
-        no_crop_source=no_crop or no_crop_source, no_crop_driving=no_crop or no_crop_driving,
-        crop_scale=crop_scale, detect_every=detect_every, smooth_frames=smooth_frames,
-        motion="absolute" if absolute else "relative", start_frame=start_frame, find_best_start=find_best_start,
-        max_frames=max_frames, paste_back=paste_back, feather=feather, side_by_side=side_by_side,
-        audio=not no_audio, batch_size=batch_size, device=device, dtype=dtype, preset=preset,
-        backend=backend, onnx_model=str(onnx_model) if onnx_model is not None else None,
+        source_domain=source_domain,
+        driving_domain=driving_domain,
+        detector=detector,
+        source_box=box,
+        no_crop_source=no_crop or no_crop_source,
+        no_crop_driving=no_crop or no_crop_driving,
+        crop_scale=crop_scale,
+        detect_every=detect_every,
+        smooth_frames=smooth_frames,
+        motion="absolute" if absolute else "relative",
+        start_frame=start_frame,
+        find_best_start=find_best_start,
+        max_frames=max_frames,
+        paste_back=paste_back,
+        feather=feather,
+        side_by_side=side_by_side,
+        audio=not no_audio,
+        batch_size=batch_size,
+        device=device,
+        dtype=dtype,
+        preset=preset,
+        backend=backend,
+        onnx_model=str(onnx_model) if onnx_model is not None else None,
         compile=compile_core,
-        random_weights=random_weights, seed=seed,
+        random_weights=random_weights,
+        seed=seed,
     )
     err = stderr_console()
     if random_weights and not mode.json:
-        err.print(f"[bold red]RANDOM WEIGHTS ({preset or 'tiny'}): the output tests the pipeline; "
-                  "its pictures are meaningless.[/bold red]")
+        err.print(
+            f"[bold red]RANDOM WEIGHTS ({preset or 'tiny'}): the output tests the pipeline; "
+            "its pictures are meaningless.[/bold red]"
+        )
     if mode.show_bars:
         from toontalker.cli.progress import frame_progress
 
@@ -120,10 +216,14 @@ def animate_command(
         return
     out = stdout_console()
     audio = ", audio" if result.audio else ""
-    out.print(f"wrote [bold]{result.output}[/bold] ({result.output_kind}, {result.frames} frames, "
-              f"{result.width}x{result.height}, {result.fps:g} fps{audio}) in {result.seconds:.1f} s "
-              f"({result.frames_per_second:.1f} frames/s on {result.device} {result.dtype}"
-              f"{'' if result.backend == 'torch' else ', ' + result.backend})")
+    out.print(
+        f"wrote [bold]{result.output}[/bold] ({result.output_kind}, {result.frames} frames, "
+        f"{result.width}x{result.height}, {result.fps:g} fps{audio}) in {result.seconds:.1f} s "
+        f"({result.frames_per_second:.1f} frames/s on {result.device} {result.dtype}"
+        f"{'' if result.backend == 'torch' else ', ' + result.backend})"
+    )
     ref = f", reference frame {result.reference_frame}" if result.reference_frame is not None else ""
-    out.print(f"motion {result.motion}{ref}; source face by {result.source_face_found_by}; "
-              f"driving face lost in {result.driving_frames_lost} frames; weights {result.weights}")
+    out.print(
+        f"motion {result.motion}{ref}; source face by {result.source_face_found_by}; "
+        f"driving face lost in {result.driving_frames_lost} frames; weights {result.weights}"
+    )

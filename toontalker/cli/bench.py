@@ -35,8 +35,8 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help="Benchmarks: speed of the animate core, quality on the paper's protocols.",
     epilog="Examples:\n\n  toontalker bench speed --presets tiny --batch-sizes 1,8\n\n"
-           "  toontalker bench protocol --data data/built --out protocols\n\n"
-           "  toontalker bench quality -w runs/stage2 --data protocols/ --out bench/quality",
+    "  toontalker bench protocol --data data/built --out protocols\n\n"
+    "  toontalker bench quality -w runs/stage2 --data protocols/ --out bench/quality",
     no_args_is_help=True,
 )
 
@@ -54,10 +54,24 @@ ALL_SETTINGS = values(Setting)
 
 Out = Annotated[Path, typer.Option("--out", "-o", help="Output folder (created; reruns resume in it).")]
 BatchSize = Annotated[int, typer.Option("--batch-size", "-b", min=1, help="Driving frames per model call.")]
-MaxPairs = Annotated[int | None, typer.Option("--max-pairs", min=1, help="Use only the first N pairs of each protocol.")]
+MaxPairs = Annotated[
+    int | None, typer.Option("--max-pairs", min=1, help="Use only the first N pairs of each protocol.")
+]
 MaxFrames = Annotated[int | None, typer.Option("--max-frames", min=2, help="Driving frames per pair (from the first).")]
-Metrics = Annotated[list[str] | None, typer.Option("--metric", "-m", help="Metric to compute (repeatable; default: the setting's paper metrics + offline variants).")]
-Settings = Annotated[list[Setting] | None, typer.Option("--setting", "-s", help="Protocol setting (repeatable). Default: all. (paired-cartoon: bench paired.)")]
+Metrics = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--metric",
+        "-m",
+        help="Metric to compute (repeatable; default: the setting's paper metrics + offline variants).",
+    ),
+]
+Settings = Annotated[
+    list[Setting] | None,
+    typer.Option(
+        "--setting", "-s", help="Protocol setting (repeatable). Default: all. (paired-cartoon: bench paired.)"
+    ),
+]
 
 
 def _progress(mode: OutputMode):
@@ -94,8 +108,12 @@ def protocol_command(
     data: Annotated[Path, typer.Option("--data", "-d", help="Built dataset folder or its manifest (CSV/parquet).")],
     out: Out = Path("protocols"),
     setting: Settings = None,
-    drivers: Annotated[int | None, typer.Option("--drivers", min=1, help="Driving clips per setting (default: all test clips).")] = None,
-    sources_per_driver: Annotated[int, typer.Option("--sources-per-driver", min=1, help="Sources each clip drives (paper: 5).")] = PROTOCOL.sources_per_driver,
+    drivers: Annotated[
+        int | None, typer.Option("--drivers", min=1, help="Driving clips per setting (default: all test clips).")
+    ] = None,
+    sources_per_driver: Annotated[
+        int, typer.Option("--sources-per-driver", min=1, help="Sources each clip drives (paper: 5).")
+    ] = PROTOCOL.sources_per_driver,
     max_frames: MaxFrames = PROTOCOL.max_frames,
     seed: Seed = PROTOCOL.seed,
     quiet: Quiet = False,
@@ -125,7 +143,9 @@ def _protocol_paths(data: list[Path], out: Path, seed: int, max_frames: int | No
         elif item.is_dir() and any(item.glob("*.csv")) and not (item / "manifest.csv").is_file():
             paths += sorted(item.glob("*.csv"))
         elif item.exists():
-            options = ProtocolOptions(seed=seed) if max_frames is None else ProtocolOptions(max_frames=max_frames, seed=seed)
+            options = (
+                ProtocolOptions(seed=seed) if max_frames is None else ProtocolOptions(max_frames=max_frames, seed=seed)
+            )
             made = make_protocols(item, out / "protocols", ALL_SETTINGS, options)
             paths += [p.path for p in made if p.pairs > 0]
         else:
@@ -143,22 +163,47 @@ QUALITY_EPILOG = """Examples:\n\n  toontalker bench quality --weights runs/stage
 
 @app.command("quality", help=QUALITY_HELP, epilog=QUALITY_EPILOG)
 def quality_command(
-    data: Annotated[list[Path], typer.Option("--data", "-d", help="Protocol CSV(s), a folder of them, or a built dataset (protocols are made, seeded).")],
+    data: Annotated[
+        list[Path],
+        typer.Option(
+            "--data", "-d", help="Protocol CSV(s), a folder of them, or a built dataset (protocols are made, seeded)."
+        ),
+    ],
     weights: Weights = None,
     baseline: Baseline = None,
     baseline_size: BaselineSize = 256,
-    ablation: Annotated[list[str] | None, typer.Option("--ablation", metavar="LABEL=WEIGHTS", help="An ablation variant (repeatable), LABEL a row of --table 5/6/7.")] = None,
-    table: Annotated[int | None, typer.Option("--table", min=1, max=7, help="Paper table to reproduce (default: those the protocols fill).")] = None,
+    ablation: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--ablation",
+            metavar="LABEL=WEIGHTS",
+            help="An ablation variant (repeatable), LABEL a row of --table 5/6/7.",
+        ),
+    ] = None,
+    table: Annotated[
+        int | None,
+        typer.Option("--table", min=1, max=7, help="Paper table to reproduce (default: those the protocols fill)."),
+    ] = None,
     out: Out = Path("bench-quality"),
     metric: Metrics = None,
     device: Device = "auto",
     batch_size: BatchSize = QUALITY.batch_size,
     max_pairs: MaxPairs = None,
     max_frames: MaxFrames = None,
-    motion: Annotated[choices.Motion, typer.Option("--motion", help="'relative' (Eq. 5, paper default) or 'absolute' (Eq. 3).")] = QUALITY.motion,
+    motion: Annotated[
+        choices.Motion, typer.Option("--motion", help="'relative' (Eq. 5, paper default) or 'absolute' (Eq. 3).")
+    ] = QUALITY.motion,
     samples: Annotated[int, typer.Option("--samples", min=0, help="Rows in each contact sheet.")] = QUALITY.samples,
-    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Reuse finished settings in --out.")] = QUALITY.resume,
-    motion_table: Annotated[bool, typer.Option("--motion-table/--no-motion-table", help="FaceMesh motion signals (bench motion) for same-identity and cross-domain settings.")] = QUALITY.motion_table,
+    resume: Annotated[
+        bool, typer.Option("--resume/--no-resume", help="Reuse finished settings in --out.")
+    ] = QUALITY.resume,
+    motion_table: Annotated[
+        bool,
+        typer.Option(
+            "--motion-table/--no-motion-table",
+            help="FaceMesh motion signals (bench motion) for same-identity and cross-domain settings.",
+        ),
+    ] = QUALITY.motion_table,
     seed: Seed = 0,
     quiet: Quiet = False,
     json: JsonOutput = False,
@@ -175,11 +220,20 @@ def quality_command(
         variants = [variant]
     else:
         variants = parse_variants(weights, ablation or [], table)
-    options = QualityOptions(device=_resolve_device(device), batch_size=batch_size,
-                             metrics=tuple(metric) if metric else None, max_pairs=max_pairs, motion=motion,
-                             samples=samples, resume=resume, motion_table=motion_table)
+    options = QualityOptions(
+        device=_resolve_device(device),
+        batch_size=batch_size,
+        metrics=tuple(metric) if metric else None,
+        max_pairs=max_pairs,
+        motion=motion,
+        samples=samples,
+        resume=resume,
+        motion_table=motion_table,
+    )
     paths = _protocol_paths(data, out, seed=seed, max_frames=max_frames)
-    report = quality_benchmark(variants, paths, out, options, table=table, progress=_progress(mode), model_loader=loader)
+    report = quality_benchmark(
+        variants, paths, out, options, table=table, progress=_progress(mode), model_loader=loader
+    )
     _render(report, mode)
 
 
@@ -191,20 +245,28 @@ PAIRED_EPILOG = """Examples:\n\n  toontalker bench paired --weights runs/stage2 
 
 @app.command("paired", help=PAIRED_HELP, epilog=PAIRED_EPILOG)
 def paired_command(
-    data: Annotated[Path, typer.Option("--data", "-d", help="The shared data root (holds cartoon/videos/tha2_compare).")],
+    data: Annotated[
+        Path, typer.Option("--data", "-d", help="The shared data root (holds cartoon/videos/tha2_compare).")
+    ],
     weights: Weights = None,
     baseline: Baseline = None,
     baseline_size: BaselineSize = 256,
     out: Out = Path("bench-paired"),
-    source: Annotated[choices.PairedSource, typer.Option("--source", help="'face-image' (rest-pose face PNG) or 'gt-first-frame'.")] = "face-image",
-    include_self: Annotated[bool, typer.Option("--include-self", help="Also score targets driven by their own clip.")] = False,
+    source: Annotated[
+        choices.PairedSource, typer.Option("--source", help="'face-image' (rest-pose face PNG) or 'gt-first-frame'.")
+    ] = "face-image",
+    include_self: Annotated[
+        bool, typer.Option("--include-self", help="Also score targets driven by their own clip.")
+    ] = False,
     metric: Metrics = None,
     device: Device = "auto",
     batch_size: BatchSize = QUALITY.batch_size,
     max_pairs: MaxPairs = None,
     max_frames: MaxFrames = None,
     samples: Annotated[int, typer.Option("--samples", min=0, help="Rows in the contact sheet.")] = QUALITY.samples,
-    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Reuse a finished run in --out.")] = QUALITY.resume,
+    resume: Annotated[
+        bool, typer.Option("--resume/--no-resume", help="Reuse a finished run in --out.")
+    ] = QUALITY.resume,
     quiet: Quiet = False,
     json: JsonOutput = False,
 ) -> None:
@@ -219,11 +281,25 @@ def paired_command(
         assert weights is not None  # exactly one of the two: checked above
         variant, loader = Variant("Ours", weights), load_model
     mode = output_mode(quiet, json)
-    options = QualityOptions(device=_resolve_device(device), batch_size=batch_size,
-                             metrics=tuple(metric) if metric else None, max_pairs=max_pairs, samples=samples,
-                             resume=resume)
-    report = paired_benchmark(variant, data, out, options, source=source, include_self=include_self, max_frames=max_frames,
-                              progress=_progress(mode), model_loader=loader)
+    options = QualityOptions(
+        device=_resolve_device(device),
+        batch_size=batch_size,
+        metrics=tuple(metric) if metric else None,
+        max_pairs=max_pairs,
+        samples=samples,
+        resume=resume,
+    )
+    report = paired_benchmark(
+        variant,
+        data,
+        out,
+        options,
+        source=source,
+        include_self=include_self,
+        max_frames=max_frames,
+        progress=_progress(mode),
+        model_loader=loader,
+    )
     _render(report, mode)
 
 

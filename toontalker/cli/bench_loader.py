@@ -27,14 +27,22 @@ EPILOG = """Examples:
 def loader_command(
     dataset: Annotated[Path, typer.Argument(help="A dataset folder (toontalker dataset build/import).")],
     fmt: Annotated[list[ClipFormatChoice] | None, typer.Option("--format", help="Clip format (repeatable).")] = None,
-    workers: Annotated[list[int] | None, typer.Option("--workers", min=0, help="DataLoader workers (repeatable).")] = None,
+    workers: Annotated[
+        list[int] | None, typer.Option("--workers", min=0, help="DataLoader workers (repeatable).")
+    ] = None,
     batch: Annotated[int, typer.Option("--batch", min=1, help="Pairs per batch (one process's micro-batch).")] = 32,
     size: Annotated[int, typer.Option("--size", min=8, help="Frame side the loader resizes to.")] = 256,
-    clips: Annotated[int, typer.Option("--clips", min=1, help="Clips of the dataset to use (more than a worker caches: 8).")] = 24,
+    clips: Annotated[
+        int, typer.Option("--clips", min=1, help="Clips of the dataset to use (more than a worker caches: 8).")
+    ] = 24,
     max_frames: Annotated[int, typer.Option("--max-frames", min=0, help="Frames kept per clip (0: all).")] = 0,
     seconds: Annotated[float, typer.Option("--seconds", min=0.01, help="Timed seconds per measurement.")] = 10.0,
-    augment: Annotated[bool, typer.Option("--augment/--no-augment", help="Flip + colour augmentation as in training.")] = True,
-    target: Annotated[float, typer.Option("--target", min=1.0, help="Training images (pairs) per second to feed.")] = 3600.0,
+    augment: Annotated[
+        bool, typer.Option("--augment/--no-augment", help="Flip + colour augmentation as in training.")
+    ] = True,
+    target: Annotated[
+        float, typer.Option("--target", min=1.0, help="Training images (pairs) per second to feed.")
+    ] = 3600.0,
     seed: Seed = 0,
     output: JsonReport = None,
     quiet: Quiet = False,
@@ -45,9 +53,18 @@ def loader_command(
     from toontalker.train.bench_loader import LoaderBenchOptions, LoaderTiming, run_loader_bench
 
     mode = output_mode(quiet, json)
-    options = LoaderBenchOptions(formats=values(fmt) if fmt else ("jpg", "npy", "mp4"), workers=tuple(workers or (0, 1, 2)),
-                                 batch=batch, size=size, clips=clips, max_frames=max_frames, seconds=seconds,
-                                 augment=augment, target=target, seed=seed)  # a ConfigError is a usage error: exit 2
+    options = LoaderBenchOptions(
+        formats=values(fmt) if fmt else ("jpg", "npy", "mp4"),
+        workers=tuple(workers or (0, 1, 2)),
+        batch=batch,
+        size=size,
+        clips=clips,
+        max_frames=max_frames,
+        seconds=seconds,
+        augment=augment,
+        target=target,
+        seed=seed,
+    )  # a ConfigError is a usage error: exit 2
     err = stderr_console()
 
     def on_row(row: LoaderTiming) -> None:
@@ -62,13 +79,21 @@ def loader_command(
         return
     if mode.quiet:
         return
-    table = Table(title=f"training loader: {result.clips} clips x {result.frames_per_clip:.0f} frames at {result.size} px, "
-                        f"batch {result.batch}, augment {result.augment}, {result.cpu_count} CPU cores")
+    table = Table(
+        title=f"training loader: {result.clips} clips x {result.frames_per_clip:.0f} frames at {result.size} px, "
+        f"batch {result.batch}, augment {result.augment}, {result.cpu_count} CPU cores"
+    )
     for col in ("format", "workers", "pairs/s", "pairs per CPU-second", "cores busy", "KiB/frame"):
         table.add_column(col)
     for r in result.rows:
-        table.add_row(r.format, str(r.workers), f"{r.pairs_per_s:.0f}", f"{r.pairs_per_cpu_s:.0f}", f"{r.cores_busy:.2f}",
-                      f"{r.kib_per_frame:.1f}")
+        table.add_row(
+            r.format,
+            str(r.workers),
+            f"{r.pairs_per_s:.0f}",
+            f"{r.pairs_per_cpu_s:.0f}",
+            f"{r.cores_busy:.2f}",
+            f"{r.kib_per_frame:.1f}",
+        )
     console = stdout_console()
     console.print(table)
     for name, cores in result.cores_needed.items():

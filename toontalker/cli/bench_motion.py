@@ -13,8 +13,10 @@ from toontalker.cli import choices
 from toontalker.cli.common import Baseline, Device, JsonOutput, Quiet, Weights, option_defaults, output_mode
 from toontalker.console import print_json, stderr_console, stdout_console
 
-HELP = ("Measure whether outputs follow their driver: FaceMesh mouth / eye / head-pose / position series of "
-        "driver and output, Pearson r and amplitude per signal, detection rates, sharpness (CSV, JSON, markdown, plots).")
+HELP = (
+    "Measure whether outputs follow their driver: FaceMesh mouth / eye / head-pose / position series of "
+    "driver and output, Pearson r and amplitude per signal, detection rates, sharpness (CSV, JSON, markdown, plots)."
+)
 EPILOG = """Pairs are SOURCE DRIVER paths (any number of pairs); prefix a path with real: or cartoon: to set its
 domain (default: --source-domain / --driving-domain). A video given as both source and driver is a same-identity
 pair (it drives its own first frame; ground truth = the clip).\n\nExamples:\n
@@ -24,26 +26,67 @@ pair (it drives its own first frame; ground truth = the clip).\n\nExamples:\n
 
 MOTION = option_defaults(MotionOptions)  # the library's defaults: one home (bench/options.py)
 
-Paths = Annotated[list[str] | None, typer.Argument(help="SOURCE DRIVER [SOURCE DRIVER ...] ([real:|cartoon:]path).", show_default=False)]
+Paths = Annotated[
+    list[str] | None,
+    typer.Argument(help="SOURCE DRIVER [SOURCE DRIVER ...] ([real:|cartoon:]path).", show_default=False),
+]
 
 
 def motion_command(
     paths: Paths = None,
-    protocol: Annotated[list[Path] | None, typer.Option("--protocol", "-p", help="A protocol CSV (bench protocol's format; repeatable).")] = None,
-    heldout: Annotated[Path | None, typer.Option("--heldout", help="The sample data folder: run the fixed held-out motion protocol (20 pairs, 5 settings).")] = None,
+    protocol: Annotated[
+        list[Path] | None,
+        typer.Option("--protocol", "-p", help="A protocol CSV (bench protocol's format; repeatable)."),
+    ] = None,
+    heldout: Annotated[
+        Path | None,
+        typer.Option(
+            "--heldout", help="The sample data folder: run the fixed held-out motion protocol (20 pairs, 5 settings)."
+        ),
+    ] = None,
     weights: Weights = None,
     baseline: Baseline = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (created).")] = Path("bench-motion"),
-    source_domain: Annotated[choices.Domain, typer.Option("--source-domain", help="Domain of un-prefixed sources: real | cartoon.")] = "cartoon",
-    driving_domain: Annotated[choices.Domain, typer.Option("--driving-domain", help="Domain of un-prefixed drivers: real | cartoon.")] = "real",
-    crop: Annotated[choices.MotionCrop | None, typer.Option("--crop", help="'animate' (find and track the faces as animate does) or 'none' (whole frames, for pre-cropped dataset items). Default: none for --protocol, animate otherwise.")] = None,
-    max_frames: Annotated[int, typer.Option("--max-frames", min=2, help="Driving frames per pair (from the first).")] = MOTION.max_frames,
+    source_domain: Annotated[
+        choices.Domain, typer.Option("--source-domain", help="Domain of un-prefixed sources: real | cartoon.")
+    ] = "cartoon",
+    driving_domain: Annotated[
+        choices.Domain, typer.Option("--driving-domain", help="Domain of un-prefixed drivers: real | cartoon.")
+    ] = "real",
+    crop: Annotated[
+        choices.MotionCrop | None,
+        typer.Option(
+            "--crop",
+            help="'animate' (find and track the faces as animate does) or 'none' (whole frames, for pre-cropped dataset items). Default: none for --protocol, animate otherwise.",
+        ),
+    ] = None,
+    max_frames: Annotated[
+        int, typer.Option("--max-frames", min=2, help="Driving frames per pair (from the first).")
+    ] = MOTION.max_frames,
     device: Device = "auto",
-    batch_size: Annotated[int, typer.Option("--batch-size", "-b", min=1, help="Driving frames per model call.")] = MOTION.batch_size,
-    motion: Annotated[choices.Motion, typer.Option("--motion", help="'relative' (Eq. 5, animate's default) or 'absolute' (Eq. 3).")] = MOTION.motion,
-    backend: Annotated[choices.MotionBackend, typer.Option("--backend", help="How the model runs: torch (the published numbers), onnx (animate's ONNX core on the CPU: about half the CPU time; exports the graph once per weights and domain pair; r on cartoon outputs can differ, see docs/bench.md), or auto (onnx where usable, else torch).")] = MOTION.backend,
-    plots: Annotated[bool, typer.Option("--plots/--no-plots", help="A figure, a contact sheet and a series CSV per pair.")] = MOTION.plots,
-    cache: Annotated[Path | None, typer.Option("--cache", help="Keep each pair's cropped frames and driver landmarks here (reused by later runs on the same pairs). Default: TOONTALKER_HOME/bench-motion.")] = None,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", "-b", min=1, help="Driving frames per model call.")
+    ] = MOTION.batch_size,
+    motion: Annotated[
+        choices.Motion, typer.Option("--motion", help="'relative' (Eq. 5, animate's default) or 'absolute' (Eq. 3).")
+    ] = MOTION.motion,
+    backend: Annotated[
+        choices.MotionBackend,
+        typer.Option(
+            "--backend",
+            help="How the model runs: torch (the published numbers), onnx (animate's ONNX core on the CPU: about half the CPU time; exports the graph once per weights and domain pair; r on cartoon outputs can differ, see docs/bench.md), or auto (onnx where usable, else torch).",
+        ),
+    ] = MOTION.backend,
+    plots: Annotated[
+        bool, typer.Option("--plots/--no-plots", help="A figure, a contact sheet and a series CSV per pair.")
+    ] = MOTION.plots,
+    cache: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache",
+            help="Keep each pair's cropped frames and driver landmarks here (reused by later runs on the same pairs). Default: TOONTALKER_HOME/bench-motion.",
+        ),
+    ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")] = False,
     quiet: Quiet = False,
     json: JsonOutput = False,
@@ -54,8 +97,15 @@ def motion_command(
 
     mode = output_mode(quiet, json)
     pairs = collect_pairs(paths or [], protocol or [], heldout, source_domain, driving_domain, crop)
-    options = MotionOptions(max_frames=max_frames, device=_resolve_device(device), batch_size=batch_size,
-                            motion=motion, backend=backend, plots=plots, cache_dir=None if no_cache else (cache or default_cache()))
+    options = MotionOptions(
+        max_frames=max_frames,
+        device=_resolve_device(device),
+        batch_size=batch_size,
+        motion=motion,
+        backend=backend,
+        plots=plots,
+        cache_dir=None if no_cache else (cache or default_cache()),
+    )
     console = stderr_console()
     progress = (lambda m: console.print(f"[dim]{m}[/dim]")) if mode.show_progress else None
     report = run_motion_bench(weights, pairs, out, options, baseline=baseline, progress=progress)
@@ -71,8 +121,14 @@ def default_cache() -> Path:
     return toontalker_home() / "bench-motion"
 
 
-def collect_pairs(paths: list[str], protocols: list[Path], heldout: Path | None, source_domain: choices.Domain,
-                  driving_domain: choices.Domain, crop: choices.MotionCrop | None) -> list:
+def collect_pairs(
+    paths: list[str],
+    protocols: list[Path],
+    heldout: Path | None,
+    source_domain: choices.Domain,
+    driving_domain: choices.Domain,
+    crop: choices.MotionCrop | None,
+) -> list:
     """Positional SOURCE DRIVER pairs, protocol CSVs and the held-out protocol, in that order."""
     from toontalker.bench.motion_heldout import heldout_pairs
     from toontalker.bench.motion_inputs import MotionPair, pairs_from_protocol, split_domain
@@ -85,8 +141,9 @@ def collect_pairs(paths: list[str], protocols: list[Path], heldout: Path | None,
         source, s_dom = split_domain(paths[i], source_domain)
         driving, d_dom = split_domain(paths[i + 1], driving_domain)
         same = source.resolve() == driving.resolve()
-        pairs.append(MotionPair(source, driving, d_dom if same else s_dom, d_dom, same_identity=same,
-                                crop=crop or "animate"))
+        pairs.append(
+            MotionPair(source, driving, d_dom if same else s_dom, d_dom, same_identity=same, crop=crop or "animate")
+        )
     for path in protocols:
         pairs += pairs_from_protocol(path, crop or "none")
     if heldout is not None:
@@ -111,12 +168,16 @@ def render(report) -> None:  # noqa: ANN001 - a MotionReport
     table.add_row("pairs", *(str(st.pairs) for st in report.settings))
     for name in SIGNALS:
         table.add_row(name, *(f"{fmt(st.signal(name).r)} ({fmt(st.signal(name).amplitude)})" for st in report.settings))
-    table.add_row("faces drv/out %", *(f"{fmt(100 * st.driver_detection, 0)}/{fmt(100 * st.output_detection, 0)}"
-                                       for st in report.settings))
+    table.add_row(
+        "faces drv/out %",
+        *(f"{fmt(100 * st.driver_detection, 0)}/{fmt(100 * st.output_detection, 0)}" for st in report.settings),
+    )
     table.add_row("sharpness ratio", *(fmt(st.sharpness) for st in report.settings))
     if any(st.akd_mesh is not None for st in report.settings):
         table.add_row("akd-mesh px", *(fmt(st.akd_mesh) for st in report.settings))
     console.print(table)
     for warning in report.warnings:
         console.print(f"  [yellow]{warning}[/yellow]")
-    console.print(f"report: {report.files['markdown']}\npairs: {report.files['pairs_csv']}\nsummary: {report.files['summary_csv']}")
+    console.print(
+        f"report: {report.files['markdown']}\npairs: {report.files['pairs_csv']}\nsummary: {report.files['summary_csv']}"
+    )

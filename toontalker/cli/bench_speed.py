@@ -40,15 +40,32 @@ def _names(text: str) -> tuple[str, ...]:
 
 
 def speed_command(
-    presets: Annotated[str | None, typer.Option("--presets", help="Model presets, comma-separated (tiny,small-256,paper-256).")] = None,
+    presets: Annotated[
+        str | None, typer.Option("--presets", help="Model presets, comma-separated (tiny,small-256,paper-256).")
+    ] = None,
     batch_sizes: Annotated[str | None, typer.Option("--batch-sizes", help="Batch sizes, comma-separated.")] = None,
-    dtypes: Annotated[str | None, typer.Option("--dtypes", help="Dtypes, comma-separated: auto, fp32, bf16, fp16.")] = None,
-    config_preset: Annotated[str | None, typer.Option("--config-preset", help="A named benchmark setup: quick, gpu.")] = None,
-    iters: Annotated[int | None, typer.Option("--iters", min=1, help="Timed iterations per row (median reported).")] = None,
+    dtypes: Annotated[
+        str | None, typer.Option("--dtypes", help="Dtypes, comma-separated: auto, fp32, bf16, fp16.")
+    ] = None,
+    config_preset: Annotated[
+        str | None, typer.Option("--config-preset", help="A named benchmark setup: quick, gpu.")
+    ] = None,
+    iters: Annotated[
+        int | None, typer.Option("--iters", min=1, help="Timed iterations per row (median reported).")
+    ] = None,
     warmup: Annotated[int | None, typer.Option("--warmup", min=0, help="Untimed warm-up iterations per row.")] = None,
-    channels_last: Annotated[bool, typer.Option("--channels-last", help="Weights and inputs in channels_last memory format.")] = False,
-    cast_weights: Annotated[bool, typer.Option("--cast-weights", help="Cast the weights to the dtype (else autocast over fp32 weights).")] = False,
-    compile_mode: Annotated[CompileMode | None, typer.Option("--compile", help="torch.compile the core with this mode (default, reduce-overhead, max-autotune).")] = None,
+    channels_last: Annotated[
+        bool, typer.Option("--channels-last", help="Weights and inputs in channels_last memory format.")
+    ] = False,
+    cast_weights: Annotated[
+        bool, typer.Option("--cast-weights", help="Cast the weights to the dtype (else autocast over fp32 weights).")
+    ] = False,
+    compile_mode: Annotated[
+        CompileMode | None,
+        typer.Option(
+            "--compile", help="torch.compile the core with this mode (default, reduce-overhead, max-autotune)."
+        ),
+    ] = None,
     device: Device = "auto",
     output: JsonReport = None,
     quiet: Quiet = False,
@@ -60,8 +77,12 @@ def speed_command(
 
     mode = output_mode(quiet, json)
     cfg = SpeedBenchConfig.from_name(config_preset) if config_preset else SpeedBenchConfig()
-    changes: dict[str, object] = {"device": device, "channels_last": channels_last, "cast_weights": cast_weights,
-                                  "compile_mode": compile_mode}
+    changes: dict[str, object] = {
+        "device": device,
+        "channels_last": channels_last,
+        "cast_weights": cast_weights,
+        "compile_mode": compile_mode,
+    }
     if presets:
         changes["presets"] = _names(presets)
     if batch_sizes:
@@ -93,13 +114,29 @@ def speed_command(
         table.add_column(col, justify="right" if col not in ("preset", "dtype") else "left")
     for r in report.rows:
         if r.error:
-            table.add_row(r.preset, f"{r.params_m:.1f}", str(r.image_size), r.dtype, str(r.batch_size),
-                          f"[red]{r.error}[/red]", "", "", "")
+            table.add_row(
+                r.preset,
+                f"{r.params_m:.1f}",
+                str(r.image_size),
+                r.dtype,
+                str(r.batch_size),
+                f"[red]{r.error}[/red]",
+                "",
+                "",
+                "",
+            )
             continue
-        table.add_row(r.preset, f"{r.params_m:.1f}", str(r.image_size), r.dtype, str(r.batch_size),
-                      f"{r.frames_per_second:.1f}", f"{r.ms_per_frame:.2f}",
-                      f"{r.ms_per_batch:.1f} ({r.ms_per_batch_p90:.1f})",
-                      "" if math.isnan(r.peak_memory_mb) else f"{r.peak_memory_mb:.0f}")
+        table.add_row(
+            r.preset,
+            f"{r.params_m:.1f}",
+            str(r.image_size),
+            r.dtype,
+            str(r.batch_size),
+            f"{r.frames_per_second:.1f}",
+            f"{r.ms_per_frame:.2f}",
+            f"{r.ms_per_batch:.1f} ({r.ms_per_batch_p90:.1f})",
+            "" if math.isnan(r.peak_memory_mb) else f"{r.peak_memory_mb:.0f}",
+        )
     stdout_console().print(table)
     flags = [f for f, on in (("channels_last", channels_last), ("cast weights", cast_weights)) if on]
     if compile_mode:

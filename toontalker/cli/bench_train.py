@@ -30,7 +30,10 @@ def train_step_command(
     preset: Annotated[list[str] | None, typer.Option("--preset", help="Model preset (repeatable).")] = None,
     stage: Annotated[list[int] | None, typer.Option("--stage", min=1, max=2, help="Stage (repeatable).")] = None,
     batch: Annotated[list[int] | None, typer.Option("--batch", min=1, help="Global batch (repeatable).")] = None,
-    precision: Annotated[list[PrecisionChoice] | None, typer.Option("--precision", help="auto (bf16 on CUDA), bf16 or fp32 (repeatable; default: auto).")] = None,
+    precision: Annotated[
+        list[PrecisionChoice] | None,
+        typer.Option("--precision", help="auto (bf16 on CUDA), bf16 or fp32 (repeatable; default: auto)."),
+    ] = None,
     channels_last: Annotated[bool, typer.Option("--channels-last/--no-channels-last")] = True,
     compile_step: Annotated[bool, typer.Option("--compile", help="torch.compile the step's objectives.")] = False,
     perceptual: Annotated[choices.Perceptual, typer.Option("--perceptual", help="vgg19 or dfm.")] = "vgg19",
@@ -52,10 +55,19 @@ def train_step_command(
         if mode.show_progress:
             err.print(f"{row.preset} stage {row.stage} batch {row.batch}: {row.images_per_s} img/s ({row.status})")
 
-    rows = run_step_bench(presets=tuple(preset or ["paper-256"]), stages=tuple(stage or [1]),
-                          batches=tuple(batch or [16, 32]), precisions=values(precision) if precision else ("auto",),
-                          channels_last=(channels_last,), compiled=(compile_step,), perceptual=perceptual,
-                          warmup=warmup, steps=steps, device=device, on_row=on_row)
+    rows = run_step_bench(
+        presets=tuple(preset or ["paper-256"]),
+        stages=tuple(stage or [1]),
+        batches=tuple(batch or [16, 32]),
+        precisions=values(precision) if precision else ("auto",),
+        channels_last=(channels_last,),
+        compiled=(compile_step,),
+        perceptual=perceptual,
+        warmup=warmup,
+        steps=steps,
+        device=device,
+        on_row=on_row,
+    )
     if output is not None:
         write_json(output, rows)
     if mode.json:
@@ -67,6 +79,15 @@ def train_step_command(
     for col in ("preset", "stage", "batch", "precision", "compiled", "ms/step", "images/s", "peak MiB", "status"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r.preset, str(r.stage), str(r.batch), r.precision, str(r.compiled), f"{r.ms_per_step:.1f}",
-                      f"{r.images_per_s:.1f}", "-" if r.peak_memory_mib is None else f"{r.peak_memory_mib:.0f}", r.status)
+        table.add_row(
+            r.preset,
+            str(r.stage),
+            str(r.batch),
+            r.precision,
+            str(r.compiled),
+            f"{r.ms_per_step:.1f}",
+            f"{r.images_per_s:.1f}",
+            "-" if r.peak_memory_mib is None else f"{r.peak_memory_mib:.0f}",
+            r.status,
+        )
     stdout_console().print(table)

@@ -19,7 +19,11 @@ Device = Annotated[
 ]
 Dtype = Annotated[
     choices.Dtype,
-    typer.Option("--dtype", case_sensitive=False, help="Compute dtype: 'auto' (bf16 on GPU, fp32 on CPU), 'fp32', 'bf16', 'fp16'."),
+    typer.Option(
+        "--dtype",
+        case_sensitive=False,
+        help="Compute dtype: 'auto' (bf16 on GPU, fp32 on CPU), 'fp32', 'bf16', 'fp16'.",
+    ),
 ]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed (runs are reproducible for a given seed).")]
 Workers = Annotated[int, typer.Option("--workers", "-j", min=1, help="Parallel worker processes.")]
@@ -38,10 +42,13 @@ Weights = Annotated[
 
 Baseline = Annotated[
     choices.BaselineName | None,
-    typer.Option("--baseline", help="Score a no-reenactment baseline instead of weights: 'copy-source' (output = source frame)."),
+    typer.Option(
+        "--baseline", help="Score a no-reenactment baseline instead of weights: 'copy-source' (output = source frame)."
+    ),
 ]
 BaselineSize = Annotated[
-    int, typer.Option("--baseline-size", min=8, help="Image size the --baseline works at (a model's own size otherwise).")
+    int,
+    typer.Option("--baseline-size", min=8, help="Image size the --baseline works at (a model's own size otherwise)."),
 ]
 
 
@@ -49,12 +56,13 @@ def option_defaults(options_class: Any) -> SimpleNamespace:
     """The field defaults of a library options dataclass, read without building one (no checks run), so
     an option's CLI default is the library's: ``DEFAULTS = option_defaults(AnimateOptions)``, then
     ``= DEFAULTS.crop_scale``."""
-    return SimpleNamespace(**{f.name: f.default for f in dataclasses.fields(options_class)
-                              if f.default is not dataclasses.MISSING})
+    return SimpleNamespace(
+        **{f.name: f.default for f in dataclasses.fields(options_class) if f.default is not dataclasses.MISSING}
+    )
 
 
 def output_mode(quiet: bool, json: bool) -> OutputMode:
     return OutputMode(quiet=quiet, json=json)
-JsonReport = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Also write the results as JSON to this file.")
-]
+
+
+JsonReport = Annotated[Path | None, typer.Option("--output", "-o", help="Also write the results as JSON to this file.")]

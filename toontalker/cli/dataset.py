@@ -20,26 +20,46 @@ IMPORT = option_defaults(ImportOptions)
 app = typer.Typer(
     help="Build training-ready face clips from raw videos: build, import, landmarks, merge, split, stats, verify.",
     epilog="Examples:\n\n  toontalker dataset build raw_videos/ data/real --domain real --test 4\n\n"
-           "  toontalker dataset import vox/ data/vox --domain real --identity-from parent\n\n"
-           "  toontalker dataset landmarks data/real -j 2\n\n  toontalker dataset stats data/real\n\n  toontalker dataset detectors",
+    "  toontalker dataset import vox/ data/vox --domain real --identity-from parent\n\n"
+    "  toontalker dataset landmarks data/real -j 2\n\n  toontalker dataset stats data/real\n\n  toontalker dataset detectors",
     no_args_is_help=True,
 )
 
 Domain = Annotated[choices.Domain, typer.Option("--domain", "-d", help="'real' or 'cartoon'.")]
 Size = Annotated[int, typer.Option("--size", help="Side of the stored square clips, pixels.")]
-Format = Annotated[choices.ClipFormat, typer.Option("--format", help="Clip storage: jpg (default), png, npy or mp4 (see docs/dataset.md).")]
-IdentityFrom = Annotated[choices.IdentityFrom, typer.Option(
-    "--identity-from", help="Identity of a clip: 'stem' (file name), 'parent' (folder name) or 'pattern'.")]
-IdentityPattern = Annotated[str, typer.Option(
-    "--identity-pattern", help="With --identity-from pattern: a regex on the file stem; group 1 is the identity.")]
-Landmarks = Annotated[bool, typer.Option(
-    "--landmarks/--no-landmarks", help="Store FaceMesh landmarks of every clip (needs mediapipe).")]
+Format = Annotated[
+    choices.ClipFormat,
+    typer.Option("--format", help="Clip storage: jpg (default), png, npy or mp4 (see docs/dataset.md)."),
+]
+IdentityFrom = Annotated[
+    choices.IdentityFrom,
+    typer.Option(
+        "--identity-from", help="Identity of a clip: 'stem' (file name), 'parent' (folder name) or 'pattern'."
+    ),
+]
+IdentityPattern = Annotated[
+    str,
+    typer.Option(
+        "--identity-pattern", help="With --identity-from pattern: a regex on the file stem; group 1 is the identity."
+    ),
+]
+Landmarks = Annotated[
+    bool, typer.Option("--landmarks/--no-landmarks", help="Store FaceMesh landmarks of every clip (needs mediapipe).")
+]
 
 
 def _progress(mode: OutputMode, label: str):
-    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TextColumn("{task.fields[last]}"), TimeElapsedColumn(), TextColumn("ETA"),
-                        TimeRemainingColumn(), console=stderr_console(), disable=not mode.show_bars)
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[last]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=stderr_console(),
+        disable=not mode.show_bars,
+    )
     task = progress.add_task(label, total=None, last="")
 
     def update(result, done: int, total: int) -> None:
@@ -56,9 +76,11 @@ def _render_summary(summary, mode: OutputMode, what: str) -> None:
         return
     console = stdout_console()
     part = f" (shard {summary.shard})" if getattr(summary, "shard", "") else ""
-    console.print(f"[bold]{what}[/bold] {summary.out_dir}{part}: {summary.clips} clips ({summary.clip_frames} frames) from "
-                  f"{summary.videos} inputs; {summary.processed} processed now, {summary.skipped} already done; "
-                  f"detector {summary.detector}")
+    console.print(
+        f"[bold]{what}[/bold] {summary.out_dir}{part}: {summary.clips} clips ({summary.clip_frames} frames) from "
+        f"{summary.videos} inputs; {summary.processed} processed now, {summary.skipped} already done; "
+        f"detector {summary.detector}"
+    )
     if summary.processed:
         console.print(f"{summary.frames_in} input frames in {summary.seconds:.1f} s = {summary.input_fps:.1f} frames/s")
     problems = Table(title="inputs without clips", show_header=True)
@@ -116,29 +138,64 @@ def build_command(
     domain: Domain = BUILD.domain,
     size: Size = BUILD.size,
     fmt: Format = BUILD.format,
-    detector: Annotated[choices.Detector, typer.Option("--detector", help="auto, s3fd, mediapipe, haar, dlib-hog or dlib-cnn.")] = BUILD.detector,
-    scale: Annotated[float, typer.Option("--scale", help="Crop side / side of the box covering the face over the clip.")] = BUILD.scale,
+    detector: Annotated[
+        choices.Detector, typer.Option("--detector", help="auto, s3fd, mediapipe, haar, dlib-hog or dlib-cnn.")
+    ] = BUILD.detector,
+    scale: Annotated[
+        float, typer.Option("--scale", help="Crop side / side of the box covering the face over the clip.")
+    ] = BUILD.scale,
     min_frames: Annotated[int, typer.Option("--min-frames", help="Drop clips shorter than this.")] = BUILD.min_frames,
-    max_frames: Annotated[int, typer.Option("--max-frames", help="Split longer clips into pieces (0: no limit).")] = BUILD.max_frames,
-    min_face: Annotated[int, typer.Option("--min-face", help="Drop clips whose median face box side is below this (source px).")] = BUILD.min_face,
-    iou: Annotated[float, typer.Option("--iou", help="New clip when the face box overlaps the last one less than this.")] = BUILD.iou_threshold,
-    max_lost: Annotated[int, typer.Option("--max-lost", help="Frames the face may be missed before its clip ends.")] = BUILD.max_lost,
-    detect_every: Annotated[int, typer.Option("--detect-every", help="Run the detector on every N-th frame (interpolate between).")] = BUILD.detect_every,
-    smooth: Annotated[int, typer.Option("--smooth", help="Moving-average window over face boxes, frames (1: off).")] = BUILD.smooth,
-    scenes: Annotated[choices.SceneDetector, typer.Option("--scenes", help="Scene-cut detector: content, adaptive or none.")] = BUILD.scene_detector,
-    scene_threshold: Annotated[float, typer.Option("--scene-threshold", help="ContentDetector threshold (lower: more cuts).")] = BUILD.scene_threshold,
-    box: Annotated[str, typer.Option("--box", help="Manual crop X0,Y0,X1,Y1 (source px) for every video; no detection.")] = BUILD.box,
-    no_crop: Annotated[bool, typer.Option("--no-crop", help="Already-cropped videos: centre square, no detection.")] = BUILD.no_crop,
+    max_frames: Annotated[
+        int, typer.Option("--max-frames", help="Split longer clips into pieces (0: no limit).")
+    ] = BUILD.max_frames,
+    min_face: Annotated[
+        int, typer.Option("--min-face", help="Drop clips whose median face box side is below this (source px).")
+    ] = BUILD.min_face,
+    iou: Annotated[
+        float, typer.Option("--iou", help="New clip when the face box overlaps the last one less than this.")
+    ] = BUILD.iou_threshold,
+    max_lost: Annotated[
+        int, typer.Option("--max-lost", help="Frames the face may be missed before its clip ends.")
+    ] = BUILD.max_lost,
+    detect_every: Annotated[
+        int, typer.Option("--detect-every", help="Run the detector on every N-th frame (interpolate between).")
+    ] = BUILD.detect_every,
+    smooth: Annotated[
+        int, typer.Option("--smooth", help="Moving-average window over face boxes, frames (1: off).")
+    ] = BUILD.smooth,
+    scenes: Annotated[
+        choices.SceneDetector, typer.Option("--scenes", help="Scene-cut detector: content, adaptive or none.")
+    ] = BUILD.scene_detector,
+    scene_threshold: Annotated[
+        float, typer.Option("--scene-threshold", help="ContentDetector threshold (lower: more cuts).")
+    ] = BUILD.scene_threshold,
+    box: Annotated[
+        str, typer.Option("--box", help="Manual crop X0,Y0,X1,Y1 (source px) for every video; no detection.")
+    ] = BUILD.box,
+    no_crop: Annotated[
+        bool, typer.Option("--no-crop", help="Already-cropped videos: centre square, no detection.")
+    ] = BUILD.no_crop,
     identity_from: IdentityFrom = BUILD.identity_from,
     identity_pattern: IdentityPattern = BUILD.identity_pattern,
     landmarks: Landmarks = BUILD.landmarks,
     workers: Workers = 1,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Delete OUT_DIR's clips and manifest and start again.")] = False,
-    retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Process again the videos that failed last time.")] = False,
-    shard: Annotated[str | None, typer.Option(
-        "--shard", help="K/N: build only part K (0..N-1) of a fixed partition of the videos into OUT_DIR; "
-                        "join the N folders with dataset merge.")] = None,
-    test: Annotated[float | None, typer.Option("--test", help="Also split: test identities, fraction (<1) or count.")] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Delete OUT_DIR's clips and manifest and start again.")
+    ] = False,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Process again the videos that failed last time.")
+    ] = False,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            help="K/N: build only part K (0..N-1) of a fixed partition of the videos into OUT_DIR; "
+            "join the N folders with dataset merge.",
+        ),
+    ] = None,
+    test: Annotated[
+        float | None, typer.Option("--test", help="Also split: test identities, fraction (<1) or count.")
+    ] = None,
     seed: Seed = 0,
     quiet: Quiet = False,
     json: JsonOutput = False,
@@ -152,15 +209,39 @@ def build_command(
     mode = output_mode(quiet, json)
     if shard is not None and test is not None:
         raise UsageError("--test splits the whole dataset: split after dataset merge (merge --test), not per shard")
-    config = BuildConfig(domain=domain, size=size, format=fmt, detector=detector, scale=scale,  # ConfigError: exit 2
-                         min_frames=min_frames, max_frames=max_frames, min_face=min_face, iou_threshold=iou,
-                         max_lost=max_lost, detect_every=detect_every, smooth=smooth, scene_detector=scenes,
-                         scene_threshold=scene_threshold, no_crop=no_crop, box=box,
-                         identity_from=identity_from, identity_pattern=identity_pattern, landmarks=landmarks)
+    config = BuildConfig(
+        domain=domain,
+        size=size,
+        format=fmt,
+        detector=detector,
+        scale=scale,  # ConfigError: exit 2
+        min_frames=min_frames,
+        max_frames=max_frames,
+        min_face=min_face,
+        iou_threshold=iou,
+        max_lost=max_lost,
+        detect_every=detect_every,
+        smooth=smooth,
+        scene_detector=scenes,
+        scene_threshold=scene_threshold,
+        no_crop=no_crop,
+        box=box,
+        identity_from=identity_from,
+        identity_pattern=identity_pattern,
+        landmarks=landmarks,
+    )
     progress, update = _progress(mode, "build")
     with progress:
-        summary = build_dataset(raw_dir, out_dir, config, workers=workers, overwrite=overwrite, retry_failed=retry_failed,
-                                progress=update, shard=Shard.parse(shard) if shard is not None else None)
+        summary = build_dataset(
+            raw_dir,
+            out_dir,
+            config,
+            workers=workers,
+            overwrite=overwrite,
+            retry_failed=retry_failed,
+            progress=update,
+            shard=Shard.parse(shard) if shard is not None else None,
+        )
     if test is not None and summary.manifest is not None:
         split_dataset(out_dir, test=test, seed=seed)
     _render_summary(summary, mode, "built")
@@ -194,8 +275,15 @@ def import_command(
     from toontalker.dataset.importer import import_clips
 
     mode = output_mode(quiet, json)
-    options = ImportOptions(domain=domain, size=size, format=fmt, fps=fps, identity_from=identity_from,
-                            identity_pattern=identity_pattern, landmarks=landmarks)
+    options = ImportOptions(
+        domain=domain,
+        size=size,
+        format=fmt,
+        fps=fps,
+        identity_from=identity_from,
+        identity_pattern=identity_pattern,
+        landmarks=landmarks,
+    )
     progress, update = _progress(mode, "import")
     with progress:
         summary = import_clips(src_dir, out_dir, options, update)
@@ -204,11 +292,15 @@ def import_command(
         raise typer.Exit(1)
 
 
-@app.command("landmarks", epilog="Examples:\n\n  toontalker dataset landmarks data/ -j 2\n\n"
-                                 "  toontalker dataset landmarks data/ --overwrite")
+@app.command(
+    "landmarks",
+    epilog="Examples:\n\n  toontalker dataset landmarks data/ -j 2\n\n  toontalker dataset landmarks data/ --overwrite",
+)
 def landmarks_command(
     dataset: Annotated[Path, typer.Argument(help="Dataset folder (or its manifest).")],
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Recompute clips that already have landmarks.")] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Recompute clips that already have landmarks.")
+    ] = False,
     workers: Workers = 1,
     quiet: Quiet = False,
     json: JsonOutput = False,
@@ -217,27 +309,43 @@ def landmarks_command(
     from toontalker.dataset.landmark_pass import LandmarkOptions, add_landmarks
 
     mode = output_mode(quiet, json)
-    progress = Progress(TextColumn("[bold]landmarks"), BarColumn(), MofNCompleteColumn(),
-                        TextColumn("{task.fields[last]}"), TimeElapsedColumn(), TextColumn("ETA"),
-                        TimeRemainingColumn(), console=stderr_console(), disable=not mode.show_progress)
+    progress = Progress(
+        TextColumn("[bold]landmarks"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[last]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=stderr_console(),
+        disable=not mode.show_progress,
+    )
     task = progress.add_task("landmarks", total=None, last="")
 
     def update(outcome, done: int, total: int) -> None:
-        progress.update(task, completed=done, total=total,
-                        last=f"{outcome.clip_id[-40:]}: {'ok' if outcome.ok else 'failed'}")
+        progress.update(
+            task, completed=done, total=total, last=f"{outcome.clip_id[-40:]}: {'ok' if outcome.ok else 'failed'}"
+        )
 
     with progress:
         summary = add_landmarks(dataset, LandmarkOptions(workers=workers, overwrite=overwrite), update)
     if mode.json:
-        print_json({**{k: getattr(summary, k) for k in summary.__dataclass_fields__},
-                    "frames_per_second": summary.frames_per_second})
+        print_json(
+            {
+                **{k: getattr(summary, k) for k in summary.__dataclass_fields__},
+                "frames_per_second": summary.frames_per_second,
+            }
+        )
     elif not mode.quiet:
         console = stdout_console()
-        console.print(f"[bold]landmarks[/bold] {summary.dataset}: {summary.clips} clips; {summary.done} done now, "
-                      f"{summary.skipped} already had landmarks, {len(summary.failed)} failed")
+        console.print(
+            f"[bold]landmarks[/bold] {summary.dataset}: {summary.clips} clips; {summary.done} done now, "
+            f"{summary.skipped} already had landmarks, {len(summary.failed)} failed"
+        )
         if summary.frames:
-            console.print(f"{summary.frames} frames in {summary.seconds:.1f} s = "
-                          f"{summary.frames_per_second:.1f} frames/s")
+            console.print(
+                f"{summary.frames} frames in {summary.seconds:.1f} s = {summary.frames_per_second:.1f} frames/s"
+            )
         _render_failures(console, summary.failed, "[red]failed[/red]")
         _render_coverage(console, summary.coverage)
     if summary.failed:
@@ -256,8 +364,13 @@ MERGE_EPILOG = """Examples:
 def merge_command(
     folders: Annotated[list[Path], typer.Argument(help="The shard folders (or any dataset folders), then OUT_DIR.")],
     copy: Annotated[bool, typer.Option("--copy", help="Copy the clips (default: hard links where possible).")] = False,
-    partial: Annotated[bool, typer.Option("--partial", help="Merge even if some shards of a build are missing.")] = False,
-    test: Annotated[float | None, typer.Option("--test", help="Re-split the merged dataset: test identities, fraction (<1) or count.")] = None,
+    partial: Annotated[
+        bool, typer.Option("--partial", help="Merge even if some shards of a build are missing.")
+    ] = False,
+    test: Annotated[
+        float | None,
+        typer.Option("--test", help="Re-split the merged dataset: test identities, fraction (<1) or count."),
+    ] = None,
     val: Annotated[float, typer.Option("--val", help="With --test: validation identities, fraction or count.")] = 0.0,
     seed: Seed = 0,
     quiet: Quiet = False,
@@ -272,8 +385,16 @@ def merge_command(
     mode = output_mode(quiet, json)
     progress, update = _progress(mode, "merge")
     with progress:
-        summary = merge_datasets(folders[:-1], folders[-1], link=not copy, allow_partial=partial, test=test,
-                                 val=val, seed=seed, progress=update)
+        summary = merge_datasets(
+            folders[:-1],
+            folders[-1],
+            link=not copy,
+            allow_partial=partial,
+            test=test,
+            val=val,
+            seed=seed,
+            progress=update,
+        )
     if mode.json:
         print_json(summary)
     elif not mode.quiet:
@@ -281,18 +402,24 @@ def merge_command(
         stdout_console().print(
             f"[bold]merged[/bold] {summary.inputs} folders into {summary.out_dir}: {summary.clips} clips of "
             f"{summary.identities} identities from {summary.videos} videos ({summary.merged} merged now, "
-            f"{summary.skipped} already there){shards}" + ("; splits re-assigned" if summary.resplit else ""))
+            f"{summary.skipped} already there){shards}" + ("; splits re-assigned" if summary.resplit else "")
+        )
     if summary.manifest is None:
         raise typer.Exit(1)
 
 
-@app.command("split", epilog="Examples:\n\n  toontalker dataset split data/ --test 0.15\n\n"
-                             "  toontalker dataset split data/ --test 5 --val 2 --by source --seed 1")
+@app.command(
+    "split",
+    epilog="Examples:\n\n  toontalker dataset split data/ --test 0.15\n\n"
+    "  toontalker dataset split data/ --test 5 --val 2 --by source --seed 1",
+)
 def split_command(
     dataset: Annotated[Path, typer.Argument(help="Dataset folder (or its manifest).")],
     test: Annotated[float, typer.Option("--test", help="Test groups per domain: a fraction (<1) or a count.")] = 0.15,
     val: Annotated[float, typer.Option("--val", help="Validation groups per domain: a fraction or a count.")] = 0.0,
-    by: Annotated[choices.SplitBy, typer.Option("--by", help="Group by 'identity' or 'source' video; a group never spans splits.")] = "identity",
+    by: Annotated[
+        choices.SplitBy, typer.Option("--by", help="Group by 'identity' or 'source' video; a group never spans splits.")
+    ] = "identity",
     seed: Seed = 0,
     quiet: Quiet = False,
     json: JsonOutput = False,
@@ -313,8 +440,11 @@ def split_command(
         stdout_console().print(table)
 
 
-@app.command("stats", epilog="Examples:\n\n  toontalker dataset stats data/\n\n"
-                             "  toontalker dataset stats data/ --sheet sheet.png --count 48")
+@app.command(
+    "stats",
+    epilog="Examples:\n\n  toontalker dataset stats data/\n\n"
+    "  toontalker dataset stats data/ --sheet sheet.png --count 48",
+)
 def stats_command(
     dataset: Annotated[Path, typer.Argument(help="Dataset folder (or its manifest).")],
     sheet: Annotated[Path | None, typer.Option("--sheet", help="Write a contact sheet of sample crops (PNG).")] = None,
@@ -337,8 +467,16 @@ def stats_command(
     for col in ("domain", "split", "clips", "identities", "sources", "frames", "seconds", "frames/clip"):
         table.add_column(col)
     for r in stats.rows:
-        table.add_row(r.domain, r.split, str(r.clips), str(r.identities), str(r.sources), str(r.frames),
-                      f"{r.seconds:.1f}", f"{r.mean_clip_frames:.0f}")
+        table.add_row(
+            r.domain,
+            r.split,
+            str(r.clips),
+            str(r.identities),
+            str(r.sources),
+            str(r.frames),
+            f"{r.seconds:.1f}",
+            f"{r.mean_clip_frames:.0f}",
+        )
     console = stdout_console()
     console.print(table)
     _render_coverage(console, stats.landmarks)
@@ -346,10 +484,14 @@ def stats_command(
         console.print(f"contact sheet: {stats.contact_sheet}")
 
 
-@app.command("verify", epilog="Examples:\n\n  toontalker dataset verify data/\n\n  toontalker dataset verify data/ --all-frames")
+@app.command(
+    "verify", epilog="Examples:\n\n  toontalker dataset verify data/\n\n  toontalker dataset verify data/ --all-frames"
+)
 def verify_command(
     dataset: Annotated[Path, typer.Argument(help="Dataset folder (or its manifest).")],
-    all_frames: Annotated[bool, typer.Option("--all-frames", help="Decode every frame (default: first, middle, last).")] = False,
+    all_frames: Annotated[
+        bool, typer.Option("--all-frames", help="Decode every frame (default: first, middle, last).")
+    ] = False,
     quiet: Quiet = False,
     json: JsonOutput = False,
 ) -> None:
@@ -363,23 +505,36 @@ def verify_command(
         print_json({**{k: getattr(report, k) for k in report.__dataclass_fields__}, "ok": report.ok})
     elif not mode.quiet or report.problems:
         console = stdout_console() if report.ok else stderr_console()
-        console.print(f"{report.dataset}: {report.clips} clips, {report.frames_checked} frames decoded, "
-                      f"{report.landmarks_checked} landmark files read, {len(report.problems)} problems")
+        console.print(
+            f"{report.dataset}: {report.clips} clips, {report.frames_checked} frames decoded, "
+            f"{report.landmarks_checked} landmark files read, {len(report.problems)} problems"
+        )
         if report.without_landmarks:
-            console.print(f"{len(report.without_landmarks)} clips without landmarks (e.g. "
-                          f"{', '.join(report.without_landmarks[:3])}): `toontalker dataset landmarks` adds them")
+            console.print(
+                f"{len(report.without_landmarks)} clips without landmarks (e.g. "
+                f"{', '.join(report.without_landmarks[:3])}): `toontalker dataset landmarks` adds them"
+            )
         for clip_id, problem in report.problems:
             console.print(f"  {clip_id}: {problem}")
     if not report.ok:
         raise typer.Exit(1)
 
 
-@app.command("detectors", epilog="Examples:\n\n  toontalker dataset detectors\n\n"
-                                 "  toontalker dataset detectors --measure ../shared/data --max-items 40 --frames-per-video 2")
+@app.command(
+    "detectors",
+    epilog="Examples:\n\n  toontalker dataset detectors\n\n"
+    "  toontalker dataset detectors --measure ../shared/data --max-items 40 --frames-per-video 2",
+)
 def detectors_command(
-    measure: Annotated[Path | None, typer.Option("--measure", help="Measure hit rates on a data folder laid out like ../shared/data.")] = None,
-    max_items: Annotated[int, typer.Option("--max-items", min=1, help="Items per group when measuring (spread evenly).")] = 40,
-    frames_per_video: Annotated[int, typer.Option("--frames-per-video", min=1, help="Frames sampled from each video when measuring.")] = 3,
+    measure: Annotated[
+        Path | None, typer.Option("--measure", help="Measure hit rates on a data folder laid out like ../shared/data.")
+    ] = None,
+    max_items: Annotated[
+        int, typer.Option("--max-items", min=1, help="Items per group when measuring (spread evenly).")
+    ] = 40,
+    frames_per_video: Annotated[
+        int, typer.Option("--frames-per-video", min=1, help="Frames sampled from each video when measuring.")
+    ] = 3,
     quiet: Quiet = False,
     json: JsonOutput = False,
 ) -> None:

@@ -32,9 +32,16 @@ def frame_progress(console: Console, description: str) -> Iterator[Callable[[int
     The bar appears with the first frame, so an error found before any work (a bad argument, a missing
     file) prints alone, without an empty bar above it.
     """
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        FramesPerSecondColumn(), TimeElapsedColumn(), TimeRemainingColumn(), console=console,
-                        transient=False)
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        FramesPerSecondColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
     task = progress.add_task(description, total=None)
 
     def update(done: int, total: int) -> None:

@@ -48,9 +48,14 @@ Preset = Annotated[
     typer.Option("--preset", help="paper-256 | small-256 | tiny (default: paper-256; stage 2: the --init run's)."),
 ]
 Init = Annotated[Path | None, typer.Option("--init", help="Stage 2: the stage-1 run folder or checkpoint.")]
-InitWeights = Annotated[str | None, typer.Option(
-    "--init-weights", help="Fine-tune from model weights: a weights folder, a hub id, or 'default' (the shipped "
-    "demo weights). Discriminators and optimisers start fresh. Not in the paper.")]
+InitWeights = Annotated[
+    str | None,
+    typer.Option(
+        "--init-weights",
+        help="Fine-tune from model weights: a weights folder, a hub id, or 'default' (the shipped "
+        "demo weights). Discriminators and optimisers start fresh. Not in the paper.",
+    ),
+]
 Resume = Annotated[bool, typer.Option("--resume", help="Continue the run in --out from its newest checkpoint.")]
 NoAnalogy = Annotated[bool, typer.Option("--no-analogy", help="Stage 2 without the analogy constraint (Table 5).")]
 LambdaM = Annotated[float | None, typer.Option("--lambda-m", min=0.0, help="Weight of the analogy loss (paper: 20).")]
@@ -94,13 +99,29 @@ def train_command(
         sets.append(f"seed={seed}")
     if init_weights is not None:
         sets.append(f"init_weights={resolve_init_weights(init_weights)}")
-    recipe = recipe_for_run(stage, out=out, resume=resume, init=init, preset=preset,
-                            config_file=str(config) if config else None, overrides=tuple(sets))
+    recipe = recipe_for_run(
+        stage,
+        out=out,
+        resume=resume,
+        init=init,
+        preset=preset,
+        config_file=str(config) if config else None,
+        overrides=tuple(sets),
+    )
     console = stderr_console()
     if mode.quiet or mode.json:
         console.quiet = True
-    result = train(recipe, real=data, cartoon=cartoon_data, out=out, init=init, resume=resume, device=device,
-                   console=console, show_progress=mode.show_progress)
+    result = train(
+        recipe,
+        real=data,
+        cartoon=cartoon_data,
+        out=out,
+        init=init,
+        resume=resume,
+        device=device,
+        console=console,
+        show_progress=mode.show_progress,
+    )
     if result.rank == 0:  # under torchrun only rank 0 reports
         _report(result, mode)
     if result.stopped_early:  # Ctrl-C / SIGTERM: a partial model, so `train && weights convert` must not go on

@@ -15,10 +15,10 @@ from toontalker.errors import UsageError
 app = typer.Typer(
     help="Model weights: info, pull (from the hub), push, convert (checkpoint -> release).",
     epilog="Examples (owner/...: example hub ids; no toontalker weights are published on the hub yet):\n\n"
-           "  toontalker weights convert runs/stage2/checkpoints/step-10000 release/ --dtype fp16\n\n"
-           "  toontalker weights info release/\n\n"
-           "  toontalker weights push release/ owner/toontalker-small-256\n\n"
-           "  toontalker weights pull owner/toontalker-small-256 --revision v1",
+    "  toontalker weights convert runs/stage2/checkpoints/step-10000 release/ --dtype fp16\n\n"
+    "  toontalker weights info release/\n\n"
+    "  toontalker weights push release/ owner/toontalker-small-256\n\n"
+    "  toontalker weights pull owner/toontalker-small-256 --revision v1",
     no_args_is_help=True,
 )
 
@@ -26,7 +26,8 @@ Revision = Annotated[
     str | None, typer.Option("--revision", "-r", help="Hub branch, tag or commit to use (pins the download).")
 ]
 CacheDir = Annotated[
-    Path | None, typer.Option("--cache-dir", help="Hugging Face cache folder (default: HF_HUB_CACHE / ~/.cache/huggingface/hub).")
+    Path | None,
+    typer.Option("--cache-dir", help="Hugging Face cache folder (default: HF_HUB_CACHE / ~/.cache/huggingface/hub)."),
 ]
 
 
@@ -42,7 +43,7 @@ def _size(n: float) -> str:
     "info",
     help="Show the config, parameter count, stored dtype and files of a weights folder or hub id.",
     epilog="Examples:\n\n  toontalker weights info runs/release\n\n  toontalker weights info owner/toontalker-small-256@v1 --json"
-           "\n\n  (owner/...: an example hub id; no toontalker weights are published on the hub yet)",
+    "\n\n  (owner/...: an example hub id; no toontalker weights are published on the hub yet)",
 )
 def info_command(
     weights: Annotated[str, typer.Argument(help="Weights folder or hub id OWNER/NAME or OWNER/NAME@REVISION.")],
@@ -62,7 +63,9 @@ def info_command(
         return
     console = stdout_console()
     console.print(f"[bold]{info.path}[/bold]")
-    console.print(f"preset: {info.preset or 'custom'}   parameters: {info.parameters:,} in {info.tensors} tensors   dtype: {info.dtype}")
+    console.print(
+        f"preset: {info.preset or 'custom'}   parameters: {info.parameters:,} in {info.tensors} tensors   dtype: {info.dtype}"
+    )
     cfg = info.config
     console.print(
         f"image {cfg.image_size}^2, channels {list(cfg.channels)}, K={cfg.num_motions}, d={cfg.code_dim}, "
@@ -79,7 +82,7 @@ def info_command(
     "pull",
     help="Download weights from the Hugging Face hub into the normal HF cache (offline: HF_HUB_OFFLINE=1 checks the cache only).",
     epilog="Examples:\n\n  toontalker weights pull owner/toontalker-small-256\n\n  toontalker weights pull owner/toontalker-small-256 --revision v1"
-           "\n\n  (owner/...: an example hub id; no toontalker weights are published on the hub yet)",
+    "\n\n  (owner/...: an example hub id; no toontalker weights are published on the hub yet)",
 )
 def pull_command(
     repo_id: Annotated[str, typer.Argument(help="Hub id OWNER/NAME or OWNER/NAME@REVISION.")],
@@ -105,7 +108,7 @@ def pull_command(
     "push",
     help="Upload a weights folder to the Hugging Face hub (it is loaded first: broken weights are never published).",
     epilog="Examples:\n\n  toontalker weights push runs/release owner/toontalker-small-256\n\n  toontalker weights push runs/release owner/toontalker-small-256 --private --branch dev"
-           "\n\n  (owner/...: replace with your account; the end-to-end publishing steps are in docs/model.md, 'Hub')",
+    "\n\n  (owner/...: replace with your account; the end-to-end publishing steps are in docs/model.md, 'Hub')",
 )
 def push_command(
     directory: Annotated[Path, typer.Argument(help="Weights folder (config.json + model.safetensors + README.md).")],
@@ -141,10 +144,15 @@ def convert_command(
     checkpoint: Annotated[Path, typer.Argument(help="Training checkpoint folder.")],
     out_dir: Annotated[Path, typer.Argument(help="Release weights folder to write.")],
     dtype: Annotated[str, typer.Option("--dtype", help="Stored dtype: fp32, fp16 or bf16.")] = "fp32",
-    max_shard_size: Annotated[str, typer.Option("--max-shard-size", help="Split into shards above this size, e.g. 2GB, 15MiB.")] = "2GB",
-    training_data: Annotated[str | None, typer.Option("--training-data", help="Training data, for the model card.")] = None,
+    max_shard_size: Annotated[
+        str, typer.Option("--max-shard-size", help="Split into shards above this size, e.g. 2GB, 15MiB.")
+    ] = "2GB",
+    training_data: Annotated[
+        str | None, typer.Option("--training-data", help="Training data, for the model card.")
+    ] = None,
     metric: Annotated[
-        list[str] | None, typer.Option("--metric", metavar="NAME=VALUE", help="A metric for the model card (repeatable).")
+        list[str] | None,
+        typer.Option("--metric", metavar="NAME=VALUE", help="A metric for the model card (repeatable)."),
     ] = None,
     quiet: Quiet = False,
     json: JsonOutput = False,
@@ -168,7 +176,9 @@ def convert_command(
         print_json(info)
     elif not mode.quiet:
         stderr_console().print(f"converted {checkpoint} -> {out}")
-        stdout_console().print(f"{out}: {info.parameters:,} parameters, {info.dtype}, {len(info.files)} files, {_size(info.total_bytes)}")
+        stdout_console().print(
+            f"{out}: {info.parameters:,} parameters, {info.dtype}, {len(info.files)} files, {_size(info.total_bytes)}"
+        )
 
 
 @app.command(
@@ -189,8 +199,12 @@ def export_onnx_command(
     weights: Annotated[
         str | None, typer.Option("--weights", "-w", help="Weights folder or hub id (default: the shipped weights).")
     ] = None,
-    source_domain: Annotated[str, typer.Option("--source-domain", help="Domain of the source: cartoon or real.")] = "cartoon",
-    driving_domain: Annotated[str, typer.Option("--driving-domain", help="Domain of the driver: real or cartoon.")] = "real",
+    source_domain: Annotated[
+        str, typer.Option("--source-domain", help="Domain of the source: cartoon or real.")
+    ] = "cartoon",
+    driving_domain: Annotated[
+        str, typer.Option("--driving-domain", help="Domain of the driver: real or cartoon.")
+    ] = "real",
     no_check: Annotated[bool, typer.Option("--no-check", help="Skip the onnxruntime-vs-torch comparison.")] = False,
     quiet: Quiet = False,
     json: JsonOutput = False,
@@ -198,13 +212,21 @@ def export_onnx_command(
     from toontalker.animation.onnx_core import OnnxExportConfig, export_onnx
 
     mode = output_mode(quiet, json)
-    config = OnnxExportConfig(source_domain=cast(Domain, source_domain.lower()),  # OnnxExportConfig checks it
-                              driving_domain=cast(Domain, driving_domain.lower()), check=not no_check)
+    config = OnnxExportConfig(
+        source_domain=cast(Domain, source_domain.lower()),  # OnnxExportConfig checks it
+        driving_domain=cast(Domain, driving_domain.lower()),
+        check=not no_check,
+    )
     result = export_onnx(weights, output, config)
     if mode.json:
         print_json(result)
     elif not mode.quiet:
-        check = ("not checked" if result.max_abs_difference is None
-                 else f"max |onnx - torch| = {result.max_abs_difference:.2e}")
-        stdout_console().print(f"wrote {result.path} ({_size(result.bytes)}, {result.source_domain} from "
-                               f"{result.driving_domain}) in {result.seconds:.1f} s; {check}")
+        check = (
+            "not checked"
+            if result.max_abs_difference is None
+            else f"max |onnx - torch| = {result.max_abs_difference:.2e}"
+        )
+        stdout_console().print(
+            f"wrote {result.path} ({_size(result.bytes)}, {result.source_domain} from "
+            f"{result.driving_domain}) in {result.seconds:.1f} s; {check}"
+        )

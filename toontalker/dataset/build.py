@@ -73,17 +73,31 @@ class BuildSummary:
 
 
 def result_to_json(result: VideoResult) -> str:
-    return json.dumps({"rel": result.rel, "status": result.status, "message": result.message,
-                       "frames_in": result.frames_in, "seconds": result.seconds,
-                       "records": [asdict(r) for r in result.records],
-                       "landmark_errors": [list(e) for e in result.landmark_errors]}, indent=1)
+    return json.dumps(
+        {
+            "rel": result.rel,
+            "status": result.status,
+            "message": result.message,
+            "frames_in": result.frames_in,
+            "seconds": result.seconds,
+            "records": [asdict(r) for r in result.records],
+            "landmark_errors": [list(e) for e in result.landmark_errors],
+        },
+        indent=1,
+    )
 
 
 def _result_from_json(text: str) -> VideoResult:
     data = json.loads(text)
-    return VideoResult(data["rel"], data["status"], data["message"],
-                       tuple(ClipRecord(**r) for r in data["records"]), data["frames_in"], data["seconds"],
-                       tuple((str(a), str(b)) for a, b in data.get("landmark_errors", ())))
+    return VideoResult(
+        data["rel"],
+        data["status"],
+        data["message"],
+        tuple(ClipRecord(**r) for r in data["records"]),
+        data["frames_in"],
+        data["seconds"],
+        tuple((str(a), str(b)) for a, b in data.get("landmark_errors", ())),
+    )
 
 
 def _check_settings(out_dir: Path, config: BuildConfig, overwrite: bool) -> None:
@@ -92,11 +106,15 @@ def _check_settings(out_dir: Path, config: BuildConfig, overwrite: bool) -> None
         try:
             previous = BuildConfig.load(settings)
         except Exception as exc:  # noqa: BLE001 - any unreadable settings file means: start over explicitly
-            raise UsageError(f"{settings}: unreadable ({exc}); build with overwrite to start this folder again") from exc
+            raise UsageError(
+                f"{settings}: unreadable ({exc}); build with overwrite to start this folder again"
+            ) from exc
         if previous.replace(landmarks=config.landmarks) != config:  # landmarks on/off: same clips
             changed = [k for k, v in config.to_dict().items() if previous.to_dict().get(k) != v]
-            raise UsageError(f"{out_dir} was built with other settings ({', '.join(changed)} differ); "
-                             "use the same options to resume, another OUT_DIR, or --overwrite")
+            raise UsageError(
+                f"{out_dir} was built with other settings ({', '.join(changed)} differ); "
+                "use the same options to resume, another OUT_DIR, or --overwrite"
+            )
     if overwrite:
         for name in ("clips", "videos", LANDMARKS_DIR, "manifest.parquet", "manifest.csv"):
             if (out_dir / name).exists():
@@ -165,9 +183,16 @@ def collect_results(out_dir: Path) -> dict[str, VideoResult]:
     return results
 
 
-def build_dataset(raw_dir: Path, out_dir: Path, config: BuildConfig, workers: int = 1,
-                  overwrite: bool = False, retry_failed: bool = False,
-                  progress: ProgressCallback | None = None, shard: Shard | None = None) -> BuildSummary:
+def build_dataset(
+    raw_dir: Path,
+    out_dir: Path,
+    config: BuildConfig,
+    workers: int = 1,
+    overwrite: bool = False,
+    retry_failed: bool = False,
+    progress: ProgressCallback | None = None,
+    shard: Shard | None = None,
+) -> BuildSummary:
     """Build (or resume building) a clip dataset in ``out_dir`` from the videos under ``raw_dir``.
 
     ``shard``: only the videos of that part of the partition (:mod:`toontalker.dataset.shards`).
@@ -191,8 +216,7 @@ def build_dataset(raw_dir: Path, out_dir: Path, config: BuildConfig, workers: in
     if shard is not None:
         scan = replace(scan, videos=tuple(v for v in scan.videos if shard.holds(v.rel)))
     done = collect_results(out_dir)
-    todo = [s for s in scan.videos
-            if s.key not in done or (retry_failed and done[s.key].status == "failed")]
+    todo = [s for s in scan.videos if s.key not in done or (retry_failed and done[s.key].status == "failed")]
     start = time.perf_counter()
     new_results: list[VideoResult] = []
     crashed: list[tuple[str, str]] = []
@@ -225,25 +249,35 @@ def build_dataset(raw_dir: Path, out_dir: Path, config: BuildConfig, workers: in
     manifest = write_full_manifest(out_dir, list(done.values()))
     all_results = [done[s.key] for s in scan.videos if s.key in done]
     return BuildSummary(
-        out_dir=out_dir, detector=detector_name, videos=len(scan.videos), processed=len(new_results),
+        out_dir=out_dir,
+        detector=detector_name,
+        videos=len(scan.videos),
+        processed=len(new_results),
         skipped=len(scan.videos) - len(todo),
         clips=sum(len(r.records) for r in all_results),
         clip_frames=sum(c.frames for r in all_results for c in r.records),
-        frames_in=sum(r.frames_in for r in new_results), seconds=seconds,
+        frames_in=sum(r.frames_in for r in new_results),
+        seconds=seconds,
         failed=tuple((r.rel, r.message) for r in all_results if r.status == "failed") + tuple(crashed),
         no_clips=tuple((r.rel, r.message) for r in all_results if r.status == "no_clips"),
-        ignored=scan.ignored, unreadable=scan.unreadable, manifest=manifest,
+        ignored=scan.ignored,
+        unreadable=scan.unreadable,
+        manifest=manifest,
         shard=str(shard or ""),
-        **landmark_summary(out_dir, all_results, config.landmarks))
+        **landmark_summary(out_dir, all_results, config.landmarks),
+    )
 
 
 def landmark_summary(out_dir: Path, results: Sequence[VideoResult], enabled: bool) -> dict:
     """The landmark fields of a BuildSummary for the clips of ``results`` (empty when landmarks are off)."""
     if not enabled:
         return {}
-    return {"landmarks": records_coverage(out_dir, [c for r in results for c in r.records]),
-            "landmark_failed": tuple(e for r in results for e in r.landmark_errors
-                                     if not landmarks_path(out_dir, e[0]).is_file())}  # not added since
+    return {
+        "landmarks": records_coverage(out_dir, [c for r in results for c in r.records]),
+        "landmark_failed": tuple(
+            e for r in results for e in r.landmark_errors if not landmarks_path(out_dir, e[0]).is_file()
+        ),
+    }  # not added since
 
 
 def write_full_manifest(out_dir: Path, results: Sequence[VideoResult]) -> Path | None:
@@ -262,4 +296,3 @@ def write_full_manifest(out_dir: Path, results: Sequence[VideoResult]) -> Path |
         except InputError:
             pass
     return write_manifest(frame, out_dir)
-

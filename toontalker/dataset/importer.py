@@ -59,8 +59,10 @@ def _frames_of(source: SourceVideo, fps: float) -> tuple[Iterator[np.ndarray], i
             for f in files:
                 image = read_image(f).on_background()
                 if image.shape[:2] != (H, W):
-                    raise InputError(f"{f}: frame size {image.shape[1]}x{image.shape[0]} differs from the "
-                                     f"folder's first frame ({W}x{H})")
+                    raise InputError(
+                        f"{f}: frame size {image.shape[1]}x{image.shape[0]} differs from the "
+                        f"folder's first frame ({W}x{H})"
+                    )
                 yield image[None]
 
         return batches(), W, H, fps
@@ -83,19 +85,37 @@ def import_one(source: SourceVideo, options: ImportOptions, out_dir: Path) -> Vi
             frames = writer.frames_written
             if frames < options.min_frames:
                 raise InputError(f"{source.path}: {frames} frames, fewer than {options.min_frames}")
-        record = ClipRecord(id=clip_id, path=rel, format=options.format, source=source.rel, start_frame=0,
-                            end_frame=frames, start_s=0.0, end_s=round(frames / fps, 4), x0=crop.x0, y0=crop.y0,
-                            x1=crop.x1, y1=crop.y1, face_size=0.0, fps=fps, frames=frames, size=options.size,
-                            domain=options.domain, identity=source.identity)
+        record = ClipRecord(
+            id=clip_id,
+            path=rel,
+            format=options.format,
+            source=source.rel,
+            start_frame=0,
+            end_frame=frames,
+            start_s=0.0,
+            end_s=round(frames / fps, 4),
+            x0=crop.x0,
+            y0=crop.y0,
+            x1=crop.x1,
+            y1=crop.y1,
+            face_size=0.0,
+            fps=fps,
+            frames=frames,
+            size=options.size,
+            domain=options.domain,
+            identity=source.identity,
+        )
         note = "" if W == H else f" (centre-cropped {W}x{H} to square)"
-        return VideoResult(source.rel, "ok", f"imported {frames} frames{note}", (record,), frames,
-                           time.perf_counter() - start)
+        return VideoResult(
+            source.rel, "ok", f"imported {frames} frames{note}", (record,), frames, time.perf_counter() - start
+        )
     except ToonTalkerError as exc:
         return VideoResult(source.rel, "failed", str(exc), (), frames, time.perf_counter() - start)
 
 
-def import_clips(src_dir: Path, out_dir: Path, options: ImportOptions,
-                 progress: ProgressCallback | None = None) -> BuildSummary:
+def import_clips(
+    src_dir: Path, out_dir: Path, options: ImportOptions, progress: ProgressCallback | None = None
+) -> BuildSummary:
     """Import every clip under ``src_dir`` into the dataset at ``out_dir`` (created or extended)."""
     if options.domain not in DOMAINS:
         raise UsageError(f"domain {options.domain!r}: expected one of {', '.join(DOMAINS)}")
@@ -104,8 +124,9 @@ def import_clips(src_dir: Path, out_dir: Path, options: ImportOptions,
     if options.size < 16 or options.fps <= 0:
         raise UsageError(f"size must be >= 16 and fps > 0, got size {options.size} and fps {options.fps}")
     src_dir, out_dir = Path(src_dir), Path(out_dir)
-    scan = scan_sources(src_dir, options.identity_from, options.identity_pattern,
-                        namespace=f"import:{options.domain}", accept=_accept)
+    scan = scan_sources(
+        src_dir, options.identity_from, options.identity_pattern, namespace=f"import:{options.domain}", accept=_accept
+    )
     clean_leftovers(out_dir)
     done = collect_results(out_dir)
     todo = [s for s in scan.videos if s.key not in done]
@@ -126,10 +147,19 @@ def import_clips(src_dir: Path, out_dir: Path, options: ImportOptions,
     manifest = write_full_manifest(out_dir, list(done.values()))
     mine = [done[s.key] for s in scan.videos if s.key in done]
     return BuildSummary(
-        out_dir=out_dir, detector="none", videos=len(scan.videos), processed=len(new),
-        skipped=len(scan.videos) - len(todo), clips=sum(len(r.records) for r in mine),
-        clip_frames=sum(c.frames for r in mine for c in r.records), frames_in=sum(r.frames_in for r in new),
+        out_dir=out_dir,
+        detector="none",
+        videos=len(scan.videos),
+        processed=len(new),
+        skipped=len(scan.videos) - len(todo),
+        clips=sum(len(r.records) for r in mine),
+        clip_frames=sum(c.frames for r in mine for c in r.records),
+        frames_in=sum(r.frames_in for r in new),
         seconds=time.perf_counter() - start,
-        failed=tuple((r.rel, r.message) for r in mine if r.status == "failed"), no_clips=(),
-        ignored=scan.ignored, unreadable=scan.unreadable, manifest=manifest,
-        **landmark_summary(out_dir, mine, options.landmarks))
+        failed=tuple((r.rel, r.message) for r in mine if r.status == "failed"),
+        no_clips=(),
+        ignored=scan.ignored,
+        unreadable=scan.unreadable,
+        manifest=manifest,
+        **landmark_summary(out_dir, mine, options.landmarks),
+    )

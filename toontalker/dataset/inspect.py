@@ -43,14 +43,22 @@ def _stats_rows(frame: pd.DataFrame) -> tuple[StatsRow, ...]:
     rows = []
     for (domain, split), part in frame.groupby(["domain", "split"], sort=True):
         seconds = float((part["frames"] / part["fps"].where(part["fps"] > 0, 25.0)).sum())
-        rows.append(StatsRow(str(domain), str(split), len(part), int(part["identity"].nunique()),
-                             int(part["source"].nunique()), int(part["frames"].sum()), round(seconds, 2),
-                             round(float(part["frames"].mean()), 1)))
+        rows.append(
+            StatsRow(
+                str(domain),
+                str(split),
+                len(part),
+                int(part["identity"].nunique()),
+                int(part["source"].nunique()),
+                int(part["frames"].sum()),
+                round(seconds, 2),
+                round(float(part["frames"].mean()), 1),
+            )
+        )
     return tuple(rows)
 
 
-def contact_sheet(frame: pd.DataFrame, root: Path, out: Path, count: int = 24, tile: int = 128,
-                  seed: int = 0) -> Path:
+def contact_sheet(frame: pd.DataFrame, root: Path, out: Path, count: int = 24, tile: int = 128, seed: int = 0) -> Path:
     """A grid PNG of the middle frame of ``count`` clips (spread over domains), ``tile`` px each."""
     import cv2
 
@@ -70,7 +78,7 @@ def contact_sheet(frame: pd.DataFrame, root: Path, out: Path, count: int = 24, t
     sheet = np.zeros((rows * tile, cols * tile, 3), np.uint8)
     for k, image in enumerate(tiles):
         r, c = divmod(k, cols)
-        sheet[r * tile:(r + 1) * tile, c * tile:(c + 1) * tile] = image
+        sheet[r * tile : (r + 1) * tile, c * tile : (c + 1) * tile] = image
     return write_image(out, sheet)
 
 
@@ -80,8 +88,7 @@ def dataset_stats(dataset: Path, sheet: Path | None = None, sheet_count: int = 2
     root = dataset_root(dataset)
     sheet_path = contact_sheet(frame, root, sheet, sheet_count, seed=seed) if sheet is not None and len(frame) else None
     coverage = landmark_coverage(root, zip(frame["id"], frame["domain"]))
-    return DatasetStats(Path(dataset), _stats_rows(frame), len(frame), int(frame["frames"].sum()), sheet_path,
-                        coverage)
+    return DatasetStats(Path(dataset), _stats_rows(frame), len(frame), int(frame["frames"].sum()), sheet_path, coverage)
 
 
 @dataclass(frozen=True)
@@ -102,8 +109,9 @@ class VerifyReport:
         return not self.problems
 
 
-def verify_dataset(dataset: Path, all_frames: bool = False,
-                   progress: Callable[[int, int], None] | None = None) -> VerifyReport:
+def verify_dataset(
+    dataset: Path, all_frames: bool = False, progress: Callable[[int, int], None] | None = None
+) -> VerifyReport:
     """Open every clip of the manifest; check its frame count and size and decode its first, middle and
     last frame (every frame with ``all_frames``); read its landmark file if it has one (frame count, flags)."""
     frame = read_manifest(dataset)
@@ -122,8 +130,9 @@ def verify_dataset(dataset: Path, all_frames: bool = False,
                 image = reader.read(i)
                 checked += 1
                 if image.shape[:2] != (row.size, row.size):
-                    problems.append((row.id, f"frame {i} is {image.shape[1]}x{image.shape[0]}, "
-                                             f"manifest size {row.size}"))
+                    problems.append(
+                        (row.id, f"frame {i} is {image.shape[1]}x{image.shape[0]}, manifest size {row.size}")
+                    )
                     break
         except ToonTalkerError as exc:
             problems.append((row.id, str(exc)))
@@ -134,8 +143,7 @@ def verify_dataset(dataset: Path, all_frames: bool = False,
             problems.append((row.id, landmarks))
         if progress is not None:
             progress(k + 1, len(frame))
-    return VerifyReport(Path(dataset), len(frame), checked, tuple(problems),
-                        len(frame) - len(without), tuple(without))
+    return VerifyReport(Path(dataset), len(frame), checked, tuple(problems), len(frame) - len(without), tuple(without))
 
 
 def _check_landmarks(root: Path, clip_id: str, frames: int) -> str | None:

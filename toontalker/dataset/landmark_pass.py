@@ -124,8 +124,9 @@ class LandmarkSummary:
 LandmarkProgress = Callable[[ClipLandmarkResult, int, int], None]
 
 
-def _run(root: Path, todo: Sequence[tuple[str, str, str]], workers: int,
-         on_done: Callable[[ClipLandmarkResult], None]) -> None:
+def _run(
+    root: Path, todo: Sequence[tuple[str, str, str]], workers: int, on_done: Callable[[ClipLandmarkResult], None]
+) -> None:
     """Run :func:`landmark_clip` on every (id, path, format) of ``todo``, in ``workers`` processes. On an
     interrupt, queued clips are cancelled and the running ones finish (each file is written atomically)."""
     if workers == 1 or len(todo) <= 1:
@@ -141,8 +142,9 @@ def _run(root: Path, todo: Sequence[tuple[str, str, str]], workers: int,
             except BackendUnavailableError:
                 raise
             except Exception as exc:  # noqa: BLE001 - a dead worker fails its clip, not the run
-                outcome = ClipLandmarkResult(futures[future], 0, 0,
-                                             f"worker process failed: {type(exc).__name__}: {exc}")
+                outcome = ClipLandmarkResult(
+                    futures[future], 0, 0, f"worker process failed: {type(exc).__name__}: {exc}"
+                )
             on_done(outcome)
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -150,15 +152,19 @@ def _run(root: Path, todo: Sequence[tuple[str, str, str]], workers: int,
     pool.shutdown(wait=True)
 
 
-def add_landmarks(dataset: Path, options: LandmarkOptions = LandmarkOptions(),
-                  progress: LandmarkProgress | None = None) -> LandmarkSummary:
+def add_landmarks(
+    dataset: Path, options: LandmarkOptions = LandmarkOptions(), progress: LandmarkProgress | None = None
+) -> LandmarkSummary:
     """Compute the landmarks of every clip of the dataset at ``dataset`` (folder or manifest) that has none
     (every clip with ``options.overwrite``). Resumable: an interrupted run keeps every finished file."""
     frame = read_manifest(dataset)
     root = dataset_root(dataset)
     clean_landmark_leftovers(root)
-    todo = [(row.id, row.path, row.format) for row in frame.itertuples()
-            if options.overwrite or not landmarks_path(root, row.id).is_file()]
+    todo = [
+        (row.id, row.path, row.format)
+        for row in frame.itertuples()
+        if options.overwrite or not landmarks_path(root, row.id).is_file()
+    ]
     if todo:
         process_mesh()  # fails here, once, when mediapipe is missing
     start = time.perf_counter()
@@ -173,6 +179,12 @@ def add_landmarks(dataset: Path, options: LandmarkOptions = LandmarkOptions(),
     seconds = time.perf_counter() - start
     coverage = landmark_coverage(root, zip(frame["id"], frame["domain"]))
     return LandmarkSummary(
-        dataset=Path(dataset), clips=len(frame), done=sum(o.ok for o in outcomes), skipped=len(frame) - len(todo),
-        failed=tuple((o.clip_id, o.error) for o in outcomes if not o.ok), frames=sum(o.frames for o in outcomes),
-        seconds=seconds, coverage=coverage)
+        dataset=Path(dataset),
+        clips=len(frame),
+        done=sum(o.ok for o in outcomes),
+        skipped=len(frame) - len(todo),
+        failed=tuple((o.clip_id, o.error) for o in outcomes if not o.ok),
+        frames=sum(o.frames for o in outcomes),
+        seconds=seconds,
+        coverage=coverage,
+    )

@@ -64,8 +64,9 @@ def read_clip_landmarks(root: Path, clip_id: str) -> FrameLandmarks | None:
     points, detected = _load(path, "points", "detected")
     points, detected = points.astype(np.float32), detected.astype(bool)
     if points.ndim != 3 or points.shape[1:] != (MESH_POINTS, 3) or detected.shape != points.shape[:1]:
-        raise InputError(f"{path}: landmarks of shape {points.shape} / {detected.shape}, expected "
-                         f"(N, {MESH_POINTS}, 3) / (N,)")
+        raise InputError(
+            f"{path}: landmarks of shape {points.shape} / {detected.shape}, expected (N, {MESH_POINTS}, 3) / (N,)"
+        )
     return FrameLandmarks(points=points, detected=detected)
 
 
@@ -132,5 +133,7 @@ def landmark_coverage(root: Path, clips: Iterable[tuple[str, str]]) -> tuple[Lan
             entry[1] += 1
             entry[2] += len(detected)
             entry[3] += int(detected.sum())
-    return tuple(LandmarkCoverage(domain, clips, have, frames, found, round(found / frames, 4) if frames else 0.0)
-                 for domain, (clips, have, frames, found) in sorted(counts.items()))
+    return tuple(
+        LandmarkCoverage(domain, clips, have, frames, found, round(found / frames, 4) if frames else 0.0)
+        for domain, (clips, have, frames, found) in sorted(counts.items())
+    )

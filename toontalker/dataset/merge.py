@@ -69,8 +69,10 @@ def _settings(folders: Sequence[Path], out_dir: Path) -> dict[str, BuildConfig]:
             first, other = found[config.domain]
             if other != config:
                 changed = [k for k, v in config.to_dict().items() if other.to_dict().get(k) != v]
-                raise UsageError(f"{file} and {first}: {config.domain} builds with other settings "
-                                 f"({', '.join(changed)} differ); only builds with the same options merge")
+                raise UsageError(
+                    f"{file} and {first}: {config.domain} builds with other settings "
+                    f"({', '.join(changed)} differ); only builds with the same options merge"
+                )
     return {domain: config for domain, (_, config) in found.items()}
 
 
@@ -83,7 +85,9 @@ def _check_shards(folders: Sequence[Path], domains: Sequence[str], allow_partial
             continue
         counts = {s.count for s in shards.values()}
         if len(counts) > 1:
-            raise UsageError(f"{domain}: shards of different partitions ({', '.join(f'{f}: {s}' for f, s in shards.items())})")
+            raise UsageError(
+                f"{domain}: shards of different partitions ({', '.join(f'{f}: {s}' for f, s in shards.items())})"
+            )
         count = counts.pop()
         seen: dict[int, Path] = {}
         for folder, shard in shards.items():
@@ -92,8 +96,9 @@ def _check_shards(folders: Sequence[Path], domains: Sequence[str], allow_partial
             seen[shard.index] = folder
         missing = [f"{k}/{count}" for k in range(count) if k not in seen]
         if missing and not allow_partial:
-            raise UsageError(f"{domain}: shard(s) {', '.join(missing)} not given; merge all shards, or allow a "
-                             "partial merge")
+            raise UsageError(
+                f"{domain}: shard(s) {', '.join(missing)} not given; merge all shards, or allow a partial merge"
+            )
         notes.append(f"{domain}: {len(seen)} of {count} shards")
     return tuple(notes)
 
@@ -157,14 +162,24 @@ def _splits(frame: pd.DataFrame, inputs: Sequence[_Input], out_dir: Path) -> pd.
     mixed = per_identity[per_identity > 1]
     if len(mixed):
         domain, identity = mixed.index[0]
-        raise UsageError(f"{domain} identity {identity!r} is in several splits across the merged folders "
-                         f"({len(mixed)} such identities); re-split the merged dataset (test/val)")
+        raise UsageError(
+            f"{domain} identity {identity!r} is in several splits across the merged folders "
+            f"({len(mixed)} such identities); re-split the merged dataset (test/val)"
+        )
     return frame
 
 
-def merge_datasets(inputs: Sequence[Path], out_dir: Path, *, link: bool = True, allow_partial: bool = False,
-                   test: float | None = None, val: float = 0.0, seed: int = 0,
-                   progress: MergeProgress | None = None) -> MergeSummary:
+def merge_datasets(
+    inputs: Sequence[Path],
+    out_dir: Path,
+    *,
+    link: bool = True,
+    allow_partial: bool = False,
+    test: float | None = None,
+    val: float = 0.0,
+    seed: int = 0,
+    progress: MergeProgress | None = None,
+) -> MergeSummary:
     """Merge the dataset folders ``inputs`` (shards of one build, or any builds/imports) into ``out_dir``."""
     folders = [Path(f) for f in inputs]
     out_dir = Path(out_dir)
@@ -195,8 +210,12 @@ def merge_datasets(inputs: Sequence[Path], out_dir: Path, *, link: bool = True, 
         config.save(out_dir / f"build-{config.domain}.json")
     clean_leftovers(out_dir)
     done = collect_results(out_dir)
-    todo = [(item, key, r) for item in sources for key, r in item.results.items()
-            if key not in done or result_to_json(done[key]) != result_to_json(r)]
+    todo = [
+        (item, key, r)
+        for item in sources
+        for key, r in item.results.items()
+        if key not in done or result_to_json(done[key]) != result_to_json(r)
+    ]
     for n, (item, key, result) in enumerate(todo, 1):
         _merge_video(item, key, result, out_dir, link)
         if progress is not None:
@@ -211,6 +230,15 @@ def merge_datasets(inputs: Sequence[Path], out_dir: Path, *, link: bool = True, 
         frame = assign_splits(frame, test, val, seed) if test is not None else _splits(frame, sources, out_dir)
         manifest = write_manifest(frame, out_dir)
         identities = int(frame.groupby("domain")["identity"].nunique().sum())
-    return MergeSummary(out_dir=out_dir, inputs=len(folders), videos=len(owner), merged=len(todo),
-                        skipped=len(owner) - len(todo), clips=len(records), identities=identities, shards=notes,
-                        resplit=test is not None, manifest=manifest)
+    return MergeSummary(
+        out_dir=out_dir,
+        inputs=len(folders),
+        videos=len(owner),
+        merged=len(todo),
+        skipped=len(owner) - len(todo),
+        clips=len(records),
+        identities=identities,
+        shards=notes,
+        resplit=test is not None,
+        manifest=manifest,
+    )

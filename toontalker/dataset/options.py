@@ -52,18 +52,26 @@ class BuildConfig(ConfigBase):
         self._check(self.domain in DOMAINS, f"domain must be one of {DOMAINS}, got {self.domain!r}")
         self._check(self.size >= 16, f"size must be >= 16, got {self.size}")
         self._check(self.format in FORMATS, f"format must be one of {FORMATS}, got {self.format!r}")
-        self._check(self.detector == "auto" or self.detector in BACKENDS,
-                    f"detector must be auto or one of {tuple(BACKENDS)}, got {self.detector!r}")
+        self._check(
+            self.detector == "auto" or self.detector in BACKENDS,
+            f"detector must be auto or one of {tuple(BACKENDS)}, got {self.detector!r}",
+        )
         self._check(self.scale >= 1.0, f"scale must be >= 1, got {self.scale}")
         self._check(self.min_frames >= 1, "min_frames must be >= 1")
-        self._check(self.max_frames == 0 or self.max_frames >= self.min_frames,
-                    "max_frames must be 0 (no limit) or >= min_frames")
+        self._check(
+            self.max_frames == 0 or self.max_frames >= self.min_frames,
+            "max_frames must be 0 (no limit) or >= min_frames",
+        )
         self._check(self.min_face >= 0, "min_face must be >= 0")
         self._check(0.0 < self.iou_threshold < 1.0, "iou_threshold must be in (0, 1)")
-        self._check(self.max_lost >= 0 and self.detect_every >= 1 and self.smooth >= 1,
-                    "max_lost >= 0, detect_every >= 1 and smooth >= 1 are required")
-        self._check(self.scene_detector in SCENE_DETECTORS,
-                    f"scene_detector must be one of {SCENE_DETECTORS}, got {self.scene_detector!r}")
+        self._check(
+            self.max_lost >= 0 and self.detect_every >= 1 and self.smooth >= 1,
+            "max_lost >= 0, detect_every >= 1 and smooth >= 1 are required",
+        )
+        self._check(
+            self.scene_detector in SCENE_DETECTORS,
+            f"scene_detector must be one of {SCENE_DETECTORS}, got {self.scene_detector!r}",
+        )
         self._check(not (self.no_crop and self.box), "no_crop and box exclude each other")
         if self.box:
             Box.parse(self.box)

@@ -96,8 +96,9 @@ def _chunks(start: int, end: int, max_frames: int) -> list[tuple[int, int]]:
     return [(a, min(a + max_frames, end)) for a in range(start, end, max_frames) if min(a + max_frames, end) > a]
 
 
-def plan_clips(scenes: Sequence[tuple[int, int]], detections: Sequence[list[Box] | None], info: VideoInfo,
-               config: BuildConfig) -> tuple[list[PlannedClip], dict[str, int]]:
+def plan_clips(
+    scenes: Sequence[tuple[int, int]], detections: Sequence[list[Box] | None], info: VideoInfo, config: BuildConfig
+) -> tuple[list[PlannedClip], dict[str, int]]:
     """The clips to write, and how many candidate tracks were dropped for each reason."""
     dropped = {"short": 0, "small": 0}
     clips: list[PlannedClip] = []
@@ -118,7 +119,7 @@ def plan_clips(scenes: Sequence[tuple[int, int]], detections: Sequence[list[Box]
                     continue
                 boxes = smooth_boxes(track.boxes, config.smooth)
                 for a, b in _chunks(track.start, track.end, config.max_frames):
-                    part = boxes[a - track.start:b - track.start]
+                    part = boxes[a - track.start : b - track.start]
                     crop = square_box(stable_box(part), config.scale, W, H)
                     candidates.append((a, b, crop, track.median_face_side()))
         for a, b, crop, face in candidates:
@@ -129,8 +130,9 @@ def plan_clips(scenes: Sequence[tuple[int, int]], detections: Sequence[list[Box]
     return clips, dropped
 
 
-def analyse(source: SourceVideo, info: VideoInfo, config: BuildConfig,
-            detector: FaceDetector | None) -> tuple[list[tuple[int, int]], list[list[Box] | None]]:
+def analyse(
+    source: SourceVideo, info: VideoInfo, config: BuildConfig, detector: FaceDetector | None
+) -> tuple[list[tuple[int, int]], list[list[Box] | None]]:
     """Pass 1: scene ranges and per-frame detections (None where not examined)."""
     cutter = SceneCutter(config.scene_detector, config.scene_threshold, info.fps)
     detections: list[list[Box] | None] = []
@@ -143,19 +145,35 @@ def analyse(source: SourceVideo, info: VideoInfo, config: BuildConfig,
     return cutter.finish(), detections
 
 
-def _record(source: SourceVideo, clip: PlannedClip, clip_id: str, rel: str, frames: int, info: VideoInfo,
-            config: BuildConfig) -> ClipRecord:
+def _record(
+    source: SourceVideo, clip: PlannedClip, clip_id: str, rel: str, frames: int, info: VideoInfo, config: BuildConfig
+) -> ClipRecord:
     end = clip.start + frames
     return ClipRecord(
-        id=clip_id, path=rel, format=config.format, source=source.rel, start_frame=clip.start, end_frame=end,
-        start_s=round(clip.start / info.fps, 4), end_s=round(end / info.fps, 4),
-        x0=round(clip.crop.x0, 2), y0=round(clip.crop.y0, 2), x1=round(clip.crop.x1, 2), y1=round(clip.crop.y1, 2),
-        face_size=round(clip.face_size, 2), fps=info.fps, frames=frames, size=config.size, domain=config.domain,
-        identity=source.identity)
+        id=clip_id,
+        path=rel,
+        format=config.format,
+        source=source.rel,
+        start_frame=clip.start,
+        end_frame=end,
+        start_s=round(clip.start / info.fps, 4),
+        end_s=round(end / info.fps, 4),
+        x0=round(clip.crop.x0, 2),
+        y0=round(clip.crop.y0, 2),
+        x1=round(clip.crop.x1, 2),
+        y1=round(clip.crop.y1, 2),
+        face_size=round(clip.face_size, 2),
+        fps=info.fps,
+        frames=frames,
+        size=config.size,
+        domain=config.domain,
+        identity=source.identity,
+    )
 
 
-def write_clips(source: SourceVideo, info: VideoInfo, clips: Sequence[PlannedClip], config: BuildConfig,
-                out_dir: Path) -> list[ClipRecord]:
+def write_clips(
+    source: SourceVideo, info: VideoInfo, clips: Sequence[PlannedClip], config: BuildConfig, out_dir: Path
+) -> list[ClipRecord]:
     """Pass 2: crop and write every planned clip (atomically, one after another)."""
     records: list[ClipRecord] = []
     pending = sorted(clips, key=lambda c: c.start)
@@ -197,8 +215,9 @@ def write_clips(source: SourceVideo, info: VideoInfo, clips: Sequence[PlannedCli
     return records
 
 
-def process_video(source: SourceVideo, config: BuildConfig, out_dir: Path,
-                  detector: FaceDetector | None) -> VideoResult:
+def process_video(
+    source: SourceVideo, config: BuildConfig, out_dir: Path, detector: FaceDetector | None
+) -> VideoResult:
     """Everything for one video; a ToonTalkerError becomes a ``failed`` result naming the problem."""
     start = time.perf_counter()
     frames_in = 0
@@ -213,8 +232,10 @@ def process_video(source: SourceVideo, config: BuildConfig, out_dir: Path,
             if config.needs_detector and found == 0:
                 message = f"no face found in {examined} examined frames"
             else:
-                message = (f"no clip kept: {dropped['short']} shorter than {config.min_frames} frames, "
-                           f"{dropped['small']} with faces under {config.min_face} px")
+                message = (
+                    f"no clip kept: {dropped['short']} shorter than {config.min_frames} frames, "
+                    f"{dropped['small']} with faces under {config.min_face} px"
+                )
             return VideoResult(source.rel, "no_clips", message, (), frames_in, time.perf_counter() - start)
         records = write_clips(source, info, clips, config, out_dir)
         message = f"{len(records)} clips from {len(scenes)} scenes"

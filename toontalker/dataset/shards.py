@@ -77,8 +77,10 @@ def claim_shard(out_dir: Path, domain: str, shard: Shard | None, overwrite: bool
     if not overwrite and previous != shard and (previous is not None or settings.is_file()):
         held = f"shard {previous}" if previous is not None else "an unsharded build"
         wanted = f"shard {shard}" if shard is not None else "an unsharded build"
-        raise UsageError(f"{out_dir} holds {held} of the {domain} videos, not {wanted}; build each shard into "
-                         "its own folder (then dataset merge), or start again with --overwrite")
+        raise UsageError(
+            f"{out_dir} holds {held} of the {domain} videos, not {wanted}; build each shard into "
+            "its own folder (then dataset merge), or start again with --overwrite"
+        )
     if shard is not None and previous is None:
         ensure_parent_writable(file)
         atomic_write_text(file, json.dumps({"index": shard.index, "count": shard.count}) + "\n")

@@ -69,8 +69,13 @@ def check_identity_options(source: str, pattern: str) -> None:
             raise UsageError(f"identity_pattern {pattern!r}: not a valid regular expression ({exc})") from exc
 
 
-def scan_sources(raw_dir: Path, identity_from: str = "stem", identity_pattern: str = "", namespace: str = "",
-                 accept: Callable[[Path, bool], bool] | None = None) -> SourceScan:
+def scan_sources(
+    raw_dir: Path,
+    identity_from: str = "stem",
+    identity_pattern: str = "",
+    namespace: str = "",
+    accept: Callable[[Path, bool], bool] | None = None,
+) -> SourceScan:
     """Every video under ``raw_dir`` (recursively, sorted); non-videos and unreadable folders are reported.
 
     ``namespace`` (e.g. the domain) enters the keys, so two builds into one folder never collide.
@@ -102,8 +107,9 @@ def scan_sources(raw_dir: Path, identity_from: str = "stem", identity_pattern: s
             is_dir = entry.is_dir()
             wanted = accept(path, is_dir) if accept is not None else (not is_dir and is_video_path(path))
             if wanted:
-                videos.append(SourceVideo(path, rel, video_key(rel, namespace),
-                                          identity_of(rel, identity_from, identity_pattern)))
+                videos.append(
+                    SourceVideo(path, rel, video_key(rel, namespace), identity_of(rel, identity_from, identity_pattern))
+                )
             elif is_dir:
                 pending.append(path)
             else:

@@ -34,8 +34,9 @@ def _count(value: float, groups: int, what: str) -> int:
     return int(value)
 
 
-def assign_splits(frame: pd.DataFrame, test: float = 0.15, val: float = 0.0, seed: int = 0,
-                  group_by: str = "identity") -> pd.DataFrame:
+def assign_splits(
+    frame: pd.DataFrame, test: float = 0.15, val: float = 0.0, seed: int = 0, group_by: str = "identity"
+) -> pd.DataFrame:
     """A copy of ``frame`` with ``split`` set per group, separately per domain.
 
     ``test`` / ``val``: a fraction of the groups (0 <= x < 1) or a number of groups (>= 1). Groups are
@@ -51,18 +52,20 @@ def assign_splits(frame: pd.DataFrame, test: float = 0.15, val: float = 0.0, see
         groups = np.array(sorted(frame.loc[mask, group_by].unique()))
         n_test, n_val = _count(test, len(groups), "test"), _count(val, len(groups), "val")
         if n_test + n_val > len(groups):
-            raise UsageError(f"{domain}: {n_test} test + {n_val} val groups asked, only {len(groups)} "
-                             f"{group_by} groups exist")
+            raise UsageError(
+                f"{domain}: {n_test} test + {n_val} val groups asked, only {len(groups)} {group_by} groups exist"
+            )
         rng = np.random.default_rng([seed, sum(map(ord, domain))])
         order = groups[rng.permutation(len(groups))]
-        test_groups, val_groups = set(order[:n_test]), set(order[n_test:n_test + n_val])
+        test_groups, val_groups = set(order[:n_test]), set(order[n_test : n_test + n_val])
         frame.loc[mask & frame[group_by].isin(test_groups), "split"] = "test"
         frame.loc[mask & frame[group_by].isin(val_groups), "split"] = "val"
     return frame
 
 
-def split_dataset(dataset: Path, test: float = 0.15, val: float = 0.0, seed: int = 0,
-                  group_by: str = "identity") -> SplitSummary:
+def split_dataset(
+    dataset: Path, test: float = 0.15, val: float = 0.0, seed: int = 0, group_by: str = "identity"
+) -> SplitSummary:
     """Re-assign the splits of the dataset at ``dataset`` (folder or manifest) and rewrite its manifest."""
     frame = assign_splits(read_manifest(dataset), test, val, seed, group_by)
     folder = Path(dataset) if Path(dataset).is_dir() else Path(dataset).parent

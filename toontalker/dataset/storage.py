@@ -78,8 +78,9 @@ class ClipWriter:
         if frames.ndim == 3:
             frames = frames[None]
         if self._tmp_dir is not None:
-            params = [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality] if self.fmt == "jpg" else \
-                [cv2.IMWRITE_PNG_COMPRESSION, 1]
+            params = (
+                [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality] if self.fmt == "jpg" else [cv2.IMWRITE_PNG_COMPRESSION, 1]
+            )
             for frame in frames:
                 name = self._tmp_dir / f"{self.frames_written:06d}.{self.fmt}"
                 if not cv2.imwrite(str(name), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), params):
@@ -92,8 +93,9 @@ class ClipWriter:
             self._arrays.append(np.ascontiguousarray(frames))
             self.frames_written += len(frames)
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self._video is not None:
             self._video.__exit__(exc_type, exc, tb)
             return

@@ -30,8 +30,9 @@ class StorageResult:
     write_frames_per_s: float
 
 
-def bench_formats(videos: Sequence[Path], size: int = 256, frames: int = 150, pairs: int = 200,
-                  cache: int = 2, seed: int = 0) -> list[StorageResult]:
+def bench_formats(
+    videos: Sequence[Path], size: int = 256, frames: int = 150, pairs: int = 200, cache: int = 2, seed: int = 0
+) -> list[StorageResult]:
     clips = [read_frames(v, size=size, max_frames=frames) for v in videos]
     results = []
     with tempfile.TemporaryDirectory() as tmp:

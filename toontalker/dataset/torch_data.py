@@ -98,8 +98,10 @@ class _ClipFrames:
             else:
                 side = float(row["size"])  # landmarks are in pixels of the stored (size x size) frames
                 self._expressions[clip] = ClipExpression(
-                    boxes=region_boxes(marks.points) / side, mouth=mouth_opening(marks.points),
-                    eyes=eye_openings(marks.points).mean(axis=-1))
+                    boxes=region_boxes(marks.points) / side,
+                    mouth=mouth_opening(marks.points),
+                    eyes=eye_openings(marks.points).mean(axis=-1),
+                )
         return self._expressions[clip]
 
     def landmark_coverage(self) -> float:
@@ -116,8 +118,9 @@ class _ClipFrames:
         return image
 
 
-def _select(dataset: str | Path | pd.DataFrame, root: Path | None, split: str | None,
-            domain: str | None) -> tuple[pd.DataFrame, Path]:
+def _select(
+    dataset: str | Path | pd.DataFrame, root: Path | None, split: str | None, domain: str | None
+) -> tuple[pd.DataFrame, Path]:
     if isinstance(dataset, pd.DataFrame):
         if root is None:
             raise UsageError("a manifest DataFrame needs root= (the folder its clip paths are relative to)")
@@ -194,12 +197,14 @@ def _two_frames(clips: _ClipFrames, clip: int, rng: np.random.Generator) -> tupl
 def expressive_driving_index(signals: ClipExpression, source: int, candidates: np.ndarray) -> int:
     """Among ``candidates`` (frame indices), the frame whose mouth and eye openings differ most from frame
     ``source``'s (each signal divided by its spread over the clip); frames FaceMesh missed score 0."""
+
     def spread(x: np.ndarray) -> float:
         s = float(np.nanstd(x)) if np.isfinite(x).any() else 0.0
         return s if s > 1e-6 else 1.0
 
-    score = (np.abs(signals.mouth[candidates] - signals.mouth[source]) / spread(signals.mouth)
-             + np.abs(signals.eyes[candidates] - signals.eyes[source]) / spread(signals.eyes))
+    score = np.abs(signals.mouth[candidates] - signals.mouth[source]) / spread(signals.mouth) + np.abs(
+        signals.eyes[candidates] - signals.eyes[source]
+    ) / spread(signals.eyes)
     score = np.nan_to_num(score, nan=0.0)
     return int(candidates[int(np.argmax(score))])
 
@@ -217,17 +222,31 @@ class FramePairDataset(_SeededDataset):
     landmarks when the dataset has them (NaN otherwise).
     """
 
-    def __init__(self, dataset: str | Path | pd.DataFrame, split: str | None = "train", domain: str | None = None,
-                 size: int | None = None, seed: int = 0, augment: bool = False, length: int | None = None,
-                 root: Path | None = None, expression_pairs: float = 0.0, expression_candidates: int = 8) -> None:
+    def __init__(
+        self,
+        dataset: str | Path | pd.DataFrame,
+        split: str | None = "train",
+        domain: str | None = None,
+        size: int | None = None,
+        seed: int = 0,
+        augment: bool = False,
+        length: int | None = None,
+        root: Path | None = None,
+        expression_pairs: float = 0.0,
+        expression_candidates: int = 8,
+    ) -> None:
         frame, root = _select(dataset, root, split, domain)
         self.clips = _ClipFrames(frame, root, size, min_frames=2)
         if len(self.clips) == 0:
-            raise InputError(f"{dataset if not isinstance(dataset, pd.DataFrame) else 'manifest'}: no clip with "
-                             f"2+ frames for split={split!r}, domain={domain!r}")
+            raise InputError(
+                f"{dataset if not isinstance(dataset, pd.DataFrame) else 'manifest'}: no clip with "
+                f"2+ frames for split={split!r}, domain={domain!r}"
+            )
         if not 0.0 <= expression_pairs <= 1.0 or expression_candidates < 2:
-            raise UsageError(f"expression_pairs must be in [0, 1] and expression_candidates >= 2, got "
-                             f"{expression_pairs} and {expression_candidates}")
+            raise UsageError(
+                f"expression_pairs must be in [0, 1] and expression_candidates >= 2, got "
+                f"{expression_pairs} and {expression_candidates}"
+            )
         super().__init__(seed, length if length is not None else len(self.clips))
         self.augment = augment
         self.expression_pairs = expression_pairs
@@ -239,8 +258,9 @@ class FramePairDataset(_SeededDataset):
             signals = self.clips.expression(clip)
             n = int(self.clips.frame.iloc[clip]["frames"])
             if signals is not None and n > 2:
-                candidates = rng.choice(np.delete(np.arange(n), i), size=min(self.expression_candidates, n - 1),
-                                        replace=False)
+                candidates = rng.choice(
+                    np.delete(np.arange(n), i), size=min(self.expression_candidates, n - 1), replace=False
+                )
                 j = expressive_driving_index(signals, i, candidates)
         return i, j
 
@@ -267,17 +287,27 @@ class CrossDomainTupleDataset(_SeededDataset):
     ``(seed, epoch, i)``. ``length`` defaults to the number of motion-domain clips.
     """
 
-    def __init__(self, dataset: str | Path | pd.DataFrame, motion_domain: str = "real", split: str | None = "train",
-                 size: int | None = None, seed: int = 0, augment: bool = False, length: int | None = None,
-                 root: Path | None = None) -> None:
+    def __init__(
+        self,
+        dataset: str | Path | pd.DataFrame,
+        motion_domain: str = "real",
+        split: str | None = "train",
+        size: int | None = None,
+        seed: int = 0,
+        augment: bool = False,
+        length: int | None = None,
+        root: Path | None = None,
+    ) -> None:
         self.motion_domain = check_domain(motion_domain, "motion_domain")
         self.other_domain = other_domain(self.motion_domain)
         frame, root = _select(dataset, root, split, None)
         self.motion = _ClipFrames(frame[frame["domain"] == motion_domain], root, size, min_frames=2)
         self.other = _ClipFrames(frame[frame["domain"] == self.other_domain], root, size, min_frames=1)
         if len(self.motion) == 0 or len(self.other) == 0:
-            raise InputError(f"cross-domain tuples need clips of both domains in split={split!r}: "
-                             f"{len(self.motion)} {motion_domain}, {len(self.other)} {self.other_domain}")
+            raise InputError(
+                f"cross-domain tuples need clips of both domains in split={split!r}: "
+                f"{len(self.motion)} {motion_domain}, {len(self.other)} {self.other_domain}"
+            )
         super().__init__(seed, length if length is not None else len(self.motion))
         self.augment = augment
 
@@ -290,5 +320,4 @@ class CrossDomainTupleDataset(_SeededDataset):
         if self.augment:
             src, drv = _augment([src, drv], rng)
             (other,) = _augment([other], rng)
-        return CrossDomainTuple(to_tensor(src), to_tensor(drv), to_tensor(other), self.motion_domain,
-                                self.other_domain)
+        return CrossDomainTuple(to_tensor(src), to_tensor(drv), to_tensor(other), self.motion_domain, self.other_domain)

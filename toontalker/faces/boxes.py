@@ -63,8 +63,12 @@ class Box:
     def contains(self, other: Box, tolerance: float = 0.0) -> bool:
         """Whether ``other`` lies inside this box (each side may stick out by ``tolerance`` x its size)."""
         tx, ty = tolerance * other.width, tolerance * other.height
-        return (other.x0 >= self.x0 - tx and other.y0 >= self.y0 - ty
-                and other.x1 <= self.x1 + tx and other.y1 <= self.y1 + ty)
+        return (
+            other.x0 >= self.x0 - tx
+            and other.y0 >= self.y0 - ty
+            and other.x1 <= self.x1 + tx
+            and other.y1 <= self.y1 + ty
+        )
 
     def scaled(self, factor: float) -> Box:
         """The same box in an image resized by ``factor``."""
@@ -124,7 +128,7 @@ def crop_resize(rgb: np.ndarray, box: Box, size: int) -> np.ndarray:
     else:
         patch = np.zeros((y1 - y0, x1 - x0) + rgb.shape[2:], dtype=rgb.dtype)
         if ix1 > ix0 and iy1 > iy0:
-            patch[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] = rgb[iy0:iy1, ix0:ix1]
+            patch[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0] = rgb[iy0:iy1, ix0:ix1]
     ph, pw = patch.shape[:2]
     if ph == size and pw == size:
         return np.ascontiguousarray(patch)

@@ -48,8 +48,11 @@ class FaceDetector(ABC):
             raise ValueError(f"expected an (H, W, 3) uint8 image, got {rgb.shape} {rgb.dtype}")
         H, W = rgb.shape[:2]
         factor = min(1.0, self.max_side / max(H, W))
-        small = rgb if factor == 1.0 else cv2.resize(
-            rgb, (max(1, round(W * factor)), max(1, round(H * factor))), interpolation=cv2.INTER_AREA)
+        small = (
+            rgb
+            if factor == 1.0
+            else cv2.resize(rgb, (max(1, round(W * factor)), max(1, round(H * factor))), interpolation=cv2.INTER_AREA)
+        )
         boxes = self._detect(np.ascontiguousarray(small))
         if factor != 1.0:
             boxes = [b.scaled(1.0 / factor) for b in boxes]
@@ -67,8 +70,11 @@ class HaarCascadeDetector(FaceDetector):
     """OpenCV Haar cascades: frontal (default, alt2) and profile (both directions), merged by NMS."""
 
     name = "haar"
-    CASCADES = ("haarcascade_frontalface_default.xml", "haarcascade_frontalface_alt2.xml",
-                "haarcascade_profileface.xml")
+    CASCADES = (
+        "haarcascade_frontalface_default.xml",
+        "haarcascade_frontalface_alt2.xml",
+        "haarcascade_profileface.xml",
+    )
 
     def __init__(self, max_side: int = 480, min_size_fraction: float = 0.05) -> None:
         super().__init__(max_side)
@@ -76,7 +82,8 @@ class HaarCascadeDetector(FaceDetector):
         if not hasattr(cv2, "CascadeClassifier") or not hasattr(cv2, "data"):
             raise BackendUnavailableError(
                 f"haar: this OpenCV build ({cv2.__version__}) has no Haar cascades (OpenCV 5 dropped them); "
-                "pip install 'opencv-python-headless>=4.8,<5'")
+                "pip install 'opencv-python-headless>=4.8,<5'"
+            )
         folder = Path(cv2.data.haarcascades)  # type: ignore[attr-defined]  # in OpenCV's wheels, not its stubs
         self._cascades = []
         for filename in self.CASCADES:
@@ -89,7 +96,8 @@ class HaarCascadeDetector(FaceDetector):
         H, W = gray.shape
         min_side = max(16, int(self.min_size_fraction * min(H, W)))
         rects, _levels, weights = cascade.detectMultiScale3(
-            gray, scaleFactor=1.1, minNeighbors=4, minSize=(min_side, min_side), outputRejectLevels=True)
+            gray, scaleFactor=1.1, minNeighbors=4, minSize=(min_side, min_side), outputRejectLevels=True
+        )
         return [(int(x), int(y), int(w), int(h), float(s)) for (x, y, w, h), s in zip(rects, np.ravel(weights))]
 
     def _detect(self, rgb: np.ndarray) -> list[Box]:
@@ -128,15 +136,19 @@ class DlibHogDetector(FaceDetector):
 
     def _detect(self, rgb: np.ndarray) -> list[Box]:
         rects, scores, _ = self._detector.run(rgb, self.upsample, -0.2)
-        return [Box(r.left(), r.top(), r.right() + 1, r.bottom() + 1, float(s))
-                for r, s in zip(rects, scores) if r.right() > r.left() and r.bottom() > r.top()]
+        return [
+            Box(r.left(), r.top(), r.right() + 1, r.bottom() + 1, float(s))
+            for r, s in zip(rects, scores)
+            if r.right() > r.left() and r.bottom() > r.top()
+        ]
 
 
 def _face_recognition_models_dir() -> Path:
     spec = importlib.util.find_spec("face_recognition_models")
     if spec is None or not spec.submodule_search_locations:
         raise BackendUnavailableError(
-            "dlib-cnn: package 'face_recognition_models' is not installed (pip install face-recognition-models)")
+            "dlib-cnn: package 'face_recognition_models' is not installed (pip install face-recognition-models)"
+        )
     return Path(list(spec.submodule_search_locations)[0]) / "models"
 
 
@@ -152,7 +164,9 @@ class DlibCnnDetector(FaceDetector):
 
         model = _face_recognition_models_dir() / "mmod_human_face_detector.dat"
         if not model.is_file():
-            raise BackendUnavailableError(f"dlib-cnn: model file {model} is missing (reinstall face-recognition-models)")
+            raise BackendUnavailableError(
+                f"dlib-cnn: model file {model} is missing (reinstall face-recognition-models)"
+            )
         self.upsample = upsample
         self._detector = dlib.cnn_face_detection_model_v1(str(model))
 
@@ -178,8 +192,14 @@ class MediapipeDetector(FaceDetector):
         except Exception as exc:  # noqa: BLE001 - mediapipe fails in many ways (protobuf, numpy ABI)
             raise BackendUnavailableError(f"mediapipe: import failed: {type(exc).__name__}: {exc}") from exc
         # mediapipe's native start-up log lines (faces/native_logs.py)
-        self._models = [open_graph(functools.partial(face_detection.FaceDetection, model_selection=m,
-                                                     min_detection_confidence=min_confidence)) for m in (1, 0)]
+        self._models = [
+            open_graph(
+                functools.partial(
+                    face_detection.FaceDetection, model_selection=m, min_detection_confidence=min_confidence
+                )
+            )
+            for m in (1, 0)
+        ]
         self._warm_ups = [WarmUp() for _ in self._models]  # each graph logs when it first runs
         self._lock = threading.Lock()  # mediapipe graphs are not re-entrant
 
@@ -217,7 +237,8 @@ class S3fdDetector(FaceDetector):
         if path is None:
             raise BackendUnavailableError(
                 f"s3fd: weight file {weights.filename} not found in {weights.expected_path.parent} "
-                f"({weights.how_to_get()}); or use an offline backend: --detector mediapipe (or haar)")
+                f"({weights.how_to_get()}); or use an offline backend: --detector mediapipe (or haar)"
+            )
         from face_alignment.detection.sfd.sfd_detector import SFDDetector
 
         self._detector = SFDDetector(device, path_to_detector=str(path), filter_threshold=threshold)
@@ -225,8 +246,11 @@ class S3fdDetector(FaceDetector):
     def _detect(self, rgb: np.ndarray) -> list[Box]:
         bgr = np.ascontiguousarray(rgb[..., ::-1])  # face-alignment feeds its detector BGR
         found = self._detector.detect_from_image(bgr)
-        return [Box(float(x0), float(y0), float(x1), float(y1), float(s))
-                for x0, y0, x1, y1, s in found if x1 > x0 and y1 > y0]
+        return [
+            Box(float(x0), float(y0), float(x1), float(y1), float(s))
+            for x0, y0, x1, y1, s in found
+            if x1 > x0 and y1 > y0
+        ]
 
 
 BACKENDS: dict[str, Callable[[], FaceDetector]] = {

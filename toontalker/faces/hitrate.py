@@ -66,15 +66,17 @@ def sample_video_frames(path: Path, count: int) -> Iterator[np.ndarray]:
             index += 1
 
 
-def group_items(root: Path, folder: str, kind: str, recurse: bool, max_items: int,
-                frames_per_video: int) -> list[np.ndarray]:
+def group_items(
+    root: Path, folder: str, kind: str, recurse: bool, max_items: int, frames_per_video: int
+) -> list[np.ndarray]:
     base = root / folder
     pattern = "**/*" if recurse else "*"
     if kind == "image":
         paths = spread([p for p in base.glob(pattern) if p.is_file() and is_image_path(p)], max_items)
         return [read_image(p).on_background() for p in paths]
-    paths = spread([p for p in base.glob(pattern) if p.is_file() and is_video_path(p)],
-                   max(1, max_items // frames_per_video))
+    paths = spread(
+        [p for p in base.glob(pattern) if p.is_file() and is_video_path(p)], max(1, max_items // frames_per_video)
+    )
     frames: list[np.ndarray] = []
     for p in paths:
         try:
@@ -91,11 +93,14 @@ def measure(detector: FaceDetector, group: str, images: Sequence[np.ndarray]) ->
     return HitRate(detector.name, group, len(images), hits, 1000.0 * elapsed / max(len(images), 1))
 
 
-def measure_all(root: Path, backends: Sequence[str], max_items: int = 40,
-                frames_per_video: int = 3) -> tuple[list[HitRate], dict[str, str]]:
+def measure_all(
+    root: Path, backends: Sequence[str], max_items: int = 40, frames_per_video: int = 3
+) -> tuple[list[HitRate], dict[str, str]]:
     """Hit rates of each usable backend on each group; also the backends that could not load and why."""
-    data = {label: group_items(root, folder, kind, recurse, max_items, frames_per_video)
-            for label, folder, kind, recurse in GROUPS}
+    data = {
+        label: group_items(root, folder, kind, recurse, max_items, frames_per_video)
+        for label, folder, kind, recurse in GROUPS
+    }
     results: list[HitRate] = []
     unavailable: dict[str, str] = {}
     for name in backends:
@@ -114,8 +119,10 @@ def markdown_table(results: Sequence[HitRate]) -> str:
     groups = list(dict.fromkeys(r.group for r in results))
     detectors = list(dict.fromkeys(r.detector for r in results))
     cell = {(r.detector, r.group): r for r in results}
-    lines = ["| detector | " + " | ".join(f"{g} (n={cell[(detectors[0], g)].items})" for g in groups)
-             + " | ms/item |", "|---" * (len(groups) + 2) + "|"]
+    lines = [
+        "| detector | " + " | ".join(f"{g} (n={cell[(detectors[0], g)].items})" for g in groups) + " | ms/item |",
+        "|---" * (len(groups) + 2) + "|",
+    ]
     for d in detectors:
         rows = [cell[(d, g)] for g in groups]
         ms = sum(r.ms_per_item * r.items for r in rows) / max(sum(r.items for r in rows), 1)

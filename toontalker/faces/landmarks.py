@@ -50,7 +50,11 @@ LEFT_EYE_POINTS = (362, 382, 381, 380, 374, 373, 390, 249, 263, 466, 388, 387, 3
 # rigid points of the head pose proxy: outer eye corners, mouth corners, nose tip, forehead
 EYE_OUTER = (33, 263)
 MOUTH_CORNERS = (61, 291)
-REGIONS: dict[str, tuple[int, ...]] = {"mouth": MOUTH_POINTS, "right_eye": RIGHT_EYE_POINTS, "left_eye": LEFT_EYE_POINTS}
+REGIONS: dict[str, tuple[int, ...]] = {
+    "mouth": MOUTH_POINTS,
+    "right_eye": RIGHT_EYE_POINTS,
+    "left_eye": LEFT_EYE_POINTS,
+}
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,8 @@ def _import_face_mesh():  # noqa: ANN202 - mediapipe has no type stubs
     except Exception as exc:  # noqa: BLE001 - mediapipe fails in many ways (missing, protobuf, numpy ABI)
         raise BackendUnavailableError(
             f"FaceMesh landmarks need mediapipe 0.10.21 (pip install --no-deps mediapipe==0.10.21): "
-            f"{type(exc).__name__}: {exc}") from exc
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
     return face_mesh
 
 
@@ -92,14 +97,21 @@ class FaceMesh:
     faster on a video); ``video=False`` detects every image afresh. One instance per thread of use.
     """
 
-    def __init__(self, *, video: bool = True, min_detection_confidence: float = 0.3,
-                 min_tracking_confidence: float = 0.3) -> None:
+    def __init__(
+        self, *, video: bool = True, min_detection_confidence: float = 0.3, min_tracking_confidence: float = 0.3
+    ) -> None:
         face_mesh = _import_face_mesh()
         self._warm_up = WarmUp()
         try:
-            self._mesh = open_graph(lambda: face_mesh.FaceMesh(
-                static_image_mode=not video, max_num_faces=1, refine_landmarks=False,
-                min_detection_confidence=min_detection_confidence, min_tracking_confidence=min_tracking_confidence))
+            self._mesh = open_graph(
+                lambda: face_mesh.FaceMesh(
+                    static_image_mode=not video,
+                    max_num_faces=1,
+                    refine_landmarks=False,
+                    min_detection_confidence=min_detection_confidence,
+                    min_tracking_confidence=min_tracking_confidence,
+                )
+            )
         except RuntimeError as exc:  # e.g. protobuf 5+: "Failed to parse" its graph config
             raise BackendUnavailableError(
                 f"FaceMesh could not start (mediapipe 0.10.21 needs protobuf < 5): {str(exc).splitlines()[0]}"
@@ -177,7 +189,9 @@ def head_pose(points: np.ndarray) -> np.ndarray:
     if points.shape[-1] != 3:
         raise ValueError(f"head_pose needs 3D points (..., {MESH_POINTS}, 3), got {points.shape}")
     p = points.astype(np.float64)
-    across = (p[..., EYE_OUTER[1], :] - p[..., EYE_OUTER[0], :]) + (p[..., MOUTH_CORNERS[1], :] - p[..., MOUTH_CORNERS[0], :])
+    across = (p[..., EYE_OUTER[1], :] - p[..., EYE_OUTER[0], :]) + (
+        p[..., MOUTH_CORNERS[1], :] - p[..., MOUTH_CORNERS[0], :]
+    )
     across = across / np.maximum(np.linalg.norm(across, axis=-1, keepdims=True), 1e-9)
     up = p[..., FOREHEAD, :] - p[..., NOSE_TIP, :]
     up = up - (up * across).sum(axis=-1, keepdims=True) * across

@@ -142,8 +142,14 @@ def track_boxes(
         if current:
             boxes = _fill(current, examined)
             detected = sum(1 for b in current if b is not None)
-            tracks.append(FaceTrack(start=start_frame + track_start, end=start_frame + track_start + len(boxes),
-                                    boxes=tuple(boxes), detected=detected))
+            tracks.append(
+                FaceTrack(
+                    start=start_frame + track_start,
+                    end=start_frame + track_start + len(boxes),
+                    boxes=tuple(boxes),
+                    detected=detected,
+                )
+            )
         current, examined, last_good, lost = [], [], None, 0
 
     for index, found in enumerate(detections):
@@ -238,7 +244,7 @@ class BoxSmoother:
     def _emit(self) -> Box:
         # the window is centred on frame `_emitted`: frames before it that are still held, and lookahead after
         held_before = min(self._emitted, self.lookahead)
-        window = list(self._history)[-(held_before + self.lookahead + 1):]
+        window = list(self._history)[-(held_before + self.lookahead + 1) :]
         cx, cy, side = np.mean(window, axis=0)
         self._emitted += 1
         return Box(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)

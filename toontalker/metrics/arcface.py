@@ -72,8 +72,9 @@ class ArcFaceIRSE50(nn.Module):
             units.append(BottleneckIRSE(c_in, c_out, 2))
             units += [BottleneckIRSE(c_out, c_out, 1) for _ in range(count - 1)]
         self.body = nn.Sequential(*units)
-        self.output_layer = nn.Sequential(nn.BatchNorm2d(512), nn.Dropout(0.6), nn.Flatten(),
-                                          nn.Linear(512 * 7 * 7, 512), nn.BatchNorm1d(512))
+        self.output_layer = nn.Sequential(
+            nn.BatchNorm2d(512), nn.Dropout(0.6), nn.Flatten(), nn.Linear(512 * 7 * 7, 512), nn.BatchNorm1d(512)
+        )
         self.requires_grad_(False)
         self.eval()
 
@@ -88,8 +89,11 @@ class ArcFaceIRSE50(nn.Module):
         wanted = {k: v for k, v in self.state_dict().items() if not k.endswith("num_batches_tracked")}
         bad = [k for k, v in wanted.items() if k not in state or tuple(state[k].shape) != tuple(v.shape)]
         if bad:
-            raise MetricUnavailable(metric, f"{path} does not match the ArcFace IR-SE50 layout "
-                                    f"({len(bad)} tensors missing or misshaped, e.g. {bad[0]})")
+            raise MetricUnavailable(
+                metric,
+                f"{path} does not match the ArcFace IR-SE50 layout "
+                f"({len(bad)} tensors missing or misshaped, e.g. {bad[0]})",
+            )
         self.load_state_dict({k: state[k] for k in wanted}, strict=False)
 
 

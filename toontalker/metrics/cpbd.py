@@ -107,7 +107,7 @@ def cpbd(gray: np.ndarray) -> float:
             block_widths = widths[block][widths[block] != 0]
             contrast = int(image[block].max() - image[block].min())
             jnb = 5.0 if contrast <= 50 else 3.0
-            probability = 1.0 - np.exp(-np.abs(block_widths / jnb) ** BETA)
+            probability = 1.0 - np.exp(-(np.abs(block_widths / jnb) ** BETA))
             np.add.at(buckets, np.rint(probability * 100).astype(np.int64), 1)
     total = buckets.sum()
     return float(buckets[:64].sum() / total) if total else 0.0

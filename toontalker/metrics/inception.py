@@ -29,8 +29,9 @@ FID_INPUT_SIZE = 299
 class BasicConv2d(nn.Module):
     """conv (no bias) -> BatchNorm (eps 0.001) -> ReLU; keys ``conv.*``, ``bn.*``."""
 
-    def __init__(self, c_in: int, c_out: int, kernel: int | tuple[int, int], stride: int = 1,
-                 padding: int | tuple[int, int] = 0) -> None:
+    def __init__(
+        self, c_in: int, c_out: int, kernel: int | tuple[int, int], stride: int = 1, padding: int | tuple[int, int] = 0
+    ) -> None:
         super().__init__()
         self.conv = nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=padding, bias=False)
         self.bn = nn.BatchNorm2d(c_out, eps=0.001)
@@ -57,12 +58,15 @@ class InceptionA(nn.Module):
         self.branch_pool = BasicConv2d(c_in, pool_features, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.cat([
-            self.branch1x1(x),
-            self.branch5x5_2(self.branch5x5_1(x)),
-            self.branch3x3dbl_3(self.branch3x3dbl_2(self.branch3x3dbl_1(x))),
-            self.branch_pool(_avg_pool_3x3(x)),
-        ], dim=1)
+        return torch.cat(
+            [
+                self.branch1x1(x),
+                self.branch5x5_2(self.branch5x5_1(x)),
+                self.branch3x3dbl_3(self.branch3x3dbl_2(self.branch3x3dbl_1(x))),
+                self.branch_pool(_avg_pool_3x3(x)),
+            ],
+            dim=1,
+        )
 
 
 class InceptionB(nn.Module):
@@ -76,11 +80,14 @@ class InceptionB(nn.Module):
         self.branch3x3dbl_3 = BasicConv2d(96, 96, 3, stride=2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.cat([
-            self.branch3x3(x),
-            self.branch3x3dbl_3(self.branch3x3dbl_2(self.branch3x3dbl_1(x))),
-            F.max_pool2d(x, kernel_size=3, stride=2),
-        ], dim=1)
+        return torch.cat(
+            [
+                self.branch3x3(x),
+                self.branch3x3dbl_3(self.branch3x3dbl_2(self.branch3x3dbl_1(x))),
+                F.max_pool2d(x, kernel_size=3, stride=2),
+            ],
+            dim=1,
+        )
 
 
 class InceptionC(nn.Module):
@@ -102,8 +109,13 @@ class InceptionC(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b7 = self.branch7x7_3(self.branch7x7_2(self.branch7x7_1(x)))
         bd = x
-        for layer in (self.branch7x7dbl_1, self.branch7x7dbl_2, self.branch7x7dbl_3, self.branch7x7dbl_4,
-                      self.branch7x7dbl_5):
+        for layer in (
+            self.branch7x7dbl_1,
+            self.branch7x7dbl_2,
+            self.branch7x7dbl_3,
+            self.branch7x7dbl_4,
+            self.branch7x7dbl_5,
+        ):
             bd = layer(bd)
         return torch.cat([self.branch1x1(x), b7, bd, self.branch_pool(_avg_pool_3x3(x))], dim=1)
 
@@ -184,8 +196,19 @@ class FIDInceptionV3(nn.Module):
         x = F.max_pool2d(x, kernel_size=3, stride=2)
         x = self.Conv2d_4a_3x3(self.Conv2d_3b_1x1(x))
         x = F.max_pool2d(x, kernel_size=3, stride=2)
-        for block in (self.Mixed_5b, self.Mixed_5c, self.Mixed_5d, self.Mixed_6a, self.Mixed_6b, self.Mixed_6c,
-                      self.Mixed_6d, self.Mixed_6e, self.Mixed_7a, self.Mixed_7b, self.Mixed_7c):
+        for block in (
+            self.Mixed_5b,
+            self.Mixed_5c,
+            self.Mixed_5d,
+            self.Mixed_6a,
+            self.Mixed_6b,
+            self.Mixed_6c,
+            self.Mixed_6d,
+            self.Mixed_6e,
+            self.Mixed_7a,
+            self.Mixed_7b,
+            self.Mixed_7c,
+        ):
             x = block(x)
         return x.mean(dim=(2, 3))
 
@@ -196,8 +219,11 @@ class FIDInceptionV3(nn.Module):
         wanted = {k: v for k, v in own.items() if not k.endswith("num_batches_tracked")}
         bad = [k for k, v in wanted.items() if k not in state or tuple(state[k].shape) != tuple(v.shape)]
         if bad:
-            raise MetricUnavailable("fid", f"{path} does not match the FID Inception v3 layout "
-                                    f"({len(bad)} tensors missing or misshaped, e.g. {bad[0]})")
+            raise MetricUnavailable(
+                "fid",
+                f"{path} does not match the FID Inception v3 layout "
+                f"({len(bad)} tensors missing or misshaped, e.g. {bad[0]})",
+            )
         self.load_state_dict({k: state[k] for k in wanted}, strict=False)
 
 
@@ -208,8 +234,10 @@ class FIDFeatures:
         self.network, self.device, self.batch_size = network.to(device), device, batch_size
 
     def __call__(self, images: torch.Tensor) -> np.ndarray:
-        chunks = [self.network(images[i:i + self.batch_size].to(self.device)).double().cpu().numpy()
-                  for i in range(0, images.shape[0], self.batch_size)]
+        chunks = [
+            self.network(images[i : i + self.batch_size].to(self.device)).double().cpu().numpy()
+            for i in range(0, images.shape[0], self.batch_size)
+        ]
         return np.concatenate(chunks)
 
 

@@ -77,11 +77,13 @@ class FanLandmarks:
         try:
             import face_alignment
         except ImportError as exc:
-            raise MetricUnavailable("akd", f"face-alignment not importable ({exc}); pip install --no-deps "
-                                    "face-alignment") from exc
+            raise MetricUnavailable(
+                "akd", f"face-alignment not importable ({exc}); pip install --no-deps face-alignment"
+            ) from exc
         # the weights are in the torch hub cache (checked above), so this loads them without downloading
-        self._model = face_alignment.FaceAlignment(face_alignment.LandmarksType.TWO_D, device=device,
-                                                   face_detector="sfd")
+        self._model = face_alignment.FaceAlignment(
+            face_alignment.LandmarksType.TWO_D, device=device, face_detector="sfd"
+        )
 
     def landmarks(self, rgb: np.ndarray) -> np.ndarray | None:
         found = self._model.get_landmarks_from_image(rgb)

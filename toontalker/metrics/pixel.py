@@ -67,4 +67,3 @@ def ssim(generated: torch.Tensor, target: torch.Tensor, sigma: float = 1.5) -> t
     den = (mu_x * mu_x + mu_y * mu_y + c1) * (var_x + var_y + c2)
     per_channel = (num / den).flatten(1).mean(dim=1)
     return per_channel.view(B, C).mean(dim=1)
-

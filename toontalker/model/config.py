@@ -87,7 +87,9 @@ class ModelConfig(ConfigBase):
         self._check(all(c >= 4 for c in self.channels), f"channels must all be >= 4, got {self.channels}")
         for name in ("motion_dim", "num_motions", "code_dim", "heads", "ffn_dim", "descriptor_tokens", "query_layers"):
             self._check(getattr(self, name) >= 1, f"{name} must be >= 1, got {getattr(self, name)}")
-        self._check(self.code_dim % self.heads == 0, f"code_dim {self.code_dim} must be divisible by heads {self.heads}")
+        self._check(
+            self.code_dim % self.heads == 0, f"code_dim {self.code_dim} must be divisible by heads {self.heads}"
+        )
         self._check(len(self.backward_resolutions) >= 1, "backward_resolutions must name at least one resolution")
         for res in self.backward_resolutions:
             self._check(
@@ -111,4 +113,4 @@ class ModelConfig(ConfigBase):
     def sft_resolutions(self) -> tuple[int, ...]:
         if not self.sft or self.sft_blocks == 0:
             return ()
-        return self.feature_resolutions[-self.sft_blocks:]
+        return self.feature_resolutions[-self.sft_blocks :]

@@ -44,9 +44,7 @@ class QueryTransformer(nn.Module):
         self.tokens = config.descriptor_tokens
         self.query_proj = nn.Linear(d, d)
         self.descriptor_proj = nn.Linear(config.motion_dim, config.descriptor_tokens * d)
-        self.layers = nn.ModuleList(
-            DecoderLayer(d, config.heads, config.ffn_dim) for _ in range(config.query_layers)
-        )
+        self.layers = nn.ModuleList(DecoderLayer(d, config.heads, config.ffn_dim) for _ in range(config.query_layers))
         self.out_proj = nn.Linear(d, d)
         self.num_motions = config.num_motions
         self.skip: nn.Linear | None = None

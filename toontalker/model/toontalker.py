@@ -36,7 +36,11 @@ if TYPE_CHECKING:
     from toontalker.weights.card import CardInfo
 
 DOMAIN_COMPONENTS: tuple[str, ...] = (
-    "appearance_encoder", "motion_encoder", "motion_base", "backward_transformer", "generator",
+    "appearance_encoder",
+    "motion_encoder",
+    "motion_base",
+    "backward_transformer",
+    "generator",
 )
 SHARED_COMPONENTS: tuple[str, ...] = ("source_query", "driving_query")
 
@@ -277,5 +281,13 @@ class ToonTalker(nn.Module):
         (:func:`toontalker.weights.push_model`)."""
         from toontalker.weights import push_model
 
-        return push_model(self, repo_id, card=card, dtype=dtype, revision=branch, private=private,
-                          commit_message=commit_message, token=token)
+        return push_model(
+            self,
+            repo_id,
+            card=card,
+            dtype=dtype,
+            revision=branch,
+            private=private,
+            commit_message=commit_message,
+            token=token,
+        )

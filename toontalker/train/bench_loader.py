@@ -58,8 +58,10 @@ class LoaderBenchOptions(ConfigBase):
     seed: int = 0
 
     def __post_init__(self) -> None:
-        self._check(bool(self.formats) and all(f in FORMATS for f in self.formats),
-                    f"formats must be some of {FORMATS}, got {self.formats}")
+        self._check(
+            bool(self.formats) and all(f in FORMATS for f in self.formats),
+            f"formats must be some of {FORMATS}, got {self.formats}",
+        )
         self._check(bool(self.workers) and all(w >= 0 for w in self.workers), "workers must be >= 0")
         for name in ("batch", "size", "clips"):
             self._check(getattr(self, name) >= 1, f"{name} must be >= 1, got {getattr(self, name)}")
@@ -109,8 +111,9 @@ def _pick_clips(dataset: Path, count: int, seed: int) -> list[ClipRecord]:
     return [ClipRecord(**{k: getattr(r, k) for k in ClipRecord.__dataclass_fields__}) for r in rows.itertuples()]
 
 
-def write_format_copy(dataset: Path, records: list[ClipRecord], fmt: str, size: int, max_frames: int,
-                      out: Path) -> float:
+def write_format_copy(
+    dataset: Path, records: list[ClipRecord], fmt: str, size: int, max_frames: int, out: Path
+) -> float:
     """Rewrite ``records`` of ``dataset`` as ``fmt`` clips at ``size`` into the dataset folder ``out`` (domain
     real, split train); returns KiB per stored frame."""
     root, cache = dataset_root(dataset), ClipCache(1)
@@ -127,8 +130,9 @@ def write_format_copy(dataset: Path, records: list[ClipRecord], fmt: str, size: 
 
                     image = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
                 writer.write(image)
-        written.append(replace(record, path=rel, format=fmt, frames=writer.frames_written, size=size, domain="real",
-                               split="train"))
+        written.append(
+            replace(record, path=rel, format=fmt, frames=writer.frames_written, size=size, domain="real", split="train")
+        )
     write_manifest(records_to_frame(written), out)
     nbytes = sum(f.stat().st_size for f in (out / "clips").rglob("*") if f.is_file())
     return nbytes / 1024 / max(1, sum(r.frames for r in written))
@@ -136,11 +140,17 @@ def write_format_copy(dataset: Path, records: list[ClipRecord], fmt: str, size: 
 
 def _batches(folder: Path, workers: int, options: LoaderBenchOptions) -> tuple[DataLoader, Iterator]:
     """The training loader over ``folder`` (as train() builds it for one process)."""
-    pairs = open_pair_dataset(folder, "real", options.size,
-                              PairOptions(split=None, augment=options.augment, seed=options.seed))
+    pairs = open_pair_dataset(
+        folder, "real", options.size, PairOptions(split=None, augment=options.augment, seed=options.seed)
+    )
     stream = TrainStream(pairs, None, options.seed)
-    loader = DataLoader(stream, batch_size=options.batch, sampler=StreamSampler(options.batch, 1, 0, 1),
-                        num_workers=workers, prefetch_factor=4 if workers > 0 else None)
+    loader = DataLoader(
+        stream,
+        batch_size=options.batch,
+        sampler=StreamSampler(options.batch, 1, 0, 1),
+        num_workers=workers,
+        prefetch_factor=4 if workers > 0 else None,
+    )
     return loader, iter(loader)
 
 
@@ -187,8 +197,16 @@ def _time_loader(folder: Path, fmt: str, workers: int, options: LoaderBenchOptio
     cpu = _cpu_seconds(pids) - cpu0
     del batches, loader  # ends the worker processes
     pairs = count * options.batch
-    return LoaderTiming(fmt, workers, count, round(elapsed, 2), round(pairs / elapsed, 1),
-                        round(pairs / cpu, 1) if cpu > 0 else 0.0, round(cpu / elapsed, 2), round(kib, 1))
+    return LoaderTiming(
+        fmt,
+        workers,
+        count,
+        round(elapsed, 2),
+        round(pairs / elapsed, 1),
+        round(pairs / cpu, 1) if cpu > 0 else 0.0,
+        round(cpu / elapsed, 2),
+        round(kib, 1),
+    )
 
 
 def cores_for(rows: tuple[LoaderTiming, ...], target: float) -> dict[str, int]:
@@ -201,8 +219,12 @@ def cores_for(rows: tuple[LoaderTiming, ...], target: float) -> dict[str, int]:
     return {fmt: math.ceil(target / rate) if rate > 0 else -1 for fmt, rate in best.items()}
 
 
-def run_loader_bench(dataset: Path, options: LoaderBenchOptions = LoaderBenchOptions(), work_dir: Path | None = None,
-                     on_row: Callable[[LoaderTiming], None] | None = None) -> LoaderBenchResult:
+def run_loader_bench(
+    dataset: Path,
+    options: LoaderBenchOptions = LoaderBenchOptions(),
+    work_dir: Path | None = None,
+    on_row: Callable[[LoaderTiming], None] | None = None,
+) -> LoaderBenchResult:
     """Measure the training loader on ``options.clips`` clips of ``dataset`` in each format and worker count."""
     records = _pick_clips(Path(dataset), options.clips, options.seed)
     rows: list[LoaderTiming] = []
@@ -217,7 +239,14 @@ def run_loader_bench(dataset: Path, options: LoaderBenchOptions = LoaderBenchOpt
                 rows.append(row)
                 if on_row is not None:
                     on_row(row)
-    return LoaderBenchResult(rows=tuple(rows), cores_needed=cores_for(tuple(rows), options.target),
-                             target=options.target, cpu_count=os.cpu_count() or 1, clips=len(records),
-                             frames_per_clip=round(float(np.mean(frames)), 1), size=options.size,
-                             batch=options.batch, augment=options.augment)
+    return LoaderBenchResult(
+        rows=tuple(rows),
+        cores_needed=cores_for(tuple(rows), options.target),
+        target=options.target,
+        cpu_count=os.cpu_count() or 1,
+        clips=len(records),
+        frames_per_clip=round(float(np.mean(frames)), 1),
+        size=options.size,
+        batch=options.batch,
+        augment=options.augment,
+    )

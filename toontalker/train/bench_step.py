@@ -54,21 +54,30 @@ def _batch(recipe: TrainRecipe, batch: int, size: int, device: torch.device) -> 
     g = torch.Generator().manual_seed(0)
 
     def pairs() -> FramePairs:
-        return FramePairs(torch.rand(batch, 3, size, size, generator=g) * 2 - 1,
-                          torch.rand(batch, 3, size, size, generator=g) * 2 - 1)
+        return FramePairs(
+            torch.rand(batch, 3, size, size, generator=g) * 2 - 1, torch.rand(batch, 3, size, size, generator=g) * 2 - 1
+        )
 
     return TrainBatch(pairs(), pairs() if recipe.stage == 2 else None).to(device, recipe.channels_last)
 
 
-def time_step(recipe: TrainRecipe, device: torch.device, vgg: VGG19Features | None, vgg_note: str,
-              warmup: int, steps: int) -> StepTiming:
+def time_step(
+    recipe: TrainRecipe, device: torch.device, vgg: VGG19Features | None, vgg_note: str, warmup: int, steps: int
+) -> StepTiming:
     trainer = Trainer(recipe, DistInfo(device=device), vgg=vgg)
     trainer.prepare()
     batch = _batch(recipe, recipe.batch_size, trainer.model_config.image_size, device)
-    common: dict[str, Any] = dict(preset=recipe.model, stage=recipe.stage, batch=recipe.batch_size, device=str(device),
-                  precision="bf16" if trainer.autocast_dtype is not None else "fp32",
-                  channels_last=recipe.channels_last, compiled=recipe.compile, perceptual=recipe.perceptual,
-                  vgg_weights=vgg_note)
+    common: dict[str, Any] = dict(
+        preset=recipe.model,
+        stage=recipe.stage,
+        batch=recipe.batch_size,
+        device=str(device),
+        precision="bf16" if trainer.autocast_dtype is not None else "fp32",
+        channels_last=recipe.channels_last,
+        compiled=recipe.compile,
+        perceptual=recipe.perceptual,
+        vgg_weights=vgg_note,
+    )
     cuda = device.type == "cuda"
     if cuda:
         torch.cuda.reset_peak_memory_stats(device)
@@ -89,8 +98,13 @@ def time_step(recipe: TrainRecipe, device: torch.device, vgg: VGG19Features | No
             times.append((time.perf_counter() - t0) * 1e3)
     ms = statistics.median(times)
     peak = torch.cuda.max_memory_allocated(device) / 2**20 if cuda else None
-    return StepTiming(**common, ms_per_step=round(ms, 3), images_per_s=round(recipe.batch_size * 1e3 / ms, 2),
-                      peak_memory_mib=None if peak is None else round(peak, 1), steps=steps)
+    return StepTiming(
+        **common,
+        ms_per_step=round(ms, 3),
+        images_per_s=round(recipe.batch_size * 1e3 / ms, 2),
+        peak_memory_mib=None if peak is None else round(peak, 1),
+        steps=steps,
+    )
 
 
 def _vgg(device: torch.device) -> tuple[VGG19Features, str]:
@@ -119,15 +133,38 @@ def run_step_bench(
     enable_fast_kernels(dev)
     vgg, vgg_note = _vgg(dev) if perceptual == "vgg19" else (None, "not used")
     results: list[StepTiming] = []
-    for preset, stage, batch, precision, cl, comp in itertools.product(presets, stages, batches, precisions,
-                                                                       channels_last, compiled):
-        recipe = TrainRecipe.for_stage(preset, stage, batch_size=batch, precision=precision, channels_last=cl,
-                                       compile=comp, perceptual=perceptual, num_workers=0)
+    for preset, stage, batch, precision, cl, comp in itertools.product(
+        presets, stages, batches, precisions, channels_last, compiled
+    ):
+        recipe = TrainRecipe.for_stage(
+            preset,
+            stage,
+            batch_size=batch,
+            precision=precision,
+            channels_last=cl,
+            compile=comp,
+            perceptual=perceptual,
+            num_workers=0,
+        )
         try:
             timing = time_step(recipe, dev, vgg, vgg_note, warmup, steps)
         except torch.cuda.OutOfMemoryError:
-            timing = StepTiming(preset, stage, batch, str(dev), precision, cl, comp, perceptual, vgg_note,
-                                float("nan"), 0.0, None, 0, status="out of memory")
+            timing = StepTiming(
+                preset,
+                stage,
+                batch,
+                str(dev),
+                precision,
+                cl,
+                comp,
+                perceptual,
+                vgg_note,
+                float("nan"),
+                0.0,
+                None,
+                0,
+                status="out of memory",
+            )
         finally:
             if dev.type == "cuda":
                 torch.cuda.empty_cache()

@@ -37,16 +37,26 @@ class ClipPairs:
 
     def __init__(self, folder: Path, domain: str, image_size: int, options: PairOptions) -> None:
         def pairs(length: int | None) -> FramePairDataset:
-            return FramePairDataset(folder, split=options.split, domain=domain, size=image_size, seed=options.seed,
-                                    augment=options.augment, length=length, expression_pairs=options.expression_pairs)
+            return FramePairDataset(
+                folder,
+                split=options.split,
+                domain=domain,
+                size=image_size,
+                seed=options.seed,
+                augment=options.augment,
+                length=length,
+                expression_pairs=options.expression_pairs,
+            )
 
         self.clips = len(pairs(None))
         self.pairs = pairs(self.clips * _VIRTUAL_EPOCHS)
         self.folder = folder
         self.landmark_coverage = self.pairs.clips.landmark_coverage() if options.need_landmarks else float("nan")
         if options.need_landmarks and self.landmark_coverage == 0.0:
-            raise InputError(f"{folder}: the {domain} clips have no landmarks, which the recipe's region loss / "
-                             f"expression pairs need (add them with the dataset landmarks command)")
+            raise InputError(
+                f"{folder}: the {domain} clips have no landmarks, which the recipe's region loss / "
+                f"expression pairs need (add them with the dataset landmarks command)"
+            )
 
     def __len__(self) -> int:
         return self.clips

@@ -108,9 +108,13 @@ def _seed_everything(seed: int) -> None:
 def _as_dataset(data: PairDataset | Path | str, domain: str, *, recipe: TrainRecipe, image_size: int) -> PairDataset:
     if not isinstance(data, (str, Path)):
         return data
-    options = PairOptions(split=recipe.data_split, augment=recipe.augment, seed=recipe.seed,
-                          expression_pairs=recipe.expression_pairs,
-                          need_landmarks=recipe.lambda_region > 0 or recipe.expression_pairs > 0)
+    options = PairOptions(
+        split=recipe.data_split,
+        augment=recipe.augment,
+        seed=recipe.seed,
+        expression_pairs=recipe.expression_pairs,
+        need_landmarks=recipe.lambda_region > 0 or recipe.expression_pairs > 0,
+    )
     return open_pair_dataset(Path(data), domain, image_size=image_size, options=options)
 
 
@@ -164,8 +168,10 @@ def resolve_start(recipe: TrainRecipe, out: Path, *, resume: bool, init: Path | 
     if ckpt.list_checkpoints(out):
         raise UsageError(f"{out}: already holds checkpoints; pass --resume to continue it or choose another --out")
     if recipe.stage == 2 and init is None and recipe.init_weights is None:
-        raise UsageError("stage 2 starts from a stage-1 run (Sec. 3.3): pass --init RUN_DIR_OR_CHECKPOINT "
-                         "(or fine-tune weights with init_weights)")
+        raise UsageError(
+            "stage 2 starts from a stage-1 run (Sec. 3.3): pass --init RUN_DIR_OR_CHECKPOINT "
+            "(or fine-tune weights with init_weights)"
+        )
     if init is not None and recipe.init_weights is not None:
         raise UsageError("give either a stage-1 run to start stage 2 from or init_weights, not both")
     if recipe.stage == 1 and init is not None:
@@ -209,21 +215,33 @@ def train(
     start = resolve_start(recipe, out, resume=resume, init=Path(init) if init is not None else None)
     info = setup_distributed(device)
     try:
-        return _run(start, info, real=real, cartoon=cartoon, out=out, stop_at=stop_at, vgg=vgg, console=console,
-                    show_progress=show_progress)
+        return _run(
+            start,
+            info,
+            real=real,
+            cartoon=cartoon,
+            out=out,
+            stop_at=stop_at,
+            vgg=vgg,
+            console=console,
+            show_progress=show_progress,
+        )
     finally:
         teardown_distributed(info)
 
 
-def _prepare(start: RunStart, info: DistInfo, *, real: Any, cartoon: Any, out: Path,
-             vgg: VGG19Features | None) -> tuple[Trainer, TrainStream]:
+def _prepare(
+    start: RunStart, info: DistInfo, *, real: Any, cartoon: Any, out: Path, vgg: VGG19Features | None
+) -> tuple[Trainer, TrainStream]:
     """The trainer with its starting weights and state, and the data stream (checked against a resume)."""
     recipe = start.recipe
     trainer = Trainer(recipe, info, vgg=vgg)
     image_size = trainer.model_config.image_size
-    stream = TrainStream(_as_dataset(real, "real", recipe=recipe, image_size=image_size),
-                         None if cartoon is None else _as_dataset(cartoon, "cartoon", recipe=recipe, image_size=image_size),
-                         recipe.seed)
+    stream = TrainStream(
+        _as_dataset(real, "real", recipe=recipe, image_size=image_size),
+        None if cartoon is None else _as_dataset(cartoon, "cartoon", recipe=recipe, image_size=image_size),
+        recipe.seed,
+    )
     if start.stage1 is not None:
         trainer.load_stage1(start.stage1)
     elif start.resume is None and recipe.init_weights is not None:
@@ -243,17 +261,25 @@ def _batches(stream: TrainStream, start: RunStart, info: DistInfo, *, micro: int
     """The data loader's iterator (``micro`` pairs per process and batch) from the start step, and whether a
     resume restored the RNG states exactly."""
     recipe = start.recipe
-    sampler = StreamSampler(micro, world_size=info.world_size, rank=info.rank, grad_accum=recipe.grad_accum,
-                            start_step=start.start_step)
-    loader = DataLoader(stream, batch_size=micro, sampler=sampler, num_workers=recipe.num_workers,
-                        pin_memory=info.device.type == "cuda", persistent_workers=recipe.num_workers > 0,
-                        prefetch_factor=4 if recipe.num_workers > 0 else None,
-                        worker_init_fn=_leave_stop_signals_to_main)
+    sampler = StreamSampler(
+        micro, world_size=info.world_size, rank=info.rank, grad_accum=recipe.grad_accum, start_step=start.start_step
+    )
+    loader = DataLoader(
+        stream,
+        batch_size=micro,
+        sampler=sampler,
+        num_workers=recipe.num_workers,
+        pin_memory=info.device.type == "cuda",
+        persistent_workers=recipe.num_workers > 0,
+        prefetch_factor=4 if recipe.num_workers > 0 else None,
+        worker_init_fn=_leave_stop_signals_to_main,
+    )
     batches = iter(loader)
     exact_rng = True
     if start.resume is not None:  # after the loader drew its worker seeds, as the uninterrupted run had by then
-        exact_rng = ckpt.resume_rng_state(start.resume["rng"], rank=info.rank, world_size=info.world_size,
-                                          seed=recipe.seed, step=start.start_step)
+        exact_rng = ckpt.resume_rng_state(
+            start.resume["rng"], rank=info.rank, world_size=info.world_size, seed=recipe.seed, step=start.start_step
+        )
     return batches, exact_rng
 
 
@@ -267,8 +293,18 @@ class _Progress:
     stopped_early: bool = False
 
 
-def _run(start: RunStart, info: DistInfo, *, real: Any, cartoon: Any, out: Path, stop_at: int | None,
-         vgg: VGG19Features | None, console: Console, show_progress: bool) -> TrainResult:
+def _run(
+    start: RunStart,
+    info: DistInfo,
+    *,
+    real: Any,
+    cartoon: Any,
+    out: Path,
+    stop_at: int | None,
+    vgg: VGG19Features | None,
+    console: Console,
+    show_progress: bool,
+) -> TrainResult:
     recipe = start.recipe
     micro = recipe.micro_batch(info.world_size)
     _seed_everything(recipe.seed + info.rank)
@@ -278,25 +314,51 @@ def _run(start: RunStart, info: DistInfo, *, real: Any, cartoon: Any, out: Path,
         out.mkdir(parents=True, exist_ok=True)
         recipe.save(out / "recipe.yaml")
         ckpt.remove_leftovers(out)  # half-written checkpoint folders of a killed run
-    monitor = RunMonitor(out, total_steps=recipe.iterations, start_step=start.start_step,
-                         images_per_step=recipe.batch_size, enabled=info.is_main,
-                         show_progress=show_progress and console.is_terminal, console=console)
+    monitor = RunMonitor(
+        out,
+        total_steps=recipe.iterations,
+        start_step=start.start_step,
+        images_per_step=recipe.batch_size,
+        enabled=info.is_main,
+        show_progress=show_progress and console.is_terminal,
+        console=console,
+    )
     if start.resume is not None and start.start_step:
-        monitor.message(f"resumed {out} at step {start.start_step}"
-                        f"{_resize_note(start.resume, recipe, info=info, exact_rng=exact_rng)}")
-    progress = _Progress(step=start.start_step, last_checkpoint=(
-        ckpt.list_checkpoints(out)[-1][1] if start.start_step and info.is_main else None))
+        monitor.message(
+            f"resumed {out} at step {start.start_step}"
+            f"{_resize_note(start.resume, recipe, info=info, exact_rng=exact_rng)}"
+        )
+    progress = _Progress(
+        step=start.start_step,
+        last_checkpoint=(ckpt.list_checkpoints(out)[-1][1] if start.start_step and info.is_main else None),
+    )
     end = recipe.iterations if stop_at is None else min(stop_at, recipe.iterations)
     with _stop_requests() as stop, contextlib.ExitStack() as closing:
         closing.callback(monitor.close)
-        run = _Loop(trainer=trainer, recipe=recipe, info=info, out=out, monitor=monitor,
-                    lengths=stream.lengths, data_note=_data_note(real, cartoon))
+        run = _Loop(
+            trainer=trainer,
+            recipe=recipe,
+            info=info,
+            out=out,
+            monitor=monitor,
+            lengths=stream.lengths,
+            data_note=_data_note(real, cartoon),
+        )
         run.until(end, batches=batches, progress=progress, stop=stop)
-    return TrainResult(run_dir=out, stage=recipe.stage, step=progress.step, iterations=recipe.iterations,
-                       start_step=start.start_step, last_checkpoint=progress.last_checkpoint,
-                       losses=progress.losses, images_per_second=monitor.last_images_per_s,
-                       stopped_early=progress.stopped_early, world_size=info.world_size, rank=info.rank,
-                       device=str(info.device))
+    return TrainResult(
+        run_dir=out,
+        stage=recipe.stage,
+        step=progress.step,
+        iterations=recipe.iterations,
+        start_step=start.start_step,
+        last_checkpoint=progress.last_checkpoint,
+        losses=progress.losses,
+        images_per_second=monitor.last_images_per_s,
+        stopped_early=progress.stopped_early,
+        world_size=info.world_size,
+        rank=info.rank,
+        device=str(info.device),
+    )
 
 
 @dataclass(frozen=True)
@@ -316,26 +378,39 @@ class _Loop:
         while progress.step < end:
             step = progress.step
             want_images = recipe.image_every > 0 and (step + 1) % recipe.image_every == 0 and info.is_main
-            micro_batches = [TrainBatch.from_collated(next(batches)).to(info.device, recipe.channels_last)
-                             for _ in range(recipe.grad_accum)]
+            micro_batches = [
+                TrainBatch.from_collated(next(batches)).to(info.device, recipe.channels_last)
+                for _ in range(recipe.grad_accum)
+            ]
             try:
                 result = self.trainer.step(micro_batches, step, want_images)
             except NonFiniteLossError as exc:
-                raise NonFiniteLossError(f"{exc}; training stopped, last good checkpoint: "
-                                         f"{progress.last_checkpoint or 'none yet'}") from exc
+                raise NonFiniteLossError(
+                    f"{exc}; training stopped, last good checkpoint: {progress.last_checkpoint or 'none yet'}"
+                ) from exc
             step = progress.step = step + 1
             self.monitor.step_done(step)
-            progress.stopped_early = (any_rank_true(torch.tensor(stop.is_set(), device=info.device), info)
-                                      if step < end else False)
+            progress.stopped_early = (
+                any_rank_true(torch.tensor(stop.is_set(), device=info.device), info) if step < end else False
+            )
             if recipe.log_every > 0 and (step % recipe.log_every == 0 or step == end or progress.stopped_early):
                 progress.losses = self.monitor.log(step, reduce_mean(result.terms, info))
             if result.images:
                 self.monitor.images(step, result.images)
             is_ckpt = (recipe.checkpoint_every > 0 and step % recipe.checkpoint_every == 0) or step == end
             if is_ckpt or progress.stopped_early:
-                progress.last_checkpoint = _save(self.trainer, recipe, info, out=self.out, step=step,
-                                                 lengths=self.lengths, data_note=self.data_note) \
+                progress.last_checkpoint = (
+                    _save(
+                        self.trainer,
+                        recipe,
+                        info,
+                        out=self.out,
+                        step=step,
+                        lengths=self.lengths,
+                        data_note=self.data_note,
+                    )
                     or progress.last_checkpoint
+                )
             if progress.stopped_early:
                 self.monitor.message(f"stop requested: checkpointed step {step}; continue with --resume")
                 return
@@ -350,38 +425,66 @@ def _resize_note(state: dict[str, Any], recipe: TrainRecipe, *, info: DistInfo, 
     before = recipe.batch_size // (int(state["recipe"]["grad_accum"]) * saved)
     now = recipe.micro_batch(info.world_size)
     if before != now:
-        keep = recipe.batch_size // (before * info.world_size) if recipe.batch_size % (before * info.world_size) == 0 else None
+        keep = (
+            recipe.batch_size // (before * info.world_size)
+            if recipe.batch_size % (before * info.world_size) == 0
+            else None
+        )
         note += f"; micro-batch {before} -> {now}" + (f", --set grad_accum={keep} keeps it" if keep else "")
     return note + ")"
 
 
-def _save(trainer: Trainer, recipe: TrainRecipe, info: DistInfo, *, out: Path, step: int,
-          lengths: tuple[int, ...], data_note: str) -> Path | None:
+def _save(
+    trainer: Trainer,
+    recipe: TrainRecipe,
+    info: DistInfo,
+    *,
+    out: Path,
+    step: int,
+    lengths: tuple[int, ...],
+    data_note: str,
+) -> Path | None:
     rng_states = gather_objects(ckpt.capture_rng_state(), info)
     saved = None
     if info.is_main:
-        state = {**trainer.state_dict(), "step": step, "rng": rng_states, "recipe": recipe.to_dict(),
-                 "stream": {"lengths": list(lengths), "position": step * recipe.batch_size},
-                 "world_size": info.world_size}
+        state = {
+            **trainer.state_dict(),
+            "step": step,
+            "rng": rng_states,
+            "recipe": recipe.to_dict(),
+            "stream": {"lengths": list(lengths), "position": step * recipe.batch_size},
+            "world_size": info.world_size,
+        }
         saved = ckpt.save_checkpoint(
-            out, step, state,
+            out,
+            step,
+            state,
             export=lambda folder: export_release(trainer.model, folder, recipe, step=step, data_note=data_note),
-            recipe_yaml=yaml.safe_dump(recipe.to_dict(), sort_keys=False), keep_last=recipe.keep_last,
+            recipe_yaml=yaml.safe_dump(recipe.to_dict(), sort_keys=False),
+            keep_last=recipe.keep_last,
         ).path
     barrier(info)
     return saved
 
 
 def recipe_for_run(
-    stage: int, *, out: Path, resume: bool = False, init: Path | None = None, preset: str | None = None,
-    config_file: str | None = None, overrides: tuple[str, ...] = (),
+    stage: int,
+    *,
+    out: Path,
+    resume: bool = False,
+    init: Path | None = None,
+    preset: str | None = None,
+    config_file: str | None = None,
+    overrides: tuple[str, ...] = (),
 ) -> TrainRecipe:
     """The recipe of a command line: a resumed run's own recipe (+ allowed overrides), else ``--config`` /
     ``--preset`` (for stage 2 defaulting to the ``--init`` run's model) with ``--set`` overrides."""
     if resume:
         if preset is not None or config_file is not None:
-            raise UsageError("--resume continues the run's own recipe: drop --preset/--config (use --set for "
-                             "iterations and logging options)")
+            raise UsageError(
+                "--resume continues the run's own recipe: drop --preset/--config (use --set for "
+                "iterations and logging options)"
+            )
         saved = TrainRecipe.from_dict(ckpt.read_recipe(latest_checkpoint(Path(out))))
         recipe = build_recipe(stage, base=saved, overrides=overrides)
         recipe.check_resume_compatible(saved)

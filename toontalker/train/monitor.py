@@ -47,7 +47,9 @@ class _TensorBoard:
         try:
             from torch.utils.tensorboard import SummaryWriter
         except ImportError:  # tensorboard is the `train` extra
-            console.print("[yellow]tensorboard is not installed: no TensorBoard logs (pip install tensorboard)[/yellow]")
+            console.print(
+                "[yellow]tensorboard is not installed: no TensorBoard logs (pip install tensorboard)[/yellow]"
+            )
             self.writer = None
             return
         # TensorBoard drops the events an earlier, killed run logged past the step this one starts from
@@ -71,8 +73,16 @@ class _TensorBoard:
 class RunMonitor:
     """Progress, console log lines, ``metrics.jsonl`` and TensorBoard for one run (a no-op off rank 0)."""
 
-    def __init__(self, run_dir: Path, total_steps: int, start_step: int, images_per_step: int,
-                 enabled: bool, show_progress: bool, console: Console) -> None:
+    def __init__(
+        self,
+        run_dir: Path,
+        total_steps: int,
+        start_step: int,
+        images_per_step: int,
+        enabled: bool,
+        show_progress: bool,
+        console: Console,
+    ) -> None:
         self.enabled = enabled
         self.console = console
         self.images_per_step = images_per_step
@@ -90,9 +100,16 @@ class RunMonitor:
         self._metrics = open(run_dir / "metrics.jsonl", "a", encoding="utf-8")  # noqa: SIM115 -- closed in close()
         if show_progress:
             self.progress = Progress(
-                TextColumn("[bold]train[/bold]"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("{task.fields[speed]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                TextColumn("{task.fields[losses]}"), console=console, transient=False,
+                TextColumn("[bold]train[/bold]"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[speed]}"),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                TextColumn("{task.fields[losses]}"),
+                console=console,
+                transient=False,
             )
             self._task = self.progress.add_task("train", total=total_steps, completed=start_step, speed="", losses="")
             self.progress.start()
@@ -110,8 +127,12 @@ class RunMonitor:
         self.last_images_per_s = it_s * self.images_per_step
         if not self.enabled:
             return values
-        record = {"step": step, "it_per_s": round(it_s, 4), "images_per_s": round(self.last_images_per_s, 2),
-                  **{k: round(v, 6) for k, v in values.items()}}
+        record = {
+            "step": step,
+            "it_per_s": round(it_s, 4),
+            "images_per_s": round(self.last_images_per_s, 2),
+            **{k: round(v, 6) for k, v in values.items()},
+        }
         assert self._metrics is not None and self.tb is not None
         self._metrics.write(json.dumps(record) + "\n")
         self._metrics.flush()
@@ -128,10 +149,15 @@ class RunMonitor:
     def images(self, step: int, images: dict[str, Tensor]) -> None:
         if not self.enabled or self.tb is None or not images:
             return
-        groups: dict[str, list[str]] = {"real": [k for k in ("source", "driving", "output") if k in images],
-                  "cartoon": [k for k in ("cartoon_source", "cartoon_driving", "cartoon_output") if k in images],
-                  "synthetic": [k for k in ("source", "synthetic_real", "cartoon_source", "synthetic_cartoon")
-                                if k in images and "synthetic_real" in images]}
+        groups: dict[str, list[str]] = {
+            "real": [k for k in ("source", "driving", "output") if k in images],
+            "cartoon": [k for k in ("cartoon_source", "cartoon_driving", "cartoon_output") if k in images],
+            "synthetic": [
+                k
+                for k in ("source", "synthetic_real", "cartoon_source", "synthetic_cartoon")
+                if k in images and "synthetic_real" in images
+            ],
+        }
         for name, keys in groups.items():
             if keys:
                 self.tb.image(step, f"images/{name} ({', '.join(keys)})", image_grid([images[k] for k in keys]))
@@ -150,4 +176,3 @@ class RunMonitor:
 
 
 _SHOWN = ("total", "l1", "perceptual", "real_l1", "cartoon_l1", "analogy_r2c", "analogy_c2r", "d_real", "d_cartoon")
-

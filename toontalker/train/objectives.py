@@ -79,7 +79,9 @@ class GeneratorObjective(nn.Module):
     def _d(self, domain: str) -> nn.Module:
         return self._discriminators[0][domain]
 
-    def _reconstruction(self, pair: FramePairs, domain: Domain, terms: dict[str, Tensor]) -> tuple[Tensor, Tensor, Any, Tensor]:
+    def _reconstruction(
+        self, pair: FramePairs, domain: Domain, terms: dict[str, Tensor]
+    ) -> tuple[Tensor, Tensor, Any, Tensor]:
         """Eq. 11 for one domain: returns (loss, output, source encoding, driving code)."""
         r, model = self.recipe, self.model
         driving, warped = with_warp_pairs(pair.source, pair.driving, r.warp_pairs)
@@ -91,13 +93,20 @@ class GeneratorObjective(nn.Module):
         per = self._perceptual(output, driving, domain) if r.lambda_per > 0 else l1.new_zeros(())
         adv = generator_adv_loss(self._d(domain)(output)) if r.lambda_adv > 0 else l1.new_zeros(())
         prefix = "" if r.stage == 1 else f"{domain}_"
-        terms.update({f"{prefix}l1": l1.detach(), f"{prefix}perceptual": per.detach(), f"{prefix}adv": adv.detach(),
-                      f"{prefix}copy_gain": copy_gain(error[warped:], pair.source[warped:], pair.driving[warped:])})
+        terms.update(
+            {
+                f"{prefix}l1": l1.detach(),
+                f"{prefix}perceptual": per.detach(),
+                f"{prefix}adv": adv.detach(),
+                f"{prefix}copy_gain": copy_gain(error[warped:], pair.source[warped:], pair.driving[warped:]),
+            }
+        )
         loss = r.lambda_l1 * l1 + r.lambda_per * per + r.lambda_adv * adv
         if pair.regions is not None:  # warp pairs have no landmarks: their boxes are dropped
             mask = region_mask(pair.regions[warped:], output.shape[-2], output.shape[-1])
             terms[f"{prefix}region_copy_gain"] = region_copy_gain(
-                output[warped:], pair.source[warped:], pair.driving[warped:], mask)
+                output[warped:], pair.source[warped:], pair.driving[warped:], mask
+            )
             if r.lambda_region > 0:
                 region = masked_mean(error[warped:], mask)
                 terms[f"{prefix}region_l1"] = region.detach()
@@ -111,7 +120,9 @@ class GeneratorObjective(nn.Module):
             loss, out_r, src_r, w_r2b = self._reconstruction(batch.real, "real", terms)
             real = {"real": batch.real.driving}
             fake = {"real": out_r}
-            images = {"source": batch.real.source, "driving": batch.real.driving, "output": out_r} if want_images else {}
+            images = (
+                {"source": batch.real.source, "driving": batch.real.driving, "output": out_r} if want_images else {}
+            )
             if self.recipe.stage == 2:
                 if batch.cartoon is None:
                     raise ValueError("a stage-2 batch needs cartoon pairs")
@@ -119,17 +130,31 @@ class GeneratorObjective(nn.Module):
                 loss = loss + rec_c
                 real["cartoon"], fake["cartoon"] = batch.cartoon.driving, out_c
                 if want_images:
-                    images.update({"cartoon_source": batch.cartoon.source, "cartoon_driving": batch.cartoon.driving,
-                                   "cartoon_output": out_c})
+                    images.update(
+                        {
+                            "cartoon_source": batch.cartoon.source,
+                            "cartoon_driving": batch.cartoon.driving,
+                            "cartoon_output": out_c,
+                        }
+                    )
                 if self.recipe.analogy:
-                    loss = loss + self._analogy(src_r, w_r2b, src_c, w_r2d_c, terms=terms, fake=fake, images=images,
-                                                want_images=want_images)
+                    loss = loss + self._analogy(
+                        src_r, w_r2b, src_c, w_r2d_c, terms=terms, fake=fake, images=images, want_images=want_images
+                    )
         terms["total"] = loss.detach()
         return GeneratorStepOutput(loss=loss, terms=terms, real=real, fake=fake, images=images)
 
     def _analogy(
-        self, src_r: SourceEncoding, w_r2b: Tensor, src_c: SourceEncoding, w_r2d_c: Tensor, *,
-        terms: dict[str, Tensor], fake: dict[str, Tensor], images: dict[str, Tensor], want_images: bool,
+        self,
+        src_r: SourceEncoding,
+        w_r2b: Tensor,
+        src_c: SourceEncoding,
+        w_r2d_c: Tensor,
+        *,
+        terms: dict[str, Tensor],
+        fake: dict[str, Tensor],
+        images: dict[str, Tensor],
+        want_images: bool,
     ) -> Tensor:
         """lambda_m (L^{R->C} + L^{C->R}) + L_adv^C + L_adv^R on the synthetic faces (Eq. 9, 10, 12).
 
@@ -143,8 +168,14 @@ class GeneratorObjective(nn.Module):
         loss_r2c, loss_c2r = r2c.motion_loss(), c2r.motion_loss()
         adv_c = generator_adv_loss(self._d("cartoon")(r2c.image))
         adv_r = generator_adv_loss(self._d("real")(c2r.image))
-        terms.update({"analogy_r2c": loss_r2c.detach(), "analogy_c2r": loss_c2r.detach(),
-                      "synthetic_adv_cartoon": adv_c.detach(), "synthetic_adv_real": adv_r.detach()})
+        terms.update(
+            {
+                "analogy_r2c": loss_r2c.detach(),
+                "analogy_c2r": loss_c2r.detach(),
+                "synthetic_adv_cartoon": adv_c.detach(),
+                "synthetic_adv_real": adv_r.detach(),
+            }
+        )
         fake["cartoon"] = torch.cat([fake["cartoon"], r2c.image])
         fake["real"] = torch.cat([fake["real"], c2r.image])
         if want_images:
@@ -167,7 +198,9 @@ class DiscriminatorObjective(nn.Module):
         self.recipe = recipe
         self.autocast_dtype = autocast_dtype
 
-    def forward(self, real: dict[str, Tensor], fake: dict[str, Tensor], with_r1: bool = False) -> DiscriminatorStepOutput:
+    def forward(
+        self, real: dict[str, Tensor], fake: dict[str, Tensor], with_r1: bool = False
+    ) -> DiscriminatorStepOutput:
         terms: dict[str, Tensor] = {}
         total: Tensor | None = None
         for domain, real_images in real.items():

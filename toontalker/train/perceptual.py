@@ -21,7 +21,27 @@ from toontalker.errors import BackendUnavailableError, WeightsError
 
 # torchvision's VGG19 ("E") layout: ints are 3x3 conv widths, "M" a 2x2 max-pool.
 _VGG19_LAYOUT: tuple[int | str, ...] = (
-    64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M",
+    64,
+    64,
+    "M",
+    128,
+    128,
+    "M",
+    256,
+    256,
+    256,
+    256,
+    "M",
+    512,
+    512,
+    512,
+    512,
+    "M",
+    512,
+    512,
+    512,
+    512,
+    "M",
 )
 # indices in ``features`` of relu1_1, relu2_1, relu3_1, relu4_1, relu5_1
 VGG19_TAPS: tuple[int, ...] = (1, 6, 11, 20, 29)

@@ -19,10 +19,25 @@ Perceptual = Literal["vgg19", "dfm"]
 
 _PAPER_STAGE1: dict[str, Any] = {"stage": 1, "model": "paper-256", "batch_size": 64, "iterations": 450_000, "lr": 5e-4}
 _PAPER_STAGE2: dict[str, Any] = {"stage": 2, "model": "paper-256", "batch_size": 8, "iterations": 10_000, "lr": 1e-4}
-_SMALL_RUN = {"model": "small-256", "warp_pairs": 0.25, "log_every": 20, "image_every": 200, "checkpoint_every": 500, "keep_last": 2}
+_SMALL_RUN = {
+    "model": "small-256",
+    "warp_pairs": 0.25,
+    "log_every": 20,
+    "image_every": 200,
+    "checkpoint_every": 500,
+    "keep_last": 2,
+}
 _TINY_RUN = {
-    "model": "tiny", "batch_size": 2, "iterations": 4, "precision": "fp32", "channels_last": False,
-    "num_workers": 0, "log_every": 1, "image_every": 0, "checkpoint_every": 2, "keep_last": 2,
+    "model": "tiny",
+    "batch_size": 2,
+    "iterations": 4,
+    "precision": "fp32",
+    "channels_last": False,
+    "num_workers": 0,
+    "log_every": 1,
+    "image_every": 0,
+    "checkpoint_every": 2,
+    "keep_last": 2,
     "perceptual_scales": 2,  # 64 px images: VGG19's relu5_1 needs >= 16 px at the coarsest level
 }
 
@@ -30,8 +45,18 @@ _TINY_RUN = {
 # grad_accum keeps the global batch (and the data stream) and may follow a change in the number of processes,
 # e.g. 8 GPUs x grad_accum 1 -> 1 GPU x grad_accum 8 keeps every micro-batch the same size.
 RESUMABLE_FIELDS = frozenset(
-    {"iterations", "log_every", "image_every", "checkpoint_every", "keep_last", "num_workers", "compile", "export_dtype",
-     "export_max_shard", "grad_accum"}
+    {
+        "iterations",
+        "log_every",
+        "image_every",
+        "checkpoint_every",
+        "keep_last",
+        "num_workers",
+        "compile",
+        "export_dtype",
+        "export_max_shard",
+        "grad_accum",
+    }
 )
 
 
@@ -106,8 +131,10 @@ class TrainRecipe(ConfigBase):
         self._check(self.stage in (1, 2), f"stage must be 1 or 2, got {self.stage}")
         self._check(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")
         self._check(self.grad_accum >= 1, f"grad_accum must be >= 1, got {self.grad_accum}")
-        self._check(self.batch_size % self.grad_accum == 0,
-                    f"batch_size {self.batch_size} must be divisible by grad_accum {self.grad_accum}")
+        self._check(
+            self.batch_size % self.grad_accum == 0,
+            f"batch_size {self.batch_size} must be divisible by grad_accum {self.grad_accum}",
+        )
         self._check(self.iterations >= 1, f"iterations must be >= 1, got {self.iterations}")
         self._check(self.lr > 0 and (self.d_lr is None or self.d_lr > 0), "learning rates must be > 0")
         self._check(all(0.0 <= b < 1.0 for b in self.betas), f"betas must be in [0, 1), got {self.betas}")
@@ -119,8 +146,9 @@ class TrainRecipe(ConfigBase):
         for name in ("log_every", "image_every", "checkpoint_every"):
             self._check(getattr(self, name) >= 0, f"{name} must be >= 0 (0 = never), got {getattr(self, name)}")
         self._check(0.0 <= self.warp_pairs <= 1.0, f"warp_pairs must be in [0, 1], got {self.warp_pairs}")
-        self._check(0.0 <= self.expression_pairs <= 1.0,
-                    f"expression_pairs must be in [0, 1], got {self.expression_pairs}")
+        self._check(
+            0.0 <= self.expression_pairs <= 1.0, f"expression_pairs must be in [0, 1], got {self.expression_pairs}"
+        )
         self._check(self.keep_last >= 1, f"keep_last must be >= 1, got {self.keep_last}")
 
     @classmethod

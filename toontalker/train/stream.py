@@ -65,6 +65,7 @@ class TrainBatch:
     @classmethod
     def from_collated(cls, tensors: Sequence[Tensor]) -> TrainBatch:
         """(src, drv, regions) of the real domain, then of the cartoon domain in stage 2."""
+
         def pairs(source: Tensor, driving: Tensor, regions: Tensor) -> FramePairs:
             known = bool(torch.isfinite(regions).any())  # on the CPU, before the batch moves to the device
             return FramePairs(source, driving, regions if known else None)

@@ -119,8 +119,10 @@ class Trainer:
 
         model = from_pretrained(name_or_path)
         if model.config.to_dict() != self.model_config.to_dict():
-            raise ConfigError(f"init_weights {name_or_path}: its model config differs from the recipe's "
-                              f"(model {self.recipe.model!r} with overrides {list(self.recipe.model_overrides)})")
+            raise ConfigError(
+                f"init_weights {name_or_path}: its model config differs from the recipe's "
+                f"(model {self.recipe.model!r} with overrides {list(self.recipe.model_overrides)})"
+            )
         self.model.load_state_dict(model.state_dict())
 
     def prepare(self) -> None:
@@ -153,7 +155,9 @@ class Trainer:
         (and grid_sample's CPU backward crashes on NaN). All ranks agree before any of them raises."""
         if any_rank_true(~torch.isfinite(loss.detach()), self.dist):
             bad = [k for k, v in terms.items() if not torch.isfinite(v)] or ["(on another process)"]
-            raise NonFiniteLossError(f"non-finite loss at step {step_index + 1} ({', '.join(bad)}); the step was not applied")
+            raise NonFiniteLossError(
+                f"non-finite loss at step {step_index + 1} ({', '.join(bad)}); the step was not applied"
+            )
 
     def step(self, micro_batches: list[TrainBatch], step_index: int, want_images: bool = False) -> StepResult:
         """One optimiser step of G then D over ``grad_accum`` micro-batches (already on the device)."""
@@ -193,8 +197,9 @@ class Trainer:
     def state_dict(self) -> dict[str, Any]:
         return {
             "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
-            "discriminators": {d: {k: v.detach().cpu() for k, v in m.state_dict().items()}
-                               for d, m in self.discriminators.items()},
+            "discriminators": {
+                d: {k: v.detach().cpu() for k, v in m.state_dict().items()} for d, m in self.discriminators.items()
+            },
             "optimizer_g": self.opt_g.state_dict(),
             "optimizer_d": self.opt_d.state_dict(),
             "model_config": self.model_config.to_dict(),

@@ -39,12 +39,19 @@ def random_affine(images: Tensor, warp: WarpRange = WarpRange()) -> Tensor:
     angle = uniform() * math.radians(warp.degrees)
     scale = 1.0 + uniform() * warp.scale
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
-    theta = torch.stack((torch.stack((cos, -sin, uniform() * warp.translate), dim=1),
-                         torch.stack((sin, cos, uniform() * warp.translate), dim=1)), dim=1)  # (B, 2, 3)
+    theta = torch.stack(
+        (
+            torch.stack((cos, -sin, uniform() * warp.translate), dim=1),
+            torch.stack((sin, cos, uniform() * warp.translate), dim=1),
+        ),
+        dim=1,
+    )  # (B, 2, 3)
     grid = F.affine_grid(theta, [B, C, H, W], align_corners=False)
     out = F.grid_sample(images.float(), grid, mode="bilinear", padding_mode="border", align_corners=False)
     channels_last = images.is_contiguous(memory_format=torch.channels_last) and not images.is_contiguous()
-    return out.to(images.dtype).contiguous(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
+    return out.to(images.dtype).contiguous(
+        memory_format=torch.channels_last if channels_last else torch.contiguous_format
+    )
 
 
 def warp_count(batch_size: int, fraction: float) -> int:

@@ -28,14 +28,15 @@ def _choices(paths) -> list[tuple[str, str]]:
 def _source_side(gr, examples: ExampleMedia) -> SimpleNamespace:
     side = SimpleNamespace()
     side.file = gr.File(label="Source image", file_types=["image"], type="filepath", elem_id="tt-source-file")
-    side.example = gr.Dropdown(_choices(examples.sources), label="or an example source", value=None,
-                               elem_id="tt-source-example")
+    side.example = gr.Dropdown(
+        _choices(examples.sources), label="or an example source", value=None, elem_id="tt-source-example"
+    )
     with gr.Row():
-        side.annotated = gr.Image(label="Face (green) and crop (orange)", interactive=False,
-                                  elem_id="tt-source-preview")
+        side.annotated = gr.Image(
+            label="Face (green) and crop (orange)", interactive=False, elem_id="tt-source-preview"
+        )
         side.crop = gr.Image(label="Model input", interactive=False, elem_id="tt-source-crop")
-    side.box = gr.Textbox(label="Face box X0,Y0,X1,Y1 (pixels): edit it, then Update crop",
-                          elem_id="tt-source-box")
+    side.box = gr.Textbox(label="Face box X0,Y0,X1,Y1 (pixels): edit it, then Update crop", elem_id="tt-source-box")
     with gr.Row():
         side.update = gr.Button("Update crop", elem_id="tt-update-crop")
         side.detect = gr.Button("Detect again", elem_id="tt-detect")
@@ -46,13 +47,14 @@ def _source_side(gr, examples: ExampleMedia) -> SimpleNamespace:
 
 def _driving_side(gr, examples: ExampleMedia) -> SimpleNamespace:
     side = SimpleNamespace()
-    side.file = gr.File(label="Driving video", file_types=["video", "image"], type="filepath",
-                        elem_id="tt-driving-file")
-    side.example = gr.Dropdown(_choices(examples.drivers), label="or an example driver", value=None,
-                               elem_id="tt-driving-example")
+    side.file = gr.File(
+        label="Driving video", file_types=["video", "image"], type="filepath", elem_id="tt-driving-file"
+    )
+    side.example = gr.Dropdown(
+        _choices(examples.drivers), label="or an example driver", value=None, elem_id="tt-driving-example"
+    )
     with gr.Row():
-        side.annotated = gr.Image(label="First frame: face and crop", interactive=False,
-                                  elem_id="tt-driving-preview")
+        side.annotated = gr.Image(label="First frame: face and crop", interactive=False, elem_id="tt-driving-preview")
         side.crop = gr.Image(label="Model input", interactive=False, elem_id="tt-driving-crop")
     side.message = gr.Markdown(elem_id="tt-driving-message", elem_classes="tt-message")
     return side
@@ -64,8 +66,12 @@ def _options(gr, source_box) -> dict:
     with gr.Row():
         source_domain = gr.Radio(["cartoon", "real"], value=d.source_domain, label="Source is")
         driving_domain = gr.Radio(["real", "cartoon"], value=d.driving_domain, label="Driver is")
-        motion = gr.Radio(["relative", "absolute"], value=d.motion, label="Motion",
-                          info="relative: the driver's motion from its start frame (Eq. 5)")
+        motion = gr.Radio(
+            ["relative", "absolute"],
+            value=d.motion,
+            label="Motion",
+            info="relative: the driver's motion from its start frame (Eq. 5)",
+        )
     with gr.Row():
         start_frame = gr.Number(d.start_frame, label="Start frame", precision=0, minimum=0)
         find_best_start = gr.Checkbox(d.find_best_start, label="Find best start frame")
@@ -80,13 +86,26 @@ def _options(gr, source_box) -> dict:
             no_crop_driving = gr.Checkbox(d.no_crop_driving, label="Driver is already cropped")
             crop_scale = gr.Number(d.crop_scale, label="Crop scale", minimum=0.5, maximum=4)
             detector = gr.Dropdown(DETECTORS, value=d.detector, label="Face detector")
-            batch_size = gr.Number(d.batch_size, label="Frames per batch", precision=0, minimum=1,
-                                   elem_id="tt-batch-size")
-    return dict(source_domain=source_domain, driving_domain=driving_domain, source_box=source_box,
-                no_crop_source=no_crop_source, no_crop_driving=no_crop_driving, motion=motion,
-                start_frame=start_frame, find_best_start=find_best_start, max_frames=max_frames,
-                paste_back=paste_back, side_by_side=side_by_side, audio=audio, crop_scale=crop_scale,
-                detector=detector, batch_size=batch_size)
+            batch_size = gr.Number(
+                d.batch_size, label="Frames per batch", precision=0, minimum=1, elem_id="tt-batch-size"
+            )
+    return dict(
+        source_domain=source_domain,
+        driving_domain=driving_domain,
+        source_box=source_box,
+        no_crop_source=no_crop_source,
+        no_crop_driving=no_crop_driving,
+        motion=motion,
+        start_frame=start_frame,
+        find_best_start=find_best_start,
+        max_frames=max_frames,
+        paste_back=paste_back,
+        side_by_side=side_by_side,
+        audio=audio,
+        crop_scale=crop_scale,
+        detector=detector,
+        batch_size=batch_size,
+    )
 
 
 def build_app(animator: Animator, examples: ExampleMedia):
@@ -95,10 +114,14 @@ def build_app(animator: Animator, examples: ExampleMedia):
     max_mb = animator.config.max_upload_mb
     # uploads and results copied to gradio's cache: checked hourly, removed after a day
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 86400)) as app:
-        gr.Markdown(f"# {TITLE}\nUpload a source image and a driving video (or pick an example), check the "
-                    f"face crops, then **Animate**. Uploads up to {max_mb:g} MB.")
-        gr.Markdown(f"**Weights:** {animator.weights_line}",
-                    elem_id="tt-weights-random" if animator.choice.random else "tt-weights")
+        gr.Markdown(
+            f"# {TITLE}\nUpload a source image and a driving video (or pick an example), check the "
+            f"face crops, then **Animate**. Uploads up to {max_mb:g} MB."
+        )
+        gr.Markdown(
+            f"**Weights:** {animator.weights_line}",
+            elem_id="tt-weights-random" if animator.choice.random else "tt-weights",
+        )
         with gr.Row():
             with gr.Column():
                 source = _source_side(gr, examples)
@@ -147,12 +170,19 @@ def _wire(gr, animator: Animator, source, driving, options: dict, result: list) 
 
     source.example.change(lambda p: p, source.example, source.file)
     driving.example.change(lambda p: p, driving.example, driving.file)
-    for trigger in (source.file.change, source.detect.click, *(options[n].change for n in
-                    ("source_domain", "no_crop_source", "crop_scale", "detector"))):
+    for trigger in (
+        source.file.change,
+        source.detect.click,
+        *(options[n].change for n in ("source_domain", "no_crop_source", "crop_scale", "detector")),
+    ):
         trigger(show_source, [source.file, *fields], source_outputs)
     source.update.click(lambda *a: show_source(*a, detect=False), [source.file, *fields], source_outputs)
     for trigger in (driving.file.change, options["driving_domain"].change, options["no_crop_driving"].change):
         trigger(show_driving, [driving.file, *fields], driving_outputs)
     run, video, download, message = result
-    run.click(animate_clicked, [source.file, driving.file, source.detected, *fields], [video, download, message],
-              concurrency_limit=None)
+    run.click(
+        animate_clicked,
+        [source.file, driving.file, source.detected, *fields],
+        [video, download, message],
+        concurrency_limit=None,
+    )

@@ -48,14 +48,18 @@ class OptionFields:
         return AnimateOptions(
             source_domain=self.source_domain,  # type: ignore[arg-type]
             driving_domain=self.driving_domain,  # type: ignore[arg-type]
-            detector=self.detector or DEFAULTS.detector, source_box=None if self.no_crop_source else box,
-            no_crop_source=self.no_crop_source, no_crop_driving=self.no_crop_driving,
+            detector=self.detector or DEFAULTS.detector,
+            source_box=None if self.no_crop_source else box,
+            no_crop_source=self.no_crop_source,
+            no_crop_driving=self.no_crop_driving,
             crop_scale=DEFAULTS.crop_scale if self.crop_scale is None else float(self.crop_scale),
             motion=self.motion,  # type: ignore[arg-type]
             start_frame=int(self.start_frame or 0) if relative else 0,
             find_best_start=bool(self.find_best_start) and relative,
             max_frames=int(self.max_frames) if self.max_frames else None,
-            paste_back=self.paste_back, side_by_side=self.side_by_side, audio=self.audio,
+            paste_back=self.paste_back,
+            side_by_side=self.side_by_side,
+            audio=self.audio,
             batch_size=int(self.batch_size or DEFAULTS.batch_size),
         )
 
@@ -122,8 +126,13 @@ def describe_result(result: AnimateResult, weights_line: str) -> str:
     return "\n\n".join(lines)
 
 
-def run_job(animator: Animator, source: str | None, driving: str | None, fields: OptionFields,
-            on_progress: ProgressCallback | None = None) -> RunView:
+def run_job(
+    animator: Animator,
+    source: str | None,
+    driving: str | None,
+    fields: OptionFields,
+    on_progress: ProgressCallback | None = None,
+) -> RunView:
     """Check both uploads and the options, then ``animator.run`` (busy, bad input: a message, no video)."""
     max_mb = animator.config.max_upload_mb
     try:

@@ -69,11 +69,14 @@ class Animator:
         if status is None:
             return "another animation is running in this server; try again when it has finished"
         progress = f", {status.done} of {status.total} frames done" if status.total else ""
-        return (f"another animation ({status.source}) is running in this server, started "
-                f"{time.time() - status.started:.0f} s ago{progress}; try again when it has finished")
+        return (
+            f"another animation ({status.source}) is running in this server, started "
+            f"{time.time() - status.started:.0f} s ago{progress}; try again when it has finished"
+        )
 
-    def run(self, source: Path, driving: Path, options: AnimateOptions,
-            on_progress: ProgressCallback | None = None) -> AnimateResult:
+    def run(
+        self, source: Path, driving: Path, options: AnimateOptions, on_progress: ProgressCallback | None = None
+    ) -> AnimateResult:
         """``animate(source, driving, <work_dir>/<job>/<driving stem>-animated.mp4)`` with the loaded model.
 
         ``options``' device/dtype/preset/random_weights/seed are replaced by the server's. Raises BusyError
@@ -84,8 +87,14 @@ class Animator:
         try:
             started = JobStatus(source=Path(source).name, started=time.time())
             self._status = started
-            options = dataclasses.replace(options, device=self.config.device, dtype=self.config.dtype,
-                                          preset=None, random_weights=False, seed=self.config.seed)
+            options = dataclasses.replace(
+                options,
+                device=self.config.device,
+                dtype=self.config.dtype,
+                preset=None,
+                random_weights=False,
+                seed=self.config.seed,
+            )
             job = Path(tempfile.mkdtemp(prefix="job-", dir=self.work_dir))
             output = job / f"{Path(driving).stem}-animated.mp4"
 

@@ -59,11 +59,14 @@ def preview_source(path: Path, options: AnimateOptions, size: int = 256) -> Crop
         detector = get_detector(options.detector, options.source_domain)
         faces = detector.detect(rgb)
         if not faces:
-            raise FaceNotFoundError(f"{path.name}: no {options.source_domain} face found (detector "
-                                    f"{detector.name}); type the face box, or tick 'already a face crop'")
+            raise FaceNotFoundError(
+                f"{path.name}: no {options.source_domain} face found (detector "
+                f"{detector.name}); type the face box, or tick 'already a face crop'"
+            )
         face, found_by = faces[0], detector.name
-    src = prepare_source(path, size, options.source_domain, options.detector, face, options.no_crop_source,
-                         options.crop_scale)
+    src = prepare_source(
+        path, size, options.source_domain, options.detector, face, options.no_crop_source, options.crop_scale
+    )
     if options.no_crop_source:
         face, found_by = None, "no-crop"
     return CropPreview(draw_boxes(src.image, face, src.box), src.crop, face, src.box, found_by)
@@ -91,8 +94,9 @@ def preview_driving(path: Path, options: AnimateOptions, size: int = 256) -> Cro
         face = first_face_box(path, probe(path), detector)
     if face is None:
         box = whole_image_box(W, H)
-        note = (f"no {options.driving_domain} face found in the opening seconds: the whole frame is used "
-                "until one appears")
+        note = (
+            f"no {options.driving_domain} face found in the opening seconds: the whole frame is used until one appears"
+        )
         return CropPreview(draw_boxes(frame, None, box), crop_resize(frame, box, size), None, box, "none", note)
     box = square_box(face, options.crop_scale, W, H)
     return CropPreview(draw_boxes(frame, face, box), crop_resize(frame, box, size), face, box, detector.name)

@@ -67,9 +67,18 @@ def _launch(app, config: UiConfig, allowed: list[str]):
 
     try:
         return app.launch(
-            server_name=config.host, server_port=config.port, inbrowser=False, share=False, show_error=True,
-            quiet=True, prevent_thread_lock=True, allowed_paths=allowed, ssr_mode=False, footer_links=[],
-            max_file_size=int(config.max_upload_mb * 2**20), css=CSS,
+            server_name=config.host,
+            server_port=config.port,
+            inbrowser=False,
+            share=False,
+            show_error=True,
+            quiet=True,
+            prevent_thread_lock=True,
+            allowed_paths=allowed,
+            ssr_mode=False,
+            footer_links=[],
+            max_file_size=int(config.max_upload_mb * 2**20),
+            css=CSS,
         )
     except OSError as error:
         raise UsageError(f"cannot serve on {config.host}:{config.port} ({error}); pick another port") from error

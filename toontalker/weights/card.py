@@ -81,11 +81,32 @@ def _count_lines(counts: ParameterCounts) -> list[str]:
 
 def _usage_lines(info: CardInfo) -> list[str]:
     load_from = info.repo_id or "path/to/this/folder"
-    metrics = (["| metric | value |", "| --- | ---: |"] + [f"| {n} | {v:.4g} |" for n, v in info.metrics]
-               if info.metrics else ["No metrics reported for these weights."])
-    lines = ["## Training data", "", info.training_data, "", "## Metrics", "", *metrics, "", "## Usage", "",
-             "```python", "from toontalker import ToonTalker", "", f'model = ToonTalker.from_pretrained("{load_from}")',
-             "```", "", "```bash", f"toontalker weights info {load_from}", "```"]
+    metrics = (
+        ["| metric | value |", "| --- | ---: |"] + [f"| {n} | {v:.4g} |" for n, v in info.metrics]
+        if info.metrics
+        else ["No metrics reported for these weights."]
+    )
+    lines = [
+        "## Training data",
+        "",
+        info.training_data,
+        "",
+        "## Metrics",
+        "",
+        *metrics,
+        "",
+        "## Usage",
+        "",
+        "```python",
+        "from toontalker import ToonTalker",
+        "",
+        f'model = ToonTalker.from_pretrained("{load_from}")',
+        "```",
+        "",
+        "```bash",
+        f"toontalker weights info {load_from}",
+        "```",
+    ]
     return lines + (["", "## Notes", "", info.notes] if info.notes else [])
 
 
@@ -96,8 +117,9 @@ def build_card(
     from huggingface_hub import ModelCard, ModelCardData
 
     preset = info.preset or matching_preset(config) or "custom"
-    data = ModelCardData(library_name=LIBRARY_NAME, license=info.license, tags=list(TAGS),
-                         model_name=f"ToonTalker ({preset})")
+    data = ModelCardData(
+        library_name=LIBRARY_NAME, license=info.license, tags=list(TAGS), model_name=f"ToonTalker ({preset})"
+    )
     body = [
         f"# ToonTalker ({preset})",
         "",

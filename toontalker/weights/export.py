@@ -46,8 +46,8 @@ def export_release(model: ToonTalker, folder: Path, recipe: TrainRecipe, step: i
         preset=recipe.model,
         training_data=data_note,
         notes=f"toontalker train stage {recipe.stage}, step {step} of {recipe.iterations} "
-              f"(batch {recipe.batch_size}, lr {recipe.lr}, lambda_per {recipe.lambda_per}, "
-              f"lambda_m {recipe.lambda_m}, analogy {'on' if recipe.analogy else 'off'}, perceptual {recipe.perceptual})",
+        f"(batch {recipe.batch_size}, lr {recipe.lr}, lambda_per {recipe.lambda_per}, "
+        f"lambda_m {recipe.lambda_m}, analogy {'on' if recipe.analogy else 'off'}, perceptual {recipe.perceptual})",
     )
     dtype = None if recipe.export_dtype == "fp32" else recipe.export_dtype
     return save_pretrained(model, folder, card=card, dtype=dtype, max_shard_size=recipe.export_max_shard)

@@ -43,8 +43,10 @@ def _hub_error(repo_id: str, revision: str | None, exc: Exception) -> WeightsErr
 
     name = f"{repo_id}@{revision}" if revision else repo_id
     if is_timeout(exc):
-        return WeightsError(f"{name}: the hub ({constants.ENDPOINT}) did not answer within {hub_timeout():g} s "
-                            f"(set {TIMEOUT_ENV} to wait longer, or HF_HUB_OFFLINE=1 to use the cache)")
+        return WeightsError(
+            f"{name}: the hub ({constants.ENDPOINT}) did not answer within {hub_timeout():g} s "
+            f"(set {TIMEOUT_ENV} to wait longer, or HF_HUB_OFFLINE=1 to use the cache)"
+        )
     if isinstance(exc, RevisionNotFoundError):
         return WeightsError(f"{name}: revision {revision!r} not found on the hub")
     if isinstance(exc, GatedRepoError):
@@ -58,7 +60,9 @@ def _hub_error(repo_id: str, revision: str | None, exc: Exception) -> WeightsErr
                 f"downloading; run `toontalker weights pull {name}` with network access first"
             )
         return WeightsError(f"{name}: cannot reach the hub and the weights are not cached ({type(exc).__name__})")
-    return WeightsError(f"{name}: download failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+    return WeightsError(
+        f"{name}: download failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    )
 
 
 def pull(

@@ -62,7 +62,10 @@ def _scan(file: Path, tally: _Tally) -> None:
 
 
 def weights_info(
-    name_or_path: str | Path, revision: str | None = None, *, cache_dir: str | Path | None = None,
+    name_or_path: str | Path,
+    revision: str | None = None,
+    *,
+    cache_dir: str | Path | None = None,
     endpoint: str | None = None,
 ) -> WeightsInfo:
     folder = resolve_weights(name_or_path, revision, cache_dir=cache_dir, endpoint=endpoint)
@@ -73,10 +76,18 @@ def weights_info(
         _scan(file, tally)
     verified = verify_checksums(folder, paths, folder / CONFIG_NAME)
     files = tuple(
-        WeightFile(p.name, p.stat().st_size) for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")
+        WeightFile(p.name, p.stat().st_size)
+        for p in sorted(folder.iterdir())
+        if p.is_file() and not p.name.startswith(".")
     )
     return WeightsInfo(
-        path=folder, preset=matching_preset(config), config=config, parameters=tally.parameters,
-        tensors=tally.tensors, dtype=",".join(sorted(tally.dtypes)), files=files,
-        total_bytes=sum(f.bytes for f in files), checksums="verified" if verified else "none recorded",
+        path=folder,
+        preset=matching_preset(config),
+        config=config,
+        parameters=tally.parameters,
+        tensors=tally.tensors,
+        dtype=",".join(sorted(tally.dtypes)),
+        files=files,
+        total_bytes=sum(f.bytes for f in files),
+        checksums="verified" if verified else "none recorded",
     )

@@ -59,8 +59,10 @@ def verify_checksums(folder: Path, files: Iterable[Path], config_file: Path) -> 
         if expected is None:
             raise WeightsError(f"{file}: not listed in {config_file.name} {CHECKSUM_KEY} (a file from another save?)")
         if sha256_file(file) != expected.lower():
-            raise WeightsError(f"{file}: sha256 differs from the one recorded in {config_file.name} "
-                               "(the file is damaged or was replaced)")
+            raise WeightsError(
+                f"{file}: sha256 differs from the one recorded in {config_file.name} "
+                "(the file is damaged or was replaced)"
+            )
     return True
 
 
@@ -69,5 +71,6 @@ def check_finite(tensors: Mapping[str, torch.Tensor], file: Path) -> None:
     for key, tensor in tensors.items():
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
             bad = int((~torch.isfinite(tensor)).sum())
-            raise WeightsError(f"{file}: tensor {key!r} holds {bad} NaN/Inf value(s) of {tensor.numel()} "
-                               "(damaged weights)")
+            raise WeightsError(
+                f"{file}: tensor {key!r} holds {bad} NaN/Inf value(s) of {tensor.numel()} (damaged weights)"
+            )

@@ -106,8 +106,9 @@ def save_pretrained(
     try:
         names = _write_tensors(state, staging, max_bytes)
         _write_config(model, staging, dtype_name=dtype_name, names=names)
-        model_card = build_card(card or CardInfo(), model.config, counts=model.parameter_counts(), dtype=dtype_name,
-                                files=names)
+        model_card = build_card(
+            card or CardInfo(), model.config, counts=model.parameter_counts(), dtype=dtype_name, files=names
+        )
         model_card.save(staging / CARD_NAME)
         _publish(staging, directory)
     finally:
