@@ -312,3 +312,30 @@ def test_motion_skip_off_is_the_paper_layout(cfg, tmp_path) -> None:
     del legacy["motion_skip"]  # a config.json written before the switch existed
     (tmp_path / "config.json").write_text(json.dumps(legacy))
     assert read_config(tmp_path / "config.json").motion_skip is False
+
+
+def test_folded_filter_cache_equals_the_formula_and_follows_new_weights(cfg) -> None:
+    """Inference reuses the blur-folded filters (layers.FoldedWeightCache): the outputs must equal the
+    autograd path's, and a weight change (optimiser step or load_state_dict) must be seen at once."""
+    torch.manual_seed(0)
+    model, other = ToonTalker(cfg).eval(), ToonTalker(cfg).eval()
+    source, driving = random_images(cfg, 1, seed=1), random_images(cfg, 2, seed=2)
+
+    def run(m: ToonTalker) -> torch.Tensor:
+        src = m.encode_source(source, "real")
+        return m.render(src, m.absolute_motion(src, m.encode_driving(driving, "real")))
+
+    with torch.no_grad():
+        first, cached = run(model), run(model)  # the second call uses the cache
+    assert torch.equal(first, cached)
+    assert torch.equal(cached, run(model).detach())  # grad enabled: recomputed from the formula
+    model.load_state_dict(other.state_dict())
+    with torch.no_grad():
+        assert torch.equal(run(model), run(other))
+        assert not torch.equal(run(model), first)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.mul_(0.5)  # in place, as an optimiser step
+        halved = run(model)
+    with torch.enable_grad():
+        assert torch.equal(halved, run(model).detach())
