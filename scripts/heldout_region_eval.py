@@ -1,7 +1,9 @@
 """Held-out reconstruction with an eye on the expression regions: for each weights folder, same-identity pairs
 of the test split (the driving frame chosen, of 8, for the largest mouth/eye change: `expression_pairs=1`),
-reconstructed as in training (Eq. 3), in either domain (``--domain``). Prints and writes JSON: full-frame L1 and copy gain, and the copy gain
-inside the driving frame's mouth + eye boxes (1 - L1_regions(output) / L1_regions(source)).
+reconstructed as in training (Eq. 3), in either domain (``--domain``). Prints and writes JSON: full-frame L1 and copy gain, the copy gain
+inside the driving frame's mouth + eye boxes (1 - L1_regions(output) / L1_regions(source)), and a sharpness ratio
+(variance of the Laplacian of the grey image, output / driving frame, averaged over pairs; bench motion's measure on
+the whole crop).
 
     python scripts/heldout_region_eval.py DATASET WEIGHTS_DIR [WEIGHTS_DIR ...] --pairs 24 --json out.json
 """
@@ -19,6 +21,13 @@ from toontalker.train.regions import masked_mean, region_mask
 from toontalker.weights import from_pretrained
 
 
+def laplacian_variance(images: torch.Tensor) -> torch.Tensor:
+    """(B, 3, H, W) in [-1, 1] -> (B,) variance of the 3x3 Laplacian of the grey image."""
+    grey = images.mean(dim=1, keepdim=True)
+    kernel = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]], device=images.device)
+    return torch.nn.functional.conv2d(grey, kernel.view(1, 1, 3, 3)).flatten(1).var(dim=1)
+
+
 @torch.no_grad()
 def evaluate(dataset: str, weights: str, pairs: int, device: str, domain: str = "real") -> dict[str, float]:
     model = from_pretrained(weights, device=device, dtype=torch.float32).eval()
@@ -27,7 +36,7 @@ def evaluate(dataset: str, weights: str, pairs: int, device: str, domain: str = 
     data = FramePairDataset(
         dataset, split="test", domain=domain, size=size, seed=1234, expression_pairs=1.0, length=len(probe) * pairs
     )
-    sums = {"l1": 0.0, "copy_l1": 0.0, "region_l1": 0.0, "region_copy_l1": 0.0, "n": 0}
+    sums = {"l1": 0.0, "copy_l1": 0.0, "region_l1": 0.0, "region_copy_l1": 0.0, "sharpness": 0.0, "n": 0}
     for batch in DataLoader(data, batch_size=32, num_workers=4):
         source, driving = batch.source.to(device), batch.driving.to(device)
         encoded = model.encode_source(source, domain)
@@ -38,6 +47,7 @@ def evaluate(dataset: str, weights: str, pairs: int, device: str, domain: str = 
         sums["copy_l1"] += float((source - driving).abs().mean()) * n
         sums["region_l1"] += float(masked_mean((output - driving).abs(), mask)) * n
         sums["region_copy_l1"] += float(masked_mean((source - driving).abs(), mask)) * n
+        sums["sharpness"] += float((laplacian_variance(output) / laplacian_variance(driving).clamp_min(1e-8)).sum())
         sums["n"] += n
     n = sums.pop("n")
     out = {k: v / n for k, v in sums.items()}
@@ -62,7 +72,8 @@ def main() -> None:
         r = results[w]
         print(
             f"{w}: pairs {r['pairs']}  L1 {r['l1']:.4f} (copy {r['copy_l1']:.4f}, gain {r['copy_gain']:+.3f})  "
-            f"regions L1 {r['region_l1']:.4f} (copy {r['region_copy_l1']:.4f}, gain {r['region_copy_gain']:+.3f})",
+            f"regions L1 {r['region_l1']:.4f} (copy {r['region_copy_l1']:.4f}, gain {r['region_copy_gain']:+.3f})  "
+            f"sharpness {r['sharpness']:.2f}",
             flush=True,
         )
     if args.json:

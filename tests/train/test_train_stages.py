@@ -297,3 +297,36 @@ def test_init_weights_fine_tunes_from_exported_weights(tmp_path: Path, vgg_modul
     other = TrainRecipe.for_stage("tiny", 1, init_weights=str(export), model_overrides=("sft=false",))
     with pytest.raises(Exception, match="model config differs"):
         Trainer(other, DistInfo(), vgg=vgg_module).load_weights(str(export))
+
+
+def test_init_discriminators_carries_d_across_runs(tmp_path: Path, vgg_module) -> None:
+    s1 = _stage1(tmp_path, vgg_module, iterations=2, **NO_PER)
+    export = list_checkpoints(s1)[-1][1]
+    trained_d = load_trainer_state(s1)["discriminators"]["real"]
+    assert (export / "discriminator-real.safetensors").is_file()
+    # stage 2 fine-tuned from exported weights + D: D_R and D_C both start from the stage-1 D_R (Sec. 3.3)
+    recipe = TrainRecipe.for_stage("tiny", 2, init_weights=str(export), init_discriminators=str(export))
+    trainer = Trainer(recipe, DistInfo(), vgg=vgg_module)
+    fresh = {k: v.clone() for k, v in trainer.discriminators["cartoon"].state_dict().items()}
+    trainer.load_discriminators(str(export))
+    for domain in ("real", "cartoon"):
+        loaded = trainer.discriminators[domain].state_dict()
+        assert all(torch.equal(v, trained_d[k]) for k, v in loaded.items())  # fp32 export: exact
+    assert any(not torch.equal(v, fresh[k]) for k, v in trainer.discriminators["cartoon"].state_dict().items())
+    result = train(
+        recipe.replace(iterations=1, **NO_PER),
+        real=SyntheticPairs(4),
+        cartoon=SyntheticPairs(3, seed=7),
+        out=tmp_path / "s2",
+        vgg=vgg_module,
+        device="cpu",
+        show_progress=False,
+    )
+    ckpt = list_checkpoints(tmp_path / "s2")[-1][1]
+    assert {"discriminator-real.safetensors", "discriminator-cartoon.safetensors"} <= {p.name for p in ckpt.iterdir()}
+    assert result.step == 1
+    # a wrong folder names the file; D without init_weights is refused
+    with pytest.raises(TrainingError, match="discriminator-real.safetensors"):
+        trainer.load_discriminators(str(tmp_path))
+    with pytest.raises(Exception, match="init_discriminators needs init_weights"):
+        TrainRecipe.for_stage("tiny", 1, init_discriminators=str(export))

@@ -7,6 +7,9 @@ A checkpoint is a folder ``RUN/checkpoints/step-00001000/`` holding
 * ``trainer_state.pt`` -- everything a bit-exact ``--resume`` needs: model and discriminator weights in
   fp32, both optimisers, the step, the RNG states of every process (python, numpy, torch, CUDA), the data
   stream position and dataset sizes, and the resolved recipe (read back with ``weights_only=True``);
+* ``discriminator-<domain>.safetensors`` -- each domain's discriminator alone, in the export dtype: small
+  enough to carry to another machine, so a later run can start from trained D_R/D_C (``init_discriminators``)
+  instead of fresh ones (its feature-matching perceptual loss and L_adv are only as good as D);
 * ``recipe.yaml`` -- the resolved recipe, for people.
 
 The folder is written under a temporary name and renamed into place, so a crash never leaves a
@@ -31,6 +34,7 @@ from toontalker.errors import TrainingError
 from toontalker.io_utils import apply_default_mode, ensure_parent_writable
 
 STATE_FILE = "trainer_state.pt"
+DISCRIMINATOR_FILE = "discriminator-{domain}.safetensors"
 _STEP_DIR = re.compile(r"^step-(\d+)$")
 
 
@@ -154,6 +158,39 @@ def save_checkpoint(
     for _, old_path in list_checkpoints(run_dir)[:-keep_last]:
         shutil.rmtree(old_path, ignore_errors=True)
     return SavedCheckpoint(step, final)
+
+
+def save_discriminators(discriminators: torch.nn.ModuleDict, folder: Path, dtype: torch.dtype | None) -> None:
+    """Write each domain's discriminator to ``folder/discriminator-<domain>.safetensors`` (cast to ``dtype``)."""
+    from safetensors.torch import save_file
+
+    for domain, module in discriminators.items():
+        state = {k: v.detach().to("cpu", dtype=dtype or v.dtype).contiguous() for k, v in module.state_dict().items()}
+        save_file(state, str(folder / DISCRIMINATOR_FILE.format(domain=domain)))
+
+
+def load_discriminators(discriminators: torch.nn.ModuleDict, folder: Path) -> list[str]:
+    """Load ``folder``'s ``discriminator-<domain>.safetensors`` into ``discriminators`` (strict, cast to each
+    module's dtype). A domain without its file takes the real one's (stage 2 from stage-1 discriminators, as
+    Sec. 3.3 initialises D_C from D_R). Returns, per domain, the file it was loaded from."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    folder = Path(folder)
+    loaded = []
+    for domain, module in discriminators.items():
+        path = folder / DISCRIMINATOR_FILE.format(domain=domain)
+        if not path.is_file() and domain != "real":
+            path = folder / DISCRIMINATOR_FILE.format(domain="real")
+        if not path.is_file():
+            raise TrainingError(f"{path}: no such discriminator file (init_discriminators names a checkpoint folder)")
+        try:
+            state = load_file(str(path))
+            module.load_state_dict(state, strict=True)
+        except (SafetensorError, RuntimeError) as exc:
+            raise TrainingError(f"{path}: cannot load the {domain} discriminator ({exc})") from exc
+        loaded.append(path.name)
+    return loaded
 
 
 def remove_leftovers(run_dir: Path) -> list[Path]:

@@ -26,6 +26,7 @@ from rich.console import Console
 from torch.utils.data import DataLoader
 
 from toontalker.console import stderr_console
+from toontalker.devices import parse_dtype
 from toontalker.errors import ConfigError, NonFiniteLossError, TrainingError, UsageError
 from toontalker.train import checkpoint as ckpt
 from toontalker.train.data import PairOptions, open_pair_dataset
@@ -246,6 +247,8 @@ def _prepare(
         trainer.load_stage1(start.stage1)
     elif start.resume is None and recipe.init_weights is not None:
         trainer.load_weights(recipe.init_weights)
+        if recipe.init_discriminators is not None:
+            trainer.load_discriminators(recipe.init_discriminators)
     trainer.prepare()
     if start.resume is not None:
         trainer.load_state_dict(start.resume)
@@ -459,12 +462,17 @@ def _save(
             out,
             step,
             state,
-            export=lambda folder: export_release(trainer.model, folder, recipe, step=step, data_note=data_note),
+            export=lambda folder: _export(trainer, folder, recipe, step=step, data_note=data_note),
             recipe_yaml=yaml.safe_dump(recipe.to_dict(), sort_keys=False),
             keep_last=recipe.keep_last,
         ).path
     barrier(info)
     return saved
+
+
+def _export(trainer: Trainer, folder: Path, recipe: TrainRecipe, *, step: int, data_note: str) -> None:
+    export_release(trainer.model, folder, recipe, step=step, data_note=data_note)
+    ckpt.save_discriminators(trainer.discriminators, folder, parse_dtype(recipe.export_dtype))
 
 
 def recipe_for_run(

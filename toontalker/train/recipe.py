@@ -114,6 +114,9 @@ class TrainRecipe(ConfigBase):
     # discriminators and optimisers start fresh. None = the paper's start (stage 1 from scratch, stage 2 from
     # a stage-1 run given as ``init``)
     init_weights: str | None = None
+    # with init_weights: start the discriminators from a checkpoint folder's discriminator-<domain>.safetensors
+    # (a run's own, or copied from another machine) instead of fresh; None = fresh
+    init_discriminators: str | None = None
     # data
     data_split: str | None = "train"
     augment: bool = False
@@ -148,6 +151,10 @@ class TrainRecipe(ConfigBase):
         self._check(0.0 <= self.warp_pairs <= 1.0, f"warp_pairs must be in [0, 1], got {self.warp_pairs}")
         self._check(
             0.0 <= self.expression_pairs <= 1.0, f"expression_pairs must be in [0, 1], got {self.expression_pairs}"
+        )
+        self._check(
+            self.init_discriminators is None or self.init_weights is not None,
+            "init_discriminators needs init_weights (a stage-1 init or a resume restores the discriminators itself)",
         )
         self._check(self.keep_last >= 1, f"keep_last must be >= 1, got {self.keep_last}")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -124,6 +125,12 @@ class Trainer:
                 f"(model {self.recipe.model!r} with overrides {list(self.recipe.model_overrides)})"
             )
         self.model.load_state_dict(model.state_dict())
+
+    def load_discriminators(self, folder: str) -> None:
+        """Fine-tuning start for D: the checkpoint folder's discriminator files (see train/checkpoint.py)."""
+        from toontalker.train.checkpoint import load_discriminators
+
+        load_discriminators(self.discriminators, Path(folder))
 
     def prepare(self) -> None:
         """Move to the device, channels_last, wrap in DDP, compile, and build the optimisers."""
