@@ -84,3 +84,16 @@ def test_akd_on_hand_made_landmarks():
     assert result.scored == 2 and result.skipped == 1
     summary = MetricSummary.from_values("akd", result.per_frame)
     assert summary.value == pytest.approx(2.5) and summary.skipped == 1 and summary.text == "2.500"
+
+
+def test_ssim_cpu_filter_equals_the_conv_filter():
+    from toontalker.metrics.pixel import _filter_valid, gaussian_window
+
+    x = torch.rand(5, 1, 40, 33, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    window = gaussian_window(1.5)
+    conv = torch.nn.functional.conv2d(
+        torch.nn.functional.conv2d(x, window.view(1, 1, 1, -1)), window.view(1, 1, -1, 1)
+    )  # the GPU path's formula
+    fast = _filter_valid(x, window)
+    assert fast.shape == conv.shape == (5, 1, 30, 23)
+    torch.testing.assert_close(fast, conv, rtol=0, atol=1e-13)
