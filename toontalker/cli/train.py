@@ -85,7 +85,7 @@ def train_command(
     json: JsonOutput = False,
 ) -> None:
     from toontalker.train import recipe_for_run, train
-    from toontalker.train.loop import resolve_init_weights
+    from toontalker.train.start import resolve_init_weights
 
     mode = output_mode(quiet, json)
     sets = list(overrides or [])

@@ -27,7 +27,7 @@ from torch.utils.data import DataLoader
 
 from toontalker.console import stderr_console
 from toontalker.devices import parse_dtype
-from toontalker.errors import ConfigError, NonFiniteLossError, TrainingError, UsageError
+from toontalker.errors import NonFiniteLossError, TrainingError, UsageError
 from toontalker.train import checkpoint as ckpt
 from toontalker.train.data import PairOptions, open_pair_dataset
 from toontalker.train.distributed import (
@@ -41,9 +41,10 @@ from toontalker.train.distributed import (
 )
 from toontalker.train.monitor import RunMonitor
 from toontalker.train.perceptual import VGG19Features
-from toontalker.train.recipe import TrainRecipe, build_recipe
+from toontalker.train.recipe import TrainRecipe
+from toontalker.train.start import RunStart, resolve_start
 from toontalker.train.stream import PairDataset, StreamSampler, TrainBatch, TrainStream
-from toontalker.train.trainer import Trainer, model_config_for
+from toontalker.train.trainer import Trainer
 from toontalker.weights.export import export_release
 
 
@@ -124,68 +125,6 @@ def _data_note(real: Any, cartoon: Any) -> str:
         return str(d) if isinstance(d, (str, Path)) else type(d).__name__
 
     return f"real: {name(real)}" + ("" if cartoon is None else f"; cartoon: {name(cartoon)}")
-
-
-def resolve_init_weights(name: str) -> str:
-    """``init_weights`` as given, with ``default`` meaning the shipped demo weights' folder."""
-    if name == "default":
-        from toontalker.weights import default_weights
-
-        folder = default_weights()
-        if folder is None:
-            raise UsageError("init_weights 'default': this installation ships no default weights")
-        return str(folder)
-    return name
-
-
-@dataclass(frozen=True)
-class RunStart:
-    """Where a run starts, resolved once (before any process group, model or data loader exists)."""
-
-    recipe: TrainRecipe
-    resume: dict[str, Any] | None = None  # the newest checkpoint's trainer state (``resume``)
-    stage1: dict[str, Any] | None = None  # the trainer state of the stage-1 run stage 2 starts from (``init``)
-
-    @property
-    def start_step(self) -> int:
-        return int(self.resume["step"]) if self.resume is not None else 0
-
-
-def latest_checkpoint(out: Path) -> Path:
-    """The newest complete checkpoint of the run in ``out``; TrainingError when it has none."""
-    existing = ckpt.list_checkpoints(out)
-    if not existing:
-        raise TrainingError(f"{out}: --resume given but the run has no checkpoint yet")
-    return existing[-1][1]
-
-
-def resolve_start(recipe: TrainRecipe, out: Path, *, resume: bool, init: Path | None) -> RunStart:
-    """Resume (the newest checkpoint, its recipe compatible with ``recipe``), start stage 2 from the stage-1
-    run ``init`` (same model), or start fresh; every inconsistency is an error here, before any work."""
-    if resume:
-        state = ckpt.load_trainer_state(latest_checkpoint(out))
-        recipe.check_resume_compatible(TrainRecipe.from_dict(state["recipe"]))
-        return RunStart(recipe, resume=state)
-    if ckpt.list_checkpoints(out):
-        raise UsageError(f"{out}: already holds checkpoints; pass --resume to continue it or choose another --out")
-    if recipe.stage == 2 and init is None and recipe.init_weights is None:
-        raise UsageError(
-            "stage 2 starts from a stage-1 run (Sec. 3.3): pass --init RUN_DIR_OR_CHECKPOINT "
-            "(or fine-tune weights with init_weights)"
-        )
-    if init is not None and recipe.init_weights is not None:
-        raise UsageError("give either a stage-1 run to start stage 2 from or init_weights, not both")
-    if recipe.stage == 1 and init is not None:
-        raise UsageError("--init is for stage 2 (stage 1 starts from scratch)")
-    if init is None:
-        return RunStart(recipe)
-    stage1 = ckpt.load_trainer_state(init)
-    if stage1["model_config"] != model_config_for(recipe).to_dict():
-        raise ConfigError(
-            f"{init}: the stage-1 run used model {stage1['recipe']['model']!r} with overrides "
-            f"{stage1['recipe']['model_overrides']}; stage 2 must use the same (--preset/--set model=...)"
-        )
-    return RunStart(recipe, stage1=stage1)
 
 
 def train(
@@ -473,29 +412,3 @@ def _save(
 def _export(trainer: Trainer, folder: Path, recipe: TrainRecipe, *, step: int, data_note: str) -> None:
     export_release(trainer.model, folder, recipe, step=step, data_note=data_note)
     ckpt.save_discriminators(trainer.discriminators, folder, parse_dtype(recipe.export_dtype))
-
-
-def recipe_for_run(
-    stage: int,
-    *,
-    out: Path,
-    resume: bool = False,
-    init: Path | None = None,
-    preset: str | None = None,
-    config_file: str | None = None,
-    overrides: tuple[str, ...] = (),
-) -> TrainRecipe:
-    """The recipe of a command line: a resumed run's own recipe (+ allowed overrides), else ``--config`` /
-    ``--preset`` (for stage 2 defaulting to the ``--init`` run's model) with ``--set`` overrides."""
-    if resume:
-        if preset is not None or config_file is not None:
-            raise UsageError(
-                "--resume continues the run's own recipe: drop --preset/--config (use --set for "
-                "iterations and logging options)"
-            )
-        saved = TrainRecipe.from_dict(ckpt.read_recipe(latest_checkpoint(Path(out))))
-        recipe = build_recipe(stage, base=saved, overrides=overrides)
-        recipe.check_resume_compatible(saved)
-        return recipe
-    init_recipe = TrainRecipe.from_dict(ckpt.read_recipe(Path(init))) if init is not None and stage == 2 else None
-    return build_recipe(stage, preset=preset, config_file=config_file, overrides=overrides, init_recipe=init_recipe)
