@@ -2,8 +2,7 @@
 of the test split (the driving frame chosen, of 8, for the largest mouth/eye change: `expression_pairs=1`),
 reconstructed as in training (Eq. 3), in either domain (``--domain``). Prints and writes JSON: full-frame L1 and copy gain, the copy gain
 inside the driving frame's mouth + eye boxes (1 - L1_regions(output) / L1_regions(source)), and a sharpness ratio
-(variance of the Laplacian of the grey image, output / driving frame, averaged over pairs; bench motion's measure on
-the whole crop).
+(bench motion's variance of the Laplacian, output / driving frame, on the whole 8-bit crop, averaged over pairs).
 
     python scripts/heldout_region_eval.py DATASET WEIGHTS_DIR [WEIGHTS_DIR ...] --pairs 24 --json out.json
 """
@@ -16,16 +15,20 @@ import json
 import torch
 from torch.utils.data import DataLoader
 
+from toontalker.bench.motion_signals import laplacian_variance
 from toontalker.dataset.torch_data import FramePairDataset
+from toontalker.metrics.base import to_uint8
 from toontalker.train.regions import masked_mean, region_mask
 from toontalker.weights import from_pretrained
 
 
-def laplacian_variance(images: torch.Tensor) -> torch.Tensor:
-    """(B, 3, H, W) in [-1, 1] -> (B,) variance of the 3x3 Laplacian of the grey image."""
-    grey = images.mean(dim=1, keepdim=True)
-    kernel = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]], device=images.device)
-    return torch.nn.functional.conv2d(grey, kernel.view(1, 1, 3, 3)).flatten(1).var(dim=1)
+def sharpness(output: torch.Tensor, driving: torch.Tensor) -> float:
+    """Sum over the batch of var(Laplacian) of the output / the same of the driving frame (whole 8-bit crops)."""
+    ratios = [
+        laplacian_variance(out, None) / max(laplacian_variance(drv, None), 1e-8)
+        for out, drv in zip(to_uint8(output), to_uint8(driving))
+    ]
+    return float(sum(ratios))
 
 
 @torch.no_grad()
@@ -47,7 +50,7 @@ def evaluate(dataset: str, weights: str, pairs: int, device: str, domain: str = 
         sums["copy_l1"] += float((source - driving).abs().mean()) * n
         sums["region_l1"] += float(masked_mean((output - driving).abs(), mask)) * n
         sums["region_copy_l1"] += float(masked_mean((source - driving).abs(), mask)) * n
-        sums["sharpness"] += float((laplacian_variance(output) / laplacian_variance(driving).clamp_min(1e-8)).sum())
+        sums["sharpness"] += sharpness(output, driving)
         sums["n"] += n
     n = sums.pop("n")
     out = {k: v / n for k, v in sums.items()}

@@ -14,11 +14,12 @@ import argparse
 
 import torch
 
+from toontalker.conventions import DOMAINS
 from toontalker.weights import from_pretrained, save_pretrained
 
 
 def weight_of(name: str, alphas: dict[str, float]) -> float:
-    for domain in ("real", "cartoon"):
+    for domain in DOMAINS:
         if f"domains.{domain}." in name:
             return alphas[domain]
     return alphas["shared"]

@@ -20,7 +20,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 
@@ -153,14 +153,7 @@ def measure(
     median = statistics.median(times)
     p90 = sorted(times)[min(len(times) - 1, int(0.9 * len(times)))]
     return SpeedRow(
-        preset=preset,
-        image_size=size,
-        params_m=round(params, 2),
-        batch_size=batch_size,
-        dtype=dtype_name(dtype),
-        channels_last=cfg.channels_last,
-        cast_weights=cfg.cast_weights,
-        compiled=cfg.compile_mode,
+        **_setting(preset, size=size, params=params, batch_size=batch_size, dtype=dtype, cfg=cfg),
         ms_per_batch=median,
         ms_per_batch_p90=p90,
         ms_per_frame=median / batch_size,
@@ -169,19 +162,28 @@ def measure(
     )
 
 
+def _setting(
+    preset: str, *, size: int, params: float, batch_size: int, dtype: torch.dtype, cfg: SpeedBenchConfig
+) -> dict[str, Any]:
+    """The fields of a row that say what was measured (shared by measured and failed rows)."""
+    return {
+        "preset": preset,
+        "image_size": size,
+        "params_m": round(params, 2),
+        "batch_size": batch_size,
+        "dtype": dtype_name(dtype),
+        "channels_last": cfg.channels_last,
+        "cast_weights": cfg.cast_weights,
+        "compiled": cfg.compile_mode,
+    }
+
+
 def _failed_row(
     preset: str, *, size: int, params: float, batch_size: int, dtype: torch.dtype, cfg: SpeedBenchConfig, error: str
 ) -> SpeedRow:
     nan = float("nan")
     return SpeedRow(
-        preset=preset,
-        image_size=size,
-        params_m=round(params, 2),
-        batch_size=batch_size,
-        dtype=dtype_name(dtype),
-        channels_last=cfg.channels_last,
-        cast_weights=cfg.cast_weights,
-        compiled=cfg.compile_mode,
+        **_setting(preset, size=size, params=params, batch_size=batch_size, dtype=dtype, cfg=cfg),
         ms_per_batch=nan,
         ms_per_batch_p90=nan,
         ms_per_frame=nan,

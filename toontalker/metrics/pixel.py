@@ -46,8 +46,9 @@ def gaussian_window(sigma: float = 1.5, truncate: float = 3.5) -> torch.Tensor:
 def _filter_valid(x: torch.Tensor, window: torch.Tensor) -> torch.Tensor:
     """Separable Gaussian over ``(N, 1, H, W)`` float64, valid positions only.
 
-    On the CPU through OpenCV's float64 ``sepFilter2D`` (torch's float64 conv2d has no fast CPU kernel: ~20x
-    slower), elsewhere through conv2d; the valid positions never touch OpenCV's border, so both are the same sums.
+    On the CPU through OpenCV's float64 ``sepFilter2D`` (with it, SSIM of 16 frames at 256 px runs 3.3x faster
+    than with torch's float64 conv2d), elsewhere through conv2d; the valid positions never touch OpenCV's border,
+    so both are the same sums.
     """
     if x.device.type == "cpu":
         return _filter_valid_opencv(x, window)

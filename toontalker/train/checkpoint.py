@@ -169,15 +169,13 @@ def save_discriminators(discriminators: torch.nn.ModuleDict, folder: Path, dtype
         save_file(state, str(folder / DISCRIMINATOR_FILE.format(domain=domain)))
 
 
-def load_discriminators(discriminators: torch.nn.ModuleDict, folder: Path) -> list[str]:
+def load_discriminators(discriminators: torch.nn.ModuleDict, folder: Path) -> None:
     """Load ``folder``'s ``discriminator-<domain>.safetensors`` into ``discriminators`` (strict, cast to each
     module's dtype). A domain without its file takes the real one's (stage 2 from stage-1 discriminators, as
-    Sec. 3.3 initialises D_C from D_R). Returns, per domain, the file it was loaded from."""
+    Sec. 3.3 initialises D_C from D_R)."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    folder = Path(folder)
-    loaded = []
     for domain, module in discriminators.items():
         path = folder / DISCRIMINATOR_FILE.format(domain=domain)
         if not path.is_file() and domain != "real":
@@ -189,8 +187,6 @@ def load_discriminators(discriminators: torch.nn.ModuleDict, folder: Path) -> li
             module.load_state_dict(state, strict=True)
         except (SafetensorError, RuntimeError) as exc:
             raise TrainingError(f"{path}: cannot load the {domain} discriminator ({exc})") from exc
-        loaded.append(path.name)
-    return loaded
 
 
 def remove_leftovers(run_dir: Path) -> list[Path]:

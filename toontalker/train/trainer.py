@@ -20,6 +20,7 @@ from toontalker.conventions import DOMAINS, Domain
 from toontalker.devices import resolve_dtype
 from toontalker.errors import ConfigError, NonFiniteLossError, TrainingError
 from toontalker.model import Discriminator, ModelConfig, ToonTalker
+from toontalker.train.checkpoint import load_discriminators
 from toontalker.train.distributed import DistInfo, any_rank_true
 from toontalker.train.feature_matching import DiscriminatorFeatureMatching
 from toontalker.train.objectives import DiscriminatorObjective, GeneratorObjective, PerceptualFn
@@ -128,8 +129,6 @@ class Trainer:
 
     def load_discriminators(self, folder: str) -> None:
         """Fine-tuning start for D: the checkpoint folder's discriminator files (see train/checkpoint.py)."""
-        from toontalker.train.checkpoint import load_discriminators
-
         load_discriminators(self.discriminators, Path(folder))
 
     def prepare(self) -> None:
