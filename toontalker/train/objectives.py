@@ -21,6 +21,7 @@ from torch import Tensor, nn
 
 from toontalker.conventions import Domain
 from toontalker.model.toontalker import SourceEncoding, ToonTalker
+from toontalker.train.edges import image_gradient_l1
 from toontalker.train.gan import discriminator_loss, generator_adv_loss, r1_penalty
 from toontalker.train.recipe import TrainRecipe
 from toontalker.train.regions import masked_mean, region_copy_gain, region_mask
@@ -102,6 +103,10 @@ class GeneratorObjective(nn.Module):
             }
         )
         loss = r.lambda_l1 * l1 + r.lambda_per * per + r.lambda_adv * adv
+        if r.lambda_edge > 0:
+            edge = image_gradient_l1(output, driving)
+            terms[f"{prefix}edge"] = edge.detach()
+            loss = loss + r.lambda_edge * edge
         if pair.regions is not None:  # warp pairs have no landmarks: their boxes are dropped
             mask = region_mask(pair.regions[warped:], output.shape[-2], output.shape[-1])
             terms[f"{prefix}region_copy_gain"] = region_copy_gain(

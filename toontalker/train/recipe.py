@@ -16,6 +16,7 @@ from toontalker.errors import ConfigError
 
 Precision = Literal["auto", "bf16", "fp32"]
 Perceptual = Literal["vgg19", "dfm"]
+Part = Literal["real", "cartoon", "shared"]  # each domain's Ea, Em, p, T_B, G; shared: T_{s->r}, T_{r->d}
 
 _PAPER_STAGE1: dict[str, Any] = {"stage": 1, "model": "paper-256", "batch_size": 64, "iterations": 450_000, "lr": 5e-4}
 _PAPER_STAGE2: dict[str, Any] = {"stage": 2, "model": "paper-256", "batch_size": 8, "iterations": 10_000, "lr": 1e-4}
@@ -129,6 +130,13 @@ class TrainRecipe(ConfigBase):
     # not in the paper: this fraction of pairs takes, of 8 random frames, the one whose mouth/eye opening
     # differs most from the source frame's (needs landmarks); 0 = uniform pairs (the paper's)
     expression_pairs: float = 0.0
+    # not in the paper: L1 between the output's and the driving frame's image gradients (finite differences in
+    # x and y, the gradient difference loss of Mathieu et al. 2016) with this weight, added to Eq. 11 in each
+    # domain against blur (train/edges.py); 0 = off
+    lambda_edge: float = 0.0
+    # not in the paper: model parts kept at their initial values, e.g. ("real", "shared") fine-tunes only the
+    # cartoon side of given weights, so that real->real output stays exactly what it was; () = train all
+    frozen_parts: tuple[Part, ...] = ()
 
     def __post_init__(self) -> None:
         self._check(self.stage in (1, 2), f"stage must be 1 or 2, got {self.stage}")
@@ -141,7 +149,7 @@ class TrainRecipe(ConfigBase):
         self._check(self.iterations >= 1, f"iterations must be >= 1, got {self.iterations}")
         self._check(self.lr > 0 and (self.d_lr is None or self.d_lr > 0), "learning rates must be > 0")
         self._check(all(0.0 <= b < 1.0 for b in self.betas), f"betas must be in [0, 1), got {self.betas}")
-        for name in ("lambda_l1", "lambda_per", "lambda_adv", "lambda_m", "r1_gamma", "lambda_region"):
+        for name in ("lambda_l1", "lambda_per", "lambda_adv", "lambda_m", "r1_gamma", "lambda_region", "lambda_edge"):
             self._check(getattr(self, name) >= 0, f"{name} must be >= 0, got {getattr(self, name)}")
         self._check(1 <= self.perceptual_scales <= 6, f"perceptual_scales must be 1..6, got {self.perceptual_scales}")
         self._check(self.r1_every >= 1, f"r1_every must be >= 1, got {self.r1_every}")
@@ -155,6 +163,14 @@ class TrainRecipe(ConfigBase):
         self._check(
             self.init_discriminators is None or self.init_weights is not None,
             "init_discriminators needs init_weights (a stage-1 init or a resume restores the discriminators itself)",
+        )
+        self._check(
+            len(set(self.frozen_parts)) == len(self.frozen_parts), f"frozen_parts repeats a part: {self.frozen_parts}"
+        )
+        trainable = {"real", "shared"} if self.stage == 1 else {"real", "cartoon", "shared"}
+        self._check(
+            bool(trainable - set(self.frozen_parts)),
+            f"frozen_parts={list(self.frozen_parts)} leaves nothing to train at stage {self.stage}",
         )
         self._check(self.keep_last >= 1, f"keep_last must be >= 1, got {self.keep_last}")
 

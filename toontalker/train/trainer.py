@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,8 +81,16 @@ class Trainer:
             # it at stage 2, so they are frozen here (and left out of DDP and Adam).
             for p in self.model.domain_parameters("cartoon"):
                 p.requires_grad_(False)
+        for part in recipe.frozen_parts:  # ours: keep these parts at their initial (loaded) values
+            for p in self._part_parameters(part):
+                p.requires_grad_(False)
         self.perceptual = self._build_perceptual(vgg)
         self._optimizers_built = False
+
+    def _part_parameters(self, part: str) -> Iterator[nn.Parameter]:
+        if part == "shared":
+            return (p for _, p in self.model.named_shared_parameters())
+        return self.model.domain_parameters(part)
 
     # -- construction --------------------------------------------------------------------------------------
     def _build_perceptual(self, vgg: VGG19Features | None) -> PerceptualFn:
