@@ -11,6 +11,7 @@ import sys
 
 import typer
 
+from toontalker.allocator import keep_freed_memory
 from toontalker.cli.shell import debug_enabled, guard_commands, report_error
 from toontalker.errors import ToonTalkerError
 
@@ -66,6 +67,7 @@ def _root(
 
 def main() -> None:
     """Console-script entry point."""
+    keep_freed_memory()  # process-wide, so here and not in the library (toontalker/allocator.py)
     try:
         app()
     except ToonTalkerError as error:  # raised outside invoke (e.g. during parsing callbacks)
