@@ -5,7 +5,9 @@ shipped small-256 by default), for each configuration in turn, ROUNDS times inte
 slows every configuration alike); the process's CPU seconds per frame (decode, tracking, inference; not the
 ffmpeg encoder) are reported too, being less sensitive to a busy machine. The model is loaded once and passed in; the ONNX graph is exported (and
 cached) before the first timed run. Start-up (``--startup``): a fresh process times imports, weight load,
-detector init, source crop + encode, and the first batch of each backend.
+detector init, source crop + encode, and the first batch of each backend. Like the command line, the script keeps
+freed memory in the process (toontalker/allocator.py); ``TOONTALKER_SYSTEM_MALLOC=1`` runs it with glibc's
+defaults, the "before" of that change.
 
   python scripts/animate_cpu_speed.py --source face.png --clip talk.mp4 --max-frames 48 --rounds 2
   python scripts/animate_cpu_speed.py --source face.png --clip talk.mp4 --startup
@@ -135,6 +137,9 @@ def main() -> None:
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's toontalker
+    from toontalker.allocator import keep_freed_memory
+
+    print(f"freed memory kept in the process: {keep_freed_memory()}", file=sys.stderr)
     if args.startup and not args.in_process:
         out = subprocess.run([sys.executable, *sys.argv, "--in-process"], check=True, capture_output=True, text=True)
         print(out.stdout, end="")

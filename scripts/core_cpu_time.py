@@ -2,6 +2,9 @@
 of docs/benchmarks.md ("Folded blur kept between calls").
 
     python scripts/core_cpu_time.py --batch 8 --rounds 4
+
+Like the command line, it keeps freed memory in the process (toontalker/allocator.py);
+``TOONTALKER_SYSTEM_MALLOC=1`` measures with glibc's defaults.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import time
 
 import torch
 
+from toontalker.allocator import keep_freed_memory
 from toontalker.weights import default_weights, from_pretrained
 
 
@@ -19,6 +23,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()
+    print(f"freed memory kept in the process: {keep_freed_memory()}")
     torch.set_num_threads(1)
     torch.manual_seed(0)
     model = from_pretrained(str(default_weights()), dtype=torch.float32).eval()

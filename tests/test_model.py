@@ -339,3 +339,10 @@ def test_folded_filter_cache_equals_the_formula_and_follows_new_weights(cfg) -> 
         halved = run(model)
     with torch.enable_grad():
         assert torch.equal(halved, run(model).detach())
+    # a bf16 autocast call first (animate --dtype bf16), then fp32 on the same model: no bf16 filter may leak
+    fresh = ToonTalker(cfg).eval()
+    fresh.load_state_dict(other.state_dict())
+    with torch.no_grad():
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            assert run(fresh).dtype == torch.bfloat16
+        assert torch.equal(run(fresh), run(other))

@@ -51,7 +51,8 @@ class FoldedWeightCache:
     Folding (:func:`blur_conv_weight`) costs a transposed conv over every filter on each call: on a CPU about a
     fifth of the whole model's time at batch 16. With autograd off the folded tensor is reused until the
     parameter changes: the key is its version counter (every in-place update, optimiser step or
-    ``load_state_dict`` bumps it), storage, dtype and device. Training (grad enabled) and compilation always
+    ``load_state_dict`` bumps it), storage, dtype and device, and the autocast dtype in force (a bf16 fold must
+    not serve an fp32 call). Training (grad enabled) and compilation always
     recompute, so gradients and traced graphs are those of the plain formula. Ours, not in the paper (a pure
     speed change: outputs are bit-identical).
     """
@@ -63,7 +64,9 @@ class FoldedWeightCache:
     def get(self, weight: Tensor, fold: Callable[[], Tensor]) -> Tensor:
         if torch.is_grad_enabled() or torch.compiler.is_compiling() or torch.jit.is_tracing():
             return fold()
-        key = (weight._version, weight.data_ptr(), weight.dtype, weight.device)
+        device_type = weight.device.type
+        autocast_dtype = torch.get_autocast_dtype(device_type) if torch.is_autocast_enabled(device_type) else None
+        key = (weight._version, weight.data_ptr(), weight.dtype, weight.device, autocast_dtype)
         if key != self.key or self.value is None:
             self.key, self.value = key, fold()
         return self.value
