@@ -229,6 +229,13 @@ class ToonTalker(nn.Module):
             for name, param in getattr(self, component).named_parameters():
                 yield f"{component}.{name}", param
 
+    def part_parameters(self, part: str) -> Iterator[nn.Parameter]:
+        """A training part's parameters: ``real`` / ``cartoon`` (that domain's Ea, Em, p, T_B, G) or ``shared``
+        (T_{s->r}, T_{r->d})."""
+        if part == "shared":
+            return (p for _, p in self.named_shared_parameters())
+        return self.domain_parameters(part)
+
     def parameter_counts(self) -> ParameterCounts:
         parts = self.domains["real"]
         counts = {name: _count(getattr(parts, name)) for name in DOMAIN_COMPONENTS}

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,21 +75,15 @@ class Trainer:
         torch.manual_seed(recipe.seed)  # identical initial weights on every rank (DDP also broadcasts them)
         self.model = ToonTalker(self.model_config)
         self.discriminators = nn.ModuleDict({d: Discriminator(self.model_config) for d in domains_for(recipe.stage)})
-        if recipe.stage == 1:
-            # Stage 1 trains the real domain only (Sec. 3.3); the cartoon components are initialised from
-            # it at stage 2, so they are frozen here (and left out of DDP and Adam).
-            for p in self.model.domain_parameters("cartoon"):
-                p.requires_grad_(False)
-        for part in recipe.frozen_parts:  # ours: keep these parts at their initial (loaded) values
-            for p in self._part_parameters(part):
+        # Stage 1 trains the real domain only (Sec. 3.3): the cartoon components, initialised from it at stage 2,
+        # are frozen here. frozen_parts (ours) keeps more parts at their loaded values. Frozen parameters are
+        # left out of DDP and Adam.
+        frozen = set(recipe.frozen_parts) | ({"cartoon"} if recipe.stage == 1 else set())
+        for part in sorted(frozen):
+            for p in self.model.part_parameters(part):
                 p.requires_grad_(False)
         self.perceptual = self._build_perceptual(vgg)
         self._optimizers_built = False
-
-    def _part_parameters(self, part: str) -> Iterator[nn.Parameter]:
-        if part == "shared":
-            return (p for _, p in self.model.named_shared_parameters())
-        return self.model.domain_parameters(part)
 
     # -- construction --------------------------------------------------------------------------------------
     def _build_perceptual(self, vgg: VGG19Features | None) -> PerceptualFn:
