@@ -3,7 +3,9 @@
 
 Two fine-tunings of the same start sit in one basin, so the average keeps much of both (WiSE-FT style): here
 the sharper v3 (A) and the pose-following stage-2 run (B). ``--alpha-real``/``--alpha-cartoon`` weigh each
-domain's components (and ``--alpha-shared`` the shared ones) separately.
+domain's components (and ``--alpha-shared`` the shared ones) separately; ``--alpha-motion``, when given,
+overrides them for the motion path (both domains' Em and p, T_{s->r}, T_{r->d}), e.g. ``--alpha-real 0
+--alpha-cartoon 1 --alpha-shared 1 --alpha-motion 1`` takes A's real renderer (Ea, T_B, G) and all else from B.
 
     python scripts/interpolate_weights.py A_DIR B_DIR OUT_DIR --alpha-real 0.5 --alpha-cartoon 1 --alpha-shared 0.5
 """
@@ -18,7 +20,9 @@ from toontalker.conventions import DOMAINS
 from toontalker.weights import from_pretrained, save_pretrained
 
 
-def weight_of(name: str, alphas: dict[str, float]) -> float:
+def weight_of(name: str, alphas: dict[str, float], motion: set[str]) -> float:
+    if name in motion and "motion" in alphas:
+        return alphas["motion"]
     for domain in DOMAINS:
         if f"domains.{domain}." in name:
             return alphas[domain]
@@ -32,16 +36,20 @@ def main() -> None:
     parser.add_argument("out")
     for part in ("real", "cartoon", "shared"):
         parser.add_argument(f"--alpha-{part}", type=float, default=0.5, help=f"weight of B for the {part} components")
+    parser.add_argument("--alpha-motion", type=float, help="weight of B for the motion path (default: per part)")
     args = parser.parse_args()
     alphas = {"real": args.alpha_real, "cartoon": args.alpha_cartoon, "shared": args.alpha_shared}
+    if args.alpha_motion is not None:
+        alphas["motion"] = args.alpha_motion
     a = from_pretrained(args.a, dtype=torch.float32)
     b = from_pretrained(args.b, dtype=torch.float32)
     if a.config.to_dict() != b.config.to_dict():
         raise SystemExit(f"{args.a} and {args.b} have different model configs")
     state_b = b.state_dict()
+    motion = {name for name, _ in a.named_motion_parameters()}
     mixed = {}
     for name, tensor in a.state_dict().items():
-        w = weight_of(name, alphas)
+        w = weight_of(name, alphas, motion)
         mixed[name] = torch.lerp(tensor, state_b[name], w) if tensor.is_floating_point() else state_b[name]
     a.load_state_dict(mixed)
     save_pretrained(a, args.out, dtype="fp16", max_shard_size="15MiB")

@@ -52,11 +52,32 @@ def test_recipe_checks_the_frozen_parts() -> None:
         TrainRecipe.for_stage("tiny", 2, frozen_parts=("decoder",))  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="repeats"):
         TrainRecipe.for_stage("tiny", 2, frozen_parts=("real", "real"))
+    # motion covers both domains' Em and p and the shared transformers: only renderers are left
+    assert TrainRecipe.for_stage("tiny", 1, frozen_parts=("motion",)).frozen_parts == ("motion",)
+    assert TrainRecipe.for_stage("tiny", 2, frozen_parts=("motion", "cartoon")).stage == 2
+    with pytest.raises(ConfigError, match="leaves nothing to train at stage 1"):
+        TrainRecipe.for_stage("tiny", 1, frozen_parts=("motion", "real"))
+    with pytest.raises(ConfigError, match="leaves nothing to train at stage 2"):
+        TrainRecipe.for_stage("tiny", 2, frozen_parts=("motion", "real", "cartoon"))
     with pytest.raises(ConfigError, match="lambda_edge must be >= 0"):
         TrainRecipe.for_stage("tiny", 2, lambda_edge=-1.0)
 
 
-def test_frozen_parts_stay_and_the_rest_trains_with_the_edge_term(tmp_path: Path, vgg_module) -> None:
+MOTION_PREFIXES = tuple(f"domains.{d}.{c}." for d in ("real", "cartoon") for c in ("motion_encoder", "motion_base"))
+SHARED_PREFIXES = ("source_query.", "driving_query.")
+
+
+@pytest.mark.parametrize(
+    ("parts", "frozen_prefixes"),
+    [
+        (("real", "shared"), ("domains.real.", *SHARED_PREFIXES)),
+        (("motion",), (*MOTION_PREFIXES, *SHARED_PREFIXES)),
+    ],
+    ids=["real+shared", "motion"],
+)
+def test_frozen_parts_stay_and_the_rest_trains_with_the_edge_term(
+    tmp_path: Path, vgg_module, parts: tuple, frozen_prefixes: tuple[str, ...]
+) -> None:
     s1 = tmp_path / "s1"
     train(
         TrainRecipe.for_stage("tiny", 1, iterations=2, **NO_PER),
@@ -69,7 +90,7 @@ def test_frozen_parts_stay_and_the_rest_trains_with_the_edge_term(tmp_path: Path
     export = list_checkpoints(s1)[-1][1]
     start = load_trainer_state(s1)["model"]
     recipe = TrainRecipe.for_stage(
-        "tiny", 2, iterations=2, init_weights=str(export), frozen_parts=("real", "shared"), lambda_edge=1.0, **NO_PER
+        "tiny", 2, iterations=2, init_weights=str(export), frozen_parts=parts, lambda_edge=1.0, **NO_PER
     )
     out = tmp_path / "s2"
     train(
@@ -82,8 +103,8 @@ def test_frozen_parts_stay_and_the_rest_trains_with_the_edge_term(tmp_path: Path
         show_progress=False,
     )
     after = load_trainer_state(out)["model"]
-    frozen = [k for k in after if k.startswith(("domains.real.", "source_query.", "driving_query."))]
-    trained = [k for k in after if k.startswith("domains.cartoon.")]
+    frozen = [k for k in after if k.startswith(frozen_prefixes)]
+    trained = [k for k in after if not k.startswith(frozen_prefixes)]
     assert frozen and trained and len(frozen) + len(trained) == len(after)
     assert all(torch.equal(after[k], start[k]) for k in frozen)
     assert sum(not torch.equal(after[k], start[k]) for k in trained) > len(trained) // 2

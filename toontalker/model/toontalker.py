@@ -43,6 +43,9 @@ DOMAIN_COMPONENTS: tuple[str, ...] = (
     "generator",
 )
 SHARED_COMPONENTS: tuple[str, ...] = ("source_query", "driving_query")
+# the motion path: each domain's Em and p (with the shared T_{s->r}, T_{r->d}) make every code w (Eq. 1-5);
+# the rest of a domain (Ea, T_B, G) renders it
+MOTION_COMPONENTS: tuple[str, ...] = ("motion_encoder", "motion_base")
 
 
 @dataclass(frozen=True, eq=False)
@@ -230,11 +233,21 @@ class ToonTalker(nn.Module):
                 yield f"{component}.{name}", param
 
     def part_parameters(self, part: str) -> Iterator[nn.Parameter]:
-        """A training part's parameters: ``real`` / ``cartoon`` (that domain's Ea, Em, p, T_B, G) or ``shared``
-        (T_{s->r}, T_{r->d})."""
+        """A training part's parameters: ``real`` / ``cartoon`` (that domain's Ea, Em, p, T_B, G), ``shared``
+        (T_{s->r}, T_{r->d}) or ``motion`` (both domains' Em and p with T_{s->r}, T_{r->d}: everything that
+        makes the codes w of Eq. 1-5, so with it fixed only the renderers Ea, T_B, G change)."""
         if part == "shared":
             return (p for _, p in self.named_shared_parameters())
+        if part == "motion":
+            return (p for _, p in self.named_motion_parameters())
         return self.domain_parameters(part)
+
+    def named_motion_parameters(self) -> Iterator[tuple[str, nn.Parameter]]:
+        for domain in DOMAINS:
+            for component in MOTION_COMPONENTS:
+                for name, param in getattr(self._domain(domain), component).named_parameters():
+                    yield f"domains.{domain}.{component}.{name}", param
+        yield from self.named_shared_parameters()
 
     def parameter_counts(self) -> ParameterCounts:
         parts = self.domains["real"]

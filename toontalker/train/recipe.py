@@ -16,7 +16,15 @@ from toontalker.errors import ConfigError
 
 Precision = Literal["auto", "bf16", "fp32"]
 Perceptual = Literal["vgg19", "dfm"]
-Part = Literal["real", "cartoon", "shared"]  # each domain's Ea, Em, p, T_B, G; shared: T_{s->r}, T_{r->d}
+# each domain's Ea, Em, p, T_B, G; shared: T_{s->r}, T_{r->d}; motion: both domains' Em, p and the shared ones
+Part = Literal["real", "cartoon", "shared", "motion"]
+# what each part covers, for the "leaves nothing to train" check
+_PART_GROUPS: dict[str, tuple[str, ...]] = {
+    "real": ("real.render", "real.motion"),
+    "cartoon": ("cartoon.render", "cartoon.motion"),
+    "shared": ("shared",),
+    "motion": ("real.motion", "cartoon.motion", "shared"),
+}
 
 _PAPER_STAGE1: dict[str, Any] = {"stage": 1, "model": "paper-256", "batch_size": 64, "iterations": 450_000, "lr": 5e-4}
 _PAPER_STAGE2: dict[str, Any] = {"stage": 2, "model": "paper-256", "batch_size": 8, "iterations": 10_000, "lr": 1e-4}
@@ -135,7 +143,8 @@ class TrainRecipe(ConfigBase):
     # domain against blur (train/edges.py); 0 = off
     lambda_edge: float = 0.0
     # not in the paper: model parts kept at their initial values, e.g. ("real", "shared") fine-tunes only the
-    # cartoon side of given weights, so that real->real output stays exactly what it was; () = train all
+    # cartoon side of given weights, so that real->real output stays exactly what it was, and ("motion",) keeps
+    # every motion code w and trains only the renderers (Ea, T_B, G); () = train all
     frozen_parts: tuple[Part, ...] = ()
 
     def __post_init__(self) -> None:
@@ -167,9 +176,12 @@ class TrainRecipe(ConfigBase):
         self._check(
             len(set(self.frozen_parts)) == len(self.frozen_parts), f"frozen_parts repeats a part: {self.frozen_parts}"
         )
-        trainable = {"real", "shared"} if self.stage == 1 else {"real", "cartoon", "shared"}
+        trainable = {"real.render", "real.motion", "shared"}
+        if self.stage == 2:
+            trainable |= {"cartoon.render", "cartoon.motion"}
+        frozen = {group for part in self.frozen_parts for group in _PART_GROUPS.get(part, ())}
         self._check(
-            bool(trainable - set(self.frozen_parts)),
+            bool(trainable - frozen),
             f"frozen_parts={list(self.frozen_parts)} leaves nothing to train at stage {self.stage}",
         )
         self._check(self.keep_last >= 1, f"keep_last must be >= 1, got {self.keep_last}")
