@@ -25,7 +25,8 @@ import time
 from pathlib import Path
 
 CONFIGS = {  # name -> AnimateOptions fields
-    "torch": {},
+    "torch": {},  # animate's defaults: dtype auto (bf16 on a CPU with native bf16, else fp32)
+    "torch-fp32": {"dtype": "fp32"},
     "torch-bf16": {"dtype": "bf16"},
     "onnx": {"backend": "onnx"},
     "onnx-detect3": {"backend": "onnx", "detect_every": 3},

@@ -13,6 +13,7 @@ import pytest
 
 from toontalker.animation.api import AnimateOptions, animate
 from toontalker.cli import app
+from toontalker.devices import cpu_has_native_bf16
 from toontalker.errors import UsageError
 from toontalker.video import VideoWriter, probe, read_frames, read_image
 
@@ -108,6 +109,8 @@ def test_driving_image_gives_one_image_with_absolute_motion(examples, tmp_path):
     )
     assert result.motion == "absolute" and result.frames == 1
     assert read_image(out).rgb.shape == (64, 64, 3)
+    # dtype auto: bf16 on a CPU with native bf16 (AVX-512 BF16, AMX), fp32 on other CPUs
+    assert result.dtype == ("bf16" if cpu_has_native_bf16() else "fp32")
 
 
 @pytest.mark.slow

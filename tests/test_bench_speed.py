@@ -6,6 +6,7 @@ import json
 
 from toontalker.bench.speed import SpeedBenchConfig, run_speed_bench
 from toontalker.cli import app
+from toontalker.devices import cpu_has_native_bf16
 
 
 def test_speed_bench_measures_each_batch_size():
@@ -14,7 +15,8 @@ def test_speed_bench_measures_each_batch_size():
     report = run_speed_bench(cfg, seen.append)
     assert [r.batch_size for r in report.rows] == [1, 3] and list(report.rows) == seen
     for row in report.rows:
-        assert row.error is None and row.dtype == "fp32" and row.image_size == 64
+        assert row.error is None and row.dtype == ("bf16" if cpu_has_native_bf16() else "fp32")  # dtype auto
+        assert row.image_size == 64
         assert row.frames_per_second > 0 and row.ms_per_batch <= row.ms_per_batch_p90
         assert abs(row.ms_per_frame * row.batch_size - row.ms_per_batch) < 1e-6
         assert row.peak_memory_mb > 0 and row.params_m > 0

@@ -102,7 +102,9 @@ def test_animate_onnx_backend_matches_torch(tiny, tmp_path, monkeypatch):
     write_image(source, rng.integers(0, 256, (64, 64, 3), dtype=np.uint8))
     outputs = {}
     for backend in ("torch", "onnx"):
-        options = AnimateOptions(no_crop_source=True, no_crop_driving=True, batch_size=4, backend=backend)
+        options = AnimateOptions(  # fp32 on both sides (auto is bf16 for torch on a CPU with native bf16)
+            no_crop_source=True, no_crop_driving=True, batch_size=4, backend=backend, dtype="fp32"
+        )
         result = animate(source, driver, tmp_path / backend, options=options, model=tiny)
         assert result.frames == 6 and result.backend == backend and result.device == "cpu"
         outputs[backend] = np.stack([read_image(p).rgb for p in sorted((tmp_path / backend).iterdir())])
@@ -160,6 +162,8 @@ def test_cli_animate_onnx_backend_on_real_data(shared_data, tmp_path, cli_runner
                 "4",
                 "--backend",
                 backend,
+                "--dtype",
+                "fp32",
                 "--json",
             ],
         )

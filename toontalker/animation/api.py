@@ -237,7 +237,7 @@ def _plan(source: Path, driving: Path, output: Path, *, options: AnimateOptions,
     _check_paths(source, driving, output)
     kind = output_kind(output)
     device = resolve_device("cpu" if options.backend == "onnx" and options.device == "auto" else options.device)
-    dtype = resolve_dtype(options.dtype, device)
+    dtype = resolve_dtype(options.dtype, device, cpu_bf16=options.backend == "torch")  # onnx: fp32 graphs
     if options.backend == "onnx" and (device.type != "cpu" or dtype != torch.float32):
         raise UsageError(f"the onnx backend runs on the CPU in fp32 (asked: {device}, {dtype_name(dtype)})")
     enable_fast_kernels(device)

@@ -44,7 +44,7 @@ class AnimateOptions(ConfigBase):
     onnx_model: str | None = None  # backend onnx: an exported graph (weights export --onnx); else cached export
     compile: bool = False  # torch.compile the per-frame core (slow start, see docs/animate.md)
     device: str = "auto"
-    dtype: str = "auto"  # auto: bf16 on GPU, fp32 on CPU
+    dtype: str = "auto"  # auto: bf16 on GPU and on CPUs with native bf16, else fp32 (devices.resolve_dtype)
     preset: str | None = None  # with random_weights: the architecture to build; else the weights must match it
     random_weights: bool = False  # untrained model: tests the pipeline, output meaningless
     seed: int = 0

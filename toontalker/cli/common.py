@@ -22,7 +22,8 @@ Dtype = Annotated[
     typer.Option(
         "--dtype",
         case_sensitive=False,
-        help="Compute dtype: 'auto' (bf16 on GPU, fp32 on CPU), 'fp32', 'bf16', 'fp16'.",
+        help="Compute dtype: 'auto' (bf16 on GPU and on CPUs with native bf16, i.e. AVX-512 BF16 or AMX; fp32 on "
+        "other CPUs), 'fp32', 'bf16', 'fp16'.",
     ),
 ]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed (runs are reproducible for a given seed).")]

@@ -33,8 +33,8 @@ def resolve_autocast(recipe: TrainRecipe, device: torch.device) -> torch.dtype |
     """The autocast dtype: bf16 for ``precision=bf16`` (or ``auto`` on CUDA), None (fp32) otherwise.
 
     The "auto" rule is :func:`~toontalker.devices.resolve_dtype`'s, without its fp16 fallback (training in
-    fp16 would need loss scaling)."""
-    dtype = resolve_dtype(recipe.precision, device, fp16_fallback=False)
+    fp16 would need loss scaling) and without bf16 on CPUs (training there stays fp32)."""
+    dtype = resolve_dtype(recipe.precision, device, fp16_fallback=False, cpu_bf16=False)
     return None if dtype == torch.float32 else dtype
 
 
