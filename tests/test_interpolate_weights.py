@@ -49,3 +49,28 @@ def test_different_model_configs_are_refused(tmp_path: Path) -> None:
     done = _run(str(tmp_path / "a"), str(tmp_path / "b"), str(tmp_path / "mix"))
     assert done.returncode != 0 and "different model configs" in done.stderr
     assert not (tmp_path / "mix").exists()
+
+
+def test_alpha_motion_takes_the_motion_path_from_one_side(tmp_path: Path) -> None:
+    """v3r-style start: A's real renderer (Ea, T_B, G), everything else (both motion paths, shared, cartoon) B's."""
+    torch.manual_seed(1)
+    a, b = ToonTalker(ModelConfig.from_name("tiny")), ToonTalker(ModelConfig.from_name("tiny"))
+    save_pretrained(a, tmp_path / "a")
+    save_pretrained(b, tmp_path / "b")
+    done = _run(
+        str(tmp_path / "a"), str(tmp_path / "b"), str(tmp_path / "mix"),
+        "--alpha-real", "0", "--alpha-cartoon", "1", "--alpha-shared", "1", "--alpha-motion", "1",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    mixed = from_pretrained(tmp_path / "mix", dtype=torch.float32).state_dict()
+    sa, sb = a.state_dict(), b.state_dict()
+    motion = {name for name, _ in a.named_motion_parameters()}
+    assert any(".real.motion_encoder." in n for n in motion) and any(n.startswith("source_query.") for n in motion)
+    from_a = [n for n in mixed if n.startswith("domains.real.") and n not in motion and mixed[n].is_floating_point()]
+    assert from_a and all(
+        ".appearance_encoder." in n or ".backward_transformer." in n or ".generator." in n for n in from_a
+    )
+    for name, value in mixed.items():
+        if value.is_floating_point():
+            expected = sa[name] if name in from_a else sb[name]
+            torch.testing.assert_close(value, expected.half().float(), rtol=0, atol=1e-3)
