@@ -18,18 +18,19 @@ def _run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, check=False)
 
 
-def test_each_part_takes_its_own_alpha(tmp_path: Path) -> None:
-    torch.manual_seed(0)
+def _mix(tmp_path: Path, seed: int, *alphas: str) -> tuple[dict, dict, dict]:
+    """Two random tiny models A and B saved, mixed with the given alpha options: (A, B, mix) state dicts."""
+    torch.manual_seed(seed)
     a, b = ToonTalker(ModelConfig.from_name("tiny")), ToonTalker(ModelConfig.from_name("tiny"))
     save_pretrained(a, tmp_path / "a")
     save_pretrained(b, tmp_path / "b")
-    done = _run(
-        str(tmp_path / "a"), str(tmp_path / "b"), str(tmp_path / "mix"),
-        "--alpha-real", "0", "--alpha-cartoon", "1", "--alpha-shared", "0.5",
-    )  # fmt: skip
+    done = _run(str(tmp_path / "a"), str(tmp_path / "b"), str(tmp_path / "mix"), *alphas)
     assert done.returncode == 0, done.stderr
-    mixed = from_pretrained(tmp_path / "mix", dtype=torch.float32).state_dict()
-    sa, sb = a.state_dict(), b.state_dict()
+    return a.state_dict(), b.state_dict(), from_pretrained(tmp_path / "mix", dtype=torch.float32).state_dict()
+
+
+def test_each_part_takes_its_own_alpha(tmp_path: Path) -> None:
+    sa, sb, mixed = _mix(tmp_path, 0, "--alpha-real", "0", "--alpha-cartoon", "1", "--alpha-shared", "0.5")
     seen = {"real": 0, "cartoon": 0, "shared": 0}
     for name, value in mixed.items():
         if not value.is_floating_point():
@@ -53,18 +54,9 @@ def test_different_model_configs_are_refused(tmp_path: Path) -> None:
 
 def test_alpha_motion_takes_the_motion_path_from_one_side(tmp_path: Path) -> None:
     """v3r-style start: A's real renderer (Ea, T_B, G), everything else (both motion paths, shared, cartoon) B's."""
-    torch.manual_seed(1)
-    a, b = ToonTalker(ModelConfig.from_name("tiny")), ToonTalker(ModelConfig.from_name("tiny"))
-    save_pretrained(a, tmp_path / "a")
-    save_pretrained(b, tmp_path / "b")
-    done = _run(
-        str(tmp_path / "a"), str(tmp_path / "b"), str(tmp_path / "mix"),
-        "--alpha-real", "0", "--alpha-cartoon", "1", "--alpha-shared", "1", "--alpha-motion", "1",
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    mixed = from_pretrained(tmp_path / "mix", dtype=torch.float32).state_dict()
-    sa, sb = a.state_dict(), b.state_dict()
-    motion = {name for name, _ in a.named_motion_parameters()}
+    alphas = ("--alpha-real", "0", "--alpha-cartoon", "1", "--alpha-shared", "1", "--alpha-motion", "1")
+    sa, sb, mixed = _mix(tmp_path, 1, *alphas)
+    motion = {name for name, _ in ToonTalker(ModelConfig.from_name("tiny")).named_motion_parameters()}
     assert any(".real.motion_encoder." in n for n in motion) and any(n.startswith("source_query.") for n in motion)
     from_a = [n for n in mixed if n.startswith("domains.real.") and n not in motion and mixed[n].is_floating_point()]
     assert from_a and all(
