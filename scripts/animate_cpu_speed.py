@@ -93,6 +93,7 @@ def startup(args: argparse.Namespace) -> dict:
     from toontalker.animation.core import CoreRunner
     from toontalker.animation.driving import first_face_box
     from toontalker.animation.source import prepare_source
+    from toontalker.devices import autocast, dtype_name, resolve_dtype
     from toontalker.faces import get_detector
     from toontalker.video import iter_frames, probe
     from toontalker.weights import load_model
@@ -112,10 +113,12 @@ def startup(args: argparse.Namespace) -> dict:
         src = model.encode_source(to_model_tensor(face.crop[None], torch.device("cpu")), "cartoon")
     mark("source: detect, crop, encode")
     frames = torch.rand(args.batch_size, 3, size, size) * 2 - 1
+    cpu = torch.device("cpu")
+    dtype = resolve_dtype("auto", cpu)  # animate's default: bf16 on a CPU with native bf16, else fp32
     runner = CoreRunner(model, src, "real")
-    with torch.inference_mode():
+    with torch.inference_mode(), autocast(cpu, dtype):
         runner(frames)
-    mark(f"first batch of {args.batch_size}, torch")
+    mark(f"first batch of {args.batch_size}, torch {dtype_name(dtype)}")
     runner = CoreRunner(model, src, "real", backend="onnx")
     mark("onnx: weights hash + export (cached after the first run) + session")
     with torch.inference_mode():
