@@ -46,7 +46,7 @@ def main() -> None:
     if a.config.to_dict() != b.config.to_dict():
         raise SystemExit(f"{args.a} and {args.b} have different model configs")
     state_b = b.state_dict()
-    motion = {name for name, _ in a.named_motion_parameters()}
+    motion = {name for name, _ in a.named_part_parameters("motion")}
     mixed = {}
     for name, tensor in a.state_dict().items():
         w = weight_of(name, alphas, motion)

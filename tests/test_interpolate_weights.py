@@ -56,7 +56,7 @@ def test_alpha_motion_takes_the_motion_path_from_one_side(tmp_path: Path) -> Non
     """v3r-style start: A's real renderer (Ea, T_B, G), everything else (both motion paths, shared, cartoon) B's."""
     alphas = ("--alpha-real", "0", "--alpha-cartoon", "1", "--alpha-shared", "1", "--alpha-motion", "1")
     sa, sb, mixed = _mix(tmp_path, 1, *alphas)
-    motion = {name for name, _ in ToonTalker(ModelConfig.from_name("tiny")).named_motion_parameters()}
+    motion = {name for name, _ in ToonTalker(ModelConfig.from_name("tiny")).named_part_parameters("motion")}
     assert any(".real.motion_encoder." in n for n in motion) and any(n.startswith("source_query.") for n in motion)
     from_a = [n for n in mixed if n.startswith("domains.real.") and n not in motion and mixed[n].is_floating_point()]
     assert from_a and all(

@@ -48,6 +48,19 @@ SHARED_COMPONENTS: tuple[str, ...] = ("source_query", "driving_query")
 MOTION_COMPONENTS: tuple[str, ...] = ("motion_encoder", "motion_base")
 
 
+def part_components(part: str) -> tuple[str, ...]:
+    """The module paths of a training part: ``real`` / ``cartoon`` (that domain's Ea, Em, p, T_B, G), ``shared``
+    (T_{s->r}, T_{r->d}) or ``motion`` (both domains' Em and p with T_{s->r}, T_{r->d}: everything that makes
+    the codes w of Eq. 1-5, so with it fixed only the renderers Ea, T_B, G change); () for an unknown part."""
+    if part in DOMAINS:
+        return tuple(f"domains.{part}.{c}" for c in DOMAIN_COMPONENTS)
+    if part == "shared":
+        return SHARED_COMPONENTS
+    if part == "motion":
+        return tuple(f"domains.{d}.{c}" for d in DOMAINS for c in MOTION_COMPONENTS) + SHARED_COMPONENTS
+    return ()
+
+
 @dataclass(frozen=True, eq=False)
 class SourceEncoding:
     """A source image encoded once: S (low -> high res), w_{s->r}, w_{r->s} (B, K, d), T_B keys/values."""
@@ -233,21 +246,13 @@ class ToonTalker(nn.Module):
                 yield f"{component}.{name}", param
 
     def part_parameters(self, part: str) -> Iterator[nn.Parameter]:
-        """A training part's parameters: ``real`` / ``cartoon`` (that domain's Ea, Em, p, T_B, G), ``shared``
-        (T_{s->r}, T_{r->d}) or ``motion`` (both domains' Em and p with T_{s->r}, T_{r->d}: everything that
-        makes the codes w of Eq. 1-5, so with it fixed only the renderers Ea, T_B, G change)."""
-        if part == "shared":
-            return (p for _, p in self.named_shared_parameters())
-        if part == "motion":
-            return (p for _, p in self.named_motion_parameters())
-        return self.domain_parameters(part)
+        """A training part's parameters (:func:`part_components`)."""
+        return (p for _, p in self.named_part_parameters(part))
 
-    def named_motion_parameters(self) -> Iterator[tuple[str, nn.Parameter]]:
-        for domain in DOMAINS:
-            for component in MOTION_COMPONENTS:
-                for name, param in getattr(self._domain(domain), component).named_parameters():
-                    yield f"domains.{domain}.{component}.{name}", param
-        yield from self.named_shared_parameters()
+    def named_part_parameters(self, part: str) -> Iterator[tuple[str, nn.Parameter]]:
+        for path in part_components(part):
+            for name, param in self.get_submodule(path).named_parameters():
+                yield f"{path}.{name}", param
 
     def parameter_counts(self) -> ParameterCounts:
         parts = self.domains["real"]

@@ -13,18 +13,12 @@ from typing import Any, ClassVar, Literal
 
 from toontalker.config import ConfigBase
 from toontalker.errors import ConfigError
+from toontalker.model.toontalker import part_components
 
 Precision = Literal["auto", "bf16", "fp32"]
 Perceptual = Literal["vgg19", "dfm"]
 # each domain's Ea, Em, p, T_B, G; shared: T_{s->r}, T_{r->d}; motion: both domains' Em, p and the shared ones
 Part = Literal["real", "cartoon", "shared", "motion"]
-# what each part covers, for the "leaves nothing to train" check
-_PART_GROUPS: dict[str, tuple[str, ...]] = {
-    "real": ("real.render", "real.motion"),
-    "cartoon": ("cartoon.render", "cartoon.motion"),
-    "shared": ("shared",),
-    "motion": ("real.motion", "cartoon.motion", "shared"),
-}
 
 _PAPER_STAGE1: dict[str, Any] = {"stage": 1, "model": "paper-256", "batch_size": 64, "iterations": 450_000, "lr": 5e-4}
 _PAPER_STAGE2: dict[str, Any] = {"stage": 2, "model": "paper-256", "batch_size": 8, "iterations": 10_000, "lr": 1e-4}
@@ -176,10 +170,10 @@ class TrainRecipe(ConfigBase):
         self._check(
             len(set(self.frozen_parts)) == len(self.frozen_parts), f"frozen_parts repeats a part: {self.frozen_parts}"
         )
-        trainable = {"real.render", "real.motion", "shared"}
+        trainable = {*part_components("real"), *part_components("shared")}
         if self.stage == 2:
-            trainable |= {"cartoon.render", "cartoon.motion"}
-        frozen = {group for part in self.frozen_parts for group in _PART_GROUPS.get(part, ())}
+            trainable |= set(part_components("cartoon"))
+        frozen = {path for part in self.frozen_parts for path in part_components(part)}
         self._check(
             bool(trainable - frozen),
             f"frozen_parts={list(self.frozen_parts)} leaves nothing to train at stage {self.stage}",
