@@ -2,7 +2,7 @@
 
 ``auto`` means CUDA when present, else CPU; the dtype ``auto`` means bf16 on CUDA (fp16 where the GPU has no
 bf16, unless the caller cannot use fp16: training), bf16 on a CPU with native bf16 instructions (AVX-512 BF16
-or AMX; inference only: animate with the shipped weights 1.2-1.4x faster than fp32, PSNR 49.5 dB against
+or AMX; inference only: animate with the shipped weights 1.1-1.5x faster than fp32, PSNR 49.5 dB against
 fp32's output) and fp32 on other CPUs. Nothing here is global state: callers
 pass the results on. The one table of dtype names: short ("fp32", what options take and results report) and
 torch's ("float32", what config.json's ``torch_dtype`` holds) both parse; :func:`dtype_name` and
