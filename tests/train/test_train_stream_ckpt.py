@@ -33,8 +33,9 @@ def test_stream_visits_every_clip_once_per_epoch_and_is_deterministic() -> None:
     again = TrainStream(SyntheticPairs(5), SyntheticPairs(3, seed=1), seed=3)
     for position in (0, 7, 12):
         assert all(torch.equal(a.nan_to_num(), b.nan_to_num()) for a, b in zip(stream[position], again[position]))
-    # per domain: source, driving, driving regions (NaN: these synthetic pairs have no landmarks)
-    assert len(stream[4]) == 6 and stream.lengths == (5, 3) and torch.isnan(stream[4][2]).all()
+    # per domain: source, driving, driving regions, points (NaN: these synthetic pairs have no landmarks)
+    assert len(stream[4]) == 8 and stream.lengths == (5, 3) and torch.isnan(stream[4][2]).all()
+    assert stream[4][3].shape == (2, 468, 2) and torch.isnan(stream[4][3]).all()
     rng_before = torch.get_rng_state()
     stream[9]  # the dataset's own random draws do not disturb the caller's RNG
     assert torch.equal(rng_before, torch.get_rng_state())

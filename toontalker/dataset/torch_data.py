@@ -33,7 +33,7 @@ from toontalker.dataset.landmarks import read_clip_landmarks
 from toontalker.dataset.manifest import clip_path, dataset_root, read_manifest
 from toontalker.dataset.storage import ClipCache
 from toontalker.errors import InputError, UsageError
-from toontalker.faces.landmarks import eye_openings, mouth_opening, region_boxes
+from toontalker.faces.landmarks import MESH_POINTS, eye_openings, mouth_opening, region_boxes
 
 REGIONS_PER_FRAME = 3  # mouth, image-left eye, image-right eye (faces.landmarks.REGIONS)
 
@@ -45,6 +45,8 @@ class FramePair(NamedTuple):
     clip_id: str
     # (3, 4) boxes x0, y0, x1, y1 in [0, 1] of the driving frame's mouth and eyes; NaN where unknown
     driving_regions: torch.Tensor = torch.full((REGIONS_PER_FRAME, 4), float("nan"))
+    # (2, 468, 2) FaceMesh points x, y in [0, 1] of the source, then the driving frame; NaN where unknown
+    points: torch.Tensor = torch.full((2, MESH_POINTS, 2), float("nan"))
 
 
 def no_regions() -> torch.Tensor:
@@ -52,13 +54,19 @@ def no_regions() -> torch.Tensor:
     return torch.full((REGIONS_PER_FRAME, 4), float("nan"))
 
 
+def no_points() -> torch.Tensor:
+    """The ``points`` of a pair without landmarks: (2, 468, 2) NaN."""
+    return torch.full((2, MESH_POINTS, 2), float("nan"))
+
+
 class ClipExpression(NamedTuple):
     """Per-frame landmark signals of one clip: ``boxes`` (N, 3, 4) in [0, 1] (NaN where FaceMesh missed),
-    ``mouth`` (N,) and ``eyes`` (N,) openings (NaN where missed)."""
+    ``mouth`` (N,) and ``eyes`` (N,) openings (NaN where missed), ``points`` (N, 468, 2) x, y in [0, 1]."""
 
     boxes: np.ndarray
     mouth: np.ndarray
     eyes: np.ndarray
+    points: np.ndarray
 
 
 class CrossDomainTuple(NamedTuple):
@@ -101,6 +109,7 @@ class _ClipFrames:
                     boxes=region_boxes(marks.points) / side,
                     mouth=mouth_opening(marks.points),
                     eyes=eye_openings(marks.points).mean(axis=-1),
+                    points=np.where(marks.detected[:, None, None], marks.points[..., :2] / side, np.nan),
                 )
         return self._expressions[clip]
 
@@ -139,6 +148,12 @@ def _flip_regions(boxes: torch.Tensor) -> torch.Tensor:
     x0, y0, x1, y1 = boxes.unbind(-1)
     flipped = torch.stack([1.0 - x1, y0, 1.0 - x0, y1], dim=-1)
     return flipped[[0, 2, 1]]
+
+
+def _flip_points(points: torch.Tensor) -> torch.Tensor:
+    """(..., 2) points x, y in [0, 1] of a horizontally flipped frame: x mirrored (each point keeps its index,
+    the same in both frames of a pair, so correspondences hold)."""
+    return torch.stack([1.0 - points[..., 0], points[..., 1]], dim=-1)
 
 
 def _augment(images: list[np.ndarray], rng: np.random.Generator, flip: bool | None = None) -> list[np.ndarray]:
@@ -271,13 +286,15 @@ class FramePairDataset(_SeededDataset):
         images = [self.clips.read(clip, i), self.clips.read(clip, j)]
         signals = self.clips.expression(clip)
         regions = no_regions() if signals is None else torch.from_numpy(signals.boxes[j].astype(np.float32))
+        points = no_points() if signals is None else torch.from_numpy(signals.points[[i, j]].astype(np.float32))
         if self.augment:
             flip = _augment_flips(rng)
             if flip:
-                regions = _flip_regions(regions)
+                regions, points = _flip_regions(regions), _flip_points(points)
             images = _augment(images, rng, flip)
         row = self.clips.frame.iloc[clip]
-        return FramePair(to_tensor(images[0]), to_tensor(images[1]), str(row["domain"]), str(row["id"]), regions)
+        domain, clip_id = str(row["domain"]), str(row["id"])
+        return FramePair(to_tensor(images[0]), to_tensor(images[1]), domain, clip_id, regions, points)
 
 
 class CrossDomainTupleDataset(_SeededDataset):

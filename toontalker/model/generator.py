@@ -67,7 +67,9 @@ class GeneratorBlock(nn.Module):
 class Generator(nn.Module):
     """G: forward(code (B, K, d) from T_B, source features S (tuple low -> high, batch B or 1)) -> (B, 3, S, S).
 
-    The output is unbounded (StyleGAN2 convention); trained to match images in [-1, 1].
+    The output is unbounded (StyleGAN2 convention); trained to match images in [-1, 1]. ``forward_with_flow``
+    also returns the last block's accumulated flow (B, 2, S, S): the sampling offset, in normalised [-1, 1]
+    coordinates (x, y), of each output pixel into the source features (training's ``lambda_flow``, ours).
     """
 
     def __init__(self, config: ModelConfig) -> None:
@@ -85,6 +87,9 @@ class Generator(nn.Module):
         )
 
     def forward(self, code: Tensor, features: tuple[Tensor, ...]) -> Tensor:
+        return self.forward_with_flow(code, features)[0]
+
+    def forward_with_flow(self, code: Tensor, features: tuple[Tensor, ...]) -> tuple[Tensor, Tensor]:
         B, K, d = code.shape
         styles = self.styles(code)  # (B, blocks + 1, d)
         x = self.conv0(self.constant, styles[:, 0])
@@ -92,4 +97,5 @@ class Generator(nn.Module):
         flow = None
         for i, (block, feature) in enumerate(zip(self.blocks, features)):
             x, flow, rgb = block(x, styles[:, i + 1], feature, flow, rgb)
-        return rgb
+        assert flow is not None  # a config has at least one feature resolution
+        return rgb, flow

@@ -197,12 +197,17 @@ class ToonTalker(nn.Module):
 
     def render(self, source: SourceEncoding, w_s2d: Tensor) -> Tensor:
         """x = G(T_B(w_{s->d}, S), S) in the source's domain: (B, 3, H, W). A batch-1 source serves any B."""
+        return self.render_with_flow(source, w_s2d)[0]
+
+    def render_with_flow(self, source: SourceEncoding, w_s2d: Tensor) -> tuple[Tensor, Tensor]:
+        """:meth:`render` plus G's last flow (B, 2, H, W): where each output pixel samples the source, as an
+        offset in normalised [-1, 1] coordinates (x, y) (for training's landmark flow term, ours)."""
         B, K, d = w_s2d.shape
         if source.batch_size not in (1, B):
             raise UsageError(f"a source batch of {source.batch_size} cannot render {B} motion codes")
         parts = self._domain(source.domain)
         code = parts.backward_transformer(w_s2d, source.memory)
-        return parts.generator(code, source.features)
+        return parts.generator.forward_with_flow(code, source.features)
 
     def forward(
         self, source: Tensor, driving: Tensor, source_domain: str, driving_domain: str | None = None

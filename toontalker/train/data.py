@@ -30,9 +30,10 @@ class PairOptions:
 class ClipPairs:
     """A :class:`~toontalker.train.stream.PairDataset` over one domain of a dataset folder.
 
-    ``len()`` is the number of clips; ``pairs[i]`` for any ``i >= 0`` is ``(source, driving, driving_regions)``:
-    two distinct frames of clip ``i mod len`` drawn for ``i`` (the training stream passes ``epoch * len +
-    clip``) and the driving frame's mouth/eye boxes ``(3, 4)`` in [0, 1] (NaN without landmarks).
+    ``len()`` is the number of clips; ``pairs[i]`` for any ``i >= 0`` is ``(source, driving, driving_regions,
+    points)``: two distinct frames of clip ``i mod len`` drawn for ``i`` (the training stream passes ``epoch *
+    len + clip``), the driving frame's mouth/eye boxes ``(3, 4)`` in [0, 1] and both frames' FaceMesh points
+    ``(2, 468, 2)`` in [0, 1] (NaN without landmarks).
     """
 
     def __init__(self, folder: Path, domain: str, image_size: int, options: PairOptions) -> None:
@@ -55,15 +56,15 @@ class ClipPairs:
         if options.need_landmarks and self.landmark_coverage == 0.0:
             raise InputError(
                 f"{folder}: the {domain} clips have no landmarks, which the recipe's region loss / "
-                f"expression pairs need (add them with the dataset landmarks command)"
+                f"expression pairs / flow term need (add them with the dataset landmarks command)"
             )
 
     def __len__(self) -> int:
         return self.clips
 
-    def __getitem__(self, index: int) -> tuple[Tensor, Tensor, Tensor]:
+    def __getitem__(self, index: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         item = self.pairs[index]
-        return item.source, item.driving, item.driving_regions
+        return item.source, item.driving, item.driving_regions, item.points
 
 
 def open_pair_dataset(folder: Path, domain: str, image_size: int, options: PairOptions = PairOptions()) -> ClipPairs:

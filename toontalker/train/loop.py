@@ -115,7 +115,7 @@ def _as_dataset(data: PairDataset | Path | str, domain: str, *, recipe: TrainRec
         augment=recipe.augment,
         seed=recipe.seed,
         expression_pairs=recipe.expression_pairs,
-        need_landmarks=recipe.lambda_region > 0 or recipe.expression_pairs > 0,
+        need_landmarks=recipe.lambda_region > 0 or recipe.expression_pairs > 0 or recipe.lambda_flow > 0,
     )
     return open_pair_dataset(Path(data), domain, image_size=image_size, options=options)
 

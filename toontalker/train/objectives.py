@@ -22,6 +22,7 @@ from torch import Tensor, nn
 from toontalker.conventions import Domain
 from toontalker.model.toontalker import SourceEncoding, ToonTalker
 from toontalker.train.edges import image_gradient_l1
+from toontalker.train.flow_landmarks import flow_landmark_loss
 from toontalker.train.gan import discriminator_loss, generator_adv_loss, r1_penalty
 from toontalker.train.recipe import TrainRecipe
 from toontalker.train.regions import masked_mean, region_copy_gain, region_mask
@@ -88,7 +89,8 @@ class GeneratorObjective(nn.Module):
         driving, warped = with_warp_pairs(pair.source, pair.driving, r.warp_pairs)
         source = model.encode_source(pair.source, domain)
         w_r2d = model.encode_driving(driving, domain)
-        output = model.render(source, model.absolute_motion(source, w_r2d))  # Eq. 3
+        w_s2d = model.absolute_motion(source, w_r2d)  # Eq. 3
+        output, flow = model.render_with_flow(source, w_s2d)
         error = (output.float() - driving.float()).abs()
         l1 = error.mean()
         per = self._perceptual(output, driving, domain) if r.lambda_per > 0 else l1.new_zeros(())
@@ -107,6 +109,11 @@ class GeneratorObjective(nn.Module):
             edge = image_gradient_l1(output, driving)
             terms[f"{prefix}edge"] = edge.detach()
             loss = loss + r.lambda_edge * edge
+        if pair.points is not None:  # logged whenever known; warp pairs have no landmarks: dropped here too
+            flow_term = flow_landmark_loss(flow[warped:], pair.points[warped:])
+            terms[f"{prefix}flow"] = flow_term.detach()
+            if r.lambda_flow > 0:
+                loss = loss + r.lambda_flow * flow_term
         if pair.regions is not None:  # warp pairs have no landmarks: their boxes are dropped
             mask = region_mask(pair.regions[warped:], output.shape[-2], output.shape[-1])
             terms[f"{prefix}region_copy_gain"] = region_copy_gain(

@@ -136,6 +136,10 @@ class TrainRecipe(ConfigBase):
     # x and y, the gradient difference loss of Mathieu et al. 2016) with this weight, added to Eq. 11 in each
     # domain against blur (train/edges.py); 0 = off
     lambda_edge: float = 0.0
+    # not in the paper (train/flow_landmarks.py): for same-identity pairs, G's last flow at the driving frame's
+    # FaceMesh points should sample the source at the source's points (L1 in [-1, 1] coordinates, all points and
+    # mouth/eye points averaged), with this weight, added to Eq. 11 in each domain (needs landmarks); 0 = off
+    lambda_flow: float = 0.0
     # not in the paper: model parts kept at their initial values, e.g. ("real", "shared") fine-tunes only the
     # cartoon side of given weights, so that real->real output stays exactly what it was, and ("motion",) keeps
     # every motion code w and trains only the renderers (Ea, T_B, G); () = train all
@@ -152,7 +156,7 @@ class TrainRecipe(ConfigBase):
         self._check(self.iterations >= 1, f"iterations must be >= 1, got {self.iterations}")
         self._check(self.lr > 0 and (self.d_lr is None or self.d_lr > 0), "learning rates must be > 0")
         self._check(all(0.0 <= b < 1.0 for b in self.betas), f"betas must be in [0, 1), got {self.betas}")
-        for name in ("lambda_l1", "lambda_per", "lambda_adv", "lambda_m", "r1_gamma", "lambda_region", "lambda_edge"):
+        for name in ("lambda_l1", "lambda_per", "lambda_adv", "lambda_m", "r1_gamma", "lambda_region", "lambda_edge", "lambda_flow"):
             self._check(getattr(self, name) >= 0, f"{name} must be >= 0, got {getattr(self, name)}")
         self._check(1 <= self.perceptual_scales <= 6, f"perceptual_scales must be 1..6, got {self.perceptual_scales}")
         self._check(self.r1_every >= 1, f"r1_every must be >= 1, got {self.r1_every}")

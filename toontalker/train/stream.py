@@ -19,10 +19,13 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset, Sampler
 
+from toontalker.faces.landmarks import MESH_POINTS
+
 
 class PairDataset(Protocol):
     """Two frames of one clip: ``dataset[i] -> (source, driving)``, each ``(3, H, W)`` float in [-1, 1],
-    optionally followed by the driving frame's mouth/eye boxes ``(3, 4)`` in [0, 1] (NaN where unknown).
+    optionally followed by the driving frame's mouth/eye boxes ``(3, 4)`` in [0, 1] and then by both frames'
+    FaceMesh points ``(2, 468, 2)`` x, y in [0, 1] (NaN where unknown).
 
     ``len()`` is the number of clips; any ``i >= 0`` is valid and means clip ``i mod len`` (the stream asks
     for ``epoch * len + clip``, so a dataset may draw other frames of the clip each epoch).
@@ -36,18 +39,22 @@ class PairDataset(Protocol):
 @dataclass(frozen=True)
 class FramePairs:
     """A batch of (source, driving) frame pairs of one domain: each ``(B, 3, H, W)`` in [-1, 1]; ``regions``
-    (B, 3, 4): the driving frames' mouth and eye boxes in [0, 1], NaN where unknown (None: none at all)."""
+    (B, 3, 4): the driving frames' mouth and eye boxes in [0, 1]; ``points`` (B, 2, 468, 2): the source's and
+    the driving frame's FaceMesh points in [0, 1]. NaN where unknown, None where none is known at all."""
 
     source: Tensor
     driving: Tensor
     regions: Tensor | None = None
+    points: Tensor | None = None
 
     def to(self, device: torch.device, memory_format: torch.memory_format) -> FramePairs:
         def move(x: Tensor) -> Tensor:
             return x.to(device, non_blocking=True).contiguous(memory_format=memory_format)
 
-        regions = None if self.regions is None else self.regions.to(device, non_blocking=True)
-        return FramePairs(move(self.source), move(self.driving), regions)
+        def move_known(x: Tensor | None) -> Tensor | None:
+            return None if x is None else x.to(device, non_blocking=True)
+
+        return FramePairs(move(self.source), move(self.driving), move_known(self.regions), move_known(self.points))
 
 
 @dataclass(frozen=True)
@@ -64,11 +71,13 @@ class TrainBatch:
 
     @classmethod
     def from_collated(cls, tensors: Sequence[Tensor]) -> TrainBatch:
-        """(src, drv, regions) of the real domain, then of the cartoon domain in stage 2."""
+        """(src, drv, regions, points) of the real domain, then of the cartoon domain in stage 2."""
 
-        def pairs(source: Tensor, driving: Tensor, regions: Tensor) -> FramePairs:
-            known = bool(torch.isfinite(regions).any())  # on the CPU, before the batch moves to the device
-            return FramePairs(source, driving, regions if known else None)
+        def known(x: Tensor) -> Tensor | None:
+            return x if bool(torch.isfinite(x).any()) else None  # on the CPU, before the batch moves
+
+        def pairs(source: Tensor, driving: Tensor, regions: Tensor, points: Tensor) -> FramePairs:
+            return FramePairs(source, driving, known(regions), known(points))
 
         real = pairs(*tensors[:SAMPLE_PARTS])
         cartoon = pairs(*tensors[SAMPLE_PARTS:]) if len(tensors) == 2 * SAMPLE_PARTS else None
@@ -79,15 +88,16 @@ class TrainBatch:
         return TrainBatch(self.real.to(device, fmt), None if self.cartoon is None else self.cartoon.to(device, fmt))
 
 
-SAMPLE_PARTS = 3  # per domain: source, driving, driving regions
+SAMPLE_PARTS = 4  # per domain: source, driving, driving regions, points of both frames
 
 
-def _sample_parts(item: tuple[Tensor, ...]) -> tuple[Tensor, Tensor, Tensor]:
-    """A PairDataset item as (source, driving, regions): regions NaN when the dataset gives none."""
-    if len(item) == 2:
-        return item[0], item[1], torch.full((3, 4), float("nan"))
-    source, driving, regions = item
-    return source, driving, regions
+def _sample_parts(item: tuple[Tensor, ...]) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """A PairDataset item as (source, driving, regions, points): NaN for what the dataset does not give."""
+    if not 2 <= len(item) <= SAMPLE_PARTS:
+        raise ValueError(f"a pair dataset item has 2 to {SAMPLE_PARTS} parts, got {len(item)}")
+    unknown = (torch.full((3, 4), float("nan")), torch.full((2, MESH_POINTS, 2), float("nan")))
+    source, driving, regions, points = (*item, *unknown[len(item) - 2 :])
+    return source, driving, regions, points
 
 
 def sample_seed(seed: int, position: int, domain: int) -> int:
@@ -115,8 +125,8 @@ class _SeededCall:
 
 
 class TrainStream(Dataset):
-    """Position -> sample: ``(src, drv, regions)`` for stage 1, ``(src_R, drv_R, reg_R, src_C, drv_C, reg_C)``
-    for stage 2."""
+    """Position -> sample: ``(src, drv, regions, points)`` for stage 1, the same four of the real domain then of
+    the cartoon domain for stage 2."""
 
     def __init__(self, real: PairDataset, cartoon: PairDataset | None, seed: int) -> None:
         for name, ds in (("real", real), ("cartoon", cartoon)):

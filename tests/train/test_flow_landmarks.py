@@ -1,0 +1,137 @@
+"""The landmark flow term (lambda_flow, ours): the loss maths, G's flow, points in the pairs, a real run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from shared_clips import import_clips
+
+from toontalker.cli import app
+from toontalker.dataset.landmarks import read_clip_landmarks
+from toontalker.dataset.manifest import read_manifest
+from toontalker.dataset.torch_data import FramePairDataset, _flip_points
+from toontalker.model import ModelConfig, ToonTalker
+from toontalker.train.flow_landmarks import EXPRESSION_POINTS, flow_landmark_loss
+from toontalker.train.stream import TrainBatch, TrainStream
+
+
+def _points(batch: int, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return 0.2 + 0.6 * torch.rand(batch, 2, 468, 2, generator=g)
+
+
+def test_the_loss_is_zero_for_the_right_flow_and_the_offset_otherwise():
+    points = _points(2)
+    points[:, 1] = points[:, 0] + torch.tensor([0.05, -0.025])  # the driving frame: the face moved right, up
+    shift = torch.tensor([-0.1, 0.05]).view(1, 2, 1, 1)  # the same move as a grid offset back to the source
+    assert flow_landmark_loss(shift.expand(2, 2, 32, 32), points) < 1e-5
+    zero = torch.zeros(2, 2, 32, 32)
+    assert torch.isclose(flow_landmark_loss(zero, points), torch.tensor(0.15), atol=1e-5)  # |0.1| + |0.05|
+
+
+def test_unknown_points_are_ignored_and_mouth_and_eyes_weigh_half():
+    points = _points(1)
+    points[:, 1] = points[:, 0]
+    moved = points.clone()
+    others = [k for k in range(468) if k not in EXPRESSION_POINTS]
+    moved[0, 1, others, 0] += 0.1  # only points outside the mouth and eyes move, by 0.2 in grid units
+    zero = torch.zeros(1, 2, 16, 16)
+    expected = 0.5 * 0.2 * len(others) / 468
+    assert torch.isclose(flow_landmark_loss(zero, moved), torch.tensor(expected), atol=1e-5)
+    moved[0, 0, others] = float("nan")  # unknown in the source: ignored
+    assert flow_landmark_loss(zero, moved) < 1e-6
+    assert flow_landmark_loss(zero, torch.full_like(points, float("nan"))) == 0
+
+
+def test_flip_mirrors_x_only():
+    flipped = _flip_points(torch.tensor([[0.25, 0.5], [0.9, 0.1]]))
+    assert torch.allclose(flipped, torch.tensor([[0.75, 0.5], [0.1, 0.1]]))
+
+
+def test_render_with_flow_is_render_plus_the_last_flow():
+    torch.manual_seed(0)
+    model = ToonTalker(ModelConfig.from_name("tiny")).eval()
+    size = model.config.image_size
+    images = torch.rand(2, 3, size, size) * 2 - 1
+    with torch.no_grad():
+        source = model.encode_source(images, "real")
+        w_s2d = model.absolute_motion(source, model.encode_driving(images.flip(0), "real"))
+        image, flow = model.render_with_flow(source, w_s2d)
+        assert torch.equal(image, model.render(source, w_s2d))
+    assert flow.shape == (2, 2, size, size) and torch.isfinite(flow).all()
+
+
+@pytest.fixture()
+def real_clips(cli_runner, shared_data: Path, tmp_path: Path) -> Path:
+    return import_clips(cli_runner, shared_data, tmp_path, cartoon=False)
+
+
+def test_pairs_carry_both_frames_points_from_the_dataset(real_clips: Path):
+    pairs = FramePairDataset(real_clips, split=None, domain="real", seed=3, augment=True, length=16)
+    row = read_manifest(real_clips).iloc[0]
+    marks = read_clip_landmarks(real_clips, row.id)
+    stored = marks.points[..., :2] / float(row["size"])
+    checked = 0
+    for index in range(0, 16, 2):  # even items are clip 0
+        item = pairs[index]
+        assert item.points.shape == (2, 468, 2)
+        for frame in item.points:
+            if torch.isnan(frame).all():
+                continue
+            plain = np.abs(stored - frame.numpy()).max(axis=(1, 2))
+            flipped = np.abs(stored - _flip_points(frame).numpy()).max(axis=(1, 2))
+            assert min(plain.min(), flipped.min()) < 1e-5  # one of the clip's frames, mirrored or not
+            checked += 1
+    assert checked >= 12
+
+
+def test_the_flow_term_trains_g_flow_towards_the_landmarks(real_clips: Path):
+    torch.manual_seed(0)
+    model = ToonTalker(ModelConfig.from_name("tiny"))
+    pairs = FramePairDataset(real_clips, split=None, domain="real", seed=0, length=8)
+    stream = TrainStream(_Items(pairs), None, seed=0)
+    batch = TrainBatch.from_collated([torch.stack(p) for p in zip(*(stream[i] for i in range(8)))])
+    assert batch.real.points is not None
+    optimiser = torch.optim.Adam(model.parameters(), lr=2e-3)
+
+    def loss() -> torch.Tensor:
+        source = model.encode_source(batch.real.source, "real")
+        w_s2d = model.absolute_motion(source, model.encode_driving(batch.real.driving, "real"))
+        return flow_landmark_loss(model.render_with_flow(source, w_s2d)[1], batch.real.points)
+
+    first = loss().item()
+    for _ in range(25):
+        optimiser.zero_grad()
+        value = loss()
+        value.backward()
+        optimiser.step()
+    assert first > 0.01 and loss().item() < 0.6 * first
+
+
+class _Items:
+    """FramePairDataset as the trainer's PairDataset (what train.data.ClipPairs returns)."""
+
+    def __init__(self, pairs: FramePairDataset) -> None:
+        self.pairs = pairs
+
+    def __len__(self) -> int:
+        return len(self.pairs.clips)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, ...]:
+        item = self.pairs[index % len(self.pairs)]
+        return item.source, item.driving, item.driving_regions, item.points
+
+
+@pytest.mark.slow
+def test_a_stage1_run_with_the_flow_term_logs_it(cli_runner, real_clips: Path, tmp_path: Path):
+    out = tmp_path / "run"
+    args = ["train", "--stage", "1", "--data", str(real_clips), "--preset", "tiny", "--out", str(out)]
+    settings = ["iterations=2", "lambda_flow=10", "lambda_per=0", "checkpoint_every=2", "data_split=null"]
+    result = cli_runner.invoke(app, [*args, "--device", "cpu", "--json", *sum((["--set", s] for s in settings), [])])
+    assert result.exit_code == 0, result.output
+    losses = json.loads(result.stdout)["losses"]
+    assert 0 < losses["flow"] < 2 and losses["total"] > 10 * losses["flow"] * 0.99
