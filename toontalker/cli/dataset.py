@@ -12,13 +12,13 @@ from rich.table import Table
 from toontalker.cli import choices
 from toontalker.cli.common import JsonOutput, Quiet, Seed, Workers, option_defaults, output_mode
 from toontalker.console import OutputMode, print_json, stderr_console, stdout_console
-from toontalker.dataset.options import BuildConfig, ImportOptions
+from toontalker.dataset.options import BuildConfig, ConvertOptions, ImportOptions
 
 BUILD = option_defaults(BuildConfig)  # the library's defaults: one home (dataset/options.py)
 IMPORT = option_defaults(ImportOptions)
 
 app = typer.Typer(
-    help="Build training-ready face clips from raw videos: build, import, landmarks, merge, split, stats, verify.",
+    help="Build training-ready face clips from raw videos: build, import, landmarks, merge, convert, split, stats, verify.",
     epilog="Examples:\n\n  toontalker dataset build raw_videos/ data/real --domain real --test 4\n\n"
     "  toontalker dataset import vox/ data/vox --domain real --identity-from parent\n\n"
     "  toontalker dataset landmarks data/real -j 2\n\n  toontalker dataset stats data/real\n\n  toontalker dataset detectors",
@@ -406,6 +406,52 @@ def merge_command(
         )
     if summary.manifest is None:
         raise typer.Exit(1)
+
+
+CONVERT = option_defaults(ConvertOptions)
+
+
+@app.command(
+    "convert",
+    epilog="Examples:\n\n  toontalker dataset convert data/real-mp4 data/real --format jpg     (on the training machine)"
+    "\n\n  toontalker dataset convert data/real data/real-npy --format npy",
+)
+def convert_command(
+    dataset: Annotated[Path, typer.Argument(help="Dataset folder (or its manifest).")],
+    out_dir: Annotated[Path, typer.Argument(help="New dataset folder.")],
+    fmt: Format = CONVERT.format,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Rewrite clips converted before.")] = False,
+    quiet: Quiet = False,
+    json: JsonOutput = False,
+) -> None:
+    """The same dataset in another clip format (e.g. mp4 to move, jpg or npy to train); resumable."""
+    from toontalker.dataset.convert import convert_dataset
+
+    mode = output_mode(quiet, json)
+    progress = Progress(
+        TextColumn("[bold]convert"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr_console(),
+        disable=not mode.show_bars,
+    )
+    task = progress.add_task("convert", total=None)
+    with progress:
+        summary = convert_dataset(
+            dataset,
+            out_dir,
+            ConvertOptions(format=fmt, overwrite=overwrite),
+            lambda outcome, done, total: progress.update(task, completed=done, total=total),
+        )
+    if mode.json:
+        print_json(summary)
+    elif not mode.quiet:
+        stdout_console().print(
+            f"[bold]converted[/bold] {summary.dataset} -> {summary.out_dir} ({summary.format}): {summary.clips} clips, "
+            f"{summary.frames} frames; {summary.converted} converted now, {summary.skipped} already there; "
+            f"{summary.landmarks} landmark files"
+        )
 
 
 @app.command(

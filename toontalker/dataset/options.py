@@ -1,4 +1,5 @@
-"""The options of ``dataset build`` (:class:`BuildConfig`) and ``dataset import`` (:class:`ImportOptions`).
+"""The options of ``dataset build`` (:class:`BuildConfig`), ``dataset import`` (:class:`ImportOptions`) and
+``dataset convert`` (:class:`ConvertOptions`).
 
 Light on purpose (no numpy or OpenCV at import; the checks import what they need): the CLI takes its
 defaults from these dataclasses (toontalker/cli/dataset.py), so a default changed here changes the command's.
@@ -98,3 +99,22 @@ class ImportOptions:
     identity_from: str = "parent"
     identity_pattern: str = ""
     landmarks: bool = True  # FaceMesh landmarks of every imported clip
+
+
+@dataclass(frozen=True)
+class ConvertOptions:
+    """``format``: the new clip format (jpg, png, npy, mp4); ``jpeg_quality`` for jpg; ``overwrite``: rewrite
+    clips that a previous run already converted."""
+
+    format: str = "jpg"
+    jpeg_quality: int = 95
+    overwrite: bool = False
+
+    def __post_init__(self) -> None:
+        from toontalker.dataset.storage import FORMATS
+        from toontalker.errors import UsageError
+
+        if self.format not in FORMATS:
+            raise UsageError(f"format must be one of {FORMATS}, got {self.format!r}")
+        if not 1 <= self.jpeg_quality <= 100:
+            raise UsageError(f"jpeg_quality must be in 1..100, got {self.jpeg_quality}")

@@ -152,7 +152,8 @@ class ClipReader:
             if bgr is None:
                 raise InputError(f"{self._files[index]}: cannot decode frame")
             return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-        return np.asarray(self._array[index])  # type: ignore[index]
+        # a copy: a frame of a memory-mapped npy clip is read-only (torch.from_numpy warns on it)
+        return np.array(self._array[index])  # type: ignore[index]
 
 
 class ClipCache:

@@ -156,7 +156,16 @@ class TrainRecipe(ConfigBase):
         self._check(self.iterations >= 1, f"iterations must be >= 1, got {self.iterations}")
         self._check(self.lr > 0 and (self.d_lr is None or self.d_lr > 0), "learning rates must be > 0")
         self._check(all(0.0 <= b < 1.0 for b in self.betas), f"betas must be in [0, 1), got {self.betas}")
-        for name in ("lambda_l1", "lambda_per", "lambda_adv", "lambda_m", "r1_gamma", "lambda_region", "lambda_edge", "lambda_flow"):
+        for name in (
+            "lambda_l1",
+            "lambda_per",
+            "lambda_adv",
+            "lambda_m",
+            "r1_gamma",
+            "lambda_region",
+            "lambda_edge",
+            "lambda_flow",
+        ):
             self._check(getattr(self, name) >= 0, f"{name} must be >= 0, got {getattr(self, name)}")
         self._check(1 <= self.perceptual_scales <= 6, f"perceptual_scales must be 1..6, got {self.perceptual_scales}")
         self._check(self.r1_every >= 1, f"r1_every must be >= 1, got {self.r1_every}")
