@@ -1,8 +1,11 @@
 """Held-out reconstruction with an eye on the expression regions: for each weights folder, same-identity pairs
 of the test split (the driving frame chosen, of 8, for the largest mouth/eye change: `expression_pairs=1`),
 reconstructed as in training (Eq. 3), in either domain (``--domain``). Prints and writes JSON: full-frame L1 and copy gain, the copy gain
-inside the driving frame's mouth + eye boxes (1 - L1_regions(output) / L1_regions(source)), and a sharpness ratio
-(bench motion's variance of the Laplacian, output / driving frame, on the whole 8-bit crop, averaged over pairs).
+inside the driving frame's mouth + eye boxes (1 - L1_regions(output) / L1_regions(source)), a sharpness ratio
+(bench motion's variance of the Laplacian, output / driving frame, on the whole 8-bit crop, averaged over pairs)
+and the landmark flow error of training's ``lambda_flow`` term (train/flow_landmarks.py: how far G's flow at the
+driving frame's FaceMesh points lands from the source's points, [-1, 1] units; ``copy_flow`` is the same for a
+zero flow, i.e. the source as it is).
 
     python scripts/heldout_region_eval.py DATASET WEIGHTS_DIR [WEIGHTS_DIR ...] --pairs 24 --json out.json
 """
@@ -18,6 +21,7 @@ from torch.utils.data import DataLoader
 from toontalker.bench.motion_signals import laplacian_variance
 from toontalker.dataset.torch_data import FramePairDataset
 from toontalker.metrics.base import to_uint8
+from toontalker.train.flow_landmarks import flow_landmark_loss
 from toontalker.train.regions import masked_mean, region_mask
 from toontalker.weights import from_pretrained
 
@@ -39,11 +43,13 @@ def evaluate(dataset: str, weights: str, pairs: int, device: str, domain: str = 
     data = FramePairDataset(
         dataset, split="test", domain=domain, size=size, seed=1234, expression_pairs=1.0, length=len(probe) * pairs
     )
-    sums = {"l1": 0.0, "copy_l1": 0.0, "region_l1": 0.0, "region_copy_l1": 0.0, "sharpness": 0.0, "n": 0}
+    sums = dict.fromkeys(("l1", "copy_l1", "region_l1", "region_copy_l1", "sharpness", "flow", "copy_flow", "n"), 0.0)
     for batch in DataLoader(data, batch_size=32, num_workers=4):
         source, driving = batch.source.to(device), batch.driving.to(device)
         encoded = model.encode_source(source, domain)
-        output = model.render(encoded, model.absolute_motion(encoded, model.encode_driving(driving, domain)))
+        w_s2d = model.absolute_motion(encoded, model.encode_driving(driving, domain))
+        output, flow = model.render_with_flow(encoded, w_s2d)
+        points = batch.points.to(device)
         mask = region_mask(batch.driving_regions.to(device), size, size)
         n = source.shape[0]
         sums["l1"] += float((output - driving).abs().mean()) * n
@@ -51,12 +57,14 @@ def evaluate(dataset: str, weights: str, pairs: int, device: str, domain: str = 
         sums["region_l1"] += float(masked_mean((output - driving).abs(), mask)) * n
         sums["region_copy_l1"] += float(masked_mean((source - driving).abs(), mask)) * n
         sums["sharpness"] += sharpness(output, driving)
+        sums["flow"] += float(flow_landmark_loss(flow, points)) * n
+        sums["copy_flow"] += float(flow_landmark_loss(torch.zeros_like(flow), points)) * n
         sums["n"] += n
     n = sums.pop("n")
     out = {k: v / n for k, v in sums.items()}
     out["copy_gain"] = 1 - out["l1"] / out["copy_l1"]
     out["region_copy_gain"] = 1 - out["region_l1"] / out["region_copy_l1"]
-    out["pairs"] = n
+    out["pairs"] = int(n)
     return out
 
 
@@ -76,7 +84,7 @@ def main() -> None:
         print(
             f"{w}: pairs {r['pairs']}  L1 {r['l1']:.4f} (copy {r['copy_l1']:.4f}, gain {r['copy_gain']:+.3f})  "
             f"regions L1 {r['region_l1']:.4f} (copy {r['region_copy_l1']:.4f}, gain {r['region_copy_gain']:+.3f})  "
-            f"sharpness {r['sharpness']:.2f}",
+            f"sharpness {r['sharpness']:.2f}  landmark flow {r['flow']:.4f} (copy {r['copy_flow']:.4f})",
             flush=True,
         )
     if args.json:
