@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from shared_clips import import_clips
 
+from shared_clips import import_clips
 from toontalker.cli import app
 from toontalker.dataset.landmarks import read_clip_landmarks
 from toontalker.dataset.manifest import read_manifest
