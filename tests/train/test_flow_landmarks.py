@@ -15,6 +15,7 @@ from toontalker.dataset.landmarks import read_clip_landmarks
 from toontalker.dataset.manifest import read_manifest
 from toontalker.dataset.torch_data import FramePairDataset, _flip_points
 from toontalker.model import ModelConfig, ToonTalker
+from toontalker.model.styleconv import warp
 from toontalker.train.flow_landmarks import EXPRESSION_POINTS, flow_landmark_loss
 from toontalker.train.stream import TrainBatch, TrainStream
 
@@ -31,6 +32,21 @@ def test_the_loss_is_zero_for_the_right_flow_and_the_offset_otherwise():
     assert flow_landmark_loss(shift.expand(2, 2, 32, 32), points) < 1e-5
     zero = torch.zeros(2, 2, 32, 32)
     assert torch.isclose(flow_landmark_loss(zero, points), torch.tensor(0.15), atol=1e-5)  # |0.1| + |0.05|
+
+
+def test_a_flow_with_zero_loss_moves_the_source_point_onto_the_driving_point_through_g_warp():
+    """The loss's coordinates are G's: warping by a flow the loss scores 0 carries a source pixel at p_s to
+    the output pixel at p_d."""
+    size = 32
+    source = torch.zeros(1, 1, size, size)
+    source[0, 0, 8, 20] = 1.0  # row 8, column 20: x = 20.5 / 32, y = 8.5 / 32 in [0, 1]
+    p_s = torch.tensor([20.5 / size, 8.5 / size])
+    p_d = torch.tensor([12.5 / size, 24.5 / size])  # where the driving frame has that point
+    points = torch.stack([p_s, p_d]).view(1, 2, 1, 2).expand(1, 2, 468, 2).contiguous()
+    flow = (2 * (p_s - p_d)).view(1, 2, 1, 1).expand(1, 2, size, size).contiguous()
+    assert flow_landmark_loss(flow, points) < 1e-6
+    moved = warp(source, flow)
+    assert moved[0, 0, 24, 12] > 0.99 and moved.sum() < 1.01  # the dot is now at row 24, column 12 only
 
 
 def test_unknown_points_are_ignored_and_mouth_and_eyes_weigh_half():
