@@ -35,7 +35,10 @@ def test_frame_core_equals_the_model_api(tiny):
         core = FrameCore(tiny, "cartoon", "real", len(src.features))
         got = core(frames, motion_offset(src, "relative", w[:1]), *flatten_source(src))
     assert got.shape == expected.shape == (3, 3, size, size)
-    assert torch.allclose(got, expected, atol=1e-5)
+    # the core adds (w_s2s - w_start) + w_r2d, the model w_s2s + (w_r2d - w_start): ~3e-8 apart on the codes,
+    # which G amplifies to ~1.4e-5 on outputs of up to ~2.6 on some CPUs (an Intel Xeon with AMX); a wrong
+    # motion or source would differ by ~1
+    assert torch.allclose(got, expected, atol=1e-4)
 
 
 @pytest.fixture(scope="module")
