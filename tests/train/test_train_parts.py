@@ -59,12 +59,19 @@ def test_recipe_checks_the_frozen_parts() -> None:
         TrainRecipe.for_stage("tiny", 1, frozen_parts=("motion", "real"))
     with pytest.raises(ConfigError, match="leaves nothing to train at stage 2"):
         TrainRecipe.for_stage("tiny", 2, frozen_parts=("motion", "real", "cartoon"))
+    # renderer is the complement of motion: together they freeze everything
+    assert TrainRecipe.for_stage("tiny", 1, frozen_parts=("renderer",)).frozen_parts == ("renderer",)
+    with pytest.raises(ConfigError, match="leaves nothing to train at stage 2"):
+        TrainRecipe.for_stage("tiny", 2, frozen_parts=("motion", "renderer"))
     with pytest.raises(ConfigError, match="lambda_edge must be >= 0"):
         TrainRecipe.for_stage("tiny", 2, lambda_edge=-1.0)
 
 
 MOTION_PREFIXES = tuple(f"domains.{d}.{c}." for d in ("real", "cartoon") for c in ("motion_encoder", "motion_base"))
 SHARED_PREFIXES = ("source_query.", "driving_query.")
+RENDERER_PREFIXES = tuple(
+    f"domains.{d}.{c}." for d in ("real", "cartoon") for c in ("appearance_encoder", "backward_transformer", "generator")
+)
 
 
 @pytest.mark.parametrize(
@@ -72,8 +79,9 @@ SHARED_PREFIXES = ("source_query.", "driving_query.")
     [
         (("real", "shared"), ("domains.real.", *SHARED_PREFIXES)),
         (("motion",), (*MOTION_PREFIXES, *SHARED_PREFIXES)),
+        (("renderer",), RENDERER_PREFIXES),
     ],
-    ids=["real+shared", "motion"],
+    ids=["real+shared", "motion", "renderer"],
 )
 def test_frozen_parts_stay_and_the_rest_trains_with_the_edge_term(
     tmp_path: Path, vgg_module, parts: tuple, frozen_prefixes: tuple[str, ...]

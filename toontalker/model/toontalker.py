@@ -46,18 +46,22 @@ SHARED_COMPONENTS: tuple[str, ...] = ("source_query", "driving_query")
 # the motion path: each domain's Em and p (with the shared T_{s->r}, T_{r->d}) make every code w (Eq. 1-5);
 # the rest of a domain (Ea, T_B, G) renders it
 MOTION_COMPONENTS: tuple[str, ...] = ("motion_encoder", "motion_base")
+RENDERER_COMPONENTS: tuple[str, ...] = tuple(c for c in DOMAIN_COMPONENTS if c not in MOTION_COMPONENTS)
 
 
 def part_components(part: str) -> tuple[str, ...]:
     """The module paths of a training part: ``real`` / ``cartoon`` (that domain's Ea, Em, p, T_B, G), ``shared``
-    (T_{s->r}, T_{r->d}) or ``motion`` (both domains' Em and p with T_{s->r}, T_{r->d}: everything that makes
-    the codes w of Eq. 1-5, so with it fixed only the renderers Ea, T_B, G change); () for an unknown part."""
+    (T_{s->r}, T_{r->d}), ``motion`` (both domains' Em and p with T_{s->r}, T_{r->d}: everything that makes
+    the codes w of Eq. 1-5, so with it fixed only the renderers Ea, T_B, G change) or ``renderer`` (both
+    domains' Ea, T_B, G: the complement of ``motion``); () for an unknown part."""
     if part in DOMAINS:
         return tuple(f"domains.{part}.{c}" for c in DOMAIN_COMPONENTS)
     if part == "shared":
         return SHARED_COMPONENTS
     if part == "motion":
         return tuple(f"domains.{d}.{c}" for d in DOMAINS for c in MOTION_COMPONENTS) + SHARED_COMPONENTS
+    if part == "renderer":
+        return tuple(f"domains.{d}.{c}" for d in DOMAINS for c in RENDERER_COMPONENTS)
     return ()
 
 

@@ -17,8 +17,9 @@ from toontalker.model.toontalker import part_components
 
 Precision = Literal["auto", "bf16", "fp32"]
 Perceptual = Literal["vgg19", "dfm"]
-# each domain's Ea, Em, p, T_B, G; shared: T_{s->r}, T_{r->d}; motion: both domains' Em, p and the shared ones
-Part = Literal["real", "cartoon", "shared", "motion"]
+# each domain's Ea, Em, p, T_B, G; shared: T_{s->r}, T_{r->d}; motion: both domains' Em, p and the shared ones;
+# renderer: both domains' Ea, T_B, G
+Part = Literal["real", "cartoon", "shared", "motion", "renderer"]
 
 _PAPER_STAGE1: dict[str, Any] = {"stage": 1, "model": "paper-256", "batch_size": 64, "iterations": 450_000, "lr": 5e-4}
 _PAPER_STAGE2: dict[str, Any] = {"stage": 2, "model": "paper-256", "batch_size": 8, "iterations": 10_000, "lr": 1e-4}
@@ -141,8 +142,8 @@ class TrainRecipe(ConfigBase):
     # mouth/eye points averaged), with this weight, added to Eq. 11 in each domain (needs landmarks); 0 = off
     lambda_flow: float = 0.0
     # not in the paper: model parts kept at their initial values, e.g. ("real", "shared") fine-tunes only the
-    # cartoon side of given weights, so that real->real output stays exactly what it was, and ("motion",) keeps
-    # every motion code w and trains only the renderers (Ea, T_B, G); () = train all
+    # cartoon side of given weights, so that real->real output stays exactly what it was, ("motion",) keeps
+    # every motion code w and trains only the renderers (Ea, T_B, G), ("renderer",) the reverse; () = train all
     frozen_parts: tuple[Part, ...] = ()
 
     def __post_init__(self) -> None:
