@@ -70,7 +70,9 @@ def test_recipe_checks_the_frozen_parts() -> None:
 MOTION_PREFIXES = tuple(f"domains.{d}.{c}." for d in ("real", "cartoon") for c in ("motion_encoder", "motion_base"))
 SHARED_PREFIXES = ("source_query.", "driving_query.")
 RENDERER_PREFIXES = tuple(
-    f"domains.{d}.{c}." for d in ("real", "cartoon") for c in ("appearance_encoder", "backward_transformer", "generator")
+    f"domains.{d}.{c}."
+    for d in ("real", "cartoon")
+    for c in ("appearance_encoder", "backward_transformer", "generator")
 )
 
 
