@@ -151,3 +151,15 @@ def test_a_stage1_run_with_the_flow_term_logs_it(cli_runner, real_clips: Path, t
     assert result.exit_code == 0, result.output
     losses = json.loads(result.stdout)["losses"]
     assert 0 < losses["flow"] < 2 and losses["total"] > 10 * losses["flow"] * 0.99
+
+
+def test_the_landmark_signal_cache_is_bounded(real_clips: Path, monkeypatch):
+    from toontalker.dataset import torch_data
+
+    monkeypatch.setattr(torch_data, "EXPRESSION_CACHE_CLIPS", 1)
+    clips = FramePairDataset(real_clips, split=None, domain="real").clips
+    first = clips.expression(0)
+    assert clips.expression(1) is not None and len(clips._expressions) == 1
+    again = clips.expression(0)  # read again from its file, the same signals
+    assert again is not first and np.array_equal(again.points, first.points, equal_nan=True)
+    assert list(clips._expressions) == [0]
