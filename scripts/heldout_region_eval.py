@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 
 import torch
 from torch.utils.data import DataLoader
@@ -44,7 +45,7 @@ def evaluate(dataset: str, weights: str, pairs: int, device: str, domain: str = 
         dataset, split="test", domain=domain, size=size, seed=1234, expression_pairs=1.0, length=len(probe) * pairs
     )
     sums = dict.fromkeys(("l1", "copy_l1", "region_l1", "region_copy_l1", "sharpness", "flow", "copy_flow", "n"), 0.0)
-    for batch in DataLoader(data, batch_size=32, num_workers=4):
+    for batch in DataLoader(data, batch_size=32, num_workers=min(4, os.cpu_count() or 1)):
         source, driving = batch.source.to(device), batch.driving.to(device)
         encoded = model.encode_source(source, domain)
         w_s2d = model.absolute_motion(encoded, model.encode_driving(driving, domain))
