@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from shared_clips import import_clips
 
+from shared_clips import import_clips
 from toontalker.cli import app
 from toontalker.model import ModelConfig, ToonTalker
 
