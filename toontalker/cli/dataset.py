@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -48,7 +49,9 @@ Landmarks = Annotated[
 ]
 
 
-def _progress(mode: OutputMode, label: str):
+def _progress(mode: OutputMode, label: str, describe: Callable[[Any], str] | None = None):
+    """A rich progress bar for a per-item loop and its ``update(item_result, done, total)`` callback; the
+    bar's last column is ``describe(result)`` (default: the build/merge results' ``rel: status``)."""
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -61,9 +64,10 @@ def _progress(mode: OutputMode, label: str):
         disable=not mode.show_bars,
     )
     task = progress.add_task(label, total=None, last="")
+    text = describe or (lambda result: f"{result.rel[-40:]}: {result.status}")
 
     def update(result, done: int, total: int) -> None:
-        progress.update(task, completed=done, total=total, last=f"{result.rel[-40:]}: {result.status}")
+        progress.update(task, completed=done, total=total, last=text(result))
 
     return progress, update
 
@@ -309,24 +313,9 @@ def landmarks_command(
     from toontalker.dataset.landmark_pass import LandmarkOptions, add_landmarks
 
     mode = output_mode(quiet, json)
-    progress = Progress(
-        TextColumn("[bold]landmarks"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[last]}"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=stderr_console(),
-        disable=not mode.show_progress,
+    progress, update = _progress(
+        mode, "landmarks", lambda outcome: f"{outcome.clip_id[-40:]}: {'ok' if outcome.ok else 'failed'}"
     )
-    task = progress.add_task("landmarks", total=None, last="")
-
-    def update(outcome, done: int, total: int) -> None:
-        progress.update(
-            task, completed=done, total=total, last=f"{outcome.clip_id[-40:]}: {'ok' if outcome.ok else 'failed'}"
-        )
-
     with progress:
         summary = add_landmarks(dataset, LandmarkOptions(workers=workers, overwrite=overwrite), update)
     if mode.json:
@@ -428,22 +417,9 @@ def convert_command(
     from toontalker.dataset.convert import convert_dataset
 
     mode = output_mode(quiet, json)
-    progress = Progress(
-        TextColumn("[bold]convert"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=stderr_console(),
-        disable=not mode.show_bars,
-    )
-    task = progress.add_task("convert", total=None)
+    progress, update = _progress(mode, "convert", lambda outcome: f"{outcome.clip_id[-40:]}: {outcome.status}")
     with progress:
-        summary = convert_dataset(
-            dataset,
-            out_dir,
-            ConvertOptions(format=fmt, overwrite=overwrite),
-            lambda outcome, done, total: progress.update(task, completed=done, total=total),
-        )
+        summary = convert_dataset(dataset, out_dir, ConvertOptions(format=fmt, overwrite=overwrite), update)
     if mode.json:
         print_json(summary)
     elif not mode.quiet:
