@@ -98,3 +98,26 @@ def test_augmentation_is_shared_by_the_frames_of_a_pair(imported):
         assert flips[0] == flips[1]
         flipped.append(flips[0])
     assert any(flipped) and not all(flipped)
+
+
+def test_uint8_pairs_become_the_float_pairs_where_the_batch_moves(imported):
+    """The training loader hands uint8 frames over (4x fewer bytes from its workers); FramePairs.to turns them
+    into exactly the float frames of the default path."""
+    from toontalker.train.stream import FramePairs
+
+    out = imported / "data"
+    if not (out / "manifest.parquet").exists():  # this test run alone
+        from toontalker.dataset.importer import ImportOptions, import_clips
+
+        import_clips(imported / "frames", out, ImportOptions(domain="cartoon", size=64))
+    floats = FramePairDataset(out, domain="cartoon", seed=3, length=4, augment=True)
+    bytes_ = FramePairDataset(out, domain="cartoon", seed=3, length=4, augment=True, uint8=True)
+    a, b = floats[1], bytes_[1]
+    assert b.source.dtype == torch.uint8 and b.source.shape == a.source.shape
+    assert torch.equal(b.points.nan_to_num(), a.points.nan_to_num())
+    moved = FramePairs(b.source[None], b.driving[None]).to(torch.device("cpu"), torch.channels_last)
+    assert moved.source.dtype == torch.float32 and moved.source.is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(moved.source[0], a.source) and torch.equal(moved.driving[0], a.driving)
+    assert torch.equal(
+        FramePairs(a.source[None], a.driving[None]).to(torch.device("cpu"), torch.channels_last).source, moved.source
+    )

@@ -141,7 +141,10 @@ def write_format_copy(
 def _batches(folder: Path, workers: int, options: LoaderBenchOptions) -> tuple[DataLoader, Iterator]:
     """The training loader over ``folder`` (as train() builds it for one process)."""
     pairs = open_pair_dataset(
-        folder, "real", options.size, PairOptions(split=None, augment=options.augment, seed=options.seed)
+        folder,
+        "real",
+        options.size,
+        PairOptions(split=None, augment=options.augment, seed=options.seed, uint8_frames=True),
     )
     stream = TrainStream(pairs, None, options.seed)
     loader = DataLoader(

@@ -18,13 +18,15 @@ _VIRTUAL_EPOCHS = 2**40
 @dataclass(frozen=True)
 class PairOptions:
     """How pairs are drawn: ``augment`` (flip + colour), ``expression_pairs`` (fraction of pairs whose driving
-    frame is chosen for a large mouth/eye change, ours), ``need_landmarks`` (fail when the clips have none)."""
+    frame is chosen for a large mouth/eye change, ours), ``need_landmarks`` (fail when the clips have none),
+    ``uint8_frames`` (frames as uint8 tensors, converted to [-1, 1] when the batch moves to the device)."""
 
     split: str | None = "train"
     augment: bool = False
     seed: int = 0
     expression_pairs: float = 0.0
     need_landmarks: bool = False
+    uint8_frames: bool = False
 
 
 class ClipPairs:
@@ -47,6 +49,7 @@ class ClipPairs:
                 augment=options.augment,
                 length=length,
                 expression_pairs=options.expression_pairs,
+                uint8=options.uint8_frames,
             )
 
         self.clips = len(pairs(None))

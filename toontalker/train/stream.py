@@ -19,11 +19,13 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset, Sampler
 
+from toontalker.dataset.torch_data import to_unit
 from toontalker.faces.landmarks import MESH_POINTS
 
 
 class PairDataset(Protocol):
-    """Two frames of one clip: ``dataset[i] -> (source, driving)``, each ``(3, H, W)`` float in [-1, 1],
+    """Two frames of one clip: ``dataset[i] -> (source, driving)``, each ``(3, H, W)`` float in [-1, 1] (or uint8
+    in [0, 255], converted when the batch moves to the device),
     optionally followed by the driving frame's mouth/eye boxes ``(3, 4)`` in [0, 1] and then by both frames'
     FaceMesh points ``(2, 468, 2)`` x, y in [0, 1] (NaN where unknown).
 
@@ -49,7 +51,8 @@ class FramePairs:
 
     def to(self, device: torch.device, memory_format: torch.memory_format) -> FramePairs:
         def move(x: Tensor) -> Tensor:
-            return x.to(device, non_blocking=True).contiguous(memory_format=memory_format)
+            x = x.to(device, non_blocking=True)
+            return (to_unit(x) if x.dtype == torch.uint8 else x).contiguous(memory_format=memory_format)
 
         def move_known(x: Tensor | None) -> Tensor | None:
             return None if x is None else x.to(device, non_blocking=True)
