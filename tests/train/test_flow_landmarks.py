@@ -143,14 +143,32 @@ class _Items:
 
 
 @pytest.mark.slow
-def test_a_stage1_run_with_the_flow_term_logs_it(cli_runner, real_clips: Path, tmp_path: Path):
-    out = tmp_path / "run"
-    args = ["train", "--stage", "1", "--data", str(real_clips), "--preset", "tiny", "--out", str(out)]
-    settings = ["iterations=2", "lambda_flow=10", "lambda_per=0", "checkpoint_every=2", "data_split=null"]
-    result = cli_runner.invoke(app, [*args, "--device", "cpu", "--json", *sum((["--set", s] for s in settings), [])])
-    assert result.exit_code == 0, result.output
-    losses = json.loads(result.stdout)["losses"]
-    assert 0 < losses["flow"] < 2 and losses["total"] > 10 * losses["flow"] * 0.99
+def test_a_stage1_run_adds_lambda_flow_times_the_logged_term(cli_runner, real_clips: Path, tmp_path: Path):
+    """The same first step (same seed, weights and pairs) with lambda_flow 0 and 10: both log the term, and the
+    totals differ by exactly 10 x it."""
+
+    def first_step(weight: int) -> dict[str, float]:
+        args = [
+            "train",
+            "--stage",
+            "1",
+            "--data",
+            str(real_clips),
+            "--preset",
+            "tiny",
+            "--out",
+            str(tmp_path / str(weight)),
+        ]
+        settings = ["iterations=1", f"lambda_flow={weight}", "lambda_per=0", "checkpoint_every=1", "data_split=null"]
+        result = cli_runner.invoke(
+            app, [*args, "--device", "cpu", "--json", *sum((["--set", s] for s in settings), [])]
+        )
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)["losses"]
+
+    off, on = first_step(0), first_step(10)
+    assert 0 < on["flow"] < 2 and on["flow"] == pytest.approx(off["flow"], rel=1e-5)
+    assert on["total"] - off["total"] == pytest.approx(10 * on["flow"], rel=1e-3)
 
 
 def test_the_landmark_signal_cache_is_bounded(real_clips: Path, monkeypatch):

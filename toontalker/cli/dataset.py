@@ -409,7 +409,7 @@ def convert_command(
     dataset: Annotated[Path, typer.Argument(help="Dataset folder (or its manifest).")],
     out_dir: Annotated[Path, typer.Argument(help="New dataset folder.")],
     fmt: Format = CONVERT.format,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Rewrite clips converted before.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Rewrite clips converted before.")] = CONVERT.overwrite,
     quiet: Quiet = False,
     json: JsonOutput = False,
 ) -> None:

@@ -40,7 +40,8 @@ class PairDataset(Protocol):
 
 @dataclass(frozen=True)
 class FramePairs:
-    """A batch of (source, driving) frame pairs of one domain: each ``(B, 3, H, W)`` in [-1, 1]; ``regions``
+    """A batch of (source, driving) frame pairs of one domain: each ``(B, 3, H, W)`` in [-1, 1] (uint8 in [0, 255]
+    as collated from a uint8 loader; :meth:`to` converts them); ``regions``
     (B, 3, 4): the driving frames' mouth and eye boxes in [0, 1]; ``points`` (B, 2, 468, 2): the source's and
     the driving frame's FaceMesh points in [0, 1]. NaN where unknown, None where none is known at all."""
 
@@ -119,7 +120,7 @@ class _SeededCall:
         random.seed(self.seed)
         np.random.seed(self.seed)
         # the CPU generator only: torch.manual_seed would also queue a re-seed of every CUDA generator (with a
-        # stack trace, ~0.3 ms a sample) and, where CUDA is up (num_workers=0), re-seed the training's own
+        # stack trace, ~0.4 ms a sample) and, where CUDA is up (num_workers=0), re-seed the training's own
         # GPU randomness, which __exit__ does not restore
         torch.default_generator.manual_seed(self.seed)
 
