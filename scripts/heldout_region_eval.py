@@ -5,7 +5,8 @@ inside the driving frame's mouth + eye boxes (1 - L1_regions(output) / L1_region
 (bench motion's variance of the Laplacian, output / driving frame, on the whole 8-bit crop, averaged over pairs)
 and the landmark flow error of training's ``lambda_flow`` term (train/flow_landmarks.py: how far G's flow at the
 driving frame's FaceMesh points lands from the source's points, [-1, 1] units; ``copy_flow`` is the same for a
-zero flow, i.e. the source as it is).
+zero flow, i.e. the source as it is), and its shape part (``lambda_flow_shape``: the mouth's and eyes' error
+with each group's mean error removed).
 
     python scripts/heldout_region_eval.py DATASET WEIGHTS_DIR [WEIGHTS_DIR ...] --pairs 24 --json out.json
 """
@@ -22,7 +23,7 @@ from torch.utils.data import DataLoader
 from toontalker.bench.motion_signals import laplacian_variance
 from toontalker.dataset.torch_data import FramePairDataset
 from toontalker.metrics.base import to_uint8
-from toontalker.train.flow_landmarks import flow_landmark_loss
+from toontalker.train.flow_landmarks import flow_landmark_loss, flow_shape_loss
 from toontalker.train.regions import masked_mean, region_mask
 from toontalker.weights import from_pretrained
 
@@ -44,7 +45,21 @@ def evaluate(dataset: str, weights: str, pairs: int, device: str, domain: str = 
     data = FramePairDataset(
         dataset, split="test", domain=domain, size=size, seed=1234, expression_pairs=1.0, length=len(probe) * pairs
     )
-    sums = dict.fromkeys(("l1", "copy_l1", "region_l1", "region_copy_l1", "sharpness", "flow", "copy_flow", "n"), 0.0)
+    sums = dict.fromkeys(
+        (
+            "l1",
+            "copy_l1",
+            "region_l1",
+            "region_copy_l1",
+            "sharpness",
+            "flow",
+            "copy_flow",
+            "flow_shape",
+            "copy_flow_shape",
+            "n",
+        ),
+        0.0,
+    )
     for batch in DataLoader(data, batch_size=32, num_workers=min(4, os.cpu_count() or 1)):
         source, driving = batch.source.to(device), batch.driving.to(device)
         encoded = model.encode_source(source, domain)
@@ -60,6 +75,8 @@ def evaluate(dataset: str, weights: str, pairs: int, device: str, domain: str = 
         sums["sharpness"] += sharpness(output, driving)
         sums["flow"] += float(flow_landmark_loss(flow, points)) * n
         sums["copy_flow"] += float(flow_landmark_loss(torch.zeros_like(flow), points)) * n
+        sums["flow_shape"] += float(flow_shape_loss(flow, points)) * n
+        sums["copy_flow_shape"] += float(flow_shape_loss(torch.zeros_like(flow), points)) * n
         sums["n"] += n
     n = sums.pop("n")
     out = {k: v / n for k, v in sums.items()}
@@ -85,7 +102,8 @@ def main() -> None:
         print(
             f"{w}: pairs {r['pairs']}  L1 {r['l1']:.4f} (copy {r['copy_l1']:.4f}, gain {r['copy_gain']:+.3f})  "
             f"regions L1 {r['region_l1']:.4f} (copy {r['region_copy_l1']:.4f}, gain {r['region_copy_gain']:+.3f})  "
-            f"sharpness {r['sharpness']:.2f}  landmark flow {r['flow']:.4f} (copy {r['copy_flow']:.4f})",
+            f"sharpness {r['sharpness']:.2f}  landmark flow {r['flow']:.4f} (copy {r['copy_flow']:.4f})  "
+            f"shape {r['flow_shape']:.4f} (copy {r['copy_flow_shape']:.4f})",
             flush=True,
         )
     if args.json:

@@ -14,9 +14,10 @@ from toontalker.cli import app
 from toontalker.dataset.landmarks import read_clip_landmarks
 from toontalker.dataset.manifest import read_manifest
 from toontalker.dataset.torch_data import FramePairDataset, _flip_points
+from toontalker.faces.landmarks import MOUTH_POINTS
 from toontalker.model import ModelConfig, ToonTalker
 from toontalker.model.styleconv import warp
-from toontalker.train.flow_landmarks import EXPRESSION_POINTS, flow_landmark_loss
+from toontalker.train.flow_landmarks import EXPRESSION_POINTS, flow_landmark_loss, flow_shape_loss
 from toontalker.train.stream import TrainBatch, TrainStream
 
 
@@ -61,6 +62,23 @@ def test_unknown_points_are_ignored_and_mouth_and_eyes_weigh_half():
     moved[0, 0, others] = float("nan")  # unknown in the source: ignored
     assert flow_landmark_loss(zero, moved) < 1e-6
     assert flow_landmark_loss(zero, torch.full_like(points, float("nan"))) == 0
+
+
+def test_the_shape_term_ignores_a_shifted_face_and_sees_an_opening_mouth():
+    points = _points(2)
+    points[:, 1] = points[:, 0] + torch.tensor([0.05, -0.025])
+    wrong_shift = torch.full((2, 2, 32, 32), 0.3)  # every point lands 0.2-0.35 off: a shape that is right
+    assert flow_landmark_loss(wrong_shift, points) > 0.1 and flow_shape_loss(wrong_shift, points) < 1e-5
+    opened = points.clone()
+    lower = list(MOUTH_POINTS[: len(MOUTH_POINTS) // 2])
+    opened[:, 1, lower, 1] += 0.05  # half of the mouth points move down by 0.1 grid units in the driving frame
+    zero = torch.zeros(2, 2, 32, 32)
+    # the mouth's error vectors are 0 or -0.1 in y: each deviates 0.05 from their mean; the eyes deviate 0
+    expected = 0.05 / 3
+    assert torch.isclose(flow_shape_loss(zero, opened), torch.tensor(expected), atol=1e-5)
+    opened[:, 0, lower] = float("nan")  # the moved points unknown in the source: the rest of the mouth is rigid
+    assert flow_shape_loss(zero, opened) < 1e-6
+    assert flow_shape_loss(zero, torch.full_like(points, float("nan"))) == 0
 
 
 def test_flip_mirrors_x_only():
@@ -144,8 +162,8 @@ class _Items:
 
 @pytest.mark.slow
 def test_a_stage1_run_adds_lambda_flow_times_the_logged_term(cli_runner, real_clips: Path, tmp_path: Path):
-    """The same first step (same seed, weights and pairs) with lambda_flow 0 and 10: both log the term, and the
-    totals differ by exactly 10 x it."""
+    """The same first step (same seed, weights and pairs) with lambda_flow / lambda_flow_shape 0 and 10 / 20:
+    both log the terms, and the totals differ by exactly 10 x flow + 20 x flow_shape."""
 
     def first_step(weight: int) -> dict[str, float]:
         args = [
@@ -159,7 +177,8 @@ def test_a_stage1_run_adds_lambda_flow_times_the_logged_term(cli_runner, real_cl
             "--out",
             str(tmp_path / str(weight)),
         ]
-        settings = ["iterations=1", f"lambda_flow={weight}", "lambda_per=0", "checkpoint_every=1", "data_split=null"]
+        settings = ["iterations=1", f"lambda_flow={weight}", f"lambda_flow_shape={2 * weight}", "lambda_per=0"]
+        settings += ["checkpoint_every=1", "data_split=null"]
         result = cli_runner.invoke(
             app, [*args, "--device", "cpu", "--json", *sum((["--set", s] for s in settings), [])]
         )
@@ -168,7 +187,8 @@ def test_a_stage1_run_adds_lambda_flow_times_the_logged_term(cli_runner, real_cl
 
     off, on = first_step(0), first_step(10)
     assert 0 < on["flow"] < 2 and on["flow"] == pytest.approx(off["flow"], rel=1e-5)
-    assert on["total"] - off["total"] == pytest.approx(10 * on["flow"], rel=1e-3)
+    assert 0 < on["flow_shape"] < on["flow"] and on["flow_shape"] == pytest.approx(off["flow_shape"], rel=1e-5)
+    assert on["total"] - off["total"] == pytest.approx(10 * on["flow"] + 20 * on["flow_shape"], rel=1e-3)
 
 
 def test_the_landmark_signal_cache_is_bounded(real_clips: Path, monkeypatch):

@@ -115,7 +115,9 @@ def _as_dataset(data: PairDataset | Path | str, domain: str, *, recipe: TrainRec
         augment=recipe.augment,
         seed=recipe.seed,
         expression_pairs=recipe.expression_pairs,
-        need_landmarks=recipe.lambda_region > 0 or recipe.expression_pairs > 0 or recipe.lambda_flow > 0,
+        need_landmarks=any(
+            w > 0 for w in (recipe.lambda_region, recipe.expression_pairs, recipe.lambda_flow, recipe.lambda_flow_shape)
+        ),
         uint8_frames=True,  # 4x fewer bytes from the loader workers; FramePairs.to converts on the device
     )
     return open_pair_dataset(Path(data), domain, image_size=image_size, options=options)

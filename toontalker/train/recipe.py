@@ -141,6 +141,10 @@ class TrainRecipe(ConfigBase):
     # FaceMesh points should sample the source at the source's points (L1 in [-1, 1] coordinates, all points and
     # mouth/eye points averaged), with this weight, added to Eq. 11 in each domain (needs landmarks); 0 = off
     lambda_flow: float = 0.0
+    # not in the paper (train/flow_landmarks.py): the same flow error with each group's mean error removed, per
+    # group of mouth, right eye and left eye points: what the flow gets wrong in the shape of the mouth and eyes
+    # (an opening mouth), not in where they are; with this weight, in each domain (needs landmarks); 0 = off
+    lambda_flow_shape: float = 0.0
     # not in the paper: model parts kept at their initial values, e.g. ("real", "shared") fine-tunes only the
     # cartoon side of given weights, so that real->real output stays exactly what it was, ("motion",) keeps
     # every motion code w and trains only the renderers (Ea, T_B, G), ("renderer",) the reverse; () = train all
@@ -166,6 +170,7 @@ class TrainRecipe(ConfigBase):
             "lambda_region",
             "lambda_edge",
             "lambda_flow",
+            "lambda_flow_shape",
         ):
             self._check(getattr(self, name) >= 0, f"{name} must be >= 0, got {getattr(self, name)}")
         self._check(1 <= self.perceptual_scales <= 6, f"perceptual_scales must be 1..6, got {self.perceptual_scales}")
