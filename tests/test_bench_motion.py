@@ -140,6 +140,47 @@ def test_heldout_protocol_is_fixed_and_round_trips(shared_data, tmp_path):
     assert [p.pair_id for p in moved] == [p.pair_id for p in pairs]
 
 
+def test_the_wide_heldout_protocol_widens_the_same_people_and_characters(shared_data, tmp_path):
+    from toontalker.bench.motion_heldout import (
+        HELDOUT_CARTOON_CHARACTERS,
+        HELDOUT_REAL_VIDEOS,
+        REAL_SOURCES,
+        copy_heldout_files,
+        heldout_pairs,
+    )
+    from toontalker.errors import UsageError
+
+    pairs = heldout_pairs(shared_data, protocol="wide")
+    assert len(pairs) == 80 and len({(p.source, p.driving) for p in pairs}) == 80  # no pair twice
+    counts = pd.Series([p.setting for p in pairs]).value_counts().to_dict()
+    assert counts == {
+        "same-identity": 8,
+        "cross-identity-real": 16,
+        "real-to-cartoon": 16,
+        "cartoon-to-real": 20,
+        "cross-identity-cartoon": 20,
+    }
+    for p in pairs:  # only held-out people and characters; photos as the standard protocol's
+        names = {p.driving.name, p.driving.stem, p.source.name, p.source.stem}
+        allowed = {*HELDOUT_REAL_VIDEOS, *HELDOUT_CARTOON_CHARACTERS, *REAL_SOURCES}
+        assert (p.driving.name if p.driving_domain == "real" else p.driving.stem) in allowed, p
+        assert names & allowed
+        assert p.same_identity == (p.source == p.driving)
+    drivers = pd.Series([p.driving.stem for p in pairs]).value_counts()
+    assert set(drivers.index) == {Path(v).stem for v in HELDOUT_REAL_VIDEOS} | set(HELDOUT_CARTOON_CHARACTERS)
+    assert drivers.min() == 4 and drivers.max() == 5  # 1 + 2 + 2 per real video, 2 + 2 per character
+    standard = {(p.source, p.driving) for p in heldout_pairs(shared_data)}
+    assert len(standard & {(p.source, p.driving) for p in pairs}) >= 8  # it overlaps, it does not replace
+    assert len(copy_heldout_files(shared_data, tmp_path / "copy", "wide")) == 36  # 8 + 10 videos, 10 + 8 pictures
+    assert [p.pair_id for p in heldout_pairs(tmp_path / "copy", protocol="wide")] == [p.pair_id for p in pairs]
+    with pytest.raises(UsageError, match="standard, wide"):
+        heldout_pairs(shared_data, protocol="huge")
+    from toontalker.cli.bench_motion import collect_pairs  # what `bench motion --heldout-set wide` runs
+
+    cli_pairs = collect_pairs([], [], shared_data, "cartoon", "real", None, heldout_set="wide")
+    assert [(p.pair_id, p.crop) for p in cli_pairs] == [(p.pair_id, "animate") for p in pairs]
+
+
 def test_cli_runs_pairs_and_reports_bad_input_in_one_line(shared_data, tmp_path, cli_runner):
     from toontalker.cli import app
 

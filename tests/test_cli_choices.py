@@ -10,6 +10,7 @@ from toontalker.cli import app, choices
 def test_choices_mirror_the_library() -> None:
     from toontalker.animation.core import Backend
     from toontalker.bench.baselines import BASELINES
+    from toontalker.bench.motion_heldout import HELDOUT_SETS
     from toontalker.bench.motion_inputs import CROPS
     from toontalker.bench.protocols import SETTINGS
     from toontalker.conventions import DOMAINS
@@ -33,6 +34,7 @@ def test_choices_mirror_the_library() -> None:
     assert get_args(choices.SplitBy) == GROUP_BY
     assert get_args(choices.BaselineName) == BASELINES
     assert set(get_args(choices.MotionCrop)) == set(CROPS)
+    assert get_args(choices.HeldoutSet) == HELDOUT_SETS
     assert choices.values(choices.Setting) == tuple(s for s in SETTINGS if s != "paired-cartoon")  # bench paired's
 
 

@@ -1,4 +1,6 @@
-"""The held-out motion protocol: 20 fixed SOURCE DRIVER pairs over the sample data folder, 5 settings x 4.
+"""The held-out motion protocols over the sample data folder: ``standard``, 20 fixed SOURCE DRIVER pairs (5 settings
+x 4), and ``wide``, 80 pairs of the same held-out people and characters (8-20 per setting) for decisions that
+4 pairs per setting cannot settle (an r differs by ~0.1-0.2 between two 4-pair samples).
 
 Nothing here is random: the pairs are listed below, so a rerun measures exactly the same reenactments.
 Identities were chosen to stay out of training: a training set built from the sample data must leave out
@@ -22,7 +24,7 @@ from pathlib import Path
 
 from toontalker.bench.motion_inputs import MotionPair, protocol_rows
 from toontalker.conventions import Domain
-from toontalker.errors import InputError
+from toontalker.errors import InputError, UsageError
 from toontalker.io_utils import atomic_path
 
 HELDOUT_REAL_VIDEOS = (
@@ -82,6 +84,22 @@ HELDOUT_PAIRS: tuple[tuple[str, str, str], ...] = (
     ("cross-identity-cartoon", "yuzuriha_honami", "yuukoku_robel"),
 )
 
+HELDOUT_SETS = ("standard", "wide")
+
+
+def wide_rows() -> tuple[tuple[str, str, str], ...]:
+    """The ``wide`` protocol's (setting, driver, source) rows, 80 in all: each held-out real video drives itself,
+    two real photos and two held-out THA2 characters; each held-out character drives two real photos and two
+    other held-out characters. Built from the fixed lists above by index, so nothing is random."""
+    real, chars, photos = HELDOUT_REAL_VIDEOS, HELDOUT_CARTOON_CHARACTERS, REAL_SOURCES
+    rows = [("same-identity", video, video) for video in real]
+    rows += [("cross-identity-real", v, photos[(i + k) % len(photos)]) for i, v in enumerate(real) for k in (0, 3)]
+    rows += [("real-to-cartoon", v, chars[(i + k) % len(chars)]) for i, v in enumerate(real) for k in (0, 5)]
+    rows += [("cartoon-to-real", c, photos[(j + k) % len(photos)]) for j, c in enumerate(chars) for k in (0, 4)]
+    rows += [("cross-identity-cartoon", c, chars[(j + k) % len(chars)]) for j, c in enumerate(chars) for k in (1, 4)]
+    return tuple(rows)
+
+
 _DRIVER_DOMAIN: dict[str, Domain] = {
     "same-identity": "real",
     "cross-identity-real": "real",
@@ -108,13 +126,18 @@ def _source_path(root: Path, domain: str, name: str, setting: str) -> Path:
     return root / "real/images" / name if domain == "real" else root / "cartoon/images/tha2_headshots" / f"{name}.png"
 
 
-def heldout_pairs(data_root: str | Path, settings: tuple[str, ...] | None = None) -> list[MotionPair]:
-    """The held-out pairs over ``data_root`` (the sample data folder), optionally only ``settings``.
+def heldout_pairs(
+    data_root: str | Path, settings: tuple[str, ...] | None = None, protocol: str = "standard"
+) -> list[MotionPair]:
+    """The held-out pairs of ``protocol`` (one of :data:`HELDOUT_SETS`) over ``data_root`` (the sample data
+    folder), optionally only ``settings``.
 
-    Raises InputError naming the first missing file."""
+    Raises InputError naming the first missing file, UsageError for an unknown protocol."""
+    if protocol not in HELDOUT_SETS:
+        raise UsageError(f"held-out motion protocol must be one of {', '.join(HELDOUT_SETS)}, got {protocol!r}")
     root = Path(data_root)
     pairs = []
-    for index, (setting, driver, source) in enumerate(HELDOUT_PAIRS):
+    for index, (setting, driver, source) in enumerate(HELDOUT_PAIRS if protocol == "standard" else wide_rows()):
         if settings is not None and setting not in settings:
             continue
         d_dom, s_dom = _DRIVER_DOMAIN[setting], _SOURCE_DOMAIN[setting]
@@ -135,9 +158,11 @@ def heldout_pairs(data_root: str | Path, settings: tuple[str, ...] | None = None
     return pairs
 
 
-def write_heldout_protocols(data_root: str | Path, out_dir: str | Path, max_frames: int = 100) -> list[Path]:
+def write_heldout_protocols(
+    data_root: str | Path, out_dir: str | Path, max_frames: int = 100, protocol: str = "standard"
+) -> list[Path]:
     """The held-out pairs as protocol CSVs (``bench protocol``'s format), one file per setting."""
-    pairs = heldout_pairs(data_root)
+    pairs = heldout_pairs(data_root, protocol=protocol)
     written = []
     for setting in dict.fromkeys(p.setting for p in pairs):
         path = Path(out_dir) / f"motion-heldout-{setting}.csv"
@@ -147,10 +172,10 @@ def write_heldout_protocols(data_root: str | Path, out_dir: str | Path, max_fram
     return written
 
 
-def copy_heldout_files(data_root: str | Path, out: str | Path) -> list[Path]:
+def copy_heldout_files(data_root: str | Path, out: str | Path, protocol: str = "standard") -> list[Path]:
     """Copy the files of the held-out pairs to ``out`` under their paths relative to ``data_root``."""
     root, out = Path(data_root), Path(out)
-    files = dict.fromkeys(f for p in heldout_pairs(root) for f in (p.source, p.driving))
+    files = dict.fromkeys(f for p in heldout_pairs(root, protocol=protocol) for f in (p.source, p.driving))
     copied = []
     for path in files:
         target = out / path.relative_to(root)
@@ -161,6 +186,7 @@ def copy_heldout_files(data_root: str | Path, out: str | Path) -> list[Path]:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit("usage: python -m toontalker.bench.motion_heldout DATA_ROOT OUT")
-    print(f"{len(copy_heldout_files(sys.argv[1], sys.argv[2]))} files -> {sys.argv[2]}")
+    if len(sys.argv) not in (3, 4):
+        sys.exit("usage: python -m toontalker.bench.motion_heldout DATA_ROOT OUT [standard|wide]")
+    protocol = sys.argv[3] if len(sys.argv) == 4 else "standard"
+    print(f"{len(copy_heldout_files(sys.argv[1], sys.argv[2], protocol))} files -> {sys.argv[2]}")

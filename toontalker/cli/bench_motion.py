@@ -22,6 +22,7 @@ domain (default: --source-domain / --driving-domain). A video given as both sour
 pair (it drives its own first frame; ground truth = the clip).\n\nExamples:\n
   toontalker bench motion cartoon:char.png real:talk.mp4 real:me.jpg cartoon:anime.mp4 --out bench/motion\n
   toontalker bench motion --heldout ../shared/data --baseline copy-source --out bench/motion-copy\n
+  toontalker bench motion --heldout ../shared/data --heldout-set wide --out bench/motion-wide\n
   toontalker bench motion -w runs/stage2 --protocol protocols/real-to-cartoon.csv --crop none"""
 
 MOTION = option_defaults(MotionOptions)  # the library's defaults: one home (bench/options.py)
@@ -41,9 +42,17 @@ def motion_command(
     heldout: Annotated[
         Path | None,
         typer.Option(
-            "--heldout", help="The sample data folder: run the fixed held-out motion protocol (20 pairs, 5 settings)."
+            "--heldout",
+            help="The sample data folder: run the fixed held-out motion protocol (--heldout-set: 20 or 80 pairs, 5 settings).",
         ),
     ] = None,
+    heldout_set: Annotated[
+        choices.HeldoutSet,
+        typer.Option(
+            "--heldout-set",
+            help="With --heldout: 'standard' (20 pairs, 4 per setting) or 'wide' (80 pairs of the same held-out people and characters, 8-20 per setting; ~4x the time).",
+        ),
+    ] = "standard",
     weights: Weights = None,
     baseline: Baseline = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (created).")] = Path("bench-motion"),
@@ -96,7 +105,9 @@ def motion_command(
     from toontalker.cli.bench import _resolve_device
 
     mode = output_mode(quiet, json)
-    pairs = collect_pairs(paths or [], protocol or [], heldout, source_domain, driving_domain, crop)
+    pairs = collect_pairs(
+        paths or [], protocol or [], heldout, source_domain, driving_domain, crop, heldout_set=heldout_set
+    )
     options = MotionOptions(
         max_frames=max_frames,
         device=_resolve_device(device),
@@ -128,6 +139,7 @@ def collect_pairs(
     source_domain: choices.Domain,
     driving_domain: choices.Domain,
     crop: choices.MotionCrop | None,
+    heldout_set: choices.HeldoutSet = "standard",
 ) -> list:
     """Positional SOURCE DRIVER pairs, protocol CSVs and the held-out protocol, in that order."""
     from toontalker.bench.motion_heldout import heldout_pairs
@@ -149,7 +161,7 @@ def collect_pairs(
     if heldout is not None:
         import dataclasses
 
-        pairs += [dataclasses.replace(p, crop=crop or "animate") for p in heldout_pairs(heldout)]
+        pairs += [dataclasses.replace(p, crop=crop or "animate") for p in heldout_pairs(heldout, protocol=heldout_set)]
     if not pairs:
         raise UsageError("give SOURCE DRIVER pairs, --protocol CSV or --heldout DATA_ROOT")
     return pairs
