@@ -8,6 +8,12 @@ overrides them for the motion path (both domains' Em and p, T_{s->r}, T_{r->d}),
 --alpha-cartoon 1 --alpha-shared 1 --alpha-motion 1`` takes A's real renderer (Ea, T_B, G) and all else from B.
 
     python scripts/interpolate_weights.py A_DIR B_DIR OUT_DIR --alpha-real 0.5 --alpha-cartoon 1 --alpha-shared 0.5
+
+``--copy-real-to-cartoon`` then sets the cartoon domain to a copy of the mixed real one (Sec. 3.3's init, as the
+shipped stage-1 weights have it). The default weights v4 are v3 with a stage-1 run's motion path this way:
+
+    python scripts/interpolate_weights.py V3_DIR RUN/checkpoints/step-00002292 v4 --alpha-real 0 --alpha-cartoon 0 \
+      --alpha-shared 1 --alpha-motion 1 --copy-real-to-cartoon
 """
 
 from __future__ import annotations
@@ -37,6 +43,9 @@ def main() -> None:
     for part in ("real", "cartoon", "shared"):
         parser.add_argument(f"--alpha-{part}", type=float, default=0.5, help=f"weight of B for the {part} components")
     parser.add_argument("--alpha-motion", type=float, help="weight of B for the motion path (default: per part)")
+    parser.add_argument(
+        "--copy-real-to-cartoon", action="store_true", help="then make the cartoon domain a copy of the real one"
+    )
     args = parser.parse_args()
     alphas = {"real": args.alpha_real, "cartoon": args.alpha_cartoon, "shared": args.alpha_shared}
     if args.alpha_motion is not None:
@@ -52,6 +61,8 @@ def main() -> None:
         w = weight_of(name, alphas, motion)
         mixed[name] = torch.lerp(tensor, state_b[name], w) if tensor.is_floating_point() else state_b[name]
     a.load_state_dict(mixed)
+    if args.copy_real_to_cartoon:
+        a.copy_domain("real", "cartoon")
     save_pretrained(a, args.out, dtype="fp16", max_shard_size="15MiB")
     print(f"{args.out}: {len(mixed)} tensors, alphas {alphas}")
 
