@@ -66,3 +66,25 @@ def test_alpha_motion_takes_the_motion_path_from_one_side(tmp_path: Path) -> Non
         if value.is_floating_point():
             expected = sa[name] if name in from_a else sb[name]
             torch.testing.assert_close(value, expected.half().float(), rtol=0, atol=1e-3)
+
+
+def test_copy_real_to_cartoon_makes_the_cartoon_domain_the_mixed_real_one(tmp_path: Path) -> None:
+    """How v4 was put together: A's renderers, B's motion path, then cartoon := real (both halves of real mixed)."""
+    alphas = ("--alpha-real", "0", "--alpha-cartoon", "0", "--alpha-shared", "1", "--alpha-motion", "1")
+    sa, sb, mixed = _mix(tmp_path, 2, *alphas, "--copy-real-to-cartoon")
+    cartoon = [n for n in mixed if n.startswith("domains.cartoon.")]
+    assert cartoon
+    for name in cartoon:
+        real = "domains.real." + name.removeprefix("domains.cartoon.")
+        assert torch.equal(mixed[name], mixed[real])
+    encoder = [n for n in cartoon if ".motion_encoder." in n and mixed[n].is_floating_point()]
+    generator = [n for n in cartoon if ".generator." in n and mixed[n].is_floating_point()]
+    assert encoder and generator
+    for name in encoder:  # the real motion encoder came from B, so the cartoon one is B's real one now
+        torch.testing.assert_close(
+            mixed[name], sb[name.replace(".cartoon.", ".real.")].half().float(), rtol=0, atol=1e-3
+        )
+    for name in generator:  # the real renderer came from A
+        torch.testing.assert_close(
+            mixed[name], sa[name.replace(".cartoon.", ".real.")].half().float(), rtol=0, atol=1e-3
+        )
