@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader
 from toontalker.bench.motion_signals import laplacian_variance
 from toontalker.dataset.torch_data import FramePairDataset
 from toontalker.metrics.base import to_uint8
-from toontalker.train.flow_landmarks import flow_landmark_loss, flow_shape_loss
+from toontalker.train.flow_landmarks import flow_landmark_terms
 from toontalker.train.regions import masked_mean, region_mask
 from toontalker.weights import from_pretrained
 
@@ -73,10 +73,10 @@ def evaluate(dataset: str, weights: str, pairs: int, device: str, domain: str = 
         sums["region_l1"] += float(masked_mean((output - driving).abs(), mask)) * n
         sums["region_copy_l1"] += float(masked_mean((source - driving).abs(), mask)) * n
         sums["sharpness"] += sharpness(output, driving)
-        sums["flow"] += float(flow_landmark_loss(flow, points)) * n
-        sums["copy_flow"] += float(flow_landmark_loss(torch.zeros_like(flow), points)) * n
-        sums["flow_shape"] += float(flow_shape_loss(flow, points)) * n
-        sums["copy_flow_shape"] += float(flow_shape_loss(torch.zeros_like(flow), points)) * n
+        for prefix, field in (("", flow), ("copy_", torch.zeros_like(flow))):  # copy: a zero flow
+            landmark, shape = flow_landmark_terms(field, points)
+            sums[f"{prefix}flow"] += float(landmark) * n
+            sums[f"{prefix}flow_shape"] += float(shape) * n
         sums["n"] += n
     n = sums.pop("n")
     out = {k: v / n for k, v in sums.items()}

@@ -160,11 +160,10 @@ def test_the_wide_heldout_protocol_widens_the_same_people_and_characters(shared_
         "cartoon-to-real": 20,
         "cross-identity-cartoon": 20,
     }
+    allowed = {*HELDOUT_REAL_VIDEOS, *HELDOUT_CARTOON_CHARACTERS, *REAL_SOURCES}
     for p in pairs:  # only held-out people and characters; photos as the standard protocol's
-        names = {p.driving.name, p.driving.stem, p.source.name, p.source.stem}
-        allowed = {*HELDOUT_REAL_VIDEOS, *HELDOUT_CARTOON_CHARACTERS, *REAL_SOURCES}
-        assert (p.driving.name if p.driving_domain == "real" else p.driving.stem) in allowed, p
-        assert names & allowed
+        for path, domain in ((p.driving, p.driving_domain), (p.source, p.source_domain)):
+            assert (path.name if domain == "real" else path.stem) in allowed, p
         assert p.same_identity == (p.source == p.driving)
     drivers = pd.Series([p.driving.stem for p in pairs]).value_counts()
     assert set(drivers.index) == {Path(v).stem for v in HELDOUT_REAL_VIDEOS} | set(HELDOUT_CARTOON_CHARACTERS)

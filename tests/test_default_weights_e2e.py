@@ -145,7 +145,6 @@ def test_shipped_weights_follow_the_driver(shared_data, tmp_path, cli_runner):
     assert output_change > 0.25 * driving_change, (output_change, driving_change)
 
 
-@pytest.mark.slow
 def test_shipped_weights_transfer_mouth_motion(shared_data, tmp_path):
     """Expression transfer, not just moving pixels: each of the 8 held-out real clips of the wide held-out
     protocol (people never trained on) drives its own first frame (same identity, relative motion, animate's
@@ -164,7 +163,7 @@ def test_shipped_weights_transfer_mouth_motion(shared_data, tmp_path):
         out=tmp_path / "motion",
         options=MotionOptions(max_frames=100, device="cpu", plots=False, cache_dir=tmp_path / "cache"),
     )
-    assert all(row.driver_detected >= 55 and row.output_detected >= 55 for row in report.pairs), report.pairs
+    assert all(min(row.driver_detected, row.output_detected) >= 0.95 * row.frames for row in report.pairs)
     mouths = [row.signal("mouth") for row in report.pairs]
     mean_r = float(np.mean([m.r for m in mouths]))
     mean_amplitude = float(np.mean([m.amplitude for m in mouths]))

@@ -17,7 +17,12 @@ from toontalker.dataset.torch_data import FramePairDataset, _flip_points
 from toontalker.faces.landmarks import MOUTH_POINTS
 from toontalker.model import ModelConfig, ToonTalker
 from toontalker.model.styleconv import warp
-from toontalker.train.flow_landmarks import EXPRESSION_POINTS, flow_landmark_loss, flow_shape_loss
+from toontalker.train.flow_landmarks import (
+    EXPRESSION_POINTS,
+    flow_landmark_loss,
+    flow_landmark_terms,
+    flow_shape_loss,
+)
 from toontalker.train.stream import TrainBatch, TrainStream
 
 
@@ -79,6 +84,15 @@ def test_the_shape_term_ignores_a_shifted_face_and_sees_an_opening_mouth():
     opened[:, 0, lower] = float("nan")  # the moved points unknown in the source: the rest of the mouth is rigid
     assert flow_shape_loss(zero, opened) < 1e-6
     assert flow_shape_loss(zero, torch.full_like(points, float("nan"))) == 0
+
+
+def test_both_terms_from_one_sampling_equal_the_separate_losses():
+    points = _points(3, seed=1)
+    points[0, 0, :40] = float("nan")
+    flow = torch.randn(3, 2, 16, 16, generator=torch.Generator().manual_seed(2)) * 0.1
+    landmark, shape = flow_landmark_terms(flow, points)
+    assert torch.equal(landmark, flow_landmark_loss(flow, points)) and torch.equal(shape, flow_shape_loss(flow, points))
+    assert landmark > 0 and shape > 0
 
 
 def test_flip_mirrors_x_only():

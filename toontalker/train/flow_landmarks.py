@@ -51,14 +51,26 @@ def _point_offsets(flow: Tensor, source_points: Tensor, driving_points: Tensor) 
     return grid_d + offset - grid_s, valid
 
 
-def _point_error(flow: Tensor, source_points: Tensor, driving_points: Tensor) -> tuple[Tensor, Tensor]:
-    """Per-point L1 error (B, P) and a validity mask (B, P) for points in [0, 1] (NaN: unknown)."""
-    offsets, valid = _point_offsets(flow, source_points, driving_points)
-    return offsets.abs().sum(-1), valid
-
-
 def _masked_mean(error: Tensor, valid: Tensor) -> Tensor:
     return (error * valid).sum() / valid.sum().clamp_min(1)
+
+
+def _landmark_term(offsets: Tensor, valid: Tensor) -> Tensor:
+    """The mean of the all-points and the mouth/eye-points L1 errors of error vectors (B, P, 2)."""
+    error, expression = offsets.abs().sum(-1), list(EXPRESSION_POINTS)
+    return 0.5 * (_masked_mean(error, valid) + _masked_mean(error[:, expression], valid[:, expression]))
+
+
+def _shape_term(offsets: Tensor, valid: Tensor) -> Tensor:
+    """The mean over :data:`SHAPE_GROUPS` of the L1 of each error vector minus its group's mean vector."""
+    terms = []
+    for group in SHAPE_GROUPS:
+        e, v = offsets[:, list(group)], valid[:, list(group)].float()  # (B, G, 2), (B, G)
+        count = v.sum(1, keepdim=True)
+        centre = (e * v.unsqueeze(-1)).sum(1, keepdim=True) / count.clamp_min(1).unsqueeze(-1)
+        known = v * (count >= 2)  # a group counts in a sample only with at least two known points
+        terms.append(_masked_mean((e - centre).abs().sum(-1), known))
+    return torch.stack(terms).mean()
 
 
 def flow_landmark_loss(flow: Tensor, points: Tensor) -> Tensor:
@@ -66,9 +78,7 @@ def flow_landmark_loss(flow: Tensor, points: Tensor) -> Tensor:
     x, y in [0, 1] of the frame (NaN where FaceMesh missed). -> scalar: the mean of the all-points and the
     mouth/eye-points errors (0 when no point is known)."""
     B, two, P, t = points.shape
-    error, valid = _point_error(flow, points[:, 0], points[:, 1])
-    expression = list(EXPRESSION_POINTS)
-    return 0.5 * (_masked_mean(error, valid) + _masked_mean(error[:, expression], valid[:, expression]))
+    return _landmark_term(*_point_offsets(flow, points[:, 0], points[:, 1]))
 
 
 def flow_shape_loss(flow: Tensor, points: Tensor) -> Tensor:
@@ -76,12 +86,11 @@ def flow_shape_loss(flow: Tensor, points: Tensor) -> Tensor:
     mouth and the two eyes of the L1 of each point's error vector minus the group's mean error vector (0 when
     no point is known). A group counts in a sample only with at least two known points."""
     B, two, P, t = points.shape
+    return _shape_term(*_point_offsets(flow, points[:, 0], points[:, 1]))
+
+
+def flow_landmark_terms(flow: Tensor, points: Tensor) -> tuple[Tensor, Tensor]:
+    """Both terms from one sampling of the flow: (:func:`flow_landmark_loss`, :func:`flow_shape_loss`)."""
+    B, two, P, t = points.shape
     offsets, valid = _point_offsets(flow, points[:, 0], points[:, 1])
-    terms = []
-    for group in SHAPE_GROUPS:
-        e, v = offsets[:, list(group)], valid[:, list(group)].float()  # (B, G, 2), (B, G)
-        count = v.sum(1, keepdim=True)
-        centre = (e * v.unsqueeze(-1)).sum(1, keepdim=True) / count.clamp_min(1).unsqueeze(-1)
-        deviation = (e - centre).abs().sum(-1) * v * (count >= 2)
-        terms.append(_masked_mean(deviation, v.bool() & (count >= 2)))
-    return torch.stack(terms).mean()
+    return _landmark_term(offsets, valid), _shape_term(offsets, valid)

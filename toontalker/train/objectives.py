@@ -22,7 +22,7 @@ from torch import Tensor, nn
 from toontalker.conventions import Domain
 from toontalker.model.toontalker import SourceEncoding, ToonTalker
 from toontalker.train.edges import image_gradient_l1
-from toontalker.train.flow_landmarks import flow_landmark_loss, flow_shape_loss
+from toontalker.train.flow_landmarks import flow_landmark_terms
 from toontalker.train.gan import discriminator_loss, generator_adv_loss, r1_penalty
 from toontalker.train.recipe import TrainRecipe
 from toontalker.train.regions import masked_mean, region_copy_gain, region_mask
@@ -110,12 +110,11 @@ class GeneratorObjective(nn.Module):
             terms[f"{prefix}edge"] = edge.detach()
             loss = loss + r.lambda_edge * edge
         if pair.points is not None:  # logged whenever known; warp pairs have no landmarks: dropped here too
-            flow_term = flow_landmark_loss(flow[warped:], pair.points[warped:])
+            flow_term, shape_term = flow_landmark_terms(flow[warped:], pair.points[warped:])
             terms[f"{prefix}flow"] = flow_term.detach()
+            terms[f"{prefix}flow_shape"] = shape_term.detach()
             if r.lambda_flow > 0:
                 loss = loss + r.lambda_flow * flow_term
-            shape_term = flow_shape_loss(flow[warped:], pair.points[warped:])
-            terms[f"{prefix}flow_shape"] = shape_term.detach()
             if r.lambda_flow_shape > 0:
                 loss = loss + r.lambda_flow_shape * shape_term
         if pair.regions is not None:  # warp pairs have no landmarks: their boxes are dropped
