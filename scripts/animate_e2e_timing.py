@@ -86,6 +86,10 @@ def main() -> None:
     parser.add_argument("--dtype", default="auto")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--detect-every", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=None, help="detect + crop threads (default: animate's auto)")
+    parser.add_argument("--detector", default="auto")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the per-frame core (animate --compile)")
+    parser.add_argument("--no-audio", action="store_true")
     parser.add_argument("--source-domain", default="cartoon")
     parser.add_argument("--no-crop", action="store_true", help="no face detection (inputs already face crops)")
     parser.add_argument("--output", type=Path, default=None, help="keep the output here (default: a temp folder)")
@@ -93,8 +97,11 @@ def main() -> None:
     ensure_ffmpeg()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's toontalker
 
+    t_imports = time.perf_counter()  # torch and toontalker load here
     from toontalker.animation.api import AnimateOptions, animate
     from toontalker.console import to_jsonable
+
+    imports_s = time.perf_counter() - t_imports
 
     with tempfile.TemporaryDirectory() as tmp:
         driver = Path(tmp) / "driver.mp4"
@@ -109,6 +116,10 @@ def main() -> None:
             preset=args.preset,
             random_weights=args.random_weights,
             detect_every=args.detect_every,
+            workers=args.workers,
+            detector=args.detector,
+            compile=args.compile,
+            audio=not args.no_audio,
             no_crop_source=args.no_crop,
             no_crop_driving=args.no_crop,
         )
@@ -122,6 +133,7 @@ def main() -> None:
                 "driver_seconds": args.seconds,
                 "driver_size": args.size,
                 "driver_build_s": round(build_s, 1),
+                "imports_s": round(imports_s, 2),
                 "animate_wall_s": round(wall, 2),
                 "peak_rss_mib": round(_peak_rss_mib()),
                 "realtime_factor": round(args.seconds / wall, 3),

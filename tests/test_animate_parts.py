@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
+import torch
 
 from toontalker.animation.compose import PasteBack, feather_mask, side_by_side, to_model_tensor, to_uint8_frames
 from toontalker.animation.driving import track_and_crop
@@ -27,10 +29,24 @@ def test_pipeline_keeps_order_and_runs_stages_on_threads():
         threads.add(("consume", threading.current_thread().name))
         seen.append(y)
 
-    assert run_pipeline(iter(range(50)), infer, consume, depth=2) == 50
+    assert run_pipeline(iter(range(50)), infer, consume, depth=2).items == 50
     assert seen == [i * 10 for i in range(50)]
     assert ("infer", threading.main_thread().name) in threads
     assert ("consume", "toontalker-encode") in threads
+
+
+def test_pipeline_reports_each_stages_busy_time():
+    def slow(seconds):
+        def stage(x):
+            time.sleep(seconds)
+            return x
+
+        return stage
+
+    run = run_pipeline(map(slow(0.004), range(20)), slow(0.0), slow(0.008), depth=2)
+    assert run.items == 20
+    assert run.produce_seconds >= 20 * 0.004 and run.consume_seconds >= 20 * 0.008
+    assert run.infer_seconds < run.produce_seconds < run.consume_seconds
 
 
 @pytest.mark.parametrize("where", ["produce", "infer", "consume"])
@@ -214,3 +230,76 @@ def test_driver_panel_view_has_no_black_band_where_the_crop_runs_past_the_frame(
     assert big.as_tuple()[:4] == (0.0, 0.0, 48.0, 48.0)
     (plain,) = list(track_and_crop(iter([frames]), detector, 32, batch_size=8))
     assert plain.views is None
+
+
+class _PositionDetector:
+    """A face wherever the frame's bright square is (so boxes differ from frame to frame)."""
+
+    name = "position"
+
+    def detect(self, rgb):
+        ys, xs = np.nonzero(rgb[..., 0] > 100)
+        return [Box(xs.min(), ys.min(), xs.max() + 1, ys.max() + 1, 0.9)] if len(xs) else []
+
+
+def test_track_and_crop_on_a_pool_of_threads_equals_inline():
+    from toontalker.animation.frame_pool import FramePool
+
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 60, (37, 64, 80, 3), dtype=np.uint8)
+    for t, frame in enumerate(frames):  # a face moving right and growing; gone in frames 20-24
+        if not 20 <= t < 25:
+            frame[10 : 30 + t // 4, 5 + t : 25 + t + t // 4] = 220
+
+    def run(pool):
+        return list(
+            track_and_crop(
+                iter(np.array_split(frames, 6)),
+                _PositionDetector(),
+                24,
+                batch_size=8,
+                detect_every=2,
+                lookahead=2,
+                keep_views=True,
+                pool=pool,
+            )
+        )
+
+    inline = run(None)
+    with FramePool(3, make_detector=_PositionDetector) as pool:
+        threaded = run(pool)
+    assert [len(b) for b in threaded] == [len(b) for b in inline] == [8, 8, 8, 8, 5]
+    assert len({b for batch in inline for b in batch.boxes}) > 10  # the box moves
+    for a, b in zip(inline, threaded):
+        assert (a.start, a.boxes, a.lost) == (b.start, b.boxes, b.lost)
+        assert np.array_equal(a.crops, b.crops) and np.array_equal(a.views, b.views)
+
+
+def test_frame_pool_gives_each_thread_its_own_detector():
+    from toontalker.animation.frame_pool import FramePool
+
+    made = []
+
+    def make():
+        made.append(threading.current_thread().name)
+        return _PositionDetector()
+
+    frame = np.zeros((16, 16, 3), np.uint8)
+    frame[4:8, 4:8] = 200
+    with FramePool(2, make_detector=make) as pool:
+        results = [f.result() for f in [pool.detect(frame) for _ in range(40)]]
+    assert all(r == [Box(4, 4, 8, 8, 0.9)] for r in results)
+    assert 1 <= len(made) <= 2 and len(set(made)) == len(made)  # at most one per thread
+    assert all(name.startswith("toontalker-frames") for name in made)
+    with pytest.raises(ValueError, match="workers"):
+        FramePool(-1)
+
+
+def test_pending_frames_equal_the_direct_conversion():
+    from toontalker.animation.compose import PendingFrames
+
+    x = torch.rand(3, 3, 8, 8) * 2.4 - 1.2  # past [-1, 1] too
+    expected = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    assert np.array_equal(PendingFrames(x).result(), expected)
+    low = x.to(torch.bfloat16)
+    assert np.array_equal(PendingFrames(low).result(), to_uint8_frames(low.float()))

@@ -16,20 +16,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 import torch
 
-from toontalker.animation.compose import PasteBack, side_by_side, to_model_tensor, to_uint8_frames
+from toontalker.animation.compose import PasteBack, PendingFrames, side_by_side, to_model_tensor
 from toontalker.animation.core import CoreRunner
-from toontalker.animation.driving import Driver, DrivingBatch, first_face_box, open_driver, track_and_crop
+from toontalker.animation.driving import Driver, DrivingBatch, DrivingCrops, driving_crops, open_driver
+from toontalker.animation.frame_pool import auto_workers
 from toontalker.animation.options import AnimateOptions  # re-exported: its home is animation/options.py
-from toontalker.animation.pipeline import run_pipeline
+from toontalker.animation.pipeline import PipelineRun, run_pipeline
 from toontalker.animation.sinks import open_sink, output_kind
 from toontalker.animation.source import SourceFace, prepare_source
 from toontalker.conventions import Domain
 from toontalker.devices import autocast, dtype_name, enable_fast_kernels, resolve_device, resolve_dtype
 from toontalker.errors import InputError, OutputError, UsageError
-from toontalker.faces import Box, FaceDetector, get_detector
+from toontalker.faces import Box
 from toontalker.io_utils import ensure_parent_writable, folders_removed_on_error
 from toontalker.model.toontalker import SourceEncoding, ToonTalker
 from toontalker.weights.default import WeightsChoice, load_model
@@ -58,6 +58,9 @@ class AnimateResult:
     weights: str
     warnings: tuple[str, ...] = field(default=())
     backend: str = "torch"  # torch | torch+compile | onnx
+    first_frame_seconds: float | None = None  # from the call's start until the first frames went to the encoder
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # busy seconds: decode+track+crop, infer, encode
+    workers: int = 0  # threads for driving-face detection + cropping (0: inline)
 
 
 ProgressCallback = Callable[[int, int], None]  # (frames done, frames expected)
@@ -116,34 +119,6 @@ class _Plan:
     motion: Literal["relative", "absolute"]  # absolute for a single driving image
 
 
-@dataclass(frozen=True)
-class _DrivingCrops:
-    """How the driving frames are tracked and cropped; ``stream`` can be opened more than once (reference)."""
-
-    driver: Driver
-    detector: FaceDetector | None  # None: pre-cropped driver (no_crop_driving)
-    initial_box: Box | None
-    size: int
-    options: AnimateOptions
-
-    def stream(
-        self, max_frames: int | None, keep_frames: bool = False, keep_views: bool = False
-    ) -> Iterator[DrivingBatch]:
-        o = self.options
-        return track_and_crop(
-            self.driver.batches(o.batch_size, max_frames),
-            self.detector,
-            size=self.size,
-            batch_size=o.batch_size,
-            crop_scale=o.crop_scale,
-            detect_every=o.detect_every,
-            lookahead=o.smooth_frames,
-            initial_box=self.initial_box,
-            keep_frames=keep_frames,
-            keep_views=keep_views,
-        )
-
-
 @dataclass
 class _StreamCounts:
     """What the encode side has written so far."""
@@ -152,6 +127,8 @@ class _StreamCounts:
     lost: int = 0
     width: int = 0
     height: int = 0
+    first_frame_at: float | None = None  # time.perf_counter() when the first frames were handed to the encoder
+    stages: PipelineRun | None = None
 
 
 def _animate(
@@ -179,7 +156,39 @@ def _animate(
         no_crop=options.no_crop_source,
         crop_scale=options.crop_scale,
     )
-    crops = _driving_crops(plan.driver, driving, size=size, options=options, warnings=warnings)
+    workers = options.workers if options.workers is not None else auto_workers(plan.device.type == "cpu")
+    crops = driving_crops(plan.driver, driving, size=size, options=options, warnings=warnings, pool_workers=workers)
+    with crops.pool:
+        return _animate_stream(
+            driving,
+            output,
+            plan=plan,
+            model=model,
+            choice=choice,
+            src_face=src_face,
+            crops=crops,
+            options=options,
+            warnings=warnings,
+            on_progress=on_progress,
+            t0=t0,
+        )
+
+
+def _animate_stream(
+    driving: Path,
+    output: Path,
+    *,
+    plan: _Plan,
+    model: ToonTalker,
+    choice: WeightsChoice,
+    src_face: SourceFace,
+    crops: DrivingCrops,
+    options: AnimateOptions,
+    warnings: list[str],
+    on_progress: ProgressCallback | None,
+    t0: float,
+) -> AnimateResult:
+    """Encode the source, pick the reference, stream the driver through the model into the output."""
     with torch.inference_mode(), autocast(plan.device, plan.dtype):
         src = model.encode_source(to_model_tensor(src_face.crop[None], plan.device), options.source_domain)
         reference_frame, reference = _reference(model, src, crops=crops, plan=plan, options=options)
@@ -229,7 +238,20 @@ def _animate(
         weights=choice.source,
         warnings=tuple(warnings),
         backend=options.backend + ("+compile" if options.compile else ""),
+        first_frame_seconds=None if counts.first_frame_at is None else counts.first_frame_at - t0,
+        stage_seconds=_stage_seconds(counts.stages),
+        workers=crops.pool.workers,
     )
+
+
+def _stage_seconds(run: PipelineRun | None) -> dict[str, float]:
+    if run is None:
+        return {}
+    return {
+        "decode_track_crop": round(run.produce_seconds, 3),
+        "infer": round(run.infer_seconds, 3),
+        "compose_encode": round(run.consume_seconds, 3),
+    }
 
 
 def _plan(source: Path, driving: Path, output: Path, *, options: AnimateOptions, warnings: list[str]) -> _Plan:
@@ -274,30 +296,8 @@ def _model(
     return model, choice
 
 
-def _driving_crops(
-    driver: Driver, driving: Path, *, size: int, options: AnimateOptions, warnings: list[str]
-) -> _DrivingCrops:
-    """The driving detector and the box tracking starts from (the first face of the opening seconds)."""
-    detector = None if options.no_crop_driving else get_detector(options.detector, options.driving_domain)
-    initial_box = None
-    if detector is not None:
-        detector.max_side = min(detector.max_side, options.detect_side)
-        if driver.image is not None:
-            faces = detector.detect(driver.image)
-            initial_box = faces[0] if faces else None
-        else:
-            assert driver.info is not None
-            initial_box = first_face_box(driving, driver.info, detector)
-        if initial_box is None:
-            warnings.append(
-                f"{driving}: no {options.driving_domain} face found in the opening seconds; "
-                "cropping the whole frame until one appears"
-            )
-    return _DrivingCrops(driver=driver, detector=detector, initial_box=initial_box, size=size, options=options)
-
-
 def _reference(
-    model: ToonTalker, src: SourceEncoding, *, crops: _DrivingCrops, plan: _Plan, options: AnimateOptions
+    model: ToonTalker, src: SourceEncoding, *, crops: DrivingCrops, plan: _Plan, options: AnimateOptions
 ) -> tuple[int | None, torch.Tensor | None]:
     """Relative motion's reference frame ('1' of Eq. 5) and its code w_{r->1} (1, K, d); None for the code
     means the first streamed frame (encoded with its batch), None for both means absolute motion."""
@@ -316,7 +316,7 @@ def _reference(
 
 def _stream(
     plan: _Plan,
-    crops: _DrivingCrops,
+    crops: DrivingCrops,
     *,
     runner: CoreRunner,
     src_face: SourceFace,
@@ -332,13 +332,14 @@ def _stream(
     counts = _StreamCounts()
     sink = open_sink(output, plan.driver.fps, plan.driver.path if audio else None)
 
-    def infer(batch: DrivingBatch) -> tuple[DrivingBatch, np.ndarray]:
+    def infer(batch: DrivingBatch) -> tuple[DrivingBatch, PendingFrames]:
         with torch.inference_mode(), autocast(plan.device, plan.dtype):
             rendered = runner(to_model_tensor(batch.crops, plan.device))
-        return batch, to_uint8_frames(rendered)
+            return batch, PendingFrames(rendered)  # copied to the CPU while the next batch runs
 
-    def consume(item: tuple[DrivingBatch, np.ndarray]) -> None:
-        batch, faces = item
+    def consume(item: tuple[DrivingBatch, PendingFrames]) -> None:
+        batch, pending = item
+        faces = pending.result()
         frames = paste(faces) if paste is not None else faces
         if options.side_by_side:
             panels = batch.frames if keep_full_frames else batch.views
@@ -346,6 +347,8 @@ def _stream(
             frames = side_by_side(source_panel, panels, frames)
         counts.width, counts.height = frames.shape[2], frames.shape[1]
         sink.write(frames)
+        if counts.frames == 0:
+            counts.first_frame_at = time.perf_counter()
         counts.lost += sum(batch.lost)
         counts.frames += len(batch)
         if on_progress is not None:
@@ -355,7 +358,7 @@ def _stream(
         stream = crops.stream(
             options.max_frames, keep_full_frames, keep_views=options.side_by_side and not keep_full_frames
         )
-        run_pipeline(stream, infer, consume)
+        counts.stages = run_pipeline(stream, infer, consume)
     return counts
 
 

@@ -21,10 +21,33 @@ def to_model_tensor(frames: np.ndarray, device: torch.device) -> torch.Tensor:
     return t.div_(127.5).sub_(1.0)
 
 
+class PendingFrames:
+    """Model outputs on their way to the CPU as uint8 frames: converted on their device and copied without
+    waiting (CUDA: into pinned memory, behind an event), so the next batch can start; :meth:`result` waits."""
+
+    def __init__(self, images: torch.Tensor) -> None:
+        """``images`` ``(N, 3, H, W)`` in ``[-1, 1]``, any float dtype/device."""
+        x = images.detach().float().clamp(-1.0, 1.0).add_(1.0).mul_(127.5).round_()
+        x = x.to(torch.uint8).permute(0, 2, 3, 1).contiguous()
+        self._event: torch.cuda.Event | None = None
+        if x.device.type == "cuda":
+            self._host = torch.empty(x.shape, dtype=torch.uint8, pin_memory=True)
+            self._host.copy_(x, non_blocking=True)
+            self._event = torch.cuda.Event()
+            self._event.record()
+        else:
+            self._host = x.cpu()
+
+    def result(self) -> np.ndarray:
+        """``(N, H, W, 3)`` uint8 on the CPU."""
+        if self._event is not None:
+            self._event.synchronize()
+        return self._host.numpy()
+
+
 def to_uint8_frames(images: torch.Tensor) -> np.ndarray:
     """``(N, 3, H, W)`` in ``[-1, 1]`` (any float dtype/device) -> ``(N, H, W, 3)`` uint8 on the CPU."""
-    x = images.detach().float().clamp_(-1.0, 1.0).add_(1.0).mul_(127.5).round_()
-    return x.to(torch.uint8).permute(0, 2, 3, 1).contiguous().cpu().numpy()
+    return PendingFrames(images).result()
 
 
 def feather_mask(size: int, feather: float) -> np.ndarray:

@@ -18,13 +18,16 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from toontalker.animation.frame_pool import FramePool
+from toontalker.animation.options import AnimateOptions
 from toontalker.conventions import CROP_SCALE
-from toontalker.faces import Box, FaceDetector, crop_resize, square_box
+from toontalker.faces import Box, FaceDetector, crop_resize, get_detector, square_box
 from toontalker.faces.tracking import BoxSmoother, FaceTrackState
 from toontalker.video import VideoInfo, is_image_path, iter_frames, probe, read_image
 from toontalker.video_checks import frame_times, is_variable_rate
@@ -114,6 +117,23 @@ def first_face_box(
     return None
 
 
+def _with_detections(
+    batches: Iterator[np.ndarray], pool: FramePool, detect_every: int, ahead: int
+) -> Iterator[tuple[np.ndarray, list[Future[list[Box]] | None]]]:
+    """Each decoded batch with the detections of its frames (every ``detect_every``-th, else None) as
+    futures, handed on ``ahead`` batches after they were asked for, so a pool detects while tracking goes on."""
+    window: deque[tuple[np.ndarray, list[Future[list[Box]] | None]]] = deque()
+    index = 0
+    for frames in batches:
+        futures = [pool.detect(f) if (index + i) % detect_every == 0 else None for i, f in enumerate(frames)]
+        index += len(frames)
+        window.append((frames, futures))
+        if len(window) > ahead:
+            yield window.popleft()
+    while window:
+        yield window.popleft()
+
+
 def track_and_crop(
     batches: Iterator[np.ndarray],
     detector: FaceDetector | None,
@@ -125,22 +145,25 @@ def track_and_crop(
     initial_box: Box | None = None,
     keep_frames: bool = False,
     keep_views: bool = False,
+    pool: FramePool | None = None,
 ) -> Iterator[DrivingBatch]:
     """Crop the face of every frame of ``batches`` to ``size`` x ``size``, in batches of ``batch_size``.
 
     ``detector=None`` means the frames are pre-cropped: the whole frame is the crop (``no_crop``).
     ``keep_frames`` adds the full frames, ``keep_views`` the panel crops of :func:`view_box` to each batch.
+    ``pool`` (:class:`~toontalker.animation.frame_pool.FramePool`) runs detection and crop + resize on its
+    threads, with its own detectors; without it both run inline with ``detector``. Same output either way.
     """
+    pool = pool if pool is not None else FramePool(0, detector=detector)
     state = FaceTrackState(box=initial_box)
     smoother = BoxSmoother(lookahead)
     pending: deque[tuple[np.ndarray, bool]] = deque()  # frames waiting for their smoothed box
-    out_crops: list[np.ndarray] = []
+    out_crops: list[Future[np.ndarray]] = []
     out_boxes: list[Box] = []
     out_lost: list[bool] = []
     out_frames: list[np.ndarray] = []
-    out_views: list[np.ndarray] = []
+    out_views: list[Future[np.ndarray]] = []
     start = 0
-    index = 0
     frame_size: tuple[int, int] | None = None
 
     def emit(smoothed: list[Box]) -> None:
@@ -149,33 +172,34 @@ def track_and_crop(
         for face_box in smoothed:
             frame, lost = pending.popleft()
             box = square_box(face_box, crop_scale, W, H, keep_inside=False)
-            out_crops.append(crop_resize(frame, box, size))
+            out_crops.append(pool.submit(crop_resize, frame, box, size))
             out_boxes.append(box)
             out_lost.append(lost)
             if keep_frames:
                 out_frames.append(frame)
             if keep_views:
-                out_views.append(crop_resize(frame, view_box(box, W, H), size))
+                out_views.append(pool.submit(crop_resize, frame, view_box(box, W, H), size))
 
     def take(n: int) -> DrivingBatch:
         nonlocal start
         batch = DrivingBatch(
             start=start,
-            crops=np.stack(out_crops[:n]),
+            crops=np.stack([f.result() for f in out_crops[:n]]),
             boxes=tuple(out_boxes[:n]),
             lost=tuple(out_lost[:n]),
             frames=np.stack(out_frames[:n]) if keep_frames else None,
-            views=np.stack(out_views[:n]) if keep_views else None,
+            views=np.stack([f.result() for f in out_views[:n]]) if keep_views else None,
         )
         del out_crops[:n], out_boxes[:n], out_lost[:n], out_frames[:n], out_views[:n]
         start += n
         return batch
 
-    for frames in batches:
-        for frame in frames:
+    stream = _with_detections(batches, pool, detect_every, ahead=1) if detector is not None else None
+    for frames, detections in stream if stream is not None else ((b, None) for b in batches):
+        for i, frame in enumerate(frames):
             H, W = frame.shape[:2]
             frame_size = (W, H)
-            if detector is None:
+            if detections is None:
                 pending.append((frame, False))
                 emit(
                     [Box(0.0, 0.0, float(W), float(H))]
@@ -184,18 +208,79 @@ def track_and_crop(
                 )
             else:
                 lost = False
-                if index % detect_every == 0:
-                    box, lost = state.update(detector.detect(frame))
+                found = detections[i]
+                if found is not None:
+                    box, lost = state.update(found.result())
                 else:
                     box = state.box
                 if box is None:  # no face seen yet and none found in the opening scan: whole frame
                     box, lost = square_box(Box(0.0, 0.0, float(W), float(H)), 1.0 / crop_scale, W, H), True
                 pending.append((frame, lost))
                 emit(smoother.push(box))
-            index += 1
             while len(out_crops) >= batch_size:
                 yield take(batch_size)
     if detector is not None and frame_size is not None:
         emit(smoother.flush())
     while out_crops:
         yield take(min(batch_size, len(out_crops)))
+
+
+@dataclass(frozen=True)
+class DrivingCrops:
+    """How the driving frames are tracked and cropped; ``stream`` can be opened more than once (reference)."""
+
+    driver: Driver
+    detector: FaceDetector | None  # None: pre-cropped driver (no_crop_driving)
+    initial_box: Box | None
+    size: int
+    options: AnimateOptions
+    pool: FramePool
+
+    def stream(
+        self, max_frames: int | None, keep_frames: bool = False, keep_views: bool = False
+    ) -> Iterator[DrivingBatch]:
+        o = self.options
+        return track_and_crop(
+            self.driver.batches(o.batch_size, max_frames),
+            self.detector,
+            size=self.size,
+            batch_size=o.batch_size,
+            crop_scale=o.crop_scale,
+            detect_every=o.detect_every,
+            lookahead=o.smooth_frames,
+            initial_box=self.initial_box,
+            keep_frames=keep_frames,
+            keep_views=keep_views,
+            pool=self.pool,
+        )
+
+
+def _driving_detector(options: AnimateOptions) -> FaceDetector:
+    detector = get_detector(options.detector, options.driving_domain)
+    detector.max_side = min(detector.max_side, options.detect_side)
+    return detector
+
+
+def driving_crops(
+    driver: Driver, driving: Path, *, size: int, options: AnimateOptions, warnings: list[str], pool_workers: int
+) -> DrivingCrops:
+    """The driving detector, the threads that detect and crop (``pool_workers``; close ``pool`` after use) and
+    the box tracking starts from (the first face of the opening seconds)."""
+    detector = None if options.no_crop_driving else _driving_detector(options)
+    pool = FramePool(pool_workers, make_detector=lambda: _driving_detector(options), detector=detector)
+    initial_box = None
+    if detector is not None:
+        if driver.image is not None:
+            faces = detector.detect(driver.image)
+            initial_box = faces[0] if faces else None
+        else:
+            assert driver.info is not None
+            initial_box = first_face_box(driving, driver.info, detector)
+        if initial_box is None:
+            warnings.append(
+                f"{driving}: no {options.driving_domain} face found in the opening seconds; "
+                "cropping the whole frame until one appears"
+            )
+    return DrivingCrops(
+        driver=driver, detector=detector, initial_box=initial_box, size=size, options=options, pool=pool
+    )

@@ -40,6 +40,7 @@ class AnimateOptions(ConfigBase):
     side_by_side: bool = False  # output source | driving | result
     audio: bool = True  # mux the driver's audio into video outputs
     batch_size: int = 16
+    workers: int | None = None  # threads for driving-face detection + cropping; None: auto (frame_pool.auto_workers)
     backend: Backend = "torch"  # onnx: the per-frame core in onnxruntime (CPU, fp32; needs the onnx extra)
     onnx_model: str | None = None  # backend onnx: an exported graph (weights export --onnx); else cached export
     compile: bool = False  # torch.compile the per-frame core (slow start, see docs/animate.md)
@@ -66,6 +67,7 @@ class AnimateOptions(ConfigBase):
                 f"preset {self.preset!r}: expected one of {', '.join(ModelConfig.PRESETS)}",
             )
         self._check(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")
+        self._check(self.workers is None or self.workers >= 0, f"workers must be >= 0, got {self.workers}")
         self._check(self.detect_every >= 1, f"detect_every must be >= 1, got {self.detect_every}")
         self._check(self.detect_side >= 64, f"detect_side must be >= 64, got {self.detect_side}")
         self._check(self.smooth_frames >= 0, f"smooth_frames must be >= 0, got {self.smooth_frames}")

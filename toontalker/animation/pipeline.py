@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -17,6 +19,16 @@ U = TypeVar("U")
 
 _DONE = object()
 _POLL_S = 0.1
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    """What a pipeline did: items through, and each stage's busy seconds (waiting on its queues excluded)."""
+
+    items: int
+    produce_seconds: float
+    infer_seconds: float
+    consume_seconds: float
 
 
 class _Failure:
@@ -54,20 +66,27 @@ def run_pipeline(
     infer: Callable[[T], U],
     consume: Callable[[U], None],
     depth: int = 3,
-) -> int:
+) -> PipelineRun:
     """Feed ``produce``'s items through ``infer`` (this thread) into ``consume`` (a worker thread).
 
-    ``depth`` bounds each queue (items in flight per stage). Returns the number of items consumed.
+    ``depth`` bounds each queue (items in flight per stage).
     """
     stop = threading.Event()
     inbox: _Stage[T] = _Stage(depth, stop)
     outbox: _Stage[U] = _Stage(depth, stop)
     consumer_error: list[BaseException] = []
     consumed = [0]
+    busy = {"produce": 0.0, "infer": 0.0, "consume": 0.0}
 
     def producer() -> None:
         try:
-            for item in produce:
+            items = iter(produce)
+            while True:
+                t = time.perf_counter()
+                item = next(items, _DONE)
+                busy["produce"] += time.perf_counter() - t
+                if item is _DONE:
+                    break
                 if not inbox.put(item):
                     return
             inbox.put(_DONE)
@@ -80,7 +99,9 @@ def run_pipeline(
                 item = outbox.get()
                 if item is _DONE:
                     return
+                t = time.perf_counter()
                 consume(item)  # type: ignore[arg-type]  # the queue holds object; _DONE is filtered above
+                busy["consume"] += time.perf_counter() - t
                 consumed[0] += 1
         except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
             consumer_error.append(error)
@@ -99,7 +120,9 @@ def run_pipeline(
                 break
             if isinstance(item, _Failure):
                 raise item.error
+            t = time.perf_counter()
             result = infer(item)  # type: ignore[arg-type]  # the queue holds object; _DONE/_Failure filtered above
+            busy["infer"] += time.perf_counter() - t
             if not outbox.put(result):
                 break
         outbox.put(_DONE)
@@ -116,4 +139,4 @@ def run_pipeline(
             close()
     if consumer_error:
         raise consumer_error[0]
-    return consumed[0]
+    return PipelineRun(consumed[0], busy["produce"], busy["infer"], busy["consume"])

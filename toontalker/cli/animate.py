@@ -99,6 +99,14 @@ def animate_command(
     detect_every: Annotated[
         int, typer.Option("--detect-every", min=1, help="Detect the driving face every N frames.")
     ] = DEFAULTS.detect_every,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=0,
+            help="Threads that detect and crop the driving face (0: in the decoding thread). Default: none when the model runs on the CPU, else the CPU cores minus 2, at most 8.",
+        ),
+    ] = DEFAULTS.workers,
     smooth_frames: Annotated[
         int, typer.Option("--smooth-frames", min=0, help="Average the driving box over 2N+1 frames.")
     ] = DEFAULTS.smooth_frames,
@@ -174,6 +182,7 @@ def animate_command(
         no_crop_driving=no_crop or no_crop_driving,
         crop_scale=crop_scale,
         detect_every=detect_every,
+        workers=workers,
         smooth_frames=smooth_frames,
         motion="absolute" if absolute else "relative",
         start_frame=start_frame,
