@@ -90,6 +90,7 @@ def main() -> None:
     parser.add_argument("--detector", default="auto")
     parser.add_argument("--compile", action="store_true", help="torch.compile the per-frame core (animate --compile)")
     parser.add_argument("--no-audio", action="store_true")
+    parser.add_argument("--autotune", action="store_true", help="cuDNN per-shape benchmarking (animate --autotune)")
     parser.add_argument("--source-domain", default="cartoon")
     parser.add_argument("--no-crop", action="store_true", help="no face detection (inputs already face crops)")
     parser.add_argument("--output", type=Path, default=None, help="keep the output here (default: a temp folder)")
@@ -120,6 +121,7 @@ def main() -> None:
             detector=args.detector,
             compile=args.compile,
             audio=not args.no_audio,
+            autotune=args.autotune,
             no_crop_source=args.no_crop,
             no_crop_driving=args.no_crop,
         )

@@ -35,6 +35,9 @@ def main() -> None:
     parser.add_argument("--detection", choices=("async", "sync"), default="async")
     parser.add_argument("--detect-every", type=int, default=1)
     parser.add_argument("--detector", default="auto")
+    parser.add_argument(
+        "--no-autotune", action="store_true", help="cuDNN heuristics (batch 1 has one shape: autotuned once)"
+    )
     parser.add_argument("--source-domain", default="cartoon")
     parser.add_argument("--driving-domain", default="real")
     args = parser.parse_args()
@@ -49,7 +52,7 @@ def main() -> None:
 
     device = resolve_device(args.device)
     dtype = resolve_dtype(args.dtype, device)
-    enable_fast_kernels(device)
+    enable_fast_kernels(device, autotune=not args.no_autotune)
     model, _ = load_model(args.weights, args.preset, args.random_weights, 0)
     model = model.to(device).eval()
     frames = read_frames(args.clip)

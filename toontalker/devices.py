@@ -110,14 +110,17 @@ def autocast(device: torch.device, dtype: torch.dtype) -> contextlib.AbstractCon
     return torch.autocast(device_type=device.type, dtype=dtype)
 
 
-def enable_fast_kernels(device: torch.device) -> None:
+def enable_fast_kernels(device: torch.device, autotune: bool = True) -> None:
     """On CUDA, let cuDNN benchmark its convolution algorithms for the shapes it sees (and allow TF32).
 
     Without this, cuDNN's heuristics pick slow non-tensor-core kernels for several of the model's convs
-    (the blur-folded 6x6 stride-2 ones in particular): measured on an H100, paper-256. It is a process-wide
-    switch of torch.backends, so animate, bench and train call this explicitly at their start.
+    (the blur-folded 6x6 stride-2 ones in particular): measured on an H100, paper-256. The benchmarking
+    itself costs seconds per new input shape, tens of seconds at large batches, and end to end in animate on
+    an H200 the benchmarked kernels ran slower than the heuristics' (docs/benchmarks.md): animate passes
+    ``autotune=False`` (the heuristics) unless asked. It is a process-wide switch of torch.backends, so animate,
+    bench and train call this explicitly at their start.
     """
     if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True
+        torch.backends.cudnn.benchmark = autotune
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True

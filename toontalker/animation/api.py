@@ -59,6 +59,7 @@ class AnimateResult:
     warnings: tuple[str, ...] = field(default=())
     backend: str = "torch"  # torch | torch+compile | onnx
     first_frame_seconds: float | None = None  # from the call's start until the first frames went to the encoder
+    steady_frames_per_second: float | None = None  # after the first batch (start-up, compilation, autotuning excluded)
     stage_seconds: dict[str, float] = field(default_factory=dict)  # busy seconds: decode+track+crop, infer, encode
     workers: int = 0  # threads for driving-face detection + cropping (0: inline)
 
@@ -128,6 +129,8 @@ class _StreamCounts:
     width: int = 0
     height: int = 0
     first_frame_at: float | None = None  # time.perf_counter() when the first frames were handed to the encoder
+    first_batch: int = 0  # frames in that first batch
+    last_frame_at: float | None = None
     stages: PipelineRun | None = None
 
 
@@ -239,9 +242,16 @@ def _animate_stream(
         warnings=tuple(warnings),
         backend=options.backend + ("+compile" if options.compile else ""),
         first_frame_seconds=None if counts.first_frame_at is None else counts.first_frame_at - t0,
+        steady_frames_per_second=_steady_rate(counts),
         stage_seconds=_stage_seconds(counts.stages),
         workers=crops.pool.workers,
     )
+
+
+def _steady_rate(counts: _StreamCounts) -> float | None:
+    if counts.first_frame_at is None or counts.last_frame_at is None or counts.frames <= counts.first_batch:
+        return None
+    return (counts.frames - counts.first_batch) / max(counts.last_frame_at - counts.first_frame_at, 1e-9)
 
 
 def _stage_seconds(run: PipelineRun | None) -> dict[str, float]:
@@ -262,7 +272,7 @@ def _plan(source: Path, driving: Path, output: Path, *, options: AnimateOptions,
     dtype = resolve_dtype(options.dtype, device, cpu_bf16=options.backend == "torch")  # onnx: fp32 graphs
     if options.backend == "onnx" and (device.type != "cpu" or dtype != torch.float32):
         raise UsageError(f"the onnx backend runs on the CPU in fp32 (asked: {device}, {dtype_name(dtype)})")
-    enable_fast_kernels(device)
+    enable_fast_kernels(device, autotune=options.autotune)
     driver = open_driver(driving, options.max_frames)
     if driver.constant_rate is not None:
         warnings.append(
@@ -347,8 +357,9 @@ def _stream(
             frames = side_by_side(source_panel, panels, frames)
         counts.width, counts.height = frames.shape[2], frames.shape[1]
         sink.write(frames)
+        counts.last_frame_at = time.perf_counter()
         if counts.frames == 0:
-            counts.first_frame_at = time.perf_counter()
+            counts.first_frame_at, counts.first_batch = counts.last_frame_at, len(batch)
         counts.lost += sum(batch.lost)
         counts.frames += len(batch)
         if on_progress is not None:

@@ -128,6 +128,10 @@ class CoreRunner:
 
     def __call__(self, frames: Tensor) -> Tensor:
         if self.onnx is None and self.core is None:
+            n = frames.shape[0]
+            if frames.device.type == "cuda" and n < self.batch_size:
+                # one batch shape on CUDA: cuDNN autotunes each new shape again (seconds to tens of seconds)
+                return self._eager(pad_batch(frames, self.batch_size))[:n]
             return self._eager(frames)
         if self.motion == "relative" and self.reference is None:
             self.reference = self.model.encode_driving(frames[:1], self.driving_domain)
@@ -136,7 +140,9 @@ class CoreRunner:
             return self.onnx(frames, offset)
         assert self.core is not None  # neither eager nor onnx: compiled
         n = frames.shape[0]
-        return self.core(pad_batch(frames, self.batch_size), offset, *flatten_source(self.src))[:n]
+        # one memory layout too (a padded batch is NCHW, a streamed one channels_last): else a recompilation
+        padded = pad_batch(frames, self.batch_size).contiguous(memory_format=torch.channels_last)
+        return self.core(padded, offset, *flatten_source(self.src))[:n]
 
     def _eager(self, frames: Tensor) -> Tensor:
         w_r2d = self.model.encode_driving(frames, self.driving_domain)

@@ -39,7 +39,7 @@ class LiveOptions:
 
     driving_domain: Domain = "real"
     detection: Detection = "async"
-    detect_every: int = 1  # detection="sync": detect every N-th frame (box held in between)
+    detect_every: int = 1  # detect every N-th frame at most (async: when the detector is free too)
     smoothing: float = 0.5  # weight of the newest detection in the box's moving average (1: no smoothing)
     crop_scale: float = CROP_SCALE
     compile_mode: str | None = None  # e.g. "reduce-overhead" (CUDA graphs) for the lowest latency on a GPU
@@ -91,6 +91,7 @@ class LiveAnimator:
         self.frames = 0
         self._lost = False
         self._pending: Future[list[Box]] | None = None
+        self._submitted = 0  # the frame last handed to the detector
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="toontalker-live-detect")
 
     def _take(self, faces: list[Box]) -> None:
@@ -114,8 +115,9 @@ class LiveAnimator:
         if self._pending is not None and self._pending.done():
             self._take(self._pending.result())
             self._pending = None
-        if self._pending is None:
+        if self._pending is None and self.frames - self._submitted >= self.options.detect_every:
             self._pending = self._thread.submit(self.detector.detect, frame.copy())
+            self._submitted = self.frames
 
     def __call__(self, frame: np.ndarray) -> LiveFrame:
         H, W = frame.shape[:2]

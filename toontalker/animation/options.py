@@ -44,6 +44,7 @@ class AnimateOptions(ConfigBase):
     backend: Backend = "torch"  # onnx: the per-frame core in onnxruntime (CPU, fp32; needs the onnx extra)
     onnx_model: str | None = None  # backend onnx: an exported graph (weights export --onnx); else cached export
     compile: bool = False  # torch.compile the per-frame core (slow start, see docs/animate.md)
+    autotune: bool = False  # CUDA: cuDNN benchmarks conv algorithms per batch shape (slower end to end: benchmarks.md)
     device: str = "auto"
     dtype: str = "auto"  # auto: bf16 on GPU and on CPUs with native bf16, else fp32 (devices.resolve_dtype)
     preset: str | None = None  # with random_weights: the architecture to build; else the weights must match it

@@ -162,6 +162,13 @@ def animate_command(
             help="torch.compile the per-frame core (torch backend): faster batches after a one-off compile before the first batch. Compiling small-256 took 22 minutes on a busy 2-core CPU (needs a C++ compiler), 1-2 minutes on a GPU; for long drivers only.",
         ),
     ] = DEFAULTS.compile,
+    autotune: Annotated[
+        bool,
+        typer.Option(
+            "--autotune",
+            help="CUDA: let cuDNN benchmark conv algorithms for each batch shape first (measured on an H200: a 20-40 s longer start and slower batches end to end; kept for other GPUs).",
+        ),
+    ] = DEFAULTS.autotune,
     device: Device = DEFAULTS.device,
     dtype: Dtype = DEFAULTS.dtype,
     seed: Seed = DEFAULTS.seed,
@@ -199,6 +206,7 @@ def animate_command(
         backend=backend,
         onnx_model=str(onnx_model) if onnx_model is not None else None,
         compile=compile_core,
+        autotune=autotune,
         random_weights=random_weights,
         seed=seed,
     )
