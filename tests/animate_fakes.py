@@ -48,8 +48,10 @@ class FakeToonTalker(nn.Module):
         self.calls["encode_driving"] += 1
         return self._code(frames)
 
-    def relative_motion(self, src: FakeSourceEncoding, w_r2d: torch.Tensor, w_r2start: torch.Tensor) -> torch.Tensor:
-        return (src.w_s2r + src.w_r2s) + (w_r2d - w_r2start)
+    def relative_motion(
+        self, src: FakeSourceEncoding, w_r2d: torch.Tensor, w_r2start: torch.Tensor, gain: float = 1.0
+    ) -> torch.Tensor:
+        return (src.w_s2r + src.w_r2s) + gain * (w_r2d - w_r2start)
 
     def absolute_motion(self, src: FakeSourceEncoding, w_r2d: torch.Tensor) -> torch.Tensor:
         return src.w_s2r + w_r2d

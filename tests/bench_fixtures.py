@@ -70,7 +70,7 @@ class CopyDriver(torch.nn.Module):
         self.calls.append(("driving", frames.shape[0]))
         return frames
 
-    def relative_motion(self, src, w_r2d, w_r2start):
+    def relative_motion(self, src, w_r2d, w_r2start, gain=1.0):
         assert w_r2d.shape == w_r2start.shape
         return w_r2d
 

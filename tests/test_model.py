@@ -194,6 +194,29 @@ def test_relative_motion_at_start_frame_is_source_motion(cfg, model) -> None:
     assert torch.equal(model.relative_motion(source, start, start), source.w_s2s)
 
 
+def test_motion_gain_scales_the_drivers_relative_motion(cfg, model) -> None:
+    """Ours: w_{s->s} + gain (w_{r->d} - w_{r->1}); the compiled/ONNX core (FrameCore + motion_offset) agrees."""
+    from toontalker.animation.core import CoreRunner, FrameCore, flatten_source, motion_offset
+
+    source = model.encode_source(images(cfg, 1), "cartoon")
+    frames = images(cfg, 4, seed=3)
+    w = model.encode_driving(frames, "real")
+    delta = w - w[:1]
+    torch.testing.assert_close(model.relative_motion(source, w, w[:1], gain=1.7), source.w_s2s + 1.7 * delta)
+    assert torch.equal(model.relative_motion(source, w, w[:1], gain=0.0), source.w_s2s.expand_as(w))
+    with torch.no_grad():
+        eager = model.render(source, model.relative_motion(source, w, w[:1], gain=1.7))
+        core = FrameCore(model, "cartoon", "real", len(source.features), gain=1.7).eval()
+        offset = motion_offset(source, "relative", w[:1], gain=1.7)
+        torch.testing.assert_close(core(frames, offset, *flatten_source(source)), eager, rtol=1e-4, atol=1e-4)
+        runner = CoreRunner(model, source, "real", reference=w[:1], motion_gain=1.7)
+        torch.testing.assert_close(runner(frames), eager, rtol=1e-4, atol=1e-4)
+        still = CoreRunner(model, source, "real", reference=w[:1], motion_gain=0.0)(frames)
+    assert torch.allclose(still, still[:1].expand_as(still), atol=1e-5)  # gain 0: the source's own pose, every frame
+    with pytest.raises(UsageError, match="motion_gain"):
+        CoreRunner(model, source, "real", motion="absolute", motion_gain=2.0)
+
+
 def _assert_grads(model: ToonTalker, used: set[str]) -> None:
     names = {n for n, _ in model.named_parameters()}
     for name, p in model.named_parameters():

@@ -205,6 +205,7 @@ def _animate_stream(
         compile_mode="default" if options.compile else None,
         batch_size=options.batch_size,
         onnx_path=options.onnx_model,
+        motion_gain=options.motion_gain,
     )
     audio = options.audio and plan.kind == "video" and plan.driver.info is not None and plan.driver.info.has_audio
     t_stream = time.perf_counter()

@@ -26,6 +26,7 @@ from torch import Tensor, nn
 
 from toontalker.animation.options import Backend
 from toontalker.conventions import Domain
+from toontalker.errors import UsageError
 from toontalker.model.toontalker import SourceEncoding, ToonTalker
 
 Motion = Literal["relative", "absolute"]
@@ -37,21 +38,22 @@ class Reenactor(Protocol):
 
     def encode_source(self, image: Tensor, domain: Domain) -> Any: ...
     def encode_driving(self, frames: Tensor, domain: Domain) -> Tensor: ...
-    def relative_motion(self, src: Any, w_r2d: Tensor, w_r2start: Tensor) -> Tensor: ...
+    def relative_motion(self, src: Any, w_r2d: Tensor, w_r2start: Tensor, gain: float = 1.0) -> Tensor: ...
     def absolute_motion(self, src: Any, w_r2d: Tensor) -> Tensor: ...
     def render(self, src: Any, w_s2d: Tensor) -> Tensor: ...
 
 
-def motion_offset(src: SourceEncoding, motion: Motion, reference: Tensor | None = None) -> Tensor:
+def motion_offset(src: SourceEncoding, motion: Motion, reference: Tensor | None = None, gain: float = 1.0) -> Tensor:
     """The frame-independent part of w_{s->d}: (1, K, d).
 
-    Relative (Eq. 5): (w_{s->r} + w_{r->s}) - w_{r->1}; absolute (Eq. 3): w_{s->r}. Then w_{s->d} = offset + w_{r->d}.
+    Relative (Eq. 5): (w_{s->r} + w_{r->s}) - gain w_{r->1}; absolute (Eq. 3): w_{s->r}. Then
+    w_{s->d} = offset + gain w_{r->d} (``gain``: ours, relative motion only; 1 = the paper).
     """
     if motion == "absolute":
         return src.w_s2r
     if reference is None:
         raise ValueError("relative motion needs the reference frame's code w_{r->1}")
-    return src.w_s2s - reference
+    return src.w_s2s - reference if gain == 1.0 else src.w_s2s - gain * reference
 
 
 def flatten_source(src: SourceEncoding) -> tuple[Tensor, ...]:
@@ -65,12 +67,15 @@ class FrameCore(nn.Module):
     The source tensors have batch 1 and broadcast over the B driving frames.
     """
 
-    def __init__(self, model: ToonTalker, source_domain: Domain, driving_domain: Domain, num_features: int) -> None:
+    def __init__(
+        self, model: ToonTalker, source_domain: Domain, driving_domain: Domain, num_features: int, gain: float = 1.0
+    ) -> None:
         super().__init__()
         self.model = model
         self.source_domain = source_domain
         self.driving_domain = driving_domain
         self.num_features = num_features
+        self.gain = gain  # relative motion's gain (motion_offset); 1: the graph is exactly Eq. 5's
 
     def forward(self, frames: Tensor, offset: Tensor, *source: Tensor) -> Tensor:
         features = tuple(source[: self.num_features])
@@ -78,7 +83,7 @@ class FrameCore(nn.Module):
         memory = tuple((flat[i], flat[i + 1]) for i in range(0, len(flat), 2))
         src = SourceEncoding(features=features, w_s2r=offset, w_r2s=offset, domain=self.source_domain, memory=memory)
         w_r2d = self.model.encode_driving(frames, self.driving_domain)
-        return self.model.render(src, offset + w_r2d)
+        return self.model.render(src, offset + (w_r2d if self.gain == 1.0 else self.gain * w_r2d))
 
 
 def pad_batch(frames: Tensor, size: int) -> Tensor:
@@ -110,9 +115,15 @@ class CoreRunner:
         compile_mode: str | None = None,
         batch_size: int = 16,
         onnx_path: str | Path | None = None,
+        motion_gain: float = 1.0,
     ) -> None:
+        if motion_gain != 1.0 and (backend == "onnx" or motion == "absolute"):
+            raise UsageError(
+                f"motion_gain {motion_gain:g} applies to relative motion on the torch backend "
+                f"(asked: {motion} motion, {backend} backend)"
+            )
         self.model, self.src, self.driving_domain = model, src, driving_domain
-        self.motion, self.reference = motion, reference
+        self.motion, self.reference, self.gain = motion, reference, motion_gain
         self.batch_size = batch_size
         self.core: Callable[..., Tensor] | None = None
         self.onnx = None
@@ -123,7 +134,7 @@ class CoreRunner:
             self.onnx = OnnxFrameCore(path)
             self.onnx.set_source(flatten_source(src))
         elif compile_mode is not None:
-            core = FrameCore(model, src.domain, driving_domain, len(src.features)).eval()  # type: ignore[arg-type]  # compiling needs the ToonTalker
+            core = FrameCore(model, src.domain, driving_domain, len(src.features), gain=motion_gain).eval()  # type: ignore[arg-type]  # compiling needs the ToonTalker
             self.core = torch.compile(core, mode=compile_mode, dynamic=False)
 
     def __call__(self, frames: Tensor) -> Tensor:
@@ -135,7 +146,7 @@ class CoreRunner:
             return self._eager(frames)
         if self.motion == "relative" and self.reference is None:
             self.reference = self.model.encode_driving(frames[:1], self.driving_domain)
-        offset = motion_offset(self.src, self.motion, self.reference)
+        offset = motion_offset(self.src, self.motion, self.reference, gain=self.gain)
         if self.onnx is not None:
             return self.onnx(frames, offset)
         assert self.core is not None  # neither eager nor onnx: compiled
@@ -150,5 +161,5 @@ class CoreRunner:
             return self.model.render(self.src, self.model.absolute_motion(self.src, w_r2d))
         if self.reference is None:  # the first frame of the stream is the reference
             self.reference = w_r2d[:1]
-        w_s2d = self.model.relative_motion(self.src, w_r2d, self.reference.expand_as(w_r2d))
+        w_s2d = self.model.relative_motion(self.src, w_r2d, self.reference.expand_as(w_r2d), gain=self.gain)
         return self.model.render(self.src, w_s2d)

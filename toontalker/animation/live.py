@@ -43,6 +43,7 @@ class LiveOptions:
     smoothing: float = 0.5  # weight of the newest detection in the box's moving average (1: no smoothing)
     crop_scale: float = CROP_SCALE
     compile_mode: str | None = None  # e.g. "reduce-overhead" (CUDA graphs) for the lowest latency on a GPU
+    motion_gain: float = 1.0  # ours, as AnimateOptions.motion_gain
 
     def __post_init__(self) -> None:
         if self.detection not in ("async", "sync"):
@@ -84,7 +85,12 @@ class LiveAnimator:
         with torch.inference_mode(), autocast(device, dtype):
             src = model.encode_source(to_model_tensor(source.crop[None], device), source_domain)
         self.runner = CoreRunner(
-            model, src, options.driving_domain, compile_mode=options.compile_mode, batch_size=1
+            model,
+            src,
+            options.driving_domain,
+            compile_mode=options.compile_mode,
+            batch_size=1,
+            motion_gain=options.motion_gain,
         )  # relative motion: the first frame is the reference
         self.track = FaceTrackState()
         self.box: Box | None = None  # the smoothed face box

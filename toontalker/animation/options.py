@@ -32,6 +32,7 @@ class AnimateOptions(ConfigBase):
     detect_side: int = 384  # driving frames are shrunk to this longer side for detection (speed)
     smooth_frames: int = 4  # the driving box is averaged over 2 * smooth_frames + 1 frames
     motion: Literal["relative", "absolute"] = "relative"
+    motion_gain: float = 1.0  # ours: relative motion scaled, w_{s->s} + gain (w_{r->d} - w_{r->1}); 1 = Eq. 5
     start_frame: int = 0  # relative motion: the driving frame whose pose maps to the source's
     find_best_start: bool = False  # relative motion: pick the reference frame nearest the source's motion
     max_frames: int | None = None  # animate only the first N driving frames
@@ -86,6 +87,11 @@ class AnimateOptions(ConfigBase):
         self._check(
             not (self.source_box is not None and self.no_crop_source),
             "source_box and no_crop_source exclude each other",
+        )
+        self._check(0.0 <= self.motion_gain <= 4.0, f"motion_gain must be in [0, 4], got {self.motion_gain}")
+        self._check(
+            self.motion_gain == 1.0 or (self.motion == "relative" and self.backend == "torch"),
+            "motion_gain applies to relative motion on the torch backend",
         )
         self._check(self.backend in ("torch", "onnx"), f"backend must be 'torch' or 'onnx', got {self.backend!r}")
         self._check(self.backend == "onnx" or self.onnx_model is None, "onnx_model needs backend 'onnx'")

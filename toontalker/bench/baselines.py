@@ -44,7 +44,9 @@ class CopySource:
         N = frames.shape[0]
         return frames.new_zeros(N, 0)
 
-    def relative_motion(self, src: torch.Tensor, w_r2d: torch.Tensor, w_r2start: torch.Tensor) -> torch.Tensor:
+    def relative_motion(
+        self, src: torch.Tensor, w_r2d: torch.Tensor, w_r2start: torch.Tensor, gain: float = 1.0
+    ) -> torch.Tensor:
         return w_r2d
 
     def absolute_motion(self, src: torch.Tensor, w_r2d: torch.Tensor) -> torch.Tensor:

@@ -220,7 +220,9 @@ def reenact_pair(
     size = int(getattr(getattr(model, "config", None), "image_size", 256))
     frames, driving_marks = prepare_pair(pair, size, options)
     if renderer is None:
-        renderer = ClipRenderer(model, "torch", batch_size=options.batch_size, motion=options.motion)
+        renderer = ClipRenderer(
+            model, "torch", batch_size=options.batch_size, motion=options.motion, motion_gain=options.motion_gain
+        )
     generated = renderer(
         to_tensor(frames.source, options.device),
         pair.source_domain,
@@ -318,11 +320,14 @@ def run_motion_bench(
     if not pairs:
         raise UsageError("no pairs given: pass SOURCE DRIVER pairs or a protocol CSV")
     model, label = _resolve_model(weights, baseline, model, label, options.device)
+    # the ONNX graph is Eq. 5 as exported (gain 1): 'auto' picks torch for another gain
+    backend = "torch" if options.motion_gain != 1.0 and options.backend == "auto" else options.backend
     renderer = ClipRenderer(
         model,
-        choose_backend(options.backend, model, options.device),
+        choose_backend(backend, model, options.device),
         batch_size=options.batch_size,
         motion=options.motion,
+        motion_gain=options.motion_gain,
     )
     if progress:
         progress(f"{label}: model on the {renderer.backend} backend, {len(pairs)} pair(s)")

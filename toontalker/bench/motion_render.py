@@ -68,8 +68,10 @@ class ClipRenderer:
         *,
         batch_size: int = 16,
         motion: Literal["relative", "absolute"] = "relative",
+        motion_gain: float = 1.0,
     ) -> None:
         self.model, self.backend, self.batch_size, self.motion = model, backend, batch_size, motion
+        self.motion_gain = motion_gain
 
     @torch.inference_mode()
     def __call__(
@@ -84,4 +86,5 @@ class ClipRenderer:
             batch_size=self.batch_size,
             motion=self.motion,
             backend=self.backend,
+            motion_gain=self.motion_gain,
         )

@@ -71,12 +71,15 @@ class MotionOptions:
     device: str = "cpu"
     batch_size: int = 16
     motion: Literal["relative", "absolute"] = "relative"
+    motion_gain: float = 1.0  # ours, as animate's motion_gain (relative motion, torch backend)
     plots: bool = True
     crop_scale: float = CROP_SCALE
     cache_dir: Path | None = None
     backend: MotionBackend = "torch"
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.motion_gain <= 4.0:
+            raise UsageError(f"motion_gain must be in [0, 4], got {self.motion_gain}")
         if self.max_frames < 2:
             raise UsageError(f"max_frames must be at least 2 (frame 0 is the motion reference), got {self.max_frames}")
         if self.batch_size < 1:

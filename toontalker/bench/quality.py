@@ -74,6 +74,7 @@ def reenact_clip(
     batch_size: int,
     motion: Motion = "relative",
     backend: Backend = "torch",
+    motion_gain: float = 1.0,
 ) -> torch.Tensor:
     """Animate ``source`` ``(1, 3, H, W)`` with ``driving`` ``(N, 3, H, W)`` (both in ``[-1, 1]``).
 
@@ -85,7 +86,14 @@ def reenact_clip(
     src = model.encode_source(source, source_domain)
     reference = model.encode_driving(driving[:1], driving_domain) if motion == "relative" else None
     runner = CoreRunner(
-        model, src, driving_domain, motion=motion, reference=reference, batch_size=batch_size, backend=backend
+        model,
+        src,
+        driving_domain,
+        motion=motion,
+        reference=reference,
+        batch_size=batch_size,
+        backend=backend,
+        motion_gain=motion_gain,
     )
     outputs = [
         runner(driving[begin : begin + batch_size]).float().clamp(-1, 1).cpu()

@@ -124,6 +124,15 @@ def animate_command(
     absolute: Annotated[
         bool, typer.Option("--absolute", help="Absolute motion (Eq. 3) instead of relative (Eq. 5).")
     ] = False,
+    motion_gain: Annotated[
+        float,
+        typer.Option(
+            "--motion-gain",
+            min=0.0,
+            max=4.0,
+            help="Relative motion scaled by this (ours; 1 = the paper's Eq. 5): above 1 exaggerates the driver's expression and head motion, below 1 damps it. Torch backend.",
+        ),
+    ] = DEFAULTS.motion_gain,
     max_frames: Annotated[
         int | None, typer.Option("--max-frames", min=1, help="Animate only the first N driving frames.")
     ] = DEFAULTS.max_frames,
@@ -192,6 +201,7 @@ def animate_command(
         workers=workers,
         smooth_frames=smooth_frames,
         motion="absolute" if absolute else "relative",
+        motion_gain=motion_gain,
         start_frame=start_frame,
         find_best_start=find_best_start,
         max_frames=max_frames,

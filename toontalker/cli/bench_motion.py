@@ -79,6 +79,9 @@ def motion_command(
     motion: Annotated[
         choices.Motion, typer.Option("--motion", help="'relative' (Eq. 5, animate's default) or 'absolute' (Eq. 3).")
     ] = MOTION.motion,
+    motion_gain: Annotated[
+        float, typer.Option("--motion-gain", min=0.0, max=4.0, help="As animate --motion-gain (ours; 1 = Eq. 5).")
+    ] = MOTION.motion_gain,
     backend: Annotated[
         choices.MotionBackend,
         typer.Option(
@@ -113,6 +116,7 @@ def motion_command(
         device=_resolve_device(device),
         batch_size=batch_size,
         motion=motion,
+        motion_gain=motion_gain,
         backend=backend,
         plots=plots,
         cache_dir=None if no_cache else (cache or default_cache()),

@@ -191,9 +191,15 @@ class ToonTalker(nn.Module):
         parts = self._domain(domain)
         return self.driving_query(parts.motion_encoder(frames), parts.motion_base())
 
-    def relative_motion(self, source: SourceEncoding, w_r2d: Tensor, w_r2start: Tensor) -> Tensor:
-        """Eq. 5: (w_{s->r} + w_{r->s}) + (w_{r->d} - w_{r->1}); w_r2start (1 or B, K, d). -> (B, K, d)"""
-        return source.w_s2s + (w_r2d - w_r2start)
+    def relative_motion(self, source: SourceEncoding, w_r2d: Tensor, w_r2start: Tensor, gain: float = 1.0) -> Tensor:
+        """Eq. 5: (w_{s->r} + w_{r->s}) + (w_{r->d} - w_{r->1}); w_r2start (1 or B, K, d). -> (B, K, d)
+
+        ``gain`` (ours, 1 = the paper) scales the driver's motion relative to its start frame:
+        w_{s->s} + gain (w_{r->d} - w_{r->1}).
+        """
+        if gain == 1.0:
+            return source.w_s2s + (w_r2d - w_r2start)
+        return source.w_s2s + gain * (w_r2d - w_r2start)
 
     def absolute_motion(self, source: SourceEncoding, w_r2d: Tensor) -> Tensor:
         """Eq. 3: w_{s->r} + w_{r->d}. -> (B, K, d)"""
