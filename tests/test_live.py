@@ -73,3 +73,20 @@ def test_live_options_are_checked():
         LiveOptions(detection="later")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="smoothing"):
         LiveOptions(smoothing=0.0)
+
+
+def test_live_latency_script_reports_its_figures(examples):
+    """scripts/live_latency.py (docs/benchmarks.md's live table) on the CPU with the tiny model: its JSON."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "live_latency.py"
+    args = ["--source", examples / "cartoon_portrait.jpg", "--clip", examples / "real_driver.mp4", "--preset", "tiny"]
+    args += ["--random-weights", "--device", "cpu", "--frames", "6", "--warmup", "2", "--detector", "mediapipe"]
+    done = subprocess.run([sys.executable, script, *map(str, args)], capture_output=True, text=True, check=True)
+    report = json.loads(done.stdout)
+    assert report["frames"] == 6 and report["output"] == 64 and report["frames_lost"] == 0
+    assert 0 < report["ms_p50"] <= report["ms_max"] and report["frames_per_second"] > 0
+    assert report["driving_frame"] == [320, 320]
