@@ -43,6 +43,8 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's toontalker
 
+    import torch
+
     from toontalker.animation.live import LiveAnimator, LiveOptions
     from toontalker.animation.source import prepare_source
     from toontalker.devices import dtype_name, enable_fast_kernels, resolve_device, resolve_dtype
@@ -83,7 +85,7 @@ def main() -> None:
         json.dumps(
             {
                 "device": str(device),
-                "gpu": __import__("torch").cuda.get_device_name() if device.type == "cuda" else None,
+                "gpu": torch.cuda.get_device_name() if device.type == "cuda" else None,
                 "dtype": dtype_name(dtype),
                 "preset": args.preset,
                 "weights": args.weights,

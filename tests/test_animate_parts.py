@@ -13,7 +13,7 @@ from toontalker.animation.compose import PasteBack, feather_mask, side_by_side, 
 from toontalker.animation.driving import track_and_crop
 from toontalker.animation.pipeline import run_pipeline
 from toontalker.animation.sinks import ImageSink, PngSequenceSink, output_kind
-from toontalker.errors import UsageError
+from toontalker.errors import ConfigError, UsageError
 from toontalker.faces import Box
 from toontalker.faces.tracking import ANIMATE_TRACKING, DATASET_TRACKING, BoxSmoother, FaceTrackState, TrackConfig
 
@@ -301,5 +301,17 @@ def test_pending_frames_equal_the_direct_conversion():
     x = torch.rand(3, 3, 8, 8) * 2.4 - 1.2  # past [-1, 1] too
     expected = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
     assert np.array_equal(PendingFrames(x).result(), expected)
-    low = x.to(torch.bfloat16)
-    assert np.array_equal(PendingFrames(low).result(), to_uint8_frames(low.float()))
+    low = x.to(torch.bfloat16)  # a bf16 output (autocast) converts from its own values
+    expected_low = ((low.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    assert np.array_equal(PendingFrames(low).result(), expected_low)
+
+
+def test_causal_box_smoother_averages_without_look_ahead():
+    from toontalker.faces.tracking import CausalBoxSmoother
+
+    smoother = CausalBoxSmoother(0.5)
+    assert smoother.push(Box(0, 0, 10, 10)) == Box(0, 0, 10, 10)  # the first box as it is
+    assert smoother.push(Box(20, 0, 30, 10)) == Box(10, 0, 20, 10)  # halfway to the newest
+    assert CausalBoxSmoother(1.0).push(Box(0, 0, 10, 20)) == Box(-5, 0, 15, 20)  # centre and longer side
+    with pytest.raises(ConfigError, match="smoothing weight"):
+        CausalBoxSmoother(0.0)

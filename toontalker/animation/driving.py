@@ -194,8 +194,11 @@ def track_and_crop(
         start += n
         return batch
 
-    stream = _with_detections(batches, pool, detect_every, ahead=1) if detector is not None else None
-    for frames, detections in stream if stream is not None else ((b, None) for b in batches):
+    if detector is not None:
+        stream = _with_detections(batches, pool, detect_every, ahead=1)
+    else:
+        stream = ((frames, None) for frames in batches)
+    for frames, detections in stream:
         for i, frame in enumerate(frames):
             H, W = frame.shape[:2]
             frame_size = (W, H)

@@ -27,7 +27,7 @@ from toontalker.animation.source import SourceFace
 from toontalker.conventions import CROP_SCALE, Domain
 from toontalker.devices import autocast
 from toontalker.faces import Box, FaceDetector, crop_resize, square_box
-from toontalker.faces.tracking import FaceTrackState
+from toontalker.faces.tracking import CausalBoxSmoother, FaceTrackState
 from toontalker.model.toontalker import ToonTalker
 
 Detection = Literal["async", "sync"]
@@ -93,6 +93,7 @@ class LiveAnimator:
             motion_gain=options.motion_gain,
         )  # relative motion: the first frame is the reference
         self.track = FaceTrackState()
+        self.smoother = CausalBoxSmoother(options.smoothing)
         self.box: Box | None = None  # the smoothed face box
         self.frames = 0
         self._lost = False
@@ -102,16 +103,8 @@ class LiveAnimator:
 
     def _take(self, faces: list[Box]) -> None:
         face, self._lost = self.track.update(faces)
-        if face is None:
-            return
-        if self.box is None:
-            self.box = face
-            return
-        a = self.options.smoothing
-        (cx, cy), side = face.center, max(face.width, face.height)
-        (px, py), prev = self.box.center, max(self.box.width, self.box.height)
-        cx, cy, side = a * cx + (1 - a) * px, a * cy + (1 - a) * py, a * side + (1 - a) * prev
-        self.box = Box(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
+        if face is not None:
+            self.box = self.smoother.push(face)
 
     def _update_box(self, frame: np.ndarray) -> None:
         if self.options.detection == "sync" or self.frames == 0:

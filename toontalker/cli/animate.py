@@ -175,7 +175,7 @@ def animate_command(
         bool,
         typer.Option(
             "--autotune",
-            help="CUDA: let cuDNN benchmark conv algorithms for each batch shape first (measured on an H200: a 20-40 s longer start and slower batches end to end; kept for other GPUs).",
+            help="CUDA: let cuDNN benchmark conv algorithms for each batch shape first (measured on an H200: a 27-40 s longer start at batch 128-256 and slower batches end to end; kept for other GPUs).",
         ),
     ] = DEFAULTS.autotune,
     device: Device = DEFAULTS.device,

@@ -14,6 +14,8 @@ it after ``patience`` misses in a row; each caller keeps its own values (:data:`
   good box while the face is lost (the run never stops) and switches to a face elsewhere only after more
   than ``patience`` detections in a row disagree (a cut to another shot, not a passer-by);
   :class:`BoxSmoother` averages box centre and side over a centred window with bounded look-ahead.
+* live animate (:mod:`toontalker.animation.live`): the same :class:`FaceTrackState`, and
+  :class:`CausalBoxSmoother` (an exponential moving average of centre and side: no look-ahead, no latency).
 """
 
 from __future__ import annotations
@@ -247,6 +249,23 @@ class BoxSmoother:
         window = list(self._history)[-(held_before + self.lookahead + 1) :]
         cx, cy, side = np.mean(window, axis=0)
         self._emitted += 1
+        return Box(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
+
+
+class CausalBoxSmoother:
+    """Exponential moving average of box centre and side, ``weight`` on the newest box (1: no smoothing)."""
+
+    def __init__(self, weight: float) -> None:
+        if not 0.0 < weight <= 1.0:
+            raise ConfigError(f"smoothing weight must be in (0, 1], got {weight}")
+        self.weight = weight
+        self._state: np.ndarray | None = None
+
+    def push(self, box: Box) -> Box:
+        """Add the newest box; returns the smoothed box."""
+        vec = BoxSmoother._vec(box)
+        self._state = vec if self._state is None else self.weight * vec + (1.0 - self.weight) * self._state
+        cx, cy, side = self._state
         return Box(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
 
 
