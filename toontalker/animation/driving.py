@@ -194,6 +194,7 @@ def track_and_crop(
         start += n
         return batch
 
+    stream: Iterator[tuple[np.ndarray, list[Future[list[Box]] | None] | None]]
     if detector is not None:
         stream = _with_detections(batches, pool, detect_every, ahead=1)
     else:
