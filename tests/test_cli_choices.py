@@ -20,7 +20,7 @@ def test_choices_mirror_the_library() -> None:
     from toontalker.dataset.storage import FORMATS
     from toontalker.devices import DTYPES
     from toontalker.faces import BACKENDS
-    from toontalker.train.recipe import Perceptual, Precision
+    from toontalker.train.recipe import Perceptual, Precision, TrainCompileMode
 
     assert get_args(choices.Domain) == DOMAINS
     assert set(get_args(choices.Detector)) == {"auto", *BACKENDS}
@@ -28,6 +28,7 @@ def test_choices_mirror_the_library() -> None:
     assert set(get_args(choices.Dtype)) - {"auto"} <= set(DTYPES)
     assert get_args(choices.Precision) == get_args(Precision)
     assert get_args(choices.Perceptual) == get_args(Perceptual)
+    assert get_args(choices.TrainCompileMode) == get_args(TrainCompileMode)
     assert get_args(choices.ClipFormat) == FORMATS == choices.values(choices.ClipFormatChoice)
     assert get_args(choices.SceneDetector) == SCENE_DETECTORS
     assert get_args(choices.IdentityFrom) == IDENTITY_SOURCES

@@ -123,3 +123,24 @@ def test_r1_enters_the_discriminator_step(vgg_module) -> None:
     batch = TrainBatch(FramePairs(images, images.flip(-1)))
     assert "r1_real" in trainer.step([batch], step_index=0).terms  # lazy: every r1_every steps
     assert "r1_real" not in trainer.step([batch], step_index=1).terms
+
+
+def test_trainer_holds_the_frozen_vgg_in_the_autocast_dtype_with_the_same_loss(vgg_module: VGG19Features) -> None:
+    """Under bf16 autocast the trainer's VGG19 filters are bf16 once (no per-pass casts): the loss equals the one
+    of the fp32 module under autocast, and the caller's module stays fp32."""
+    from toontalker.train.distributed import DistInfo
+    from toontalker.train.recipe import TrainRecipe
+    from toontalker.train.trainer import Trainer
+
+    recipe = TrainRecipe.for_stage("tiny", 1, precision="bf16", perceptual="vgg19", perceptual_scales=2)
+    trainer = Trainer(recipe, DistInfo(device=torch.device("cpu")), vgg=vgg_module)
+    assert trainer.autocast_dtype == torch.bfloat16
+    assert {p.dtype for p in trainer._vgg_loss.vgg.parameters()} == {torch.bfloat16}
+    assert {p.dtype for p in vgg_module.parameters()} == {torch.float32}
+    g = torch.Generator().manual_seed(0)
+    output, target = (torch.rand(2, 3, 64, 64, generator=g) * 2 - 1 for _ in range(2))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        held = trainer.perceptual(output, target, "real")
+        cast_each_pass = VGGPerceptualLoss(vgg_module, scales=2)(output, target)
+    assert held.dtype == torch.float32 and held.item() > 0
+    torch.testing.assert_close(held, cast_each_pass, rtol=0, atol=0)

@@ -22,6 +22,8 @@ EPILOG = """Examples:
 
   toontalker bench train-step --preset paper-256 --stage 2 --batch 8 --compile -o bench-train.json
 
+  toontalker bench train-step --preset small-256 --batch 32 --compile --compile-mode reduce-overhead
+
   toontalker bench train-step --preset tiny --stage 1 --stage 2 --precision bf16 --precision fp32 --device cpu
 """
 
@@ -36,6 +38,13 @@ def train_step_command(
     ] = None,
     channels_last: Annotated[bool, typer.Option("--channels-last/--no-channels-last")] = True,
     compile_step: Annotated[bool, typer.Option("--compile", help="torch.compile the step's objectives.")] = False,
+    compile_mode: Annotated[
+        choices.TrainCompileMode,
+        typer.Option(
+            "--compile-mode",
+            help="torch.compile mode with --compile; reduce-overhead replays the compiled step as CUDA graphs.",
+        ),
+    ] = "default",
     perceptual: Annotated[choices.Perceptual, typer.Option("--perceptual", help="vgg19 or dfm.")] = "vgg19",
     warmup: Annotated[int, typer.Option("--warmup", min=0)] = 3,
     steps: Annotated[int, typer.Option("--steps", min=1, help="Timed steps (median reported).")] = 10,
@@ -62,6 +71,7 @@ def train_step_command(
         precisions=values(precision) if precision else ("auto",),
         channels_last=(channels_last,),
         compiled=(compile_step,),
+        compile_mode=compile_mode,
         perceptual=perceptual,
         warmup=warmup,
         steps=steps,
@@ -84,7 +94,7 @@ def train_step_command(
             str(r.stage),
             str(r.batch),
             r.precision,
-            str(r.compiled),
+            r.compile_mode if r.compiled else "no",
             f"{r.ms_per_step:.1f}",
             f"{r.images_per_s:.1f}",
             "-" if r.peak_memory_mib is None else f"{r.peak_memory_mib:.0f}",

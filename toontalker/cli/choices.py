@@ -20,6 +20,7 @@ InferenceBackend = Literal["torch", "onnx"]  # animation.core.Backend
 Dtype = Literal["auto", "fp32", "bf16", "fp16"]  # devices.resolve_dtype
 Precision = Literal["auto", "bf16", "fp32"]  # train.recipe.Precision
 Perceptual = Literal["vgg19", "dfm"]  # train.recipe.Perceptual
+TrainCompileMode = Literal["default", "reduce-overhead", "max-autotune-no-cudagraphs"]  # train.recipe.TrainCompileMode
 MotionBackend = Literal["auto", "torch", "onnx"]  # bench.options.MotionBackend
 Motion = Literal["relative", "absolute"]  # AnimateOptions.motion, QualityOptions.motion
 ClipFormat = Literal["jpg", "png", "npy", "mp4"]  # dataset.storage.FORMATS

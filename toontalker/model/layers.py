@@ -31,17 +31,18 @@ def blur_kernel(gain: float = 1.0) -> Tensor:
     return kernel / kernel.sum() * gain
 
 
-def blur_conv_weight(weight: Tensor, gain: float = 1.0) -> Tensor:
-    """Fold the [1, 3, 3, 1] blur into conv filters: (O, I, k, k) -> (O, I, k + 3, k + 3).
+def blur_conv_weight(weight: Tensor, kernel: Tensor) -> Tensor:
+    """Fold the [1, 3, 3, 1] blur ``kernel`` (4, 4) into conv filters: (O, I, k, k) -> (O, I, k + 3, k + 3).
 
     Blur and convolution are both linear, so "blur, then conv" (and "transposed conv, then blur") equal one
     convolution whose filters are the full 2-D convolution of each filter with the blur kernel. One dense
     tensor-core conv replaces a depthwise blur pass over the (large) feature map, which is memory-bound and
-    slow on GPUs. The kernel is symmetric, so correlation and convolution coincide.
+    slow on GPUs. The kernel is symmetric, so correlation and convolution coincide. ``kernel`` comes from
+    :func:`blur_kernel` and lives on the module's device as a buffer: a kernel built here from Python numbers
+    would be a host-to-device copy, which waits for the GPU, on every training forward.
     """
     out_ch, in_ch, k, _ = weight.shape
-    kernel = blur_kernel(gain).to(device=weight.device, dtype=weight.dtype)[None, None]
-    fused = F.conv_transpose2d(rearrange(weight, "o i kh kw -> (o i) 1 kh kw"), kernel)
+    fused = F.conv_transpose2d(rearrange(weight, "o i kh kw -> (o i) 1 kh kw"), kernel.to(weight.dtype)[None, None])
     return rearrange(fused, "(o i) 1 kh kw -> o i kh kw", o=out_ch, i=in_ch)
 
 
@@ -135,10 +136,15 @@ class ConvLayer(nn.Module):
         self.activate = activate
         self.gain = out_gain * (SQRT2 if activate else 1.0)
         self.folded = FoldedWeightCache()
+        self.blur: Tensor | None
+        self.register_buffer("blur", blur_kernel() if downsample else None, persistent=False)
 
     def forward(self, x: Tensor) -> Tensor:
-        if self.downsample:
-            weight = self.folded.get(self.weight, lambda: blur_conv_weight(self.weight * (self.scale * self.gain)))
+        if self.blur is not None:
+            blur = self.blur
+            weight = self.folded.get(
+                self.weight, lambda: blur_conv_weight(self.weight * (self.scale * self.gain), blur)
+            )
         else:
             weight = self.weight * (self.scale * self.gain)
         bias = self.bias * self.gain if self.bias is not None else None

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import Tensor, nn
 
-from toontalker.model.layers import SQRT2, EqualLinear, FoldedWeightCache, blur_conv_weight
+from toontalker.model.layers import SQRT2, EqualLinear, FoldedWeightCache, blur_conv_weight, blur_kernel
 
 
 class ModulatedConv2d(nn.Module):
@@ -43,6 +43,8 @@ class ModulatedConv2d(nn.Module):
         self.upsample = upsample
         self.padding = kernel // 2
         self.folded = FoldedWeightCache()  # the upsampling filters with the blur folded in (inference)
+        self.blur: Tensor | None
+        self.register_buffer("blur", blur_kernel(gain=4.0) if upsample else None, persistent=False)
 
     def demodulation(self, styles: Tensor, weight: Tensor) -> Tensor:
         """(B, in_ch) styles -> (B, out_ch) factors, computed in fp32 even under autocast."""
@@ -60,8 +62,9 @@ class ModulatedConv2d(nn.Module):
         styles = self.modulation(style)  # (B, in_ch)
         weight = self.weight * self.scale
         x = x * rearrange(styles, "b c -> b c 1 1").to(x.dtype)
-        if self.upsample:
-            fused = self.folded.get(self.weight, lambda: blur_conv_weight(weight, gain=4.0)).to(x.dtype)
+        if self.blur is not None:
+            blur = self.blur
+            fused = self.folded.get(self.weight, lambda: blur_conv_weight(weight, blur)).to(x.dtype)
             out = F.conv_transpose2d(x, fused.transpose(0, 1), stride=2, padding=2)
         else:
             out = F.conv2d(x, weight.to(x.dtype), padding=self.padding)

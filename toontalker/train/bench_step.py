@@ -6,7 +6,7 @@ loading is measured by the dataset tools). The VGG19 of the perceptual loss gets
 ImageNet file is not cached: the same compute, so the same time; the output says which was used.
 
     toontalker bench train-step --preset paper-256 --preset small-256 --stage 1 --batch 16 --batch 32 \\
-        --compile -o bench-train.json
+        --compile [--compile-mode reduce-overhead] -o bench-train.json
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from toontalker.cache import find_weights
 from toontalker.devices import enable_fast_kernels, resolve_device
 from toontalker.train.distributed import DistInfo
 from toontalker.train.perceptual import VGG19Features, vgg19_features
-from toontalker.train.recipe import TrainRecipe
+from toontalker.train.recipe import TrainCompileMode, TrainRecipe
 from toontalker.train.stream import FramePairs, TrainBatch
 from toontalker.train.trainer import Trainer
 
@@ -48,6 +48,7 @@ class StepTiming:
     peak_memory_mib: float | None
     steps: int
     status: str = "ok"
+    compile_mode: str = "-"  # torch.compile's mode when compiled
 
 
 def _batch(recipe: TrainRecipe, batch: int, size: int, device: torch.device) -> TrainBatch:
@@ -75,6 +76,7 @@ def time_step(
         precision="bf16" if trainer.autocast_dtype is not None else "fp32",
         channels_last=recipe.channels_last,
         compiled=recipe.compile,
+        compile_mode=recipe.compile_mode if recipe.compile else "-",
         perceptual=recipe.perceptual,
         vgg_weights=vgg_note,
     )
@@ -121,6 +123,7 @@ def run_step_bench(
     precisions: tuple[str, ...] = ("auto",),
     channels_last: tuple[bool, ...] = (True,),
     compiled: tuple[bool, ...] = (False,),
+    compile_mode: TrainCompileMode = "default",
     perceptual: str = "vgg19",
     warmup: int = 3,
     steps: int = 10,
@@ -143,6 +146,7 @@ def run_step_bench(
             precision=precision,
             channels_last=cl,
             compile=comp,
+            compile_mode=compile_mode,
             perceptual=perceptual,
             num_workers=0,
         )
@@ -150,19 +154,20 @@ def run_step_bench(
             timing = time_step(recipe, dev, vgg, vgg_note, warmup, steps)
         except torch.cuda.OutOfMemoryError:
             timing = StepTiming(
-                preset,
-                stage,
-                batch,
-                str(dev),
-                precision,
-                cl,
-                comp,
-                perceptual,
-                vgg_note,
-                float("nan"),
-                0.0,
-                None,
-                0,
+                preset=preset,
+                stage=stage,
+                batch=batch,
+                device=str(dev),
+                precision=precision,
+                channels_last=cl,
+                compiled=comp,
+                compile_mode=compile_mode if comp else "-",
+                perceptual=perceptual,
+                vgg_weights=vgg_note,
+                ms_per_step=float("nan"),
+                images_per_s=0.0,
+                peak_memory_mib=None,
+                steps=0,
                 status="out of memory",
             )
         finally:

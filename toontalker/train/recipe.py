@@ -17,6 +17,7 @@ from toontalker.model.toontalker import part_components
 
 Precision = Literal["auto", "bf16", "fp32"]
 Perceptual = Literal["vgg19", "dfm"]
+TrainCompileMode = Literal["default", "reduce-overhead", "max-autotune-no-cudagraphs"]  # torch.compile modes
 # each domain's Ea, Em, p, T_B, G; shared: T_{s->r}, T_{r->d}; motion: both domains' Em, p and the shared ones;
 # renderer: both domains' Ea, T_B, G
 Part = Literal["real", "cartoon", "shared", "motion", "renderer"]
@@ -57,6 +58,7 @@ RESUMABLE_FIELDS = frozenset(
         "keep_last",
         "num_workers",
         "compile",
+        "compile_mode",
         "export_dtype",
         "export_max_shard",
         "grad_accum",
@@ -105,6 +107,9 @@ class TrainRecipe(ConfigBase):
     precision: Precision = "auto"
     channels_last: bool = True
     compile: bool = False
+    # torch.compile's mode when compile is on; "reduce-overhead" also captures the compiled graphs as CUDA graphs
+    # (on CUDA: one launch per graph instead of thousands of kernel launches per step)
+    compile_mode: TrainCompileMode = "default"
     num_workers: int = 4
     seed: int = 0
     # bookkeeping

@@ -7,6 +7,7 @@ Used by the training loop (:mod:`toontalker.train.loop`) and by the step benchma
 from __future__ import annotations
 
 import contextlib
+import copy
 import inspect
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,7 +99,14 @@ class Trainer:
                 f"perceptual_scales={r.perceptual_scales} at {self.model_config.image_size} px gives a {coarsest} px "
                 "level; VGG19 needs >= 16 px: lower perceptual_scales"
             )
-        module = VGGPerceptualLoss(vgg if vgg is not None else vgg19_features(), scales=r.perceptual_scales)
+        features = vgg if vgg is not None else vgg19_features()
+        if self.autocast_dtype is not None:
+            # frozen, so its filters are held in the autocast dtype once: autocast would cast all 32 conv weights
+            # and biases again on each of the pyramid's 2 x scales passes (the same values; the input
+            # normalisation keeps its fp32 buffers). A copy: the caller's module may serve other recipes.
+            features = copy.deepcopy(features)
+            features.features.to(self.autocast_dtype)
+        module = VGGPerceptualLoss(features, scales=r.perceptual_scales)
         self._vgg_loss = module.to(self.device)
         if r.channels_last:
             module.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # memory_format: accepted, not in torch's stubs
@@ -145,8 +153,11 @@ class Trainer:
             g_obj, d_obj = _ddp(g_obj, device), _ddp(d_obj, device)
         self.g_wrapped: nn.Module = g_obj
         self.d_wrapped: nn.Module = d_obj
-        self.g_step = torch.compile(g_obj) if r.compile else g_obj
-        self.d_step = torch.compile(d_obj) if r.compile else d_obj
+        self.g_step = torch.compile(g_obj, mode=r.compile_mode) if r.compile else g_obj
+        self.d_step = torch.compile(d_obj, mode=r.compile_mode) if r.compile else d_obj
+        # CUDA graphs replay into the same memory: each step is marked, and what outlives a graph's next replay
+        # (the outputs D trains on, the logged images) is copied out of it
+        self._graphed = r.compile and r.compile_mode == "reduce-overhead" and device.type == "cuda"
         g_params = [p for p in self.model.parameters() if p.requires_grad]
         # fused Adam on CUDA: one kernel per parameter group instead of a for-each loop of launches (the step is
         # launch-bound: docs/benchmarks.md); the same update rule, state dict and resume format
@@ -179,6 +190,9 @@ class Trainer:
         images: dict[str, Tensor] = {}
         kept: list[tuple[dict[str, Tensor], dict[str, Tensor]]] = []
 
+        if self._graphed:
+            torch.compiler.cudagraph_mark_step_begin()
+        keep = (lambda t: t.detach().clone()) if self._graphed else (lambda t: t.detach())
         self.discriminators.requires_grad_(False)
         self.opt_g.zero_grad(set_to_none=True)
         for m, batch in enumerate(micro_batches):
@@ -186,11 +200,11 @@ class Trainer:
                 out = self.g_step(batch, want_images and m == 0)
                 self._guard(out.loss, out.terms, step_index)
                 (out.loss / accum).backward()
-            kept.append(({k: v.detach() for k, v in out.real.items()}, {k: v.detach() for k, v in out.fake.items()}))
+            kept.append(({k: keep(v) for k, v in out.real.items()}, {k: keep(v) for k, v in out.fake.items()}))
             for k, v in out.terms.items():
                 sums[k] = sums.get(k, 0) + v / accum
             if out.images:
-                images = {k: v.detach() for k, v in out.images.items()}
+                images = {k: keep(v) for k, v in out.images.items()}
         self.opt_g.step()
 
         self.discriminators.requires_grad_(True)
