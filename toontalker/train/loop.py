@@ -413,5 +413,5 @@ def _save(
 
 
 def _export(trainer: Trainer, folder: Path, recipe: TrainRecipe, *, step: int, data_note: str) -> None:
-    export_release(trainer.model, folder, recipe, step=step, data_note=data_note)
+    export_release(trainer.export_model, folder, recipe, step=step, data_note=data_note)
     ckpt.save_discriminators(trainer.discriminators, folder, parse_dtype(recipe.export_dtype))

@@ -154,6 +154,10 @@ class TrainRecipe(ConfigBase):
     # cartoon side of given weights, so that real->real output stays exactly what it was, ("motion",) keeps
     # every motion code w and trains only the renderers (Ea, T_B, G), ("renderer",) the reverse; () = train all
     frozen_parts: tuple[Part, ...] = ()
+    # not in the paper: keep an exponential moving average of G's weights, updated after every G step with this
+    # decay (StyleGAN2's generator EMA; e.g. 0.999), and export it (checkpoints' weights files) instead of the
+    # last step's weights; 0 = off (the paper's)
+    ema_decay: float = 0.0
 
     def __post_init__(self) -> None:
         self._check(self.stage in (1, 2), f"stage must be 1 or 2, got {self.stage}")
@@ -202,6 +206,7 @@ class TrainRecipe(ConfigBase):
             bool(trainable - frozen),
             f"frozen_parts={list(self.frozen_parts)} leaves nothing to train at stage {self.stage}",
         )
+        self._check(0.0 <= self.ema_decay < 1.0, f"ema_decay must be in [0, 1), got {self.ema_decay}")
         self._check(self.keep_last >= 1, f"keep_last must be >= 1, got {self.keep_last}")
 
     @classmethod

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from toontalker.conventions import DOMAINS, Domain
 from toontalker.devices import resolve_dtype
@@ -147,6 +148,13 @@ class Trainer:
         fmt = torch.channels_last if r.channels_last else torch.contiguous_format
         self.model.to(device, memory_format=fmt)  # type: ignore[call-overload]  # memory_format: accepted, not in torch's stubs
         self.discriminators.to(device, memory_format=fmt)  # type: ignore[call-overload]  # memory_format: accepted, not in torch's stubs
+        # ema_decay (ours): an averaged copy of G, updated after each G step and exported; AveragedModel moves its
+        # step count to the device on each update (one small host-to-device copy, i.e. one sync, per step)
+        self.ema = (
+            AveragedModel(self.model, multi_avg_fn=get_ema_multi_avg_fn(r.ema_decay)).requires_grad_(False)
+            if r.ema_decay > 0
+            else None
+        )
         g_obj: nn.Module = GeneratorObjective(self.model, self.discriminators, self.perceptual, r, self.autocast_dtype)
         d_obj: nn.Module = DiscriminatorObjective(self.discriminators, r, self.autocast_dtype)
         if self.dist.enabled:
@@ -206,6 +214,8 @@ class Trainer:
             if out.images:
                 images = {k: keep(v) for k, v in out.images.items()}
         self.opt_g.step()
+        if self.ema is not None:
+            self.ema.update_parameters(self.model)
 
         self.discriminators.requires_grad_(True)
         self.opt_d.zero_grad(set_to_none=True)
@@ -230,7 +240,13 @@ class Trainer:
             "optimizer_g": self.opt_g.state_dict(),
             "optimizer_d": self.opt_d.state_dict(),
             "model_config": self.model_config.to_dict(),
+            **({"model_ema": {k: v.detach().cpu() for k, v in self.ema.state_dict().items()}} if self.ema else {}),
         }
+
+    @property
+    def export_model(self) -> ToonTalker:
+        """The weights a checkpoint exports: the moving average of G with ``ema_decay``, else G itself."""
+        return self.model if self.ema is None else self.ema.module  # type: ignore[return-value]
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore a checkpoint of this same recipe (call after :meth:`prepare`)."""
@@ -241,3 +257,7 @@ class Trainer:
             m.load_state_dict(state["discriminators"][d])
         self.opt_g.load_state_dict(state["optimizer_g"])
         self.opt_d.load_state_dict(state["optimizer_d"])
+        if self.ema is not None:
+            if "model_ema" not in state:
+                raise TrainingError("the checkpoint holds no moving average of G (ema_decay was 0 when it was saved)")
+            self.ema.load_state_dict(state["model_ema"])
