@@ -44,6 +44,7 @@ def test_bench_step_runs_both_stages(cli_runner, tmp_path: Path, monkeypatch: py
     results = json.loads(result.stdout)
     assert [(r["stage"], r["batch"], r["status"]) for r in results] == [(1, 2, "ok"), (2, 2, "ok")]
     assert all(r["images_per_s"] > 0 and r["precision"] == "fp32" for r in results)
+    assert all(r["compiled"] is False and r["compile_mode"] == "-" for r in results)
     assert "random" in results[0]["vgg_weights"]
     assert [r["stage"] for r in json.loads(out.read_text())] == [1, 2]
 
@@ -62,7 +63,7 @@ def test_bench_train_step_command(cli_runner, tmp_path: Path, monkeypatch: pytes
             "--batch",
             "2",
             "--warmup",
-            "0",
+            "1",
             "--steps",
             "1",
             "--device",
@@ -76,6 +77,7 @@ def test_bench_train_step_command(cli_runner, tmp_path: Path, monkeypatch: pytes
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     assert rows[0]["preset"] == "tiny" and rows[0]["images_per_s"] > 0 and rows[0]["vgg_weights"] == "not used"
+    assert rows[0]["warmup_seconds"] > 0  # one warm-up step, timed
 
 
 @pytest.mark.parametrize("stage", [1, 2])

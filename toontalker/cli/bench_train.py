@@ -86,7 +86,18 @@ def train_step_command(
     if mode.quiet:
         return
     table = Table(title=f"training step ({rows[0].device}; VGG19 {rows[0].vgg_weights})" if rows else "training step")
-    for col in ("preset", "stage", "batch", "precision", "compiled", "ms/step", "images/s", "peak MiB", "status"):
+    for col in (
+        "preset",
+        "stage",
+        "batch",
+        "precision",
+        "compiled",
+        "ms/step",
+        "images/s",
+        "peak MiB",
+        "warm-up s",
+        "status",
+    ):
         table.add_column(col)
     for r in rows:
         table.add_row(
@@ -98,6 +109,7 @@ def train_step_command(
             f"{r.ms_per_step:.1f}",
             f"{r.images_per_s:.1f}",
             "-" if r.peak_memory_mib is None else f"{r.peak_memory_mib:.0f}",
+            "-" if r.warmup_seconds is None else f"{r.warmup_seconds:.1f}",
             r.status,
         )
     stdout_console().print(table)

@@ -49,6 +49,7 @@ class StepTiming:
     steps: int
     status: str = "ok"
     compile_mode: str = "-"  # torch.compile's mode when compiled
+    warmup_seconds: float | None = None  # wall time of the warm-up steps: compiling, cuDNN's autotuning
 
 
 def _batch(recipe: TrainRecipe, batch: int, size: int, device: torch.device) -> TrainBatch:
@@ -83,8 +84,12 @@ def time_step(
     cuda = device.type == "cuda"
     if cuda:
         torch.cuda.reset_peak_memory_stats(device)
+    t0 = time.perf_counter()
     for i in range(warmup):
         trainer.step([batch], i)
+    if cuda:
+        torch.cuda.synchronize(device)
+    warmup_seconds = time.perf_counter() - t0
     times = []
     for i in range(steps):
         if cuda:
@@ -106,6 +111,7 @@ def time_step(
         images_per_s=round(recipe.batch_size * 1e3 / ms, 2),
         peak_memory_mib=None if peak is None else round(peak, 1),
         steps=steps,
+        warmup_seconds=round(warmup_seconds, 2),
     )
 
 
