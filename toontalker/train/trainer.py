@@ -102,7 +102,7 @@ class Trainer:
             )
         features = vgg if vgg is not None else vgg19_features()
         if self.autocast_dtype is not None:
-            # frozen, so its filters are held in the autocast dtype once: autocast would cast all 32 conv weights
+            # frozen, so its filters are held in the autocast dtype once: autocast would cast its 13 convs' weights
             # and biases again on each of the pyramid's 2 x scales passes (the same values; the input
             # normalisation keeps its fp32 buffers). A copy: the caller's module may serve other recipes.
             features = copy.deepcopy(features)
