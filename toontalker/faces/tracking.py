@@ -213,6 +213,18 @@ class FaceTrackState:
         return self.box, True
 
 
+def _centre_side(box: Box) -> np.ndarray:
+    """``(cx, cy, longer side)`` of a box: what the smoothers average."""
+    cx, cy = box.center
+    return np.array([cx, cy, max(box.width, box.height)], dtype=np.float64)
+
+
+def _square(centre_side: np.ndarray) -> Box:
+    """The square box of a ``(cx, cy, side)`` vector."""
+    cx, cy, side = centre_side
+    return Box(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
+
+
 class BoxSmoother:
     """Centred moving average of box centre and side over ``2 * lookahead + 1`` frames, streaming."""
 
@@ -222,14 +234,9 @@ class BoxSmoother:
         self._emitted = 0
         self._pushed = 0
 
-    @staticmethod
-    def _vec(box: Box) -> np.ndarray:
-        cx, cy = box.center
-        return np.array([cx, cy, max(box.width, box.height)], dtype=np.float64)
-
     def push(self, box: Box) -> list[Box]:
         """Add the next frame's box; returns the smoothed boxes now final (at most one)."""
-        self._history.append(self._vec(box))
+        self._history.append(_centre_side(box))
         self._pushed += 1
         if self._pushed <= self.lookahead:
             return []
@@ -247,9 +254,8 @@ class BoxSmoother:
         # the window is centred on frame `_emitted`: frames before it that are still held, and lookahead after
         held_before = min(self._emitted, self.lookahead)
         window = list(self._history)[-(held_before + self.lookahead + 1) :]
-        cx, cy, side = np.mean(window, axis=0)
         self._emitted += 1
-        return Box(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
+        return _square(np.mean(window, axis=0))
 
 
 class CausalBoxSmoother:
@@ -263,10 +269,9 @@ class CausalBoxSmoother:
 
     def push(self, box: Box) -> Box:
         """Add the newest box; returns the smoothed box."""
-        vec = BoxSmoother._vec(box)
+        vec = _centre_side(box)
         self._state = vec if self._state is None else self.weight * vec + (1.0 - self.weight) * self._state
-        cx, cy, side = self._state
-        return Box(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
+        return _square(self._state)
 
 
 def smooth_boxes(boxes: Sequence[Box], window: int = 5) -> tuple[Box, ...]:
