@@ -80,17 +80,17 @@ def test_resume_rng_state_exact_for_same_world_size_else_reseeded_per_rank() -> 
 
 def test_resume_note_names_the_process_change_and_the_grad_accum_that_keeps_the_micro_batch() -> None:
     from toontalker.train.distributed import DistInfo
-    from toontalker.train.loop import _resize_note
     from toontalker.train.recipe import TrainRecipe
+    from toontalker.train.start import resize_note
 
     recipe = TrainRecipe.for_stage("paper-256", 1)  # batch 64, grad_accum 1
     state = {"rng": [{}] * 8, "recipe": recipe.to_dict()}
-    assert _resize_note(state, recipe, info=DistInfo(world_size=8), exact_rng=True) == ""
-    assert _resize_note(state, recipe, info=DistInfo(), exact_rng=False) == (
+    assert resize_note(state, recipe, info=DistInfo(world_size=8), exact_rng=True) == ""
+    assert resize_note(state, recipe, info=DistInfo(), exact_rng=False) == (
         " (8 -> 1 processes; RNG states reseeded; micro-batch 8 -> 64, --set grad_accum=8 keeps it)"
     )
     kept = recipe.replace(grad_accum=4)
     assert (
-        _resize_note(state, kept, info=DistInfo(world_size=2), exact_rng=False)
+        resize_note(state, kept, info=DistInfo(world_size=2), exact_rng=False)
         == " (8 -> 2 processes; RNG states reseeded)"
     )

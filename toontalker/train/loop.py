@@ -26,6 +26,8 @@ from rich.console import Console
 from torch.utils.data import DataLoader
 
 from toontalker.console import stderr_console
+from toontalker.conventions import Domain
+from toontalker.dataset.torch_data import FramePairDataset
 from toontalker.devices import parse_dtype
 from toontalker.errors import NonFiniteLossError, TrainingError, UsageError
 from toontalker.train import checkpoint as ckpt
@@ -39,10 +41,11 @@ from toontalker.train.distributed import (
     setup_distributed,
     teardown_distributed,
 )
+from toontalker.train.heldout import score_heldout, training_heldout_sets
 from toontalker.train.monitor import RunMonitor
 from toontalker.train.perceptual import VGG19Features
 from toontalker.train.recipe import TrainRecipe
-from toontalker.train.start import RunStart, resolve_start
+from toontalker.train.start import RunStart, resize_note, resolve_start
 from toontalker.train.stream import PairDataset, StreamSampler, TrainBatch, TrainStream
 from toontalker.train.trainer import Trainer
 from toontalker.weights.export import export_release
@@ -255,6 +258,8 @@ def _run(
     _seed_everything(recipe.seed + info.rank)
     trainer, stream = _prepare(start, info, real=real, cartoon=cartoon, out=out, vgg=vgg)
     batches, exact_rng = _batches(stream, start, info, micro=micro)
+    size = trainer.model_config.image_size
+    heldout = training_heldout_sets(recipe, real=real, cartoon=cartoon, image_size=size) if info.is_main else {}
     if info.is_main:
         out.mkdir(parents=True, exist_ok=True)
         recipe.save(out / "recipe.yaml")
@@ -271,7 +276,7 @@ def _run(
     if start.resume is not None and start.start_step:
         monitor.message(
             f"resumed {out} at step {start.start_step}"
-            f"{_resize_note(start.resume, recipe, info=info, exact_rng=exact_rng)}"
+            f"{resize_note(start.resume, recipe, info=info, exact_rng=exact_rng)}"
         )
     progress = _Progress(
         step=start.start_step,
@@ -288,6 +293,7 @@ def _run(
             monitor=monitor,
             lengths=stream.lengths,
             data_note=_data_note(real, cartoon),
+            heldout=heldout,
         )
         run.until(end, batches=batches, progress=progress, stop=stop)
     return TrainResult(
@@ -317,6 +323,7 @@ class _Loop:
     monitor: RunMonitor
     lengths: tuple[int, ...]
     data_note: str
+    heldout: dict[Domain, FramePairDataset]  # held-out pairs per domain (train/heldout.py); empty off rank 0
 
     def until(self, end: int, *, batches: Iterator[Any], progress: _Progress, stop: threading.Event) -> None:
         recipe, info = self.recipe, self.info
@@ -356,27 +363,19 @@ class _Loop:
                     )
                     or progress.last_checkpoint
                 )
+            if recipe.heldout_every > 0 and (step % recipe.heldout_every == 0 or step == end):
+                if info.is_main:
+                    score_heldout(
+                        self.trainer,
+                        self.heldout,
+                        step=step,
+                        monitor=self.monitor,
+                        num_workers=min(4, recipe.num_workers),
+                    )
+                barrier(info)
             if progress.stopped_early:
                 self.monitor.message(f"stop requested: checkpointed step {step}; continue with --resume")
                 return
-
-
-def _resize_note(state: dict[str, Any], recipe: TrainRecipe, *, info: DistInfo, exact_rng: bool) -> str:
-    """What changed when a run resumes on another number of processes (empty when nothing did)."""
-    if exact_rng:
-        return ""
-    saved = len(state["rng"])
-    note = f" ({saved} -> {info.world_size} processes; RNG states reseeded"
-    before = recipe.batch_size // (int(state["recipe"]["grad_accum"]) * saved)
-    now = recipe.micro_batch(info.world_size)
-    if before != now:
-        keep = (
-            recipe.batch_size // (before * info.world_size)
-            if recipe.batch_size % (before * info.world_size) == 0
-            else None
-        )
-        note += f"; micro-batch {before} -> {now}" + (f", --set grad_accum={keep} keeps it" if keep else "")
-    return note + ")"
 
 
 def _save(

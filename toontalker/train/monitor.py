@@ -42,6 +42,9 @@ def trim_metrics(path: Path, last_step: int) -> None:
     atomic_write_text(path, "".join(f"{line}\n" for line in kept))
 
 
+HELDOUT_LOG = "heldout.jsonl"
+
+
 class _TensorBoard:
     def __init__(self, log_dir: Path, console: Console, start_step: int = 0) -> None:
         try:
@@ -97,6 +100,8 @@ class RunMonitor:
             return
         self.tb = _TensorBoard(run_dir / "tb", console, start_step)
         trim_metrics(run_dir / "metrics.jsonl", start_step)
+        trim_metrics(run_dir / HELDOUT_LOG, start_step)
+        self._heldout_log = run_dir / HELDOUT_LOG
         self._metrics = open(run_dir / "metrics.jsonl", "a", encoding="utf-8")  # noqa: SIM115 -- closed in close()
         if show_progress:
             self.progress = Progress(
@@ -161,6 +166,20 @@ class RunMonitor:
         for name, keys in groups.items():
             if keys:
                 self.tb.image(step, f"images/{name} ({', '.join(keys)})", image_grid([images[k] for k in keys]))
+
+    def heldout(self, step: int, *, weights: str, domain: str, scores: dict[str, float]) -> None:
+        """One line of ``heldout.jsonl`` (held-out scores of ``weights``, e.g. "ema" or "G", on ``domain``)."""
+        if not self.enabled or self.tb is None:
+            return
+        record = {"step": step, "weights": weights, "domain": domain, **{k: round(v, 6) for k, v in scores.items()}}
+        with open(self._heldout_log, "a", encoding="utf-8") as log:
+            log.write(json.dumps(record) + "\n")
+        self.tb.scalars(step, {f"heldout_{domain}_{weights}/{k}": v for k, v in scores.items()})
+        self.console.print(
+            f"held out {domain} ({weights}) step {step}: copy gain {scores['copy_gain']:+.3f}, "
+            f"regions {scores['region_copy_gain']:+.3f}, sharpness {scores['sharpness']:.2f}, "
+            f"flow {scores['flow']:.4f}, shape {scores['flow_shape']:.4f} (copy {scores['copy_flow_shape']:.4f})"
+        )
 
     def message(self, text: str) -> None:
         if self.enabled:

@@ -158,6 +158,11 @@ class TrainRecipe(ConfigBase):
     # decay (StyleGAN2's generator EMA; e.g. 0.999), and export it (checkpoints' weights files) instead of the
     # last step's weights; 0 = off (the paper's)
     ema_decay: float = 0.0
+    # not in the paper: every heldout_every steps (0 = never) score the exported weights (and G itself when
+    # ema_decay is on) on heldout_pairs expressive pairs per test-split clip of the training data folders
+    # (train/heldout.py: copy gain, region copy gain, sharpness, landmark flow and shape), into heldout.jsonl
+    heldout_every: int = 0
+    heldout_pairs: int = 8
 
     def __post_init__(self) -> None:
         self._check(self.stage in (1, 2), f"stage must be 1 or 2, got {self.stage}")
@@ -185,7 +190,7 @@ class TrainRecipe(ConfigBase):
         self._check(1 <= self.perceptual_scales <= 6, f"perceptual_scales must be 1..6, got {self.perceptual_scales}")
         self._check(self.r1_every >= 1, f"r1_every must be >= 1, got {self.r1_every}")
         self._check(self.num_workers >= 0, f"num_workers must be >= 0, got {self.num_workers}")
-        for name in ("log_every", "image_every", "checkpoint_every"):
+        for name in ("log_every", "image_every", "checkpoint_every", "heldout_every"):
             self._check(getattr(self, name) >= 0, f"{name} must be >= 0 (0 = never), got {getattr(self, name)}")
         self._check(0.0 <= self.warp_pairs <= 1.0, f"warp_pairs must be in [0, 1], got {self.warp_pairs}")
         self._check(
@@ -207,6 +212,7 @@ class TrainRecipe(ConfigBase):
             f"frozen_parts={list(self.frozen_parts)} leaves nothing to train at stage {self.stage}",
         )
         self._check(0.0 <= self.ema_decay < 1.0, f"ema_decay must be in [0, 1), got {self.ema_decay}")
+        self._check(self.heldout_pairs >= 1, f"heldout_pairs must be >= 1, got {self.heldout_pairs}")
         self._check(self.keep_last >= 1, f"keep_last must be >= 1, got {self.keep_last}")
 
     @classmethod

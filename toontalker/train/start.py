@@ -10,6 +10,7 @@ from typing import Any
 
 from toontalker.errors import ConfigError, TrainingError, UsageError
 from toontalker.train import checkpoint as ckpt
+from toontalker.train.distributed import DistInfo
 from toontalker.train.recipe import TrainRecipe, build_recipe
 from toontalker.train.trainer import model_config_for
 
@@ -100,3 +101,21 @@ def recipe_for_run(
         return recipe
     init_recipe = TrainRecipe.from_dict(ckpt.read_recipe(Path(init))) if init is not None and stage == 2 else None
     return build_recipe(stage, preset=preset, config_file=config_file, overrides=overrides, init_recipe=init_recipe)
+
+
+def resize_note(state: dict[str, Any], recipe: TrainRecipe, *, info: DistInfo, exact_rng: bool) -> str:
+    """What changed when a run resumes on another number of processes (empty when nothing did)."""
+    if exact_rng:
+        return ""
+    saved = len(state["rng"])
+    note = f" ({saved} -> {info.world_size} processes; RNG states reseeded"
+    before = recipe.batch_size // (int(state["recipe"]["grad_accum"]) * saved)
+    now = recipe.micro_batch(info.world_size)
+    if before != now:
+        keep = (
+            recipe.batch_size // (before * info.world_size)
+            if recipe.batch_size % (before * info.world_size) == 0
+            else None
+        )
+        note += f"; micro-batch {before} -> {now}" + (f", --set grad_accum={keep} keeps it" if keep else "")
+    return note + ")"
