@@ -257,9 +257,9 @@ def _run(
     micro = recipe.micro_batch(info.world_size)
     _seed_everything(recipe.seed + info.rank)
     trainer, stream = _prepare(start, info, real=real, cartoon=cartoon, out=out, vgg=vgg)
-    batches, exact_rng = _batches(stream, start, info, micro=micro)
-    size = trainer.model_config.image_size
+    size = trainer.model_config.image_size  # held-out pairs before the loader's workers start: a bad folder stops here
     heldout = training_heldout_sets(recipe, real=real, cartoon=cartoon, image_size=size) if info.is_main else {}
+    batches, exact_rng = _batches(stream, start, info, micro=micro)
     if info.is_main:
         out.mkdir(parents=True, exist_ok=True)
         recipe.save(out / "recipe.yaml")
