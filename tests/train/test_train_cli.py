@@ -55,6 +55,8 @@ def test_bad_options_are_usage_errors(cli_runner, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_both_stages_end_to_end_on_shared_data(cli_runner, shared_data: Path, tmp_path: Path, vgg_cached: Path) -> None:
     dataset = import_clips(cli_runner, shared_data, tmp_path)
+    split = cli_runner.invoke(app, ["dataset", "split", str(dataset), "--test", "1", "-q"])  # for heldout_every
+    assert split.exit_code == 0, split.output
     s1, s2 = tmp_path / "s1", tmp_path / "s2"
     common = ["--device", "cpu", "--set", "checkpoint_every=2"]
     r1 = cli_runner.invoke(
@@ -97,6 +99,10 @@ def test_both_stages_end_to_end_on_shared_data(cli_runner, shared_data: Path, tm
             "40",
             "--set",
             "iterations=2",
+            "--set",
+            "heldout_every=2",
+            "--set",
+            "heldout_pairs=1",
             "--json",
             *common,
         ],
@@ -104,6 +110,9 @@ def test_both_stages_end_to_end_on_shared_data(cli_runner, shared_data: Path, tm
     assert r2.exit_code == 0, r2.output
     result = json.loads(r2.stdout)
     assert result["stage"] == 2 and result["step"] == 2 and result["losses"]["analogy_r2c"] > 0
+    # stage 2 scores both domains' test splits; the report carries the last scores
+    assert result["heldout_step"] == 2 and sorted(result["heldout"]) == ["cartoon (G)", "real (G)"]
+    assert all(scores["pairs"] == 1 and scores["copy_l1"] > 0 for scores in result["heldout"].values())
     recipe = yaml.safe_load((s2 / "recipe.yaml").read_text())
     assert (recipe["model"], recipe["lambda_m"], recipe["perceptual"], recipe["lr"]) == ("tiny", 40.0, "dfm", 1e-4)
 
@@ -128,6 +137,7 @@ def test_both_stages_end_to_end_on_shared_data(cli_runner, shared_data: Path, tm
     )
     assert r3.exit_code == 0, r3.output
     assert "step 3/3" in r3.output
+    assert "held out cartoon (G) at step 3: copy gain" in r3.output  # the resumed recipe keeps heldout_every
 
     # each checkpoint folder is release-style: `weights convert` and from_pretrained read it
     release = tmp_path / "release"

@@ -48,7 +48,7 @@ def test_heldout_scores_logged_while_training_are_the_written_weights(
     assert split.exit_code == 0, split.output
 
     run = tmp_path / "run"
-    train(_recipe(ema_decay=0.5), real=data, out=run, vgg=vgg_module, device="cpu", show_progress=False)
+    result = train(_recipe(ema_decay=0.5), real=data, out=run, vgg=vgg_module, device="cpu", show_progress=False)
     records = [json.loads(line) for line in (run / "heldout.jsonl").read_text().splitlines()]
     assert [(r["step"], r["weights"], r["domain"], r["pairs"]) for r in records] == [
         (2, "ema", "real", 2),
@@ -56,6 +56,8 @@ def test_heldout_scores_logged_while_training_are_the_written_weights(
         (3, "ema", "real", 2),  # the last step too
         (3, "G", "real", 2),
     ]
+    assert result.heldout_step == 3 and sorted(result.heldout) == ["real (G)", "real (ema)"]
+    assert math.isclose(result.heldout["real (ema)"]["l1"], records[2]["l1"], abs_tol=1e-6)
     pairs = heldout_pairs(data, domain="real", image_size=64, pairs_per_clip=2)
     exported = load_folder(list_checkpoints(run)[-1][1])  # the average (ema_decay): what the run exports
     g = ToonTalker(ModelConfig.from_name("tiny"))

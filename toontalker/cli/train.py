@@ -138,3 +138,7 @@ def _report(result: TrainResult, mode: OutputMode) -> None:
             f"stage {result.stage}: step {result.step}/{result.iterations}{stopped} on {result.world_size} x "
             f"{result.device}; last checkpoint {result.last_checkpoint}\n{losses}"
         )
+        from toontalker.train.heldout import heldout_line  # torch: imported when a run has reported
+
+        for name, scores in result.heldout.items():
+            stdout_console().print(f"held out {name} at step {result.heldout_step}: {heldout_line(scores)}")

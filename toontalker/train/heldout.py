@@ -167,10 +167,23 @@ def training_heldout_sets(
 
 def score_heldout(
     trainer: Trainer, sets: dict[Domain, FramePairDataset], *, step: int, monitor: RunMonitor, num_workers: int
-) -> None:
-    """Score the exported weights ("ema" with ``ema_decay``) and G itself on each held-out set; log them."""
+) -> dict[str, dict[str, float]]:
+    """Score the exported weights ("ema" with ``ema_decay``) and G itself on each held-out set and log them;
+    returns the scores by ``"<domain> (<weights>)"``."""
     models = {"G": trainer.model} if trainer.ema is None else {"ema": trainer.export_model, "G": trainer.model}
+    scored = {}
     for weights, model in models.items():
         for domain, pairs in sets.items():
             scores = evaluate_heldout(model, pairs, domain=domain, device=trainer.device, num_workers=num_workers)
             monitor.heldout(step, weights=weights, domain=domain, scores=scores.as_dict())
+            scored[f"{domain} ({weights})"] = scores.as_dict()
+    return scored
+
+
+def heldout_line(scores: dict[str, float]) -> str:
+    """The held-out scores in one console line."""
+    return (
+        f"copy gain {scores['copy_gain']:+.3f}, regions {scores['region_copy_gain']:+.3f}, "
+        f"sharpness {scores['sharpness']:.2f}, flow {scores['flow']:.4f}, "
+        f"shape {scores['flow_shape']:.4f} (copy {scores['copy_flow_shape']:.4f})"
+    )

@@ -67,6 +67,9 @@ class TrainResult:
     world_size: int
     rank: int
     device: str
+    # the last held-out scores (recipe heldout_every) by "<domain> (<weights>)", and their step; {} / None without
+    heldout: dict[str, dict[str, float]] = field(default_factory=dict)
+    heldout_step: int | None = None
 
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -239,6 +242,8 @@ class _Progress:
     last_checkpoint: Path | None
     losses: dict[str, float] = field(default_factory=dict)
     stopped_early: bool = False
+    heldout: dict[str, dict[str, float]] = field(default_factory=dict)
+    heldout_step: int | None = None
 
 
 def _run(
@@ -309,6 +314,8 @@ def _run(
         world_size=info.world_size,
         rank=info.rank,
         device=str(info.device),
+        heldout=progress.heldout,
+        heldout_step=progress.heldout_step,
     )
 
 
@@ -365,13 +372,11 @@ class _Loop:
                 )
             if recipe.heldout_every > 0 and (step % recipe.heldout_every == 0 or step == end):
                 if info.is_main:
-                    score_heldout(
-                        self.trainer,
-                        self.heldout,
-                        step=step,
-                        monitor=self.monitor,
-                        num_workers=min(4, recipe.num_workers),
+                    workers = min(4, recipe.num_workers)
+                    progress.heldout = score_heldout(
+                        self.trainer, self.heldout, step=step, monitor=self.monitor, num_workers=workers
                     )
+                    progress.heldout_step = step
                 barrier(info)
             if progress.stopped_early:
                 self.monitor.message(f"stop requested: checkpointed step {step}; continue with --resume")

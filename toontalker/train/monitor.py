@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from torch import Tensor
 
 from toontalker.io_utils import atomic_write_text
+from toontalker.train.heldout import heldout_line
 
 
 def image_grid(rows: Sequence[Tensor], max_columns: int = 8) -> Tensor:
@@ -175,11 +176,7 @@ class RunMonitor:
         with open(self._heldout_log, "a", encoding="utf-8") as log:
             log.write(json.dumps(record) + "\n")
         self.tb.scalars(step, {f"heldout_{domain}_{weights}/{k}": v for k, v in scores.items()})
-        self.console.print(
-            f"held out {domain} ({weights}) step {step}: copy gain {scores['copy_gain']:+.3f}, "
-            f"regions {scores['region_copy_gain']:+.3f}, sharpness {scores['sharpness']:.2f}, "
-            f"flow {scores['flow']:.4f}, shape {scores['flow_shape']:.4f} (copy {scores['copy_flow_shape']:.4f})"
-        )
+        self.console.print(f"held out {domain} ({weights}) step {step}: {heldout_line(scores)}")
 
     def message(self, text: str) -> None:
         if self.enabled:
