@@ -69,3 +69,27 @@ def test_ema_is_exported_checkpointed_and_resumed(tmp_path: Path, vgg_module) ->
     train(recipe, real=SyntheticPairs(3), out=tmp_path / "b", resume=True, vgg=vgg_module, device="cpu")
     resumed = load_trainer_state(tmp_path / "b")["model_ema"]
     assert all(torch.equal(resumed[k], state["model_ema"][k]) for k in resumed)
+
+
+def test_the_average_equals_torchs_averaged_model_and_shares_its_checkpoint_layout() -> None:
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    from toontalker.model import ModelConfig, ToonTalker
+    from toontalker.train.ema import GeneratorAverage
+
+    torch.manual_seed(0)
+    model = ToonTalker(ModelConfig.from_name("tiny"))
+    reference = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(0.9))
+    ours = GeneratorAverage(model, 0.9)
+    for _ in range(3):
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(0.1 * torch.randn_like(p))
+        reference.update_parameters(model)
+        ours.update(model)
+    expected, got = reference.state_dict(), ours.state_dict()
+    assert expected.keys() == got.keys() and int(got["n_averaged"]) == 3
+    assert all(torch.equal(expected[k], got[k]) for k in expected)  # bit for bit
+    restored = GeneratorAverage(model, 0.9)
+    restored.load_state_dict(expected)  # a checkpoint written with AveragedModel resumes
+    assert restored.n_averaged == 3 and all(torch.equal(restored.state_dict()[k], expected[k]) for k in expected)

@@ -59,6 +59,14 @@ def barrier(info: DistInfo) -> None:
         dist.barrier()
 
 
+def any_rank_set(flag: bool, info: DistInfo) -> bool:
+    """True when the host-side ``flag`` is set on any process; a single process never touches the device (no
+    host-to-device copy, so no wait for the GPU)."""
+    if not info.enabled:
+        return flag
+    return any_rank_true(torch.tensor(flag, device=info.device), info)
+
+
 def any_rank_true(flag: torch.Tensor, info: DistInfo) -> bool:
     """True when ``flag`` (a 0-d bool/int tensor) is set on any process."""
     value = flag.detach().to(torch.int32)

@@ -34,7 +34,7 @@ from toontalker.train import checkpoint as ckpt
 from toontalker.train.data import PairOptions, open_pair_dataset
 from toontalker.train.distributed import (
     DistInfo,
-    any_rank_true,
+    any_rank_set,
     barrier,
     gather_objects,
     reduce_mean,
@@ -349,9 +349,7 @@ class _Loop:
                 ) from exc
             step = progress.step = step + 1
             self.monitor.step_done(step)
-            progress.stopped_early = (
-                any_rank_true(torch.tensor(stop.is_set(), device=info.device), info) if step < end else False
-            )
+            progress.stopped_early = any_rank_set(stop.is_set(), info) if step < end else False
             if recipe.log_every > 0 and (step % recipe.log_every == 0 or step == end or progress.stopped_early):
                 progress.losses = self.monitor.log(step, reduce_mean(result.terms, info))
             if result.images:

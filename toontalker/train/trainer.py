@@ -16,7 +16,6 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from toontalker.conventions import DOMAINS, Domain
 from toontalker.devices import resolve_dtype
@@ -24,6 +23,7 @@ from toontalker.errors import ConfigError, NonFiniteLossError, TrainingError
 from toontalker.model import Discriminator, ModelConfig, ToonTalker
 from toontalker.train.checkpoint import load_discriminators
 from toontalker.train.distributed import DistInfo, any_rank_true
+from toontalker.train.ema import GeneratorAverage
 from toontalker.train.feature_matching import DiscriminatorFeatureMatching
 from toontalker.train.objectives import DiscriminatorObjective, GeneratorObjective, PerceptualFn
 from toontalker.train.perceptual import VGG19Features, VGGPerceptualLoss, vgg19_features
@@ -148,13 +148,8 @@ class Trainer:
         fmt = torch.channels_last if r.channels_last else torch.contiguous_format
         self.model.to(device, memory_format=fmt)  # type: ignore[call-overload]  # memory_format: accepted, not in torch's stubs
         self.discriminators.to(device, memory_format=fmt)  # type: ignore[call-overload]  # memory_format: accepted, not in torch's stubs
-        # ema_decay (ours): an averaged copy of G, updated after each G step and exported; AveragedModel moves its
-        # step count to the device on each update (one small host-to-device copy, i.e. one sync, per step)
-        self.ema = (
-            AveragedModel(self.model, multi_avg_fn=get_ema_multi_avg_fn(r.ema_decay)).requires_grad_(False)
-            if r.ema_decay > 0
-            else None
-        )
+        # ema_decay (ours): an averaged copy of G, updated after each G step and exported (train/ema.py)
+        self.ema = GeneratorAverage(self.model, r.ema_decay) if r.ema_decay > 0 else None
         g_obj: nn.Module = GeneratorObjective(self.model, self.discriminators, self.perceptual, r, self.autocast_dtype)
         d_obj: nn.Module = DiscriminatorObjective(self.discriminators, r, self.autocast_dtype)
         if self.dist.enabled:
@@ -215,7 +210,7 @@ class Trainer:
                 images = {k: keep(v) for k, v in out.images.items()}
         self.opt_g.step()
         if self.ema is not None:
-            self.ema.update_parameters(self.model)
+            self.ema.update(self.model)
 
         self.discriminators.requires_grad_(True)
         self.opt_d.zero_grad(set_to_none=True)
@@ -246,7 +241,7 @@ class Trainer:
     @property
     def export_model(self) -> ToonTalker:
         """The weights a checkpoint exports: the moving average of G with ``ema_decay``, else G itself."""
-        return self.model if self.ema is None else self.ema.module  # type: ignore[return-value]
+        return self.model if self.ema is None else self.ema.module
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore a checkpoint of this same recipe (call after :meth:`prepare`)."""
