@@ -48,7 +48,7 @@ echo "train exit status: $status (130/124 = stopped by the time budget; rerun to
 dest="$OUT/s$STAGE"
 mkdir -p "$dest"
 cp "$run_dir/metrics.jsonl" "$run_dir/recipe.yaml" "$dest/" 2>/dev/null || true
-[ -f "$run_dir/heldout.jsonl" ] && cp "$run_dir/heldout.jsonl" "$dest/"  
+[ -f "$run_dir/heldout.jsonl" ] && cp "$run_dir/heldout.jsonl" "$dest/"
 [ -d "$run_dir/tb" ] && cp -r "$run_dir/tb" "$dest/"
 latest=$(ls -d "$run_dir"/checkpoints/step-* 2>/dev/null | sort | tail -n 1 || true)
 if [ -n "$latest" ]; then
