@@ -16,6 +16,8 @@ from typing import Any, Generic, TypeVar
 import torch
 from torch import nn
 
+from toontalker.errors import ConfigError
+
 M = TypeVar("M", bound=nn.Module)
 
 
@@ -24,7 +26,7 @@ class GeneratorAverage(Generic[M]):
 
     def __init__(self, model: M, decay: float) -> None:
         if not 0.0 < decay < 1.0:
-            raise ValueError(f"decay must be in (0, 1), got {decay}")
+            raise ConfigError(f"ema_decay must be in (0, 1) for an average, got {decay}")
         self.module: M = copy.deepcopy(model).requires_grad_(False)
         self.decay = decay
         self.n_averaged = 0  # updates so far, on the host
@@ -38,8 +40,9 @@ class GeneratorAverage(Generic[M]):
             torch._foreach_copy_(ours, theirs)
         else:
             torch._foreach_lerp_(ours, theirs, 1.0 - self.decay)
-        for mine, current in zip(self.module.buffers(), model.buffers(), strict=True):
-            mine.copy_(current)
+        buffers = list(self.module.buffers())
+        if buffers:  # copied as they are, in one call: e.g. the layers' fixed blur kernels
+            torch._foreach_copy_(buffers, list(model.buffers()))
         self.n_averaged += 1
 
     def state_dict(self) -> dict[str, Any]:
