@@ -115,14 +115,17 @@ def evaluate_heldout(
     num_workers: int = 0,
 ) -> HeldoutScores:
     """Score ``model`` (float32, on ``device``) on ``pairs`` (:func:`heldout_pairs`); the model's train/eval mode
-    is restored afterwards."""
+    is restored afterwards and the global random generators are left as they were."""
     was_training = model.training
     model.eval()
     names = ("l1", "copy_l1", "region_l1", "region_copy_l1", "sharpness", "flow", "copy_flow", "flow_shape")
     sums = dict.fromkeys((*names, "copy_flow_shape"), 0.0)
     count = 0
     try:
-        for batch in DataLoader(pairs, batch_size=batch_size, num_workers=num_workers):
+        # its own generator: without one, every pass draws the workers' seed from torch's global generator and a
+        # run that scores itself (heldout_every) would train on a different random stream than one that does not
+        loader = DataLoader(pairs, batch_size=batch_size, num_workers=num_workers, generator=torch.Generator())
+        for batch in loader:
             source, driving = batch.source.to(device), batch.driving.to(device)  # (B, 3, H, W) in [-1, 1]
             B, _, H, W = source.shape
             encoded = model.encode_source(source, domain)
