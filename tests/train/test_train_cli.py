@@ -103,6 +103,8 @@ def test_both_stages_end_to_end_on_shared_data(cli_runner, shared_data: Path, tm
             "heldout_every=2",
             "--set",
             "heldout_pairs=1",
+            "--set",
+            "keep_best=sharpness",
             "--json",
             *common,
         ],
@@ -113,6 +115,7 @@ def test_both_stages_end_to_end_on_shared_data(cli_runner, shared_data: Path, tm
     # stage 2 scores both domains' test splits; the report carries the last scores
     assert result["heldout_step"] == 2 and sorted(result["heldout"]) == ["cartoon (G)", "real (G)"]
     assert all(scores["pairs"] == 1 and scores["copy_l1"] > 0 for scores in result["heldout"].values())
+    assert result["best_step"] == 2 and json.loads((s2 / "best" / "best.json").read_text())["step"] == 2
     recipe = yaml.safe_load((s2 / "recipe.yaml").read_text())
     assert (recipe["model"], recipe["lambda_m"], recipe["perceptual"], recipe["lr"]) == ("tiny", 40.0, "dfm", 1e-4)
 
@@ -138,6 +141,12 @@ def test_both_stages_end_to_end_on_shared_data(cli_runner, shared_data: Path, tm
     assert r3.exit_code == 0, r3.output
     assert "step 3/3" in r3.output
     assert "held out cartoon (G) at step 3: copy gain" in r3.output  # the resumed recipe keeps heldout_every
+    # ... and keep_best, picking on from the best so far: the mean sharpness of the two domains
+    logged = [json.loads(line) for line in (s2 / "heldout.jsonl").read_text().splitlines()]
+    mean_sharpness = {step: sum(r["sharpness"] for r in logged if r["step"] == step) / 2 for step in (2, 3)}
+    best_step = max(mean_sharpness, key=mean_sharpness.__getitem__)
+    assert json.loads((s2 / "best" / "best.json").read_text())["step"] == best_step
+    assert f"best held-out weights: step {best_step}, in {s2 / 'best'}" in r3.output
 
     # each checkpoint folder is release-style: `weights convert` and from_pretrained read it
     release = tmp_path / "release"

@@ -34,6 +34,10 @@ def test_heldout_settings_are_checked_and_need_dataset_folders(tmp_path: Path, v
         _recipe(heldout_every=-1)
     with pytest.raises(ConfigError, match="heldout_pairs"):
         _recipe(heldout_pairs=0)
+    with pytest.raises(ConfigError, match="keep_best='flow' picks by held-out scores: it needs heldout_every > 0"):
+        _recipe(heldout_every=0, keep_best="flow")
+    with pytest.raises(ConfigError, match="keep_best"):
+        _recipe(keep_best="l1")
     with pytest.raises(UsageError, match="test split of a dataset folder; the real data is a SyntheticPairs"):
         train(_recipe(), real=SyntheticPairs(3), out=tmp_path / "run", vgg=vgg_module, device="cpu")
 
@@ -55,7 +59,8 @@ def test_heldout_scores_logged_while_training_are_the_written_weights(
     assert split.exit_code == 0, split.output
 
     run = tmp_path / "run"
-    result = train(_recipe(ema_decay=0.5), real=data, out=run, vgg=vgg_module, device="cpu", show_progress=False)
+    recipe = _recipe(ema_decay=0.5, keep_best="flow")
+    result = train(recipe, real=data, out=run, vgg=vgg_module, device="cpu", show_progress=False)
     records = [json.loads(line) for line in (run / "heldout.jsonl").read_text().splitlines()]
     assert [(r["step"], r["weights"], r["domain"], r["pairs"]) for r in records] == [
         (2, "ema", "real", 2),
@@ -79,3 +84,13 @@ def test_heldout_scores_logged_while_training_are_the_written_weights(
     assert records[2]["l1"] != records[3]["l1"]  # the average is not G
     assert 0 < records[3]["copy_flow"] < 1  # FaceMesh points of the held-out frames were used
     assert torch.is_grad_enabled()
+
+    # keep_best="flow": best/ holds the exported weights of the evaluation with the lowest flow error
+    averaged = [r for r in records if r["weights"] == "ema"]
+    winner = min(averaged, key=lambda r: r["flow"])
+    kept = json.loads((run / "best" / "best.json").read_text())
+    assert (kept["step"], kept["keep_best"], result.best_step) == (winner["step"], "flow", winner["step"])
+    assert math.isclose(kept["value"], -winner["flow"], abs_tol=2e-6)  # stored so that higher is better (log: 6 places)
+    assert (run / "best" / "discriminator-real.safetensors").is_file()
+    rescored = evaluate_heldout(load_folder(run / "best"), pairs, domain="real", device="cpu").as_dict()
+    assert math.isclose(rescored["flow"], winner["flow"], rel_tol=1e-4, abs_tol=2e-6)

@@ -142,3 +142,5 @@ def _report(result: TrainResult, mode: OutputMode) -> None:
 
         for name, scores in result.heldout.items():
             stdout_console().print(f"held out {name} at step {result.heldout_step}: {heldout_line(scores)}")
+        if result.best_step is not None:
+            stdout_console().print(f"best held-out weights: step {result.best_step}, in {result.run_dir / 'best'}")

@@ -18,6 +18,7 @@ half-written checkpoint; the newest complete one is what ``--resume`` and ``--in
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -35,6 +36,8 @@ from toontalker.io_utils import apply_default_mode, ensure_parent_writable
 
 STATE_FILE = "trainer_state.pt"
 DISCRIMINATOR_FILE = "discriminator-{domain}.safetensors"
+BEST_DIR = "best"  # recipe keep_best: the exported weights of the best held-out evaluation, and best.json
+BEST_RECORD = "best.json"
 _STEP_DIR = re.compile(r"^step-(\d+)$")
 
 
@@ -137,14 +140,27 @@ def save_checkpoint(
     ``export(folder)`` writes the release files (model.safetensors + config.json) into ``folder``.
     """
     final = checkpoint_dir(run_dir, step)
+
+    def write(tmp: Path) -> None:
+        export(tmp)
+        torch.save(trainer_state, tmp / STATE_FILE)
+        (tmp / "recipe.yaml").write_text(recipe_yaml, encoding="utf-8")
+
+    _write_folder(final, write)
+    for _, old_path in list_checkpoints(run_dir)[:-keep_last]:
+        shutil.rmtree(old_path, ignore_errors=True)
+    return SavedCheckpoint(step, final)
+
+
+def _write_folder(final: Path, write: Any) -> None:
+    """Fill a temporary sibling of ``final`` with ``write(folder)`` and rename it into place: a crash leaves the
+    old folder or the new one, never a half-written one (``.``-prefixed leftovers go with remove_leftovers)."""
     ensure_parent_writable(final)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
     apply_default_mode(tmp, directory=True)
     try:
-        export(tmp)
-        torch.save(trainer_state, tmp / STATE_FILE)
-        (tmp / "recipe.yaml").write_text(recipe_yaml, encoding="utf-8")
-        if final.exists():  # the same step written again (a resumed run): swap, never leave neither
+        write(tmp)
+        if final.exists():  # written again (a resumed run, a better score): swap, never leave neither
             old = final.with_name(f".{final.name}.old")
             shutil.rmtree(old, ignore_errors=True)
             os.replace(final, old)
@@ -155,9 +171,30 @@ def save_checkpoint(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    for _, old_path in list_checkpoints(run_dir)[:-keep_last]:
-        shutil.rmtree(old_path, ignore_errors=True)
-    return SavedCheckpoint(step, final)
+
+
+def save_best(run_dir: Path, export: Any, record: dict[str, Any]) -> Path:
+    """Replace ``run_dir/best/`` atomically with ``export(folder)``'s files and ``best.json`` (``record``: the
+    step, the score picked by and the held-out scores; recipe ``keep_best``)."""
+    final = run_dir / BEST_DIR
+
+    def write(tmp: Path) -> None:
+        export(tmp)
+        (tmp / BEST_RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+
+    _write_folder(final, write)
+    return final
+
+
+def read_best(run_dir: Path) -> dict[str, Any] | None:
+    """``run_dir/best/best.json`` (what :func:`save_best` wrote), or None before the first one."""
+    path = run_dir / BEST_DIR / BEST_RECORD
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise TrainingError(f"{path}: unreadable ({exc}); remove the best/ folder to start picking afresh") from exc
 
 
 def save_discriminators(discriminators: torch.nn.ModuleDict, folder: Path, dtype: torch.dtype | None) -> None:
@@ -190,10 +227,11 @@ def load_discriminators(discriminators: torch.nn.ModuleDict, folder: Path) -> No
 
 
 def remove_leftovers(run_dir: Path) -> list[Path]:
-    """Remove the hidden half-written checkpoint folders (``.step-*``) a killed run left in ``run_dir``.
-    Call before a run starts writing checkpoints (only one process trains into a run folder)."""
+    """Remove the hidden half-written checkpoint and best folders (``.step-*``, ``.best.*``) a killed run left in
+    ``run_dir``. Call before a run starts writing checkpoints (only one process trains into a run folder)."""
     root = run_dir / "checkpoints"
     found = [p for p in root.glob(".step-*")] if root.is_dir() else []
+    found += list(run_dir.glob(f".{BEST_DIR}.*")) if run_dir.is_dir() else []
     for path in found:
         shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
     return found

@@ -21,6 +21,8 @@ region copy gain NaN.
 from __future__ import annotations
 
 import dataclasses
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,9 +33,10 @@ from torch.utils.data import DataLoader
 from toontalker.bench.motion_signals import laplacian_variance
 from toontalker.conventions import Domain
 from toontalker.dataset.torch_data import FramePairDataset
-from toontalker.errors import UsageError
+from toontalker.errors import TrainingError, UsageError
 from toontalker.metrics.base import to_uint8
 from toontalker.model.toontalker import ToonTalker
+from toontalker.train import checkpoint as ckpt
 from toontalker.train.flow_landmarks import flow_landmark_terms
 from toontalker.train.regions import masked_mean, region_mask
 
@@ -182,6 +185,40 @@ def score_heldout(
             monitor.heldout(step, weights=weights, domain=domain, scores=scores.as_dict())
             scored[f"{domain} ({weights})"] = scores.as_dict()
     return scored
+
+
+LOWER_IS_BETTER = ("flow", "flow_shape")
+
+
+def exported_score(scored: dict[str, dict[str, float]], name: str) -> float:
+    """The exported weights' held-out ``name`` (:func:`score_heldout`'s output: "ema" with ``ema_decay``, else
+    "G"), averaged over the scored domains; negated where lower is better, so higher is always better."""
+    weights = "ema" if any(key.endswith("(ema)") for key in scored) else "G"
+    values = [scores[name] for key, scores in scored.items() if key.endswith(f"({weights})")]
+    if not values:
+        raise TrainingError(f"no held-out scores of the exported weights in {sorted(scored)}")
+    mean = sum(values) / len(values)
+    return -mean if name in LOWER_IS_BETTER else mean
+
+
+def keep_if_best(
+    scored: dict[str, dict[str, float]],
+    metric: str,
+    *,
+    step: int,
+    best: float | None,
+    out: Path,
+    export: Callable[[Path], None],
+    monitor: RunMonitor,
+) -> float | None:
+    """Recipe ``keep_best``: when ``scored`` (this evaluation) beats ``best`` on ``metric``, write ``export``'s
+    files into ``out/best/`` with best.json and return the new best value; else None."""
+    value = exported_score(scored, metric)
+    if math.isnan(value) or (best is not None and value <= best):  # NaN: e.g. region scores without landmarks
+        return None
+    ckpt.save_best(out, export, {"step": step, "keep_best": metric, "value": value, "scores": scored})
+    monitor.message(f"best held-out {metric} so far: step {step}, kept in {out / ckpt.BEST_DIR}")
+    return value
 
 
 def heldout_line(scores: dict[str, float]) -> str:

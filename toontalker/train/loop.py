@@ -16,6 +16,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ from toontalker.train.distributed import (
     setup_distributed,
     teardown_distributed,
 )
-from toontalker.train.heldout import score_heldout, training_heldout_sets
+from toontalker.train.heldout import keep_if_best, score_heldout, training_heldout_sets
 from toontalker.train.monitor import RunMonitor
 from toontalker.train.perceptual import VGG19Features
 from toontalker.train.recipe import TrainRecipe
@@ -70,6 +71,8 @@ class TrainResult:
     # the last held-out scores (recipe heldout_every) by "<domain> (<weights>)", and their step; {} / None without
     heldout: dict[str, dict[str, float]] = field(default_factory=dict)
     heldout_step: int | None = None
+    # recipe keep_best: the step whose exported weights are in <run_dir>/best/ (None: off, or none kept yet)
+    best_step: int | None = None
 
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -244,6 +247,8 @@ class _Progress:
     stopped_early: bool = False
     heldout: dict[str, dict[str, float]] = field(default_factory=dict)
     heldout_step: int | None = None
+    best_value: float | None = None  # recipe keep_best: the best held-out value so far (higher is better)
+    best_step: int | None = None
 
 
 def _run(
@@ -287,6 +292,9 @@ def _run(
         step=start.start_step,
         last_checkpoint=(ckpt.list_checkpoints(out)[-1][1] if start.start_step and info.is_main else None),
     )
+    best = ckpt.read_best(out) if recipe.keep_best and start.start_step and info.is_main else None
+    if best is not None and best.get("keep_best") == recipe.keep_best:  # a resumed run goes on picking
+        progress.best_value, progress.best_step = float(best["value"]), int(best["step"])
     end = recipe.iterations if stop_at is None else min(stop_at, recipe.iterations)
     with _stop_requests() as stop, contextlib.ExitStack() as closing:
         closing.callback(monitor.close)
@@ -316,6 +324,7 @@ def _run(
         device=str(info.device),
         heldout=progress.heldout,
         heldout_step=progress.heldout_step,
+        best_step=progress.best_step,
     )
 
 
@@ -375,6 +384,19 @@ class _Loop:
                         self.trainer, self.heldout, step=step, monitor=self.monitor, num_workers=workers
                     )
                     progress.heldout_step = step
+                    if recipe.keep_best:
+                        export = partial(_export, self.trainer, recipe=recipe, step=step, data_note=self.data_note)
+                        kept = keep_if_best(
+                            progress.heldout,
+                            recipe.keep_best,
+                            step=step,
+                            best=progress.best_value,
+                            out=self.out,
+                            export=export,
+                            monitor=self.monitor,
+                        )
+                        if kept is not None:
+                            progress.best_value, progress.best_step = kept, step
                 barrier(info)
             if progress.stopped_early:
                 self.monitor.message(f"stop requested: checkpointed step {step}; continue with --resume")

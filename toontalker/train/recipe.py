@@ -21,6 +21,8 @@ TrainCompileMode = Literal["default", "reduce-overhead", "max-autotune-no-cudagr
 # each domain's Ea, Em, p, T_B, G; shared: T_{s->r}, T_{r->d}; motion: both domains' Em, p and the shared ones;
 # renderer: both domains' Ea, T_B, G
 Part = Literal["real", "cartoon", "shared", "motion", "renderer"]
+# held-out scores keep_best can pick by ("flow" and "flow_shape": lower is better; the others: higher)
+BestScore = Literal["", "copy_gain", "region_copy_gain", "sharpness", "flow", "flow_shape"]
 
 _PAPER_STAGE1: dict[str, Any] = {"stage": 1, "model": "paper-256", "batch_size": 64, "iterations": 450_000, "lr": 5e-4}
 _PAPER_STAGE2: dict[str, Any] = {"stage": 2, "model": "paper-256", "batch_size": 8, "iterations": 10_000, "lr": 1e-4}
@@ -163,6 +165,10 @@ class TrainRecipe(ConfigBase):
     # (train/heldout.py: copy gain, region copy gain, sharpness, landmark flow and shape), into heldout.jsonl
     heldout_every: int = 0
     heldout_pairs: int = 8
+    # not in the paper: with heldout_every, also keep the exported weights (and discriminators) of the evaluation
+    # that scored best on this held-out score, averaged over the scored domains, in <out>/best/ (best.json: its
+    # step and scores), so a run that peaks early is not lost to keep_last; "" = off
+    keep_best: BestScore = ""
 
     def __post_init__(self) -> None:
         self._check(self.stage in (1, 2), f"stage must be 1 or 2, got {self.stage}")
@@ -213,6 +219,10 @@ class TrainRecipe(ConfigBase):
         )
         self._check(0.0 <= self.ema_decay < 1.0, f"ema_decay must be in [0, 1), got {self.ema_decay}")
         self._check(self.heldout_pairs >= 1, f"heldout_pairs must be >= 1, got {self.heldout_pairs}")
+        self._check(
+            not self.keep_best or self.heldout_every > 0,
+            f"keep_best={self.keep_best!r} picks by held-out scores: it needs heldout_every > 0",
+        )
         self._check(self.keep_last >= 1, f"keep_last must be >= 1, got {self.keep_last}")
 
     @classmethod
