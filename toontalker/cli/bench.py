@@ -310,10 +310,11 @@ def _resolve_device(device: str) -> str:
 
 
 # -- commands of other modules, one line each ------------------------------------------------------------
-from toontalker.cli import bench_loader, bench_motion, bench_speed, bench_storage, bench_train  # noqa: E402
+from toontalker.cli import bench_compare, bench_loader, bench_motion, bench_speed, bench_storage, bench_train  # noqa: E402
 
 register(bench_speed.speed_command, "speed", bench_speed.HELP, bench_speed.EPILOG)
 register(bench_train.train_step_command, "train-step", bench_train.HELP, bench_train.EPILOG)
 register(bench_loader.loader_command, "loader", bench_loader.HELP, bench_loader.EPILOG)
 register(bench_storage.storage_command, "storage", bench_storage.HELP, bench_storage.EPILOG)
 register(bench_motion.motion_command, "motion", bench_motion.HELP, bench_motion.EPILOG)
+register(bench_compare.compare_command, "compare", bench_compare.HELP, bench_compare.EPILOG)
