@@ -24,6 +24,7 @@ import random
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -152,7 +153,7 @@ def save_checkpoint(
     return SavedCheckpoint(step, final)
 
 
-def _write_folder(final: Path, write: Any) -> None:
+def _write_folder(final: Path, write: Callable[[Path], None]) -> None:
     """Fill a temporary sibling of ``final`` with ``write(folder)`` and rename it into place: a crash leaves the
     old folder or the new one, never a half-written one (``.``-prefixed leftovers go with remove_leftovers)."""
     ensure_parent_writable(final)
@@ -173,7 +174,7 @@ def _write_folder(final: Path, write: Any) -> None:
         raise
 
 
-def save_best(run_dir: Path, export: Any, record: dict[str, Any]) -> Path:
+def save_best(run_dir: Path, export: Callable[[Path], None], record: dict[str, Any]) -> Path:
     """Replace ``run_dir/best/`` atomically with ``export(folder)``'s files and ``best.json`` (``record``: the
     step, the score picked by and the held-out scores; recipe ``keep_best``)."""
     final = run_dir / BEST_DIR
