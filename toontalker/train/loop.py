@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import random
-import signal
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -47,6 +46,7 @@ from toontalker.train.monitor import RunMonitor
 from toontalker.train.perceptual import VGG19Features
 from toontalker.train.recipe import TrainRecipe
 from toontalker.train.start import RunStart, resize_note, resolve_start
+from toontalker.train.stop import leave_stop_signals_to_main, stop_requests
 from toontalker.train.stream import PairDataset, StreamSampler, TrainBatch, TrainStream
 from toontalker.train.trainer import Trainer
 from toontalker.weights.export import export_release
@@ -73,41 +73,6 @@ class TrainResult:
     heldout_step: int | None = None
     # recipe keep_best: the step whose exported weights are in <run_dir>/best/ (None: off, or none kept yet)
     best_step: int | None = None
-
-
-_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-@contextlib.contextmanager
-def _stop_requests() -> Iterator[threading.Event]:
-    """SIGINT/SIGTERM set an event the loop checks between steps, so a stop never lands inside an update
-    and the run is checkpointed where it stopped. A second Ctrl-C interrupts at once."""
-    event = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield event
-        return
-
-    def handler(signum: int, frame: object) -> None:
-        if event.is_set():
-            raise KeyboardInterrupt
-        event.set()
-
-    previous = {sig: signal.signal(sig, handler) for sig in _STOP_SIGNALS}
-    try:
-        yield event
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-
-
-def _leave_stop_signals_to_main(worker_id: int) -> None:
-    """DataLoader worker init: ignore SIGINT/SIGTERM. Ctrl-C in a terminal, ``timeout`` and job schedulers
-    signal the whole process group; a worker that died of it (KeyboardInterrupt, or torch's SIGTERM handler)
-    lost its batches and broke the loader, and the run crashed instead of checkpointing. The main process
-    decides when to stop; the loader ends its workers itself (a sentinel at shutdown, a watchdog if the main
-    process dies)."""
-    for sig in _STOP_SIGNALS:
-        signal.signal(sig, signal.SIG_IGN)
 
 
 def _seed_everything(seed: int) -> None:
@@ -226,7 +191,7 @@ def _batches(stream: TrainStream, start: RunStart, info: DistInfo, *, micro: int
         pin_memory=info.device.type == "cuda",
         persistent_workers=recipe.num_workers > 0,
         prefetch_factor=4 if recipe.num_workers > 0 else None,
-        worker_init_fn=_leave_stop_signals_to_main,
+        worker_init_fn=leave_stop_signals_to_main,
     )
     batches = iter(loader)
     exact_rng = True
@@ -296,7 +261,7 @@ def _run(
     if best is not None and best.get("keep_best") == recipe.keep_best:  # a resumed run goes on picking
         progress.best_value, progress.best_step = float(best["value"]), int(best["step"])
     end = recipe.iterations if stop_at is None else min(stop_at, recipe.iterations)
-    with _stop_requests() as stop, contextlib.ExitStack() as closing:
+    with stop_requests() as stop, contextlib.ExitStack() as closing:
         closing.callback(monitor.close)
         run = _Loop(
             trainer=trainer,
