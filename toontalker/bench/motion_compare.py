@@ -153,7 +153,8 @@ def comparison_frame(comparison: MotionComparison) -> pd.DataFrame:
     )
 
 
-def _fmt(value: float, digits: int = 2, sign: bool = True) -> str:
+def fmt_value(value: float, digits: int = 2, sign: bool = True) -> str:
+    """A number of the comparison: signed (r and differences) or not, "-" when undefined (NaN)."""
     if not math.isfinite(value):
         return "-"
     return f"{value:+.{digits}f}" if sign else f"{value:.{digits}f}"
@@ -162,8 +163,8 @@ def _fmt(value: float, digits: int = 2, sign: bool = True) -> str:
 def change_cell(change: SignalChange) -> str:
     """'base -> candidate [difference +- stderr]', r with its amplitude in brackets."""
     return (
-        f"{_fmt(change.base_r)} ({_fmt(change.base_amplitude, sign=False)}) -> {_fmt(change.candidate_r)} "
-        f"({_fmt(change.candidate_amplitude, sign=False)}) [{_fmt(change.difference)} +- {_fmt(change.stderr, sign=False)}]"
+        f"{fmt_value(change.base_r)} ({fmt_value(change.base_amplitude, sign=False)}) -> {fmt_value(change.candidate_r)} "
+        f"({fmt_value(change.candidate_amplitude, sign=False)}) [{fmt_value(change.difference)} +- {fmt_value(change.stderr, sign=False)}]"
     )
 
 
@@ -182,8 +183,8 @@ def comparison_markdown(comparison: MotionComparison) -> str:
     ]
     for st in comparison.settings:
         cells = [change_cell(st.signal(name)) for name in TABLE_SIGNALS]
-        cells.append(f"{_fmt(st.base_sharpness, sign=False)} -> {_fmt(st.candidate_sharpness, sign=False)}")
-        cells.append(f"{_fmt(st.base_l1, 4, False)} -> {_fmt(st.candidate_l1, 4, False)}")
+        cells.append(f"{fmt_value(st.base_sharpness, sign=False)} -> {fmt_value(st.candidate_sharpness, sign=False)}")
+        cells.append(f"{fmt_value(st.base_l1, 4, False)} -> {fmt_value(st.candidate_l1, 4, False)}")
         lines.append(f"| {st.setting} ({st.pairs}) | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

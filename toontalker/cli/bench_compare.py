@@ -43,14 +43,11 @@ def compare_command(
 
 
 def render(comparison) -> None:  # noqa: ANN001 - a MotionComparison
-    from toontalker.bench.motion_compare import SignalChange
+    from toontalker.bench.motion_compare import SignalChange, fmt_value
 
     def cell(change: SignalChange) -> str:
-        def f(value: float) -> str:
-            return "-" if value != value else f"{value:+.2f}"
-
-        spread = "-" if change.stderr != change.stderr else f"{change.stderr:.2f}"
-        return f"{f(change.base_r)} -> {f(change.candidate_r)}\n({f(change.difference)} ± {spread})"
+        base, candidate, difference = (fmt_value(v) for v in (change.base_r, change.candidate_r, change.difference))
+        return f"{base} -> {candidate}\n({difference} ± {fmt_value(change.stderr, sign=False)})"
 
     table = Table(
         title=f"r: {comparison.base} -> {comparison.candidate}\n(mean per-pair difference ± standard error)",
@@ -59,7 +56,7 @@ def render(comparison) -> None:  # noqa: ANN001 - a MotionComparison
     for column in ("setting", *SHOWN, "sharpness"):
         table.add_column(column, overflow="fold")
     for st in comparison.settings:
-        sharp = f"{st.base_sharpness:.2f} -> {st.candidate_sharpness:.2f}"
+        sharp = f"{fmt_value(st.base_sharpness, sign=False)} -> {fmt_value(st.candidate_sharpness, sign=False)}"
         table.add_row(f"{st.setting} ({st.pairs})", *(cell(st.signal(name)) for name in SHOWN), sharp)
     console = stdout_console()
     console.print(table)
