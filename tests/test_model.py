@@ -339,7 +339,7 @@ def test_motion_skip_off_is_the_paper_layout(cfg, tmp_path) -> None:
 
 def test_folded_filter_cache_equals_the_formula_and_follows_new_weights(cfg) -> None:
     """Inference reuses the blur-folded filters (layers.FoldedWeightCache): the outputs must equal the
-    autograd path's, and a weight change (optimiser step or load_state_dict) must be seen at once."""
+    autograd path's, and a weight change (load_state_dict, an in-place update) must be seen at once."""
     torch.manual_seed(0)
     model, other = ToonTalker(cfg).eval(), ToonTalker(cfg).eval()
     source, driving = random_images(cfg, 1, seed=1), random_images(cfg, 2, seed=2)
@@ -348,24 +348,54 @@ def test_folded_filter_cache_equals_the_formula_and_follows_new_weights(cfg) -> 
         src = m.encode_source(source, "real")
         return m.render(src, m.absolute_motion(src, m.encode_driving(driving, "real")))
 
-    with torch.no_grad():
+    with torch.inference_mode():
         first, cached = run(model), run(model)  # the second call uses the cache
     assert torch.equal(first, cached)
     assert torch.equal(cached, run(model).detach())  # grad enabled: recomputed from the formula
     model.load_state_dict(other.state_dict())
-    with torch.no_grad():
+    with torch.inference_mode():
         assert torch.equal(run(model), run(other))
         assert not torch.equal(run(model), first)
     with torch.no_grad():
         for p in model.parameters():
-            p.mul_(0.5)  # in place, as an optimiser step
+            p.mul_(0.5)  # in place
+    with torch.inference_mode():
         halved = run(model)
     with torch.enable_grad():
         assert torch.equal(halved, run(model).detach())
     # a bf16 autocast call first (animate --dtype bf16), then fp32 on the same model: no bf16 filter may leak
     fresh = ToonTalker(cfg).eval()
     fresh.load_state_dict(other.state_dict())
-    with torch.no_grad():
+    with torch.inference_mode():
         with torch.autocast("cpu", dtype=torch.bfloat16):
             assert run(fresh).dtype == torch.bfloat16
         assert torch.equal(run(fresh), run(other))
+
+
+def test_scores_under_no_grad_see_a_fused_optimiser_step(cfg) -> None:
+    """Held-out scoring during training runs under no_grad between fused Adam steps (CUDA training uses
+    fused=True), which change the weights without bumping their version counters: such a call must see the
+    new weights, not filters folded before the step (it did, and in-training scores drifted from the
+    exported weights' as a run went on)."""
+    torch.manual_seed(0)
+    model = ToonTalker(cfg)
+    source, driving = random_images(cfg, 1, seed=1), random_images(cfg, 2, seed=2)
+
+    def run(m: ToonTalker) -> torch.Tensor:
+        src = m.encode_source(source, "real")
+        return m.render(src, m.absolute_motion(src, m.encode_driving(driving, "real")))
+
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-2, fused=True)
+    folded = [m.weight for m in model.modules() if hasattr(m, "folded")]
+    assert folded
+    versions = [p._version for p in folded]
+    with torch.no_grad():
+        before = run(model.eval())
+    run(model.train()).square().mean().backward()
+    optimiser.step()
+    assert [p._version for p in folded] == versions  # the step the version-counter key cannot see
+    with torch.no_grad():
+        after = run(model.eval())
+    with torch.enable_grad():
+        assert torch.equal(after, run(model).detach())
+    assert not torch.equal(after, before)

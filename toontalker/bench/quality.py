@@ -63,7 +63,7 @@ class SettingResult:
         return next((m for m in self.metrics if m.name == name), None)
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def reenact_clip(
     model: Reenactor,
     source: torch.Tensor,

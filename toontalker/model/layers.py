@@ -47,15 +47,18 @@ def blur_conv_weight(weight: Tensor, kernel: Tensor) -> Tensor:
 
 
 class FoldedWeightCache:
-    """The blur-folded filters of a layer, kept between calls when no gradient is recorded (inference).
+    """The blur-folded filters of a layer, kept between calls under ``torch.inference_mode()`` (animate, live,
+    the speed benches).
 
     Folding (:func:`blur_conv_weight`) costs a transposed conv over every filter on each call: on a CPU about a
-    fifth of the whole model's time at batch 16. With autograd off the folded tensor is reused until the
-    parameter changes: the key is its version counter (every in-place update, optimiser step or
-    ``load_state_dict`` bumps it), storage, dtype and device, and the autocast dtype in force (a bf16 fold must
-    not serve an fp32 call). Training (grad enabled) and compilation always
-    recompute, so gradients and traced graphs are those of the plain formula. Ours, not in the paper (a pure
-    speed change: outputs are bit-identical).
+    fifth of the whole model's time at batch 16. Inside inference mode the folded tensor is reused until the
+    parameter changes: the key is its version counter (in-place updates and ``load_state_dict`` bump it),
+    storage, dtype and device, and the autocast dtype in force (a bf16 fold must not serve an fp32 call).
+    Everywhere else (training, compilation, and plain ``torch.no_grad()`` such as the held-out scoring during
+    training) the filters are recomputed, so outputs are those of the plain formula. The version counter is
+    not bumped by fused optimiser steps (``torch.optim.Adam(fused=True)``, what training on CUDA uses): a
+    cache outside inference mode served filters folded before the step, so held-out scores taken during a
+    run saw stale filters. Ours, not in the paper (a pure speed change: outputs are bit-identical).
     """
 
     def __init__(self) -> None:
@@ -63,7 +66,7 @@ class FoldedWeightCache:
         self.value: Tensor | None = None
 
     def get(self, weight: Tensor, fold: Callable[[], Tensor]) -> Tensor:
-        if torch.is_grad_enabled() or torch.compiler.is_compiling() or torch.jit.is_tracing():
+        if not torch.is_inference_mode_enabled() or torch.compiler.is_compiling() or torch.jit.is_tracing():
             return fold()
         device_type = weight.device.type
         autocast_dtype = torch.get_autocast_dtype(device_type) if torch.is_autocast_enabled(device_type) else None
