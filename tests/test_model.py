@@ -337,6 +337,12 @@ def test_motion_skip_off_is_the_paper_layout(cfg, tmp_path) -> None:
     assert read_config(tmp_path / "config.json").motion_skip is False
 
 
+def _reenact_real(model: ToonTalker, source: torch.Tensor, driving: torch.Tensor) -> torch.Tensor:
+    """Eq. 5's absolute motion, real to real: (1, 3, H, W) source, (B, 3, H, W) driving -> (B, 3, H, W)."""
+    src = model.encode_source(source, "real")
+    return model.render(src, model.absolute_motion(src, model.encode_driving(driving, "real")))
+
+
 def test_folded_filter_cache_equals_the_formula_and_follows_new_weights(cfg) -> None:
     """Inference reuses the blur-folded filters (layers.FoldedWeightCache): the outputs must equal the
     autograd path's, and a weight change (load_state_dict, an in-place update) must be seen at once."""
@@ -345,8 +351,7 @@ def test_folded_filter_cache_equals_the_formula_and_follows_new_weights(cfg) -> 
     source, driving = random_images(cfg, 1, seed=1), random_images(cfg, 2, seed=2)
 
     def run(m: ToonTalker) -> torch.Tensor:
-        src = m.encode_source(source, "real")
-        return m.render(src, m.absolute_motion(src, m.encode_driving(driving, "real")))
+        return _reenact_real(m, source, driving)
 
     with torch.inference_mode():
         first, cached = run(model), run(model)  # the second call uses the cache
@@ -382,8 +387,7 @@ def test_scores_under_no_grad_see_a_fused_optimiser_step(cfg) -> None:
     source, driving = random_images(cfg, 1, seed=1), random_images(cfg, 2, seed=2)
 
     def run(m: ToonTalker) -> torch.Tensor:
-        src = m.encode_source(source, "real")
-        return m.render(src, m.absolute_motion(src, m.encode_driving(driving, "real")))
+        return _reenact_real(m, source, driving)
 
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-2, fused=True)
     folded = [m.weight for m in model.modules() if hasattr(m, "folded")]
