@@ -180,6 +180,29 @@ def test_the_wide_heldout_protocol_widens_the_same_people_and_characters(shared_
     assert [(p.pair_id, p.crop) for p in cli_pairs] == [(p.pair_id, "animate") for p in pairs]
 
 
+def test_the_styles_protocol_drives_real_photos_with_other_drawing_styles(shared_data, tmp_path):
+    from toontalker.bench.motion_heldout import (
+        HELDOUT_CARTOON_CHARACTERS,
+        OTHER_STYLE_DRIVERS,
+        REAL_SOURCES,
+        copy_heldout_files,
+        heldout_pairs,
+    )
+    from toontalker.cli.bench_motion import collect_pairs
+
+    pairs = heldout_pairs(shared_data, protocol="styles")
+    assert len(pairs) == 20 and len({(p.source, p.driving) for p in pairs}) == 20
+    assert {p.setting for p in pairs} == {"cartoon-to-real"}
+    assert pd.Series([p.driving.name for p in pairs]).value_counts().to_dict() == dict.fromkeys(OTHER_STYLE_DRIVERS, 2)
+    assert all(p.driving.parent == shared_data / "cartoon/videos" for p in pairs)  # not a THA2 character's clip
+    assert not {p.driving.stem for p in pairs} & set(HELDOUT_CARTOON_CHARACTERS)
+    assert {p.source.name for p in pairs} == set(REAL_SOURCES)
+    assert len(copy_heldout_files(shared_data, tmp_path / "copy", "styles")) == 18  # 10 videos, 8 photos
+    assert [p.pair_id for p in heldout_pairs(tmp_path / "copy", protocol="styles")] == [p.pair_id for p in pairs]
+    cli_pairs = collect_pairs([], [], shared_data, "cartoon", "real", None, heldout_set="styles")
+    assert [(p.pair_id, p.crop) for p in cli_pairs] == [(p.pair_id, "animate") for p in pairs]
+
+
 def test_cli_runs_pairs_and_reports_bad_input_in_one_line(shared_data, tmp_path, cli_runner):
     from toontalker.cli import app
 

@@ -1,6 +1,9 @@
 """The held-out motion protocols over the sample data folder: ``standard``, 20 fixed SOURCE DRIVER pairs (5 settings
 x 4), and ``wide``, 80 pairs of the same held-out people and characters (8-20 per setting) for decisions that
-4 pairs per setting cannot settle (an r differs by ~0.1-0.2 between two 4-pair samples).
+4 pairs per setting cannot settle (an r differs by ~0.1-0.2 between two 4-pair samples), and ``styles``, 20
+cartoon -> real pairs whose drivers are cartoons of other drawing styles than THA2's (Naver Webtoon characters,
+two clips of other animation models): every cartoon driver of the other two is a THA2 character, and a cartoon
+motion encoder trained on THA2 clips can follow those and not others.
 
 Nothing here is random: the pairs are listed below, so a rerun measures exactly the same reenactments.
 Identities were chosen to stay out of training: a training set built from the sample data must leave out
@@ -84,7 +87,21 @@ HELDOUT_PAIRS: tuple[tuple[str, str, str], ...] = (
     ("cross-identity-cartoon", "yuzuriha_honami", "yuukoku_robel"),
 )
 
-HELDOUT_SETS = ("standard", "wide")
+# cartoon drivers of other drawing styles (``styles``): names in cartoon/videos, none in a THA2 training set
+OTHER_STYLE_DRIVERS = (
+    "webtoon_beauty_1_p0.mp4",
+    "webtoon_beauty_2_p0.mp4",
+    "webtoon_beauty_3_p0.mp4",
+    "webtoon_castle_2_p0.mp4",
+    "webtoon_duna_1_p0.mp4",
+    "webtoon_finger_1_p0.mp4",
+    "webtoon_finger_3_p0.mp4",
+    "webtoon_office_1_p0.mp4",
+    "echomimic_b.mp4",
+    "vexpress_gt.mp4",
+)
+
+HELDOUT_SETS = ("standard", "wide", "styles")
 
 
 def wide_rows() -> tuple[tuple[str, str, str], ...]:
@@ -99,6 +116,17 @@ def wide_rows() -> tuple[tuple[str, str, str], ...]:
     rows += [("cross-identity-cartoon", c, chars[(j + k) % len(chars)]) for j, c in enumerate(chars) for k in (1, 4)]
     return tuple(rows)
 
+
+def styles_rows() -> tuple[tuple[str, str, str], ...]:
+    """The ``styles`` protocol's (setting, driver, source) rows, 20 in all: each driver of
+    :data:`OTHER_STYLE_DRIVERS` drives two real photos (as ``wide``'s THA2 drivers do)."""
+    photos = REAL_SOURCES
+    return tuple(
+        ("cartoon-to-real", d, photos[(j + k) % len(photos)]) for j, d in enumerate(OTHER_STYLE_DRIVERS) for k in (0, 4)
+    )
+
+
+_ROWS = {"standard": lambda: HELDOUT_PAIRS, "wide": wide_rows, "styles": styles_rows}
 
 _DRIVER_DOMAIN: dict[str, Domain] = {
     "same-identity": "real",
@@ -117,7 +145,11 @@ _SOURCE_DOMAIN: dict[str, Domain] = {
 
 
 def _driver_path(root: Path, domain: str, name: str) -> Path:
-    return root / "real/videos" / name if domain == "real" else root / "cartoon/videos/tha2_characters" / f"{name}.mp4"
+    if domain == "real":
+        return root / "real/videos" / name
+    if name in OTHER_STYLE_DRIVERS:
+        return root / "cartoon/videos" / name
+    return root / "cartoon/videos/tha2_characters" / f"{name}.mp4"
 
 
 def _source_path(root: Path, domain: str, name: str, setting: str) -> Path:
@@ -137,7 +169,7 @@ def heldout_pairs(
         raise UsageError(f"held-out motion protocol must be one of {', '.join(HELDOUT_SETS)}, got {protocol!r}")
     root = Path(data_root)
     pairs = []
-    for index, (setting, driver, source) in enumerate(HELDOUT_PAIRS if protocol == "standard" else wide_rows()):
+    for index, (setting, driver, source) in enumerate(_ROWS[protocol]()):
         if settings is not None and setting not in settings:
             continue
         d_dom, s_dom = _DRIVER_DOMAIN[setting], _SOURCE_DOMAIN[setting]

@@ -50,7 +50,7 @@ def motion_command(
         choices.HeldoutSet,
         typer.Option(
             "--heldout-set",
-            help="With --heldout: 'standard' (20 pairs, 4 per setting) or 'wide' (80 pairs of the same held-out people and characters, 8-20 per setting; ~4x the time).",
+            help="With --heldout: 'standard' (20 pairs, 4 per setting) or 'wide' (80 pairs of the same held-out people and characters, 8-20 per setting; ~4x the time) or 'styles' (20 cartoon -> real pairs, cartoon drivers of other drawing styles than THA2).",
         ),
     ] = "standard",
     weights: Weights = None,

@@ -30,7 +30,7 @@ SplitBy = Literal["identity", "source"]  # dataset.split.GROUP_BY
 BaselineName = Literal["copy-source"]  # bench.baselines.BASELINES
 PairedSource = Literal["face-image", "gt-first-frame"]  # bench.paired.paired_cartoon_pairs
 MotionCrop = Literal["animate", "none"]  # bench motion's face crop
-HeldoutSet = Literal["standard", "wide"]  # bench.motion_heldout.HELDOUT_SETS
+HeldoutSet = Literal["standard", "wide", "styles"]  # bench.motion_heldout.HELDOUT_SETS
 CompileMode = Literal["default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"]  # torch.compile
 
 
