@@ -219,6 +219,6 @@ def copy_heldout_files(data_root: str | Path, out: str | Path, protocol: str = "
 
 if __name__ == "__main__":
     if len(sys.argv) not in (3, 4):
-        sys.exit("usage: python -m toontalker.bench.motion_heldout DATA_ROOT OUT [standard|wide]")
+        sys.exit("usage: python -m toontalker.bench.motion_heldout DATA_ROOT OUT [standard|wide|styles]")
     protocol = sys.argv[3] if len(sys.argv) == 4 else "standard"
     print(f"{len(copy_heldout_files(sys.argv[1], sys.argv[2], protocol))} files -> {sys.argv[2]}")
