@@ -58,7 +58,9 @@ class FoldedWeightCache:
     training) the filters are recomputed, so outputs are those of the plain formula. The version counter is
     not bumped by fused optimiser steps (``torch.optim.Adam(fused=True)``, what training on CUDA uses): a
     cache outside inference mode served filters folded before the step, so held-out scores taken during a
-    run saw stale filters. Ours, not in the paper (a pure speed change: outputs are bit-identical).
+    run saw stale filters. A fused step between two inference-mode calls would still go unseen (nothing in the
+    toolkit trains a model between two of them). Ours, not in the paper (a pure speed change: outputs are
+    bit-identical).
     """
 
     def __init__(self) -> None:
