@@ -2,7 +2,8 @@
 
 * :class:`GeneratorObjective` -- stage 1: L_rec^R (Eq. 11: L1 + lambda_per L_per + L_adv with D_R);
   stage 2: Eq. 12, L_rec^R + L_rec^C + lambda_m (L_motion^{R->C} + L_motion^{C->R}) + L_adv^C + L_adv^R,
-  the adversarial terms on the synthetic faces of the analogy constraint.
+  the adversarial terms on the synthetic faces of the analogy constraint (plus, ours, the motion anchor of
+  train/motion_anchor.py).
 * :class:`DiscriminatorObjective` -- the non-saturating loss of D_R (and D_C) on real frames vs the
   generator's outputs (reconstructions and synthetic faces), plus optional R1.
 
@@ -24,6 +25,7 @@ from toontalker.model.toontalker import SourceEncoding, ToonTalker
 from toontalker.train.edges import image_gradient_l1
 from toontalker.train.flow_landmarks import flow_landmark_terms
 from toontalker.train.gan import discriminator_loss, generator_adv_loss, r1_penalty
+from toontalker.train.motion_anchor import motion_anchor
 from toontalker.train.recipe import TrainRecipe
 from toontalker.train.regions import masked_mean, region_copy_gain, region_mask
 from toontalker.train.stream import FramePairs, TrainBatch
@@ -152,6 +154,10 @@ class GeneratorObjective(nn.Module):
                             "cartoon_output": out_c,
                         }
                     )
+                if self.recipe.lambda_motion_anchor > 0:
+                    anchor = motion_anchor(self.model, batch.real.source, batch.real.driving)
+                    terms["motion_anchor"] = anchor.detach()
+                    loss = loss + self.recipe.lambda_motion_anchor * anchor
                 if self.recipe.analogy:
                     loss = loss + self._analogy(
                         src_r, w_r2b, src_c, w_r2d_c, terms=terms, fake=fake, images=images, want_images=want_images

@@ -152,6 +152,10 @@ class TrainRecipe(ConfigBase):
     # group of mouth, right eye and left eye points: what the flow gets wrong in the shape of the mouth and eyes
     # (an opening mouth), not in where they are; with this weight, in each domain (needs landmarks); 0 = off
     lambda_flow_shape: float = 0.0
+    # not in the paper (train/motion_anchor.py, stage 2): L1 between the cartoon and the real motion path's code
+    # differences of each batch's real pairs, the real path's detached, with this weight: the cartoon Em and p keep
+    # moving with faces outside the cartoon training style; 0 = off
+    lambda_motion_anchor: float = 0.0
     # not in the paper: model parts kept at their initial values, e.g. ("real", "shared") fine-tunes only the
     # cartoon side of given weights, so that real->real output stays exactly what it was, ("motion",) keeps
     # every motion code w and trains only the renderers (Ea, T_B, G), ("renderer",) the reverse; () = train all
@@ -191,6 +195,7 @@ class TrainRecipe(ConfigBase):
             "lambda_edge",
             "lambda_flow",
             "lambda_flow_shape",
+            "lambda_motion_anchor",
         ):
             self._check(getattr(self, name) >= 0, f"{name} must be >= 0, got {getattr(self, name)}")
         self._check(1 <= self.perceptual_scales <= 6, f"perceptual_scales must be 1..6, got {self.perceptual_scales}")
@@ -198,6 +203,10 @@ class TrainRecipe(ConfigBase):
         self._check(self.num_workers >= 0, f"num_workers must be >= 0, got {self.num_workers}")
         for name in ("log_every", "image_every", "checkpoint_every", "heldout_every"):
             self._check(getattr(self, name) >= 0, f"{name} must be >= 0 (0 = never), got {getattr(self, name)}")
+        self._check(
+            self.stage == 2 or self.lambda_motion_anchor == 0,
+            "lambda_motion_anchor applies to stage 2 only (stage 1 has no cartoon motion path to train)",
+        )
         self._check(0.0 <= self.warp_pairs <= 1.0, f"warp_pairs must be in [0, 1], got {self.warp_pairs}")
         self._check(
             0.0 <= self.expression_pairs <= 1.0, f"expression_pairs must be in [0, 1], got {self.expression_pairs}"
