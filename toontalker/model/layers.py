@@ -68,7 +68,8 @@ class FoldedWeightCache:
         self.value: Tensor | None = None
 
     def get(self, weight: Tensor, fold: Callable[[], Tensor]) -> Tensor:
-        if not torch.is_inference_mode_enabled() or torch.compiler.is_compiling() or torch.jit.is_tracing():
+        # is_compiling first: torch.compile cannot trace is_inference_mode_enabled (a graph break in every layer)
+        if torch.compiler.is_compiling() or torch.jit.is_tracing() or not torch.is_inference_mode_enabled():
             return fold()
         device_type = weight.device.type
         autocast_dtype = torch.get_autocast_dtype(device_type) if torch.is_autocast_enabled(device_type) else None
