@@ -65,6 +65,27 @@ def test_a_model_that_copies_the_driver_follows_it_exactly(shared_data, tmp_path
     assert row.files == {}
 
 
+def test_eyes_are_scored_on_drivers_that_blink(shared_data, tmp_path):
+    """xportrait_driving_video blinks in its first 20 frames, eamm_happy does not: the copy-the-driver model's
+    eye r counts in the blink score for the first only."""
+    blinks, still = (shared_data / "real/videos" / n for n in ("xportrait_driving_video.mp4", "eamm_happy.mp4"))
+    pairs = [
+        MotionPair(clip, clip, "real", "real", same_identity=True, pair_id=name, crop="none")
+        for clip, name in ((blinks, "blinks"), (still, "still eyes"))
+    ]
+    report = run_motion_bench(
+        pairs=pairs, out=tmp_path, model=CopyDriver256(), label="copy driver", max_frames=20, plots=False, device="cpu"
+    )
+    blinking, still = report.pairs
+    assert blinking.driver_blinks >= 1 and still.driver_blinks == 0
+    assert blinking.eye_r == pytest.approx(1.0, abs=1e-6) and still.eye_r == pytest.approx(1.0, abs=1e-6)
+    summary = report.setting("same-identity")
+    assert summary.blink_pairs == 1 and summary.blink_eye_r == pytest.approx(1.0, abs=1e-6)
+    assert list(pd.read_csv(report.files["pairs_csv"])["driver_blinks"]) == [blinking.driver_blinks, 0]
+    assert set(pd.read_csv(report.files["summary_csv"])["blink_pairs"]) == {1}
+    assert "| same-identity | 2 | 1 | 1.00 |" in Path(report.files["markdown"]).read_text()
+
+
 def test_cache_gives_the_same_numbers(shared_data, tmp_path):
     pair = _same_identity(shared_data)
     options = MotionOptions(max_frames=6, plots=False, cache_dir=tmp_path / "cache")

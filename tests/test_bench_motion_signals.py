@@ -14,6 +14,7 @@ from toontalker.bench.motion_signals import (
     compare_series,
     compare_signals,
     detect_clip,
+    driver_blinks,
     extreme_frames,
     laplacian_variance,
     relative_driver,
@@ -104,6 +105,18 @@ def test_relative_driver_starts_at_the_output_and_moves_like_the_driver():
     output = np.array([[10.0, -1.0], [10.5, -1.0], [9.0, -1.0]])
     moved = relative_driver(driver, output)
     assert moved == pytest.approx(np.array([[10.0, -1.0], [11.0, 1.0], [9.0, -2.0]]))
+
+
+def test_driver_blinks_counts_runs_of_closed_eyes():
+    table = np.zeros((12, len(SIGNALS)))
+    eyes = np.array([0.3, 0.3, 0.1, 0.1, 0.3, 0.3, 0.3, 0.12, 0.3, np.nan, 0.3, 0.3])
+    table[:, SIGNALS.index("eye_right")] = table[:, SIGNALS.index("eye_left")] = eyes
+    assert driver_blinks(table) == 2  # frames 2-3 and 7; the frame without a face is not a blink
+    table[0, SIGNALS.index("eye_right")] = table[0, SIGNALS.index("eye_left")] = 0.1
+    assert driver_blinks(table) == 3  # closed at the first frame counts
+    table[:, SIGNALS.index("eye_right")] = table[:, SIGNALS.index("eye_left")] = 0.3 + 0.01 * np.sin(np.arange(12))
+    assert driver_blinks(table) == 0  # jitter is not a blink
+    assert driver_blinks(np.full((12, len(SIGNALS)), np.nan)) == 0
 
 
 def test_akd_mesh_and_extremes_on_synthetic_sequences():

@@ -36,6 +36,7 @@ from toontalker.bench.motion_signals import (
     akd_mesh,
     compare_signals,
     detect_clip,
+    driver_blinks,
     nan_mean,
     sharpness_ratio,
     signal_table,
@@ -70,9 +71,16 @@ class PairMotion:
     ssim: float | None = None
     note: str | None = None
     files: dict[str, str] = field(default_factory=dict)
+    driver_blinks: int = 0  # blinks in the driver (motion_signals.driver_blinks)
 
     def signal(self, name: str) -> SignalComparison:
         return next(s for s in self.signals if s.signal == name)
+
+    @property
+    def eye_r(self) -> float:
+        """Mean r of both eyes (NaN when neither has one)."""
+        values = [self.signal(e).r for e in ("eye_right", "eye_left")]
+        return nan_mean(values)[0]
 
 
 @dataclass(frozen=True)
@@ -89,7 +97,8 @@ class SignalSummary:
 @dataclass(frozen=True)
 class SettingMotion:
     """Aggregates of one setting (direction): NaN-aware means; ``pairs`` counted, ``pairs_without_face``
-    left out because the driver had no face in any frame."""
+    left out because the driver had no face in any frame. ``blink_eye_r``: mean eye r (both eyes) over the
+    ``blink_pairs`` pairs whose driver blinks (NaN, 0 when none does)."""
 
     setting: str
     pairs: int
@@ -103,6 +112,8 @@ class SettingMotion:
     l1: float | None = None
     psnr: float | None = None
     ssim: float | None = None
+    blink_eye_r: float = float("nan")
+    blink_pairs: int = 0
 
     def signal(self, name: str) -> SignalSummary:
         return next(s for s in self.signals if s.signal == name)
@@ -209,6 +220,7 @@ def score_clip(pair_id: str, setting: str, names: tuple[str, str], clip: ClipAna
         ps,
         ss,
         note,
+        driver_blinks=driver_blinks(clip.driver_signals),
     )
 
 
@@ -264,6 +276,7 @@ def aggregate(setting: str, rows: Sequence[PairMotion]) -> SettingMotion:
         amp, n_amp = nan_mean([p.signal(name).amplitude for p in used])
         signals.append(SignalSummary(name, r, n_r, amp, n_amp))
     frames = sum(p.frames for p in used)
+    blink_eye_r, blink_pairs = nan_mean([p.eye_r for p in used if p.driver_blinks > 0])
     return SettingMotion(
         setting,
         len(used),
@@ -277,6 +290,8 @@ def aggregate(setting: str, rows: Sequence[PairMotion]) -> SettingMotion:
         _mean_or_none([p.l1 for p in used]),
         _mean_or_none([p.psnr for p in used]),
         _mean_or_none([p.ssim for p in used]),
+        blink_eye_r=blink_eye_r,
+        blink_pairs=blink_pairs,
     )
 
 

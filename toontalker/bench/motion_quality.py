@@ -63,6 +63,8 @@ def setting_motion_from_json(data: dict) -> SettingMotion:
     )
     fields = {k: v for k, v in data.items() if k != "signals"}
     fields["sharpness"] = _number(fields["sharpness"])
+    if "blink_eye_r" in fields:  # absent from runs written before it
+        fields["blink_eye_r"] = _number(fields["blink_eye_r"])
     return SettingMotion(**{**fields, "signals": signals})
 
 

@@ -43,7 +43,7 @@ def motion_command(
         Path | None,
         typer.Option(
             "--heldout",
-            help="The sample data folder: run the fixed held-out motion protocol (--heldout-set: 20 or 80 pairs, 5 settings).",
+            help="The sample data folder: run a fixed held-out motion protocol (--heldout-set: 20 or 80 pairs of 5 settings, or 20 cartoon -> real pairs).",
         ),
     ] = None,
     heldout_set: Annotated[
