@@ -43,7 +43,9 @@ def test_flip_mirrors_boxes_and_swaps_the_eyes():
 def test_expressive_driving_index_picks_the_largest_change():
     mouth = np.array([0.0, 0.01, 0.2, 0.05, np.nan])
     eyes = np.array([0.3, 0.3, 0.3, 0.1, 0.3])
-    signals = ClipExpression(boxes=np.zeros((5, 3, 4)), mouth=mouth, eyes=eyes, points=np.zeros((5, 468, 2)))
+    signals = ClipExpression(
+        boxes=np.zeros((5, 3, 4)), mouth=mouth, eyes=eyes, points=np.zeros((5, 468, 2)), closed=np.zeros(5, dtype=bool)
+    )
     assert expressive_driving_index(signals, 0, np.array([1, 2, 4])) == 2  # open mouth; missed frame scores 0
     assert expressive_driving_index(signals, 0, np.array([1, 3])) == 3  # eyes closing
     assert expressive_driving_index(signals, 0, np.array([4, 1])) == 1

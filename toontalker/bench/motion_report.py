@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw
 
-from toontalker.bench.motion_signals import BLINK_FRACTION, SIGNAL_UNITS, SIGNALS, extreme_frames, relative_driver
+from toontalker.bench.motion_signals import SIGNAL_UNITS, SIGNALS, extreme_frames, relative_driver
+from toontalker.faces.landmarks import BLINK_FRACTION
 from toontalker.io_utils import atomic_path, atomic_write_text
 
 PANELS = (

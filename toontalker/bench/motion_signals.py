@@ -33,6 +33,7 @@ from toontalker.faces.landmarks import (
     MESH_POINTS,
     FaceMesh,
     FrameLandmarks,
+    closed_eyes,
     eye_openings,
     face_centre,
     head_pose,
@@ -51,8 +52,6 @@ SIGNAL_UNITS = {
     "y": "face heights",
 }
 MIN_FRAMES = 3  # fewer frames with a face on both sides: no r, no amplitude
-# a blink frame: the driver's eye opening (mean of both eyes) below this fraction of its median over the clip
-BLINK_FRACTION = 0.6
 CONSTANT_STD = 1e-9  # a series whose std is at most this is constant (r undefined)
 
 
@@ -212,16 +211,14 @@ def extreme_frames(driver: np.ndarray) -> dict[str, int]:
 
 
 def driver_blinks(driver: np.ndarray) -> int:
-    """Blinks in a driver's ``(N, S)`` signal table: runs of frames whose mean eye opening is below
-    :data:`BLINK_FRACTION` of its median (frames without a face are open). Most talking-head clips hold few
-    or none, and the eye r of a driver that never blinks is the correlation of landmark jitter: the eye
-    scores over drivers that blink are the ones that say whether eyes follow."""
+    """Blinks in a driver's ``(N, S)`` signal table: runs of closed-eye frames
+    (:func:`~toontalker.faces.landmarks.closed_eyes`). Most talking-head clips hold few or none, and the eye
+    r of a driver that never blinks is the correlation of landmark jitter: the eye scores over drivers that
+    blink are the ones that say whether eyes follow."""
     eyes = (driver[:, SIGNALS.index("eye_right")] + driver[:, SIGNALS.index("eye_left")]) / 2
-    finite = np.isfinite(eyes)
-    if finite.sum() < MIN_FRAMES:
+    if np.isfinite(eyes).sum() < MIN_FRAMES:
         return 0
-    closed = np.zeros(len(eyes), dtype=bool)
-    closed[finite] = eyes[finite] < BLINK_FRACTION * np.median(eyes[finite])
+    closed = closed_eyes(eyes)
     return int(closed[0]) + int(np.count_nonzero(closed[1:] & ~closed[:-1]))
 
 

@@ -34,7 +34,7 @@ from toontalker.dataset.landmarks import read_clip_landmarks
 from toontalker.dataset.manifest import clip_path, dataset_root, read_manifest
 from toontalker.dataset.storage import ClipCache
 from toontalker.errors import InputError, UsageError
-from toontalker.faces.landmarks import MESH_POINTS, eye_openings, mouth_opening, region_boxes
+from toontalker.faces.landmarks import MESH_POINTS, closed_eyes, eye_openings, mouth_opening, region_boxes
 
 REGIONS_PER_FRAME = 3  # mouth, image-left eye, image-right eye (faces.landmarks.REGIONS)
 EXPRESSION_CACHE_CLIPS = 512  # clips whose landmark signals a reader keeps in memory (per loader worker)
@@ -69,6 +69,7 @@ class ClipExpression(NamedTuple):
     mouth: np.ndarray
     eyes: np.ndarray
     points: np.ndarray
+    closed: np.ndarray  # (N,) bool: eyes closed (faces.landmarks.closed_eyes)
 
 
 class CrossDomainTuple(NamedTuple):
@@ -121,10 +122,12 @@ class _ClipFrames:
         signals = None
         if marks is not None and len(marks) == self.frames[clip]:
             side = self.sizes[clip]  # landmarks are in pixels of the stored (size x size) frames
+            eyes = eye_openings(marks.points).mean(axis=-1)
             signals = ClipExpression(
                 boxes=region_boxes(marks.points) / side,
                 mouth=mouth_opening(marks.points),
-                eyes=eye_openings(marks.points).mean(axis=-1),
+                eyes=eyes,
+                closed=closed_eyes(np.where(marks.detected, eyes, np.nan)),
                 points=np.where(marks.detected[:, None, None], marks.points[..., :2] / side, np.nan).astype(np.float16),
             )
         self._expressions[clip] = signals
@@ -251,7 +254,9 @@ class FramePairDataset(_SeededDataset):
 
     ``expression_pairs`` (0..1, ours): for that fraction of items the driving frame is the one of
     ``expression_candidates`` random frames whose mouth/eye opening differs most from the source frame's
-    (needs landmarks; clips without them keep uniform pairs). ``driving_regions`` is filled from the
+    (needs landmarks; clips without them keep uniform pairs). ``blink_pairs`` (0..1, ours): for that fraction
+    of the items of clips with closed-eye frames (:func:`~toontalker.faces.landmarks.closed_eyes`), one frame
+    has its eyes closed and the other open (which one is the driver: random), before ``expression_pairs``. ``driving_regions`` is filled from the
     landmarks when the dataset has them (NaN otherwise). ``uint8=True``: ``source`` and ``driving`` stay
     (3, H, W) uint8, 4x fewer bytes from loader workers; :func:`to_unit` converts them where they are used
     (the trainer does so on its device).
@@ -270,6 +275,7 @@ class FramePairDataset(_SeededDataset):
         expression_pairs: float = 0.0,
         expression_candidates: int = 8,
         uint8: bool = False,
+        blink_pairs: float = 0.0,
     ) -> None:
         frame, root = _select(dataset, root, split, domain)
         self.clips = _ClipFrames(frame, root, size, min_frames=2)
@@ -278,6 +284,8 @@ class FramePairDataset(_SeededDataset):
                 f"{dataset if not isinstance(dataset, pd.DataFrame) else 'manifest'}: no clip with "
                 f"2+ frames for split={split!r}, domain={domain!r}"
             )
+        if not 0.0 <= blink_pairs <= 1.0:
+            raise UsageError(f"blink_pairs must be in [0, 1], got {blink_pairs}")
         if not 0.0 <= expression_pairs <= 1.0 or expression_candidates < 2:
             raise UsageError(
                 f"expression_pairs must be in [0, 1] and expression_candidates >= 2, got "
@@ -288,9 +296,16 @@ class FramePairDataset(_SeededDataset):
         self.expression_pairs = expression_pairs
         self.expression_candidates = expression_candidates
         self.uint8 = uint8
+        self.blink_pairs = blink_pairs
 
     def _indices(self, clip: int, rng: np.random.Generator) -> tuple[int, int]:
         i, j = _two_indices(self.clips, clip, rng)
+        if self.blink_pairs > 0 and rng.random() < self.blink_pairs:
+            signals = self.clips.expression(clip)
+            if signals is not None and 0 < signals.closed.sum() < len(signals.closed):
+                closed = int(rng.choice(np.flatnonzero(signals.closed)))
+                opened = int(rng.choice(np.flatnonzero(~signals.closed)))
+                return (opened, closed) if rng.random() < 0.5 else (closed, opened)
         if self.expression_pairs > 0 and rng.random() < self.expression_pairs:
             signals = self.clips.expression(clip)
             n = self.clips.frames[clip]

@@ -181,6 +181,20 @@ def eye_openings(points: np.ndarray) -> np.ndarray:
     return np.stack([eye_aspect_ratio(points, RIGHT_EYE_EAR), eye_aspect_ratio(points, LEFT_EYE_EAR)], axis=-1)
 
 
+# closed eyes: the eye opening (mean of both eyes) below this fraction of its median over the clip
+BLINK_FRACTION = 0.6
+
+
+def closed_eyes(eyes: np.ndarray) -> np.ndarray:
+    """(N,) eye openings of one clip (NaN where FaceMesh missed) -> (N,) bool: the frames whose eyes are
+    closed, below :data:`BLINK_FRACTION` of the clip's median opening (missed frames count as open)."""
+    finite = np.isfinite(eyes)
+    closed = np.zeros(len(eyes), dtype=bool)
+    if finite.any():
+        closed[finite] = eyes[finite] < BLINK_FRACTION * np.median(eyes[finite])
+    return closed
+
+
 def head_pose(points: np.ndarray) -> np.ndarray:
     """(..., 468, 3) -> (..., 3): yaw, pitch, roll in degrees (the landmark proxy of the module docstring).
 

@@ -18,13 +18,15 @@ _VIRTUAL_EPOCHS = 2**40
 @dataclass(frozen=True)
 class PairOptions:
     """How pairs are drawn: ``augment`` (flip + colour), ``expression_pairs`` (fraction of pairs whose driving
-    frame is chosen for a large mouth/eye change, ours), ``need_landmarks`` (fail when the clips have none),
-    ``uint8_frames`` (frames as uint8 tensors, converted to [-1, 1] when the batch moves to the device)."""
+        frame is chosen for a large mouth/eye change, ours), ``blink_pairs`` (fraction of the pairs of clips with
+    closed-eye frames that are one closed and one open frame, ours), ``need_landmarks`` (fail when the clips have none),
+        ``uint8_frames`` (frames as uint8 tensors, converted to [-1, 1] when the batch moves to the device)."""
 
     split: str | None = "train"
     augment: bool = False
     seed: int = 0
     expression_pairs: float = 0.0
+    blink_pairs: float = 0.0
     need_landmarks: bool = False
     uint8_frames: bool = False
 
@@ -49,6 +51,7 @@ class ClipPairs:
                 augment=options.augment,
                 length=length,
                 expression_pairs=options.expression_pairs,
+                blink_pairs=options.blink_pairs,
                 uint8=options.uint8_frames,
             )
 
@@ -59,7 +62,7 @@ class ClipPairs:
         if options.need_landmarks and self.landmark_coverage == 0.0:
             raise InputError(
                 f"{folder}: the {domain} clips have no landmarks, which the recipe's region loss / "
-                f"expression pairs / flow term need (add them with the dataset landmarks command)"
+                f"expression or blink pairs / flow term need (add them with the dataset landmarks command)"
             )
 
     def __len__(self) -> int:

@@ -89,8 +89,16 @@ def _as_dataset(data: PairDataset | Path | str, domain: str, *, recipe: TrainRec
         augment=recipe.augment,
         seed=recipe.seed,
         expression_pairs=recipe.expression_pairs,
+        blink_pairs=recipe.blink_pairs,
         need_landmarks=any(
-            w > 0 for w in (recipe.lambda_region, recipe.expression_pairs, recipe.lambda_flow, recipe.lambda_flow_shape)
+            w > 0
+            for w in (
+                recipe.lambda_region,
+                recipe.expression_pairs,
+                recipe.blink_pairs,
+                recipe.lambda_flow,
+                recipe.lambda_flow_shape,
+            )
         ),
         uint8_frames=True,  # 4x fewer bytes from the loader workers; FramePairs.to converts on the device
     )

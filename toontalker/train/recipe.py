@@ -140,6 +140,10 @@ class TrainRecipe(ConfigBase):
     # not in the paper: this fraction of pairs takes, of 8 random frames, the one whose mouth/eye opening
     # differs most from the source frame's (needs landmarks); 0 = uniform pairs (the paper's)
     expression_pairs: float = 0.0
+    # not in the paper: this fraction of the pairs of clips with closed-eye frames (a blink: the eye opening below
+    # 60 % of the clip's median) is one closed and one open frame, drawn before expression_pairs (real clips
+    # close their eyes in ~2 % of frames); needs landmarks; 0 = off
+    blink_pairs: float = 0.0
     # not in the paper: L1 between the output's and the driving frame's image gradients (finite differences in
     # x and y, the gradient difference loss of Mathieu et al. 2016) with this weight, added to Eq. 11 in each
     # domain against blur (train/edges.py); 0 = off
@@ -211,6 +215,7 @@ class TrainRecipe(ConfigBase):
         self._check(
             0.0 <= self.expression_pairs <= 1.0, f"expression_pairs must be in [0, 1], got {self.expression_pairs}"
         )
+        self._check(0.0 <= self.blink_pairs <= 1.0, f"blink_pairs must be in [0, 1], got {self.blink_pairs}")
         self._check(
             self.init_discriminators is None or self.init_weights is not None,
             "init_discriminators needs init_weights (a stage-1 init or a resume restores the discriminators itself)",

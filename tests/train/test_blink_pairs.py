@@ -1,0 +1,70 @@
+"""Our pair sampling switch ``blink_pairs``: one closed-eye and one open-eye frame per pair, on real clips."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from toontalker.cli import app
+from toontalker.dataset.torch_data import FramePairDataset
+from toontalker.errors import ConfigError, UsageError
+from toontalker.faces.landmarks import closed_eyes
+from toontalker.train import TrainRecipe
+from toontalker.train.data import PairOptions, open_pair_dataset
+
+VIDEOS = ("xportrait_driving_video.mp4", "eamm_happy.mp4")  # the first blinks four times in 60 frames
+
+
+@pytest.fixture(scope="module")
+def blink_dataset(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from typer.testing import CliRunner
+
+    tmp = tmp_path_factory.mktemp("blinks")
+    for i, name in enumerate(VIDEOS):
+        (tmp / "src" / f"person{i}").mkdir(parents=True)
+        (tmp / "src" / f"person{i}" / name).symlink_to(shared_data / "real" / "videos" / name)
+    result = CliRunner().invoke(
+        app, ["dataset", "import", str(tmp / "src"), str(tmp / "dataset"), "--domain", "real", "--size", "64", "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    return tmp / "dataset"
+
+
+def test_closed_eyes_are_frames_below_60_percent_of_the_median() -> None:
+    eyes = np.array([0.3, 0.31, 0.1, 0.29, np.nan, 0.17, 0.3])
+    assert closed_eyes(eyes).tolist() == [False, False, True, False, False, True, False]
+    assert not closed_eyes(np.full(4, np.nan)).any()
+
+
+def test_blink_pairs_put_one_closed_and_one_open_frame_in_each_pair(blink_dataset: Path) -> None:
+    blinks = FramePairDataset(blink_dataset, split=None, size=64, blink_pairs=1.0, length=80)
+    uniform = FramePairDataset(blink_dataset, split=None, size=64, length=80)
+    closed = {c: blinks.clips.expression(c).closed for c in range(len(blinks.clips))}
+    assert all(0 < v.sum() < len(v) for v in closed.values()), "both clips need closed and open frames"
+
+    def pairs(ds: FramePairDataset) -> list[tuple[bool, bool]]:
+        out = []
+        for index in range(len(ds)):
+            clip = index % len(ds.clips)
+            i, j = ds._indices(clip, ds._rng(index))
+            out.append((bool(closed[clip][i]), bool(closed[clip][j])))
+        return out
+
+    drawn = pairs(blinks)
+    assert all(source != driving for source, driving in drawn)  # exactly one of the two has its eyes closed
+    assert {(True, False), (False, True)} <= set(drawn)  # closing and opening, both directions
+    assert sum(s != d for s, d in pairs(uniform)) < len(drawn) // 4  # uniform pairs rarely hold a blink
+    item = blinks[0]
+    assert item.source.shape == item.driving.shape == (3, 64, 64)
+
+
+def test_the_recipe_passes_blink_pairs_to_the_pairs(blink_dataset: Path) -> None:
+    assert TrainRecipe.for_stage("tiny", 1, blink_pairs=0.25).blink_pairs == 0.25
+    with pytest.raises(ConfigError, match="blink_pairs must be in"):
+        TrainRecipe.for_stage("tiny", 1, blink_pairs=1.5)
+    with pytest.raises(UsageError, match="blink_pairs must be in"):
+        FramePairDataset(blink_dataset, split=None, blink_pairs=-0.1)
+    opened = open_pair_dataset(blink_dataset, "real", 64, PairOptions(split=None, blink_pairs=0.25))
+    assert opened.pairs.blink_pairs == 0.25
