@@ -68,3 +68,32 @@ def test_the_recipe_passes_blink_pairs_to_the_pairs(blink_dataset: Path) -> None
         FramePairDataset(blink_dataset, split=None, blink_pairs=-0.1)
     opened = open_pair_dataset(blink_dataset, "real", 64, PairOptions(split=None, blink_pairs=0.25))
     assert opened.pairs.blink_pairs == 0.25
+
+
+def test_the_blink_code_probe_compares_blinks_with_open_eye_motion(blink_dataset: Path, tmp_path: Path) -> None:
+    """scripts/blink_code_probe.py on shared clips with tiny random weights: the frames it picks and its numbers."""
+    import importlib.util
+
+    import torch
+
+    from toontalker.model import ModelConfig, ToonTalker
+    from toontalker.weights import save_pretrained
+
+    spec = importlib.util.spec_from_file_location(
+        "blink_code_probe", Path(__file__).resolve().parents[2] / "scripts" / "blink_code_probe.py"
+    )
+    assert spec is not None and spec.loader is not None
+    probe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probe)
+    ds = FramePairDataset(blink_dataset, split=None, size=64)
+    quads = probe.blink_frames(ds)
+    assert quads, "xportrait_driving_video blinks"
+    for clip, closed, near, a, b in quads:
+        shut = ds.clips.expression(clip).closed
+        assert shut[closed] and (closed == 0 or not shut[closed - 1]) and not (shut[near] or shut[a] or shut[b])
+        assert 3 <= abs(near - closed) <= 6 and 3 <= b - a <= 6
+    torch.manual_seed(0)
+    save_pretrained(ToonTalker(ModelConfig.from_name("tiny")), tmp_path / "tiny")
+    differences = probe.code_differences(str(tmp_path / "tiny"), ds, quads)
+    assert set(differences) == {"codes", "descriptor"}
+    assert all(v.shape == (len(quads), 2) and np.isfinite(v).all() and (v > 0).all() for v in differences.values())

@@ -1,0 +1,77 @@
+"""Do the motion codes move when the eyes close? A diagnostic (ours) for the eye targets of issue #20.
+
+For each blink onset c in the clips of a dataset split (a closed-eye frame after an open one,
+:func:`toontalker.faces.landmarks.closed_eyes`), the mean absolute difference of the driving codes w_{r->d}
+(and of Em's descriptor) between c and an open frame 3-6 frames away, against the same difference between two
+open frames of the same clip 3-6 frames apart. A ratio near 1: a blink moves the codes no more than the
+talking around it, so the renderer cannot be told to close the eyes.
+
+    python scripts/blink_code_probe.py DATASET WEIGHTS_DIR [WEIGHTS_DIR ...] --split train
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import torch
+
+from toontalker.dataset.torch_data import FramePairDataset, to_tensor
+from toontalker.weights import from_pretrained
+
+
+def blink_frames(ds: FramePairDataset, seed: int = 0) -> list[tuple[int, int, int, int, int]]:
+    """(clip, closed, open near it, open a, open b) per blink onset with an open frame 3-6 frames away."""
+    clips, rng, out = ds.clips, np.random.default_rng(seed), []
+    for k in range(len(clips)):
+        sig = clips.expression(k)
+        if sig is None:
+            continue
+        opened = np.flatnonzero(~sig.closed & np.isfinite(sig.eyes))
+        for c in np.flatnonzero(sig.closed & ~np.r_[False, sig.closed[:-1]]):
+            near = [o for o in opened if 3 <= abs(o - c) <= 6]
+            pairs = [(a, b) for a in opened for b in opened if 3 <= b - a <= 6]
+            if near and pairs:
+                a, b = pairs[rng.integers(len(pairs))]
+                out.append((k, int(c), int(near[rng.integers(len(near))]), int(a), int(b)))
+    return out
+
+
+def code_differences(weights: str, ds: FramePairDataset, quads: list) -> dict[str, np.ndarray]:
+    """Per feature kind, (n, 2): the blink difference and the open-open difference of each onset."""
+    model = from_pretrained(weights).float().eval()
+    features = {
+        "codes": lambda t: model.encode_driving(t, "real").flatten(1),
+        "descriptor": lambda t: model.domains["real"].motion_encoder(t).flatten(1),
+    }
+    out: dict[str, list] = {name: [] for name in features}
+    with torch.inference_mode():
+        for start in range(0, len(quads), 16):
+            chunk = quads[start : start + 16]
+            frames = [torch.stack([to_tensor(ds.clips.read(q[0], q[j]), False) for q in chunk]) for j in (1, 2, 3, 4)]
+            for name, fn in features.items():
+                c, o, a, b = (fn(x) for x in frames)
+                out[name].append(torch.stack([(c - o).abs().mean(1), (a - b).abs().mean(1)], 1).numpy())
+    return {name: np.concatenate(v) for name, v in out.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("dataset")
+    parser.add_argument("weights", nargs="+")
+    parser.add_argument("--split", default="test")
+    args = parser.parse_args()
+    ds = FramePairDataset(args.dataset, split=args.split, domain="real", size=256)
+    quads = blink_frames(ds)
+    print(f"{args.split}: {len(quads)} blink onsets in {len({q[0] for q in quads})} clips")
+    for weights in args.weights:
+        for name, v in code_differences(weights, ds, quads).items():
+            ratio = v[:, 0] / v[:, 1]
+            print(
+                f"{weights} {name}: blink {v[:, 0].mean():.4f} vs open-open {v[:, 1].mean():.4f}; ratio median "
+                f"{np.median(ratio):.2f}, blink larger in {100 * (ratio > 1).mean():.0f} % of onsets"
+            )
+
+
+if __name__ == "__main__":
+    main()
