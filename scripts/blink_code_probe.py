@@ -7,6 +7,7 @@ open frames of the same clip 3-6 frames apart. A ratio near 1: a blink moves the
 talking around it, so the renderer cannot be told to close the eyes.
 
     python scripts/blink_code_probe.py DATASET WEIGHTS_DIR [WEIGHTS_DIR ...] --split train
+    python scripts/blink_code_probe.py DATASET --split train --pair-stats    # how many training pairs hold a blink
 """
 
 from __future__ import annotations
@@ -55,12 +56,35 @@ def code_differences(weights: str, ds: FramePairDataset, quads: list) -> dict[st
     return {name: np.concatenate(v) for name, v in out.items()}
 
 
+def blink_pair_fraction(dataset: str, split: str, per_clip: int = 40, **sampling: float) -> float:
+    """Fraction of the pairs ``FramePairDataset`` draws (``per_clip`` per clip, with ``sampling``: expression_pairs,
+    blink_pairs) whose two frames differ in closed eyes, over clips with landmarks."""
+    clips = len(FramePairDataset(dataset, split=split, domain="real"))
+    ds = FramePairDataset(dataset, split=split, domain="real", length=clips * per_clip, **sampling)  # type: ignore[arg-type]
+    with_blink = drawn = 0
+    for index in range(len(ds)):
+        clip = index % clips
+        sig = ds.clips.expression(clip)
+        if sig is None:
+            continue
+        i, j = ds._indices(clip, ds._rng(index))
+        drawn += 1
+        with_blink += bool(sig.closed[i] != sig.closed[j])
+    return with_blink / max(drawn, 1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("dataset")
-    parser.add_argument("weights", nargs="+")
+    parser.add_argument("weights", nargs="*")
     parser.add_argument("--split", default="test")
+    parser.add_argument("--pair-stats", action="store_true", help="the fraction of drawn pairs that hold a blink")
     args = parser.parse_args()
+    if args.pair_stats:
+        for sampling in ({}, {"expression_pairs": 0.5}, {"expression_pairs": 1.0}, {"blink_pairs": 0.5}):
+            print(
+                f"pairs with a blink, {sampling or 'uniform'}: {100 * blink_pair_fraction(args.dataset, args.split, **sampling):.1f} %"
+            )
     ds = FramePairDataset(args.dataset, split=args.split, domain="real", size=256)
     quads = blink_frames(ds)
     print(f"{args.split}: {len(quads)} blink onsets in {len({q[0] for q in quads})} clips")

@@ -97,3 +97,5 @@ def test_the_blink_code_probe_compares_blinks_with_open_eye_motion(blink_dataset
     differences = probe.code_differences(str(tmp_path / "tiny"), ds, quads)
     assert set(differences) == {"codes", "descriptor"}
     assert all(v.shape == (len(quads), 2) and np.isfinite(v).all() and (v > 0).all() for v in differences.values())
+    assert probe.blink_pair_fraction(str(blink_dataset), None, per_clip=20, blink_pairs=1.0) == 1.0
+    assert probe.blink_pair_fraction(str(blink_dataset), None, per_clip=20) < 0.5
