@@ -12,7 +12,7 @@ import pytest
 
 from test_bench_motion import CopyDriver256, _same_identity
 from toontalker.bench.motion import MotionOptions, run_motion_bench
-from toontalker.bench.motion_compare import ALL_PAIRS, PAIRS_CSV, compare_motion
+from toontalker.bench.motion_compare import ALL_PAIRS, BLINK_EYES, PAIRS_CSV, compare_motion, comparison_markdown
 from toontalker.cli import app
 from toontalker.errors import InputError
 
@@ -63,6 +63,28 @@ def test_differences_and_standard_errors_over_shared_pairs(two_runs: tuple[Path,
     assert (comparison.only_base, comparison.only_candidate) == (1, 0)
 
 
+def test_eyes_are_compared_on_the_pairs_whose_driver_blinks(two_runs: tuple[Path, Path], tmp_path: Path) -> None:
+    """A real pairs table edited to three pairs, two of whose drivers blink: eyes_blinking averages both eyes there
+    only; runs written before the blink count have no such signal."""
+    _, driver = two_runs
+    row = pd.read_csv(driver / PAIRS_CSV)
+    base = pd.concat([row.assign(pair_id=f"p{i}") for i in range(3)], ignore_index=True)
+    base["driver_blinks"] = [2, 0, 1]
+    base["eye_right_r"], base["eye_left_r"] = [0.1, 0.9, 0.3], [0.3, 0.9, np.nan]
+    candidate = base.copy()
+    candidate["eye_right_r"], candidate["eye_left_r"] = [0.5, 0.9, 0.6], [0.7, 0.9, np.nan]
+    for name, frame in (("a", base), ("b", candidate), ("old", base.drop(columns="driver_blinks"))):
+        (tmp_path / name).mkdir()
+        frame.to_csv(tmp_path / name / PAIRS_CSV, index=False)
+    comparison = compare_motion(tmp_path / "a", tmp_path / "b")
+    eyes = comparison.setting("same-identity").signal(BLINK_EYES)
+    assert eyes.pairs == 2 and eyes.base_r == pytest.approx((0.2 + 0.3) / 2) and eyes.candidate_r == pytest.approx(0.6)
+    assert eyes.difference == pytest.approx(((0.6 - 0.2) + (0.6 - 0.3)) / 2)
+    assert f"| {BLINK_EYES} | sharpness |" in comparison_markdown(comparison)
+    old = compare_motion(tmp_path / "old", tmp_path / "b")
+    assert BLINK_EYES not in [change.signal for change in old.setting("same-identity").signals]
+
+
 def test_cli_writes_the_tables_and_refuses_bad_input_in_one_line(two_runs, tmp_path: Path, cli_runner) -> None:
     copy, driver = two_runs
     done = cli_runner.invoke(app, ["bench", "compare", str(copy), str(driver), "--out", str(tmp_path / "c"), "--json"])
@@ -70,9 +92,12 @@ def test_cli_writes_the_tables_and_refuses_bad_input_in_one_line(two_runs, tmp_p
     payload = json.loads(done.stdout)
     assert payload["settings"][0]["setting"] == "same-identity" and payload["files"]["markdown"].endswith("compare.md")
     table = pd.read_csv(tmp_path / "c" / "compare.csv")
-    assert len(table) == 2 * 7 and "| same-identity (1) |" in (tmp_path / "c" / "compare.md").read_text()
+    assert (
+        len(table) == 2 * 8 and "| same-identity (1) |"
+    )  # 7 signals and eyes_blinking: in (tmp_path / "c" / "compare.md").read_text()
     shown = cli_runner.invoke(app, ["bench", "compare", str(copy), str(driver)], env={"COLUMNS": "200"})
     assert shown.exit_code == 0 and "same-identity (1)" in shown.output and "- -> +1.00" in shown.output
+    assert "eyes_blinking" in shown.output  # both runs count their drivers' blinks
 
     missing = cli_runner.invoke(app, ["bench", "compare", str(tmp_path / "nothing"), str(driver)])
     assert missing.exit_code != 0 and "nothing: no such file (give a `bench motion` output folder" in missing.output

@@ -4,8 +4,10 @@ The question a motion benchmark is run for is usually "are these weights better 
 scatter a lot over 8-20 pairs, but both runs see the same pairs, so the per-pair difference is the sharper
 measure: for each setting and signal, the mean r of each run over the pairs both scored, and the mean per-pair
 difference of r (candidate - base) with its standard error (sample standard deviation / sqrt(n)). Amplitude
-ratios, sharpness and same-identity L1 are given per run. Reads each run's ``motion-pairs.csv``; writes
-``compare.csv`` (one row per setting and signal, plus "all" over every shared pair) and ``compare.md``.
+ratios, sharpness and same-identity L1 are given per run. When both runs count their drivers' blinks
+(``driver_blinks``), one more signal, ``eyes_blinking``: the mean r of both eyes over the pairs whose driver
+blinks (the eye score to read, docs/bench.md). Reads each run's ``motion-pairs.csv``; writes ``compare.csv`` (one
+row per setting and signal, plus "all" over every shared pair) and ``compare.md``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from toontalker.io_utils import atomic_path, atomic_write_text
 
 PAIRS_CSV = "motion-pairs.csv"
 ALL_PAIRS = "all"  # the setting name of the rows over every shared pair
+BLINK_EYES = "eyes_blinking"  # both eyes' mean r over the pairs whose driver blinks
 
 
 @dataclass(frozen=True)
@@ -89,24 +92,25 @@ def _mean(values: pd.Series) -> float:
     return float(values.mean()) if len(values) else math.nan
 
 
+def _change(signal: str, rows: pd.DataFrame) -> SignalChange:
+    both = rows[[f"{signal}_r_base", f"{signal}_r_cand"]].dropna()
+    diff = both[f"{signal}_r_cand"] - both[f"{signal}_r_base"]
+    stderr = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else math.nan
+    return SignalChange(
+        signal=signal,
+        base_r=_mean(rows[f"{signal}_r_base"]),
+        candidate_r=_mean(rows[f"{signal}_r_cand"]),
+        base_amplitude=_mean(rows[f"{signal}_amplitude_base"]),
+        candidate_amplitude=_mean(rows[f"{signal}_amplitude_cand"]),
+        difference=_mean(diff),
+        stderr=stderr,
+        pairs=len(diff),
+    )
+
+
 def _setting(name: str, rows: pd.DataFrame) -> SettingComparison:
-    changes = []
-    for signal in TABLE_SIGNALS:
-        both = rows[[f"{signal}_r_base", f"{signal}_r_cand"]].dropna()
-        diff = both[f"{signal}_r_cand"] - both[f"{signal}_r_base"]
-        stderr = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else math.nan
-        changes.append(
-            SignalChange(
-                signal=signal,
-                base_r=_mean(rows[f"{signal}_r_base"]),
-                candidate_r=_mean(rows[f"{signal}_r_cand"]),
-                base_amplitude=_mean(rows[f"{signal}_amplitude_base"]),
-                candidate_amplitude=_mean(rows[f"{signal}_amplitude_cand"]),
-                difference=_mean(diff),
-                stderr=stderr,
-                pairs=len(diff),
-            )
-        )
+    signals = TABLE_SIGNALS + ((BLINK_EYES,) if f"{BLINK_EYES}_r_base" in rows else ())
+    changes = [_change(signal, rows) for signal in signals]
     return SettingComparison(
         setting=name,
         pairs=len(rows),
@@ -118,10 +122,22 @@ def _setting(name: str, rows: pd.DataFrame) -> SettingComparison:
     )
 
 
+def _with_blink_eyes(frame: pd.DataFrame) -> pd.DataFrame:
+    """Adds ``eyes_blinking_r`` / ``_amplitude``: both eyes' mean, on the pairs whose driver blinks (NaN elsewhere)."""
+    blinks = frame["driver_blinks"].fillna(0) > 0
+    out = frame.copy()
+    for kind in ("r", "amplitude"):
+        eyes = frame[[f"eye_right_{kind}", f"eye_left_{kind}"]].mean(axis=1, skipna=True)
+        out[f"{BLINK_EYES}_{kind}"] = eyes.where(blinks)
+    return out
+
+
 def compare_motion(base: Path, candidate: Path) -> MotionComparison:
     """Compare two `bench motion` runs (output folders) on the pairs both scored (matched by pair id and
     setting)."""
     a, b = read_pairs(Path(base)), read_pairs(Path(candidate))
+    if "driver_blinks" in a and "driver_blinks" in b:
+        a, b = _with_blink_eyes(a), _with_blink_eyes(b)
     rows = a.merge(b, on=["pair_id", "setting"], suffixes=("_base", "_cand"))
     if rows.empty:
         raise InputError(f"{base} and {candidate}: no pair in common (were they run on the same pairs?)")
@@ -169,7 +185,8 @@ def change_cell(change: SignalChange) -> str:
 
 
 def comparison_markdown(comparison: MotionComparison) -> str:
-    head = "| setting (pairs) | " + " | ".join(TABLE_SIGNALS) + " | sharpness | L1 |"
+    signals = [change.signal for change in comparison.settings[0].signals]
+    head = "| setting (pairs) | " + " | ".join(signals) + " | sharpness | L1 |"
     lines = [
         "# Motion comparison",
         "",
@@ -179,10 +196,12 @@ def comparison_markdown(comparison: MotionComparison) -> str:
         f"- pairs scored by one run only (left out): base {comparison.only_base}, candidate {comparison.only_candidate}",
         "",
         head,
-        "| --- |" + " --- |" * (len(TABLE_SIGNALS) + 2),
+        "| --- |" + " --- |" * (len(signals) + 2),
     ]
+    if BLINK_EYES in signals:
+        lines.insert(-3, "- eyes_blinking: both eyes' mean r over the pairs whose driver blinks")
     for st in comparison.settings:
-        cells = [change_cell(st.signal(name)) for name in TABLE_SIGNALS]
+        cells = [change_cell(st.signal(name)) for name in signals]
         cells.append(f"{fmt_value(st.base_sharpness, sign=False)} -> {fmt_value(st.candidate_sharpness, sign=False)}")
         cells.append(f"{fmt_value(st.base_l1, 4, False)} -> {fmt_value(st.candidate_l1, 4, False)}")
         lines.append(f"| {st.setting} ({st.pairs}) | " + " | ".join(cells) + " |")

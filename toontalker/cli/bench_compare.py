@@ -43,7 +43,7 @@ def compare_command(
 
 
 def render(comparison) -> None:  # noqa: ANN001 - a MotionComparison
-    from toontalker.bench.motion_compare import SignalChange, fmt_value
+    from toontalker.bench.motion_compare import BLINK_EYES, SignalChange, fmt_value
 
     def cell(change: SignalChange) -> str:
         base, candidate, difference = (fmt_value(v) for v in (change.base_r, change.candidate_r, change.difference))
@@ -53,11 +53,13 @@ def render(comparison) -> None:  # noqa: ANN001 - a MotionComparison
         title=f"r: {comparison.base} -> {comparison.candidate}\n(mean per-pair difference ± standard error)",
         title_justify="left",
     )
-    for column in ("setting", *SHOWN, "sharpness"):
+    blink = BLINK_EYES in [change.signal for change in comparison.settings[0].signals]
+    shown = (*SHOWN, BLINK_EYES) if blink else SHOWN  # the eye score of drivers that blink, when both runs have it
+    for column in ("setting", *shown, "sharpness"):
         table.add_column(column, overflow="fold")
     for st in comparison.settings:
         sharp = f"{fmt_value(st.base_sharpness, sign=False)} -> {fmt_value(st.candidate_sharpness, sign=False)}"
-        table.add_row(f"{st.setting} ({st.pairs})", *(cell(st.signal(name)) for name in SHOWN), sharp)
+        table.add_row(f"{st.setting} ({st.pairs})", *(cell(st.signal(name)) for name in shown), sharp)
     console = stdout_console()
     console.print(table)
     if comparison.only_base or comparison.only_candidate:
