@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from toontalker.dataset.torch_data import FramePairDataset, to_tensor
+from toontalker.faces.landmarks import blink_onsets
 from toontalker.weights import from_pretrained
 
 
@@ -29,7 +30,7 @@ def blink_frames(ds: FramePairDataset, seed: int = 0) -> list[tuple[int, int, in
         if sig is None:
             continue
         opened = np.flatnonzero(~sig.closed & np.isfinite(sig.eyes))
-        for c in np.flatnonzero(sig.closed & ~np.r_[False, sig.closed[:-1]]):
+        for c in blink_onsets(sig.closed):
             near = [o for o in opened if 3 <= abs(o - c) <= 6]
             pairs = [(a, b) for a in opened for b in opened if 3 <= b - a <= 6]
             if near and pairs:

@@ -68,6 +68,11 @@ class MotionComparison:
     def setting(self, name: str) -> SettingComparison:
         return next(s for s in self.settings if s.setting == name)
 
+    @property
+    def signals(self) -> tuple[str, ...]:
+        """The compared signals: the table's, then ``eyes_blinking`` when both runs count blinks."""
+        return tuple(change.signal for change in self.settings[0].signals)
+
 
 def read_pairs(run: Path) -> pd.DataFrame:
     """A `bench motion` output folder's per-pair table (or the CSV itself)."""
@@ -185,8 +190,10 @@ def change_cell(change: SignalChange) -> str:
 
 
 def comparison_markdown(comparison: MotionComparison) -> str:
-    signals = [change.signal for change in comparison.settings[0].signals]
-    head = "| setting (pairs) | " + " | ".join(signals) + " | sharpness | L1 |"
+    signals = comparison.signals
+    blink_note = (
+        [f"- {BLINK_EYES}: both eyes' mean r over the pairs whose driver blinks"] if BLINK_EYES in signals else []
+    )
     lines = [
         "# Motion comparison",
         "",
@@ -194,12 +201,11 @@ def comparison_markdown(comparison: MotionComparison) -> str:
         f"- candidate: {comparison.candidate}",
         "- per signal: mean r (amplitude) of base -> candidate [mean per-pair difference of r +- standard error]",
         f"- pairs scored by one run only (left out): base {comparison.only_base}, candidate {comparison.only_candidate}",
+        *blink_note,
         "",
-        head,
+        "| setting (pairs) | " + " | ".join(signals) + " | sharpness | L1 |",
         "| --- |" + " --- |" * (len(signals) + 2),
     ]
-    if BLINK_EYES in signals:
-        lines.insert(-3, "- eyes_blinking: both eyes' mean r over the pairs whose driver blinks")
     for st in comparison.settings:
         cells = [change_cell(st.signal(name)) for name in signals]
         cells.append(f"{fmt_value(st.base_sharpness, sign=False)} -> {fmt_value(st.candidate_sharpness, sign=False)}")

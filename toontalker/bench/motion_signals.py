@@ -33,6 +33,7 @@ from toontalker.faces.landmarks import (
     MESH_POINTS,
     FaceMesh,
     FrameLandmarks,
+    blink_onsets,
     closed_eyes,
     eye_openings,
     face_centre,
@@ -218,8 +219,7 @@ def driver_blinks(driver: np.ndarray) -> int:
     eyes = (driver[:, SIGNALS.index("eye_right")] + driver[:, SIGNALS.index("eye_left")]) / 2
     if np.isfinite(eyes).sum() < MIN_FRAMES:
         return 0
-    closed = closed_eyes(eyes)
-    return int(closed[0]) + int(np.count_nonzero(closed[1:] & ~closed[:-1]))
+    return len(blink_onsets(closed_eyes(eyes)))
 
 
 def nan_mean(values: Sequence[float]) -> tuple[float, int]:

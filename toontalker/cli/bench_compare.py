@@ -53,8 +53,8 @@ def render(comparison) -> None:  # noqa: ANN001 - a MotionComparison
         title=f"r: {comparison.base} -> {comparison.candidate}\n(mean per-pair difference ± standard error)",
         title_justify="left",
     )
-    blink = BLINK_EYES in [change.signal for change in comparison.settings[0].signals]
-    shown = (*SHOWN, BLINK_EYES) if blink else SHOWN  # the eye score of drivers that blink, when both runs have it
+    # the eye score of drivers that blink, when both runs have it
+    shown = (*SHOWN, BLINK_EYES) if BLINK_EYES in comparison.signals else SHOWN
     for column in ("setting", *shown, "sharpness"):
         table.add_column(column, overflow="fold")
     for st in comparison.settings:

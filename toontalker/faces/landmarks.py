@@ -195,6 +195,12 @@ def closed_eyes(eyes: np.ndarray) -> np.ndarray:
     return closed
 
 
+def blink_onsets(closed: np.ndarray) -> np.ndarray:
+    """(N,) bool closed-eye frames (:func:`closed_eyes`) -> the indices where a blink starts: closed frames
+    after an open one (or closed at the first frame)."""
+    return np.flatnonzero(closed & ~np.r_[False, closed[:-1]])
+
+
 def head_pose(points: np.ndarray) -> np.ndarray:
     """(..., 468, 3) -> (..., 3): yaw, pitch, roll in degrees (the landmark proxy of the module docstring).
 

@@ -26,7 +26,8 @@ def motion_anchor(model: ToonTalker, source: Tensor, driving: Tensor) -> Tensor:
     motion path only; the real path is the detached teacher)."""
     B = source.shape[0]
     frames = torch.cat([source, driving])
-    w_real = rearrange(model.encode_driving(frames, "real").detach(), "(two b) k d -> two b k d", two=2, b=B)
+    with torch.no_grad():  # the teacher: no graph is recorded for it, whether or not the real side trains
+        w_real = rearrange(model.encode_driving(frames, "real"), "(two b) k d -> two b k d", two=2, b=B)
     w_cartoon = rearrange(model.encode_driving(frames, "cartoon"), "(two b) k d -> two b k d", two=2, b=B)
     motion_real = w_real[1] - w_real[0]
     motion_cartoon = w_cartoon[1] - w_cartoon[0]
