@@ -153,8 +153,13 @@ def test_heldout_protocol_is_fixed_and_round_trips(shared_data, tmp_path):
         if not p.same_identity:
             assert p.source.stem != p.driving.stem
     written = write_heldout_protocols(shared_data, tmp_path)
-    again = [q for path in written for q in pairs_from_protocol(path, "animate")]
+    again = [q for path in written for q in pairs_from_protocol(path)]
     assert [(q.source, q.driving, q.setting) for q in again] == [(p.source, p.driving, p.setting) for p in pairs]
+    assert {q.crop for q in again} == {"animate"}  # read back as --heldout reads them: whole videos, faces found
+    assert {q.crop for q in pairs_from_protocol(written[0], "none")} == {"none"}  # an explicit crop wins
+    bare = tmp_path / "bare.csv"  # bench protocol's columns only: dataset items, face crops already
+    pd.read_csv(written[0]).drop(columns="crop").to_csv(bare, index=False)
+    assert {q.crop for q in pairs_from_protocol(bare)} == {"none"}
     copied = copy_heldout_files(shared_data, tmp_path / "copy")
     assert len(copied) == 31  # 8 real clips, 8 THA2 clips, 7 THA2 headshots, 8 real photos
     moved = heldout_pairs(tmp_path / "copy")

@@ -84,12 +84,16 @@ def split_domain(text: str, default: Domain) -> tuple[Path, Domain]:
     return Path(text), default
 
 
-def pairs_from_protocol(path: Path, crop: Crop = "none") -> list[MotionPair]:
-    """The pairs of a protocol CSV (``bench protocol``'s format, or a held-out motion protocol)."""
+def pairs_from_protocol(path: Path, crop: Crop | None = None) -> list[MotionPair]:
+    """The pairs of a protocol CSV (``bench protocol``'s format, or a held-out motion protocol). ``crop`` None:
+    each row's ``crop`` column where the CSV has one (held-out protocols: ``animate``, their files are whole
+    videos and photos), else ``none`` (``bench protocol``'s dataset items are face crops already)."""
     rows = read_protocol(path)
     pairs = []
     for _, row in rows.iterrows():
         truth = row.get("ground_truth_path")
+        written = row.get("crop")
+        row_crop = crop or (str(written) if isinstance(written, str) and written else "none")
         pairs.append(
             MotionPair(
                 source=Path(str(row["source_path"])),
@@ -100,14 +104,15 @@ def pairs_from_protocol(path: Path, crop: Crop = "none") -> list[MotionPair]:
                 same_identity=str(row["setting"]) == "same-identity",
                 pair_id=str(row["pair_id"]),
                 ground_truth=Path(truth) if isinstance(truth, str) and truth else None,
-                crop=crop,
+                crop=cast(Crop, row_crop),  # MotionPair checks it
             )
         )
     return pairs
 
 
 def protocol_rows(pairs: Sequence[MotionPair], max_frames: int) -> pd.DataFrame:
-    """Pairs -> a protocol frame (``bench protocol``'s columns); identities are the file stems."""
+    """Pairs -> a protocol frame (``bench protocol``'s columns and each pair's ``crop``, which
+    :func:`pairs_from_protocol` reads back); identities are the file stems."""
     from toontalker.bench.protocols import PROTOCOL_COLUMNS
 
     rows = []
@@ -126,9 +131,10 @@ def protocol_rows(pairs: Sequence[MotionPair], max_frames: int) -> pd.DataFrame:
                 "driving_domain": pair.driving_domain,
                 "driving_identity": Path(pair.driving).stem,
                 "driving_frames": max_frames,
+                "crop": pair.crop,
             }
         )
-    return pd.DataFrame(rows, columns=list(PROTOCOL_COLUMNS))
+    return pd.DataFrame(rows, columns=[*PROTOCOL_COLUMNS, "crop"])
 
 
 def _video_batches(path: Path, count: int, batch: int = 16) -> Iterator[np.ndarray]:

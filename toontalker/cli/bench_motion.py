@@ -66,7 +66,7 @@ def motion_command(
         choices.MotionCrop | None,
         typer.Option(
             "--crop",
-            help="'animate' (find and track the faces as animate does) or 'none' (whole frames, for pre-cropped dataset items). Default: none for --protocol, animate otherwise.",
+            help="'animate' (find and track the faces as animate does) or 'none' (whole frames, for pre-cropped dataset items). Default: animate, and for --protocol the CSV's crop column (held-out protocols written by toontalker: animate), else none.",
         ),
     ] = None,
     max_frames: Annotated[
@@ -161,7 +161,7 @@ def collect_pairs(
             MotionPair(source, driving, d_dom if same else s_dom, d_dom, same_identity=same, crop=crop or "animate")
         )
     for path in protocols:
-        pairs += pairs_from_protocol(path, crop or "none")
+        pairs += pairs_from_protocol(path, crop)
     if heldout is not None:
         import dataclasses
 
