@@ -4,6 +4,7 @@ of real frames held at the real path's."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,36 @@ def test_stage_2_with_the_anchor_on_shared_clips(cli_runner, shared_data: Path, 
     anchors = [row["motion_anchor"] for row in logged if "motion_anchor" in row]
     assert len(anchors) == 3 and anchors[0] == 0.0 and anchors[-1] > 0.0
     assert json.loads(r2.stdout)["losses"]["motion_anchor"] == pytest.approx(anchors[-1], rel=1e-2)
+
+
+def test_the_cartoon_motion_probe_measures_how_far_the_cartoon_path_moves(
+    cli_runner, shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """scripts/cartoon_motion_probe.py on real shared clips with tiny weights: a copied cartoon side moves exactly
+    as the real one (ratio 1, cosine 1); a cartoon motion encoder scaled towards zero moves less."""
+    import importlib.util
+
+    from toontalker.weights import save_pretrained
+
+    spec = importlib.util.spec_from_file_location(
+        "cartoon_motion_probe", Path(__file__).resolve().parents[2] / "scripts" / "cartoon_motion_probe.py"
+    )
+    assert spec is not None and spec.loader is not None
+    probe = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, probe)  # its dataclass looks its module up
+    spec.loader.exec_module(probe)
+    dataset = import_clips(cli_runner, shared_data, tmp_path, cartoon=False)
+    source, driving = probe.frame_pairs(str(dataset), 6, split=None, size=64)
+    assert source.shape == driving.shape == (6, 3, 64, 64) and not torch.equal(source, driving)
+    torch.manual_seed(0)
+    model = ToonTalker(ModelConfig.from_name("tiny"))
+    model.copy_domain("real", "cartoon")
+    save_pretrained(model, tmp_path / "copy")
+    with torch.no_grad():
+        for p in model.domains["cartoon"].motion_encoder.parameters():
+            p.mul_(0.5)
+    save_pretrained(model, tmp_path / "shrunk")
+    copy, shrunk = (probe.path_motion(str(tmp_path / n), source, driving) for n in ("copy", "shrunk"))
+    assert copy.real_motion > 0 and copy.ratio == pytest.approx(1.0) and copy.cosine == pytest.approx(1.0, abs=1e-5)
+    assert shrunk.real_motion == pytest.approx(copy.real_motion)
+    assert shrunk.cartoon_motion != pytest.approx(copy.cartoon_motion) and shrunk.cosine < 0.9999
