@@ -14,7 +14,7 @@ import pytest
 from bench_fixtures import CopyDriver, shared_manifest
 from toontalker.bench.motion import MotionOptions, run_motion_bench
 from toontalker.bench.motion_inputs import MotionPair, pairs_from_protocol
-from toontalker.errors import FaceNotFoundError, UsageError
+from toontalker.errors import FaceNotFoundError, InputError, UsageError
 
 
 class CopyDriver256(CopyDriver):
@@ -160,6 +160,10 @@ def test_heldout_protocol_is_fixed_and_round_trips(shared_data, tmp_path):
     bare = tmp_path / "bare.csv"  # bench protocol's columns only: dataset items, face crops already
     pd.read_csv(written[0]).drop(columns="crop").to_csv(bare, index=False)
     assert {q.crop for q in pairs_from_protocol(bare)} == {"none"}
+    odd = tmp_path / "odd.csv"
+    pd.read_csv(written[0]).assign(crop="tight").to_csv(odd, index=False)
+    with pytest.raises(InputError, match=r"odd\.csv: crop must be one of animate, none, not 'tight'"):
+        pairs_from_protocol(odd)
     copied = copy_heldout_files(shared_data, tmp_path / "copy")
     assert len(copied) == 31  # 8 real clips, 8 THA2 clips, 7 THA2 headshots, 8 real photos
     moved = heldout_pairs(tmp_path / "copy")

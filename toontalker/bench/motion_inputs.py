@@ -94,6 +94,10 @@ def pairs_from_protocol(path: Path, crop: Crop | None = None) -> list[MotionPair
         truth = row.get("ground_truth_path")
         written = row.get("crop")
         row_crop = crop or (str(written) if isinstance(written, str) and written else "none")
+        if row_crop not in CROPS:
+            raise InputError(
+                f"{path}: crop must be one of {', '.join(CROPS)}, not {row_crop!r} (pair {row['pair_id']})"
+            )
         pairs.append(
             MotionPair(
                 source=Path(str(row["source_path"])),
@@ -104,7 +108,7 @@ def pairs_from_protocol(path: Path, crop: Crop | None = None) -> list[MotionPair
                 same_identity=str(row["setting"]) == "same-identity",
                 pair_id=str(row["pair_id"]),
                 ground_truth=Path(truth) if isinstance(truth, str) and truth else None,
-                crop=cast(Crop, row_crop),  # MotionPair checks it
+                crop=cast(Crop, row_crop),
             )
         )
     return pairs
