@@ -30,9 +30,9 @@ def blink_frames(ds: FramePairDataset, seed: int = 0) -> list[tuple[int, int, in
         if sig is None:
             continue
         opened = np.flatnonzero(~sig.closed & np.isfinite(sig.eyes))
+        pairs = [(a, b) for a in opened for b in opened if 3 <= b - a <= 6]  # the clip's open-open pairs
         for c in blink_onsets(sig.closed):
             near = [o for o in opened if 3 <= abs(o - c) <= 6]
-            pairs = [(a, b) for a in opened for b in opened if 3 <= b - a <= 6]
             if near and pairs:
                 a, b = pairs[rng.integers(len(pairs))]
                 out.append((k, int(c), int(near[rng.integers(len(near))]), int(a), int(b)))

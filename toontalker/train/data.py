@@ -18,9 +18,9 @@ _VIRTUAL_EPOCHS = 2**40
 @dataclass(frozen=True)
 class PairOptions:
     """How pairs are drawn: ``augment`` (flip + colour), ``expression_pairs`` (fraction of pairs whose driving
-        frame is chosen for a large mouth/eye change, ours), ``blink_pairs`` (fraction of the pairs of clips with
-    closed-eye frames that are one closed and one open frame, ours), ``need_landmarks`` (fail when the clips have none),
-        ``uint8_frames`` (frames as uint8 tensors, converted to [-1, 1] when the batch moves to the device)."""
+    frame is chosen for a large mouth/eye change, ours), ``blink_pairs`` (fraction of the pairs of clips with
+    closed-eye frames that are one closed and one open frame, ours), ``need_landmarks`` (fail when the clips have
+    none), ``uint8_frames`` (frames as uint8 tensors, converted to [-1, 1] when the batch moves to the device)."""
 
     split: str | None = "train"
     augment: bool = False
